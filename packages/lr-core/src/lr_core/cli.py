@@ -1,0 +1,129 @@
+"""The ``lr`` command. Its subcommands come from the ``lr.commands`` entry-point group.
+
+A distribution adds a subcommand by registering a :class:`Command` (or :class:`CommandGroup`)::
+
+    [project.entry-points."lr.commands"]
+    train = "lr_policies.commands:train"
+
+Command modules stay cheap to import (``lr --help`` loads them all); the heavy work is imported
+inside the function the command names.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lr_core import registry
+from lr_core.errors import LrError
+
+RunFunction = Callable[[list[str]], int | None]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: a one-line ``help`` and what to ``run``.
+
+    ``run`` takes the remaining arguments and returns an exit code (``None`` means 0). It may
+    be a ``"package.module:function"`` string, imported only when the command runs.
+    """
+
+    help: str
+    run: RunFunction | str
+
+    def __call__(self, argv: list[str]) -> int:
+        """Run with ``argv`` (the arguments after the command name)."""
+        function = registry.load_object(self.run) if isinstance(self.run, str) else self.run
+        result = function(argv)
+        return 0 if result is None else int(result)
+
+
+@dataclass(frozen=True)
+class CommandGroup:
+    """A command with subcommands (``lr dataset info``, ``lr motors emulate``)."""
+
+    help: str
+    commands: Mapping[str, Command | CommandGroup] = field(default_factory=dict)
+
+    def __call__(self, argv: list[str], *, prog: str = "lr") -> int:
+        """Dispatch ``argv[0]`` to a subcommand."""
+        if not argv or argv[0] in ("-h", "--help"):
+            print(_listing(prog, self.help, self.commands))
+            return 0
+        name, rest = argv[0], argv[1:]
+        if name not in self.commands:
+            raise LrError(registry.unknown_name_message(f"'{prog}' subcommand", name, list(self.commands)))
+        command = self.commands[name]
+        if isinstance(command, CommandGroup):
+            return command(rest, prog=f"{prog} {name}")
+        return command(rest)
+
+
+def _listing(prog: str, help_text: str, commands: Mapping[str, Any]) -> str:
+    width = max((len(n) for n in commands), default=0)
+    lines = [f"usage: {prog} <command> [options]", "", help_text, "", "commands:"]
+    for name in sorted(commands):
+        lines.append(f"  {name.ljust(width)}  {getattr(commands[name], 'help', '')}")
+    lines.append("")
+    lines.append(f"Run '{prog} <command> --help' for a command's options.")
+    return "\n".join(lines)
+
+
+def _installed_commands() -> dict[str, Any]:
+    commands: dict[str, Any] = {}
+    for name in registry.names("lr.commands"):
+        try:
+            commands[name] = registry.load("lr.commands", name)
+        except LrError as exc:
+            commands[name] = Command(help=f"(unavailable: {exc})", run=_broken(exc))
+    return commands
+
+
+def _broken(exc: Exception) -> RunFunction:
+    def run(argv: list[str]) -> int:
+        raise exc
+
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lr`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(
+            _listing(
+                "lr",
+                "lr: the end-to-end robot learning stack. Commands come from the installed "
+                "lr distributions.",
+                _installed_commands(),
+            )
+        )
+        return 0
+    if args[0] == "--version":
+        from importlib.metadata import version
+
+        print(f"lr-core {version('lr-core')}")
+        return 0
+    name, rest = args[0], args[1:]
+    started = time.perf_counter()
+    try:
+        command = registry.load("lr.commands", name)
+        if isinstance(command, CommandGroup):
+            return command(rest, prog=f"lr {name}")
+        return command(rest)
+    except KeyboardInterrupt:
+        print(f"\nlr {name}: interrupted after {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        return 130
+    except LrError as exc:
+        if os.environ.get("LR_DEBUG"):
+            raise
+        print(f"lr {name}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

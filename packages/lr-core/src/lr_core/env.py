@@ -1,0 +1,24 @@
+"""The base of environment configs (``lr.envs``).
+
+An environment is a gymnasium env whose observations use LeRobot's keys
+(``observation.images.<cam>``, ``observation.state``, ``observation.environment_state``) and
+whose ``info`` carries ``is_success``. Its config names a factory lazily
+(``implementation = "lr_sim.envs.so101:make_env"``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from lr_core.config import PluginConfig
+
+
+class EnvConfig(PluginConfig):
+    """Fields every environment config has: ``task``, control ``fps`` and ``episode_length``
+    (steps)."""
+
+    registry_group: ClassVar[str | None] = "lr.envs"
+
+    task: str | None = None
+    fps: int = 30
+    episode_length: int = 300
