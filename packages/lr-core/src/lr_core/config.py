@@ -24,7 +24,7 @@ import re
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Self, TypeVar, Union, get_args, get_origin
+from typing import Any, ClassVar, NoReturn, Self, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model_validator
 
@@ -314,7 +314,7 @@ def _parse_flags(cls: type[BaseModel], args: list[str], prog: str | None) -> dic
             "model_config": SettingsConfigDict(extra="forbid", protected_namespaces=()),
         },
     )
-    parser = argparse.ArgumentParser(
+    parser = _RaisingParser(
         prog=prog,
         allow_abbrev=False,
         description=(cls.__doc__ or "").strip().split("\n\n")[0] or None,
@@ -322,19 +322,30 @@ def _parse_flags(cls: type[BaseModel], args: list[str], prog: str | None) -> dic
         epilog="Values may also come from a JSON/YAML file: --config_path=FILE. "
         "Lists and mappings are given as JSON: --x='[1, 2]'.",
     )
-    source = CliSettingsSource(
-        settings_cls,
-        cli_parse_args=args,
-        cli_exit_on_error=False,
-        cli_enforce_required=False,
-        cli_implicit_flags=False,
-        cli_hide_none_type=True,
-        root_parser=parser,
-    )
     try:
+        source = CliSettingsSource(
+            settings_cls,
+            cli_parse_args=args,
+            cli_exit_on_error=False,
+            cli_enforce_required=False,
+            cli_implicit_flags=False,
+            cli_hide_none_type=True,
+            root_parser=parser,
+        )
         return source()
-    except SettingsError as exc:
+    except (SettingsError, _FlagError) as exc:
         raise ConfigError(_explain_cli_error(cls, str(exc))) from None
+
+
+class _FlagError(Exception):
+    pass
+
+
+class _RaisingParser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so errors can name the valid keys."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _FlagError(message)
 
 
 def _explain_cli_error(cls: type[BaseModel], message: str) -> str:
