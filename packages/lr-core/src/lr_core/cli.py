@@ -56,7 +56,9 @@ class CommandGroup:
             return 0
         name, rest = argv[0], argv[1:]
         if name not in self.commands:
-            raise LrError(registry.unknown_name_message(f"'{prog}' subcommand", name, list(self.commands)))
+            raise LrError(
+                registry.unknown_name_message(f"'{prog}' subcommand", name, list(self.commands))
+            )
         command = self.commands[name]
         if isinstance(command, CommandGroup):
             return command(rest, prog=f"{prog} {name}")
@@ -116,7 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command(rest, prog=f"lr {name}")
         return command(rest)
     except KeyboardInterrupt:
-        print(f"\nlr {name}: interrupted after {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        print(
+            f"\nlr {name}: interrupted after {time.perf_counter() - started:.1f} s", file=sys.stderr
+        )
         return 130
     except LrError as exc:
         if os.environ.get("LR_DEBUG"):

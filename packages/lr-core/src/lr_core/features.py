@@ -255,8 +255,11 @@ def hw_to_dataset_features(
         out[key] = FeatureSpec(dtype="float32", shape=(len(scalars),), names=scalars)
     if prefix != "action":
         for cam, shape in cameras.items():
-            if len(shape) != 3:
-                raise FeatureError(f"camera {cam!r} has shape {shape}; expected (H, W, C)")
+            if len(shape) != 3 or shape[2] not in (1, 3):
+                raise FeatureError(
+                    f"camera {cam!r} has shape {shape}; expected (H, W, 3) for RGB "
+                    f"or (H, W, 1) for depth"
+                )
             out[f"{prefix}.images.{cam}"] = FeatureSpec(
                 dtype="video" if use_video else "image",
                 shape=tuple(int(d) for d in shape),

@@ -29,9 +29,15 @@ def torch_report() -> list[str]:
 
     lines = [f"torch: {torch.__version__} (built for CUDA {torch.version.cuda or 'none'})"]
     cuda = torch.cuda.is_available()
-    lines.append(f"  CUDA available: {cuda}" + (f", {torch.cuda.device_count()} device(s): "
-                 + ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
-                 if cuda else ""))
+    lines.append(
+        f"  CUDA available: {cuda}"
+        + (
+            f", {torch.cuda.device_count()} device(s): "
+            + ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
+            if cuda
+            else ""
+        )
+    )
     mps = getattr(torch.backends, "mps", None)
     lines.append(f"  MPS available: {bool(mps and mps.is_available())}")
     return lines
@@ -81,8 +87,10 @@ def report() -> str:
 def run(argv: list[str]) -> int:
     """Print :func:`report`."""
     if argv and argv[0] in ("-h", "--help"):
-        print("usage: lr info\n\nPrint platform, Python, installed lr distributions, plugins,"
-              " torch/CUDA/MPS and PyAV codec support.")
+        print(
+            "usage: lr info\n\nPrint platform, Python, installed lr distributions, plugins,"
+            " torch/CUDA/MPS and PyAV codec support."
+        )
         return 0
     print(report())
     return 0

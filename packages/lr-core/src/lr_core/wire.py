@@ -99,7 +99,9 @@ def decode(frames: Sequence[Any]) -> WireMessage:
             f"{kind}: header lists {len(specs) if isinstance(specs, list) else '?'} arrays "
             f"but {len(frames) - 1} buffers arrived"
         )
-    arrays = [_array_from(spec, frame, kind, i) for i, (spec, frame) in enumerate(zip(specs, frames[1:]))]
+    arrays = [
+        _array_from(spec, frame, kind, i) for i, (spec, frame) in enumerate(zip(specs, frames[1:]))
+    ]
     body = _insert_arrays(header.get("body"), arrays)
     try:
         return cls.model_validate(body)

@@ -1,0 +1,150 @@
+"""Config models: files, dotted flags, plugin subclasses chosen by ``type``, errors."""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar, Literal
+
+import pytest
+
+from lr_core.config import LrConfig, PluginConfig, deep_merge, parse_cli
+from lr_core.errors import ConfigError
+
+
+class ShapeConfig(PluginConfig):
+    """A family of plugin configs resolved without entry points (own_type matches)."""
+
+    registry_group: ClassVar[str | None] = None
+
+
+class Circle(ShapeConfig):
+    type: Literal["circle"] = "circle"
+    radius: float = 1.0
+
+
+class DatasetSection(LrConfig):
+    repo_id: str
+    root: str | None = None
+    episodes: list[int] | None = None
+
+
+class RunConfig(LrConfig):
+    """Run something."""
+
+    shape: Circle = Circle()
+    dataset: DatasetSection
+    steps: int = 100
+    resume: bool = False
+    crop: tuple[int, int] | None = None
+    deltas: dict[str, list[float]] = {}
+
+
+def test_dotted_flags_fill_nested_fields_with_types():
+    cfg = parse_cli(
+        RunConfig,
+        [
+            "--dataset.repo_id=user/name",
+            "--shape.radius",
+            "2.5",
+            "--steps=7",
+            "--resume=true",
+            "--crop=[84, 84]",
+            '--deltas={"action": [0.0, 0.1]}',
+            "--dataset.episodes=[0, 2]",
+        ],
+    )
+    assert cfg.dataset.repo_id == "user/name"
+    assert cfg.shape.radius == 2.5
+    assert cfg.steps == 7 and cfg.resume is True
+    assert cfg.crop == (84, 84)
+    assert cfg.deltas == {"action": [0.0, 0.1]}
+    assert cfg.dataset.episodes == [0, 2]
+
+
+def test_unknown_flag_names_the_key_and_lists_valid_ones():
+    with pytest.raises(ConfigError) as err:
+        parse_cli(RunConfig, ["--dataset.repo_id=a", "--shape.radus=3"])
+    text = str(err.value)
+    assert "--shape.radus" in text
+    assert "Did you mean --shape.radius" in text
+    assert "type, radius" in text
+
+
+def test_bad_value_names_the_key():
+    with pytest.raises(ConfigError) as err:
+        parse_cli(RunConfig, ["--dataset.repo_id=a", "--steps=many"])
+    assert "steps" in str(err.value) and "'many'" in str(err.value)
+
+
+def test_missing_required_value_is_reported():
+    with pytest.raises(ConfigError, match="dataset: Field required"):
+        parse_cli(RunConfig, [])
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_config_file_then_flags_override(tmp_path, suffix):
+    data = {"dataset": {"repo_id": "from/file", "root": "/data"}, "steps": 3}
+    path = tmp_path / f"run{suffix}"
+    if suffix == ".json":
+        path.write_text(json.dumps(data))
+    else:
+        path.write_text("dataset:\n  repo_id: from/file\n  root: /data\nsteps: 3\n")
+    cfg = parse_cli(RunConfig, [f"--config_path={path}", "--steps=9"])
+    assert cfg.dataset.repo_id == "from/file" and cfg.dataset.root == "/data"
+    assert cfg.steps == 9
+
+
+def test_unknown_key_in_file_lists_valid_keys(tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"dataset": {"repo_id": "a", "rooot": "/x"}}))
+    with pytest.raises(ConfigError) as err:
+        parse_cli(RunConfig, ["--config_path", str(path)])
+    text = str(err.value)
+    assert "dataset.rooot: unknown key" in text
+    assert "Did you mean 'root'" in text
+    assert str(path) in text
+
+
+def test_unreadable_config_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        parse_cli(RunConfig, [f"--config_path={tmp_path / 'missing.json'}"])
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    with pytest.raises(ConfigError, match="cannot be parsed"):
+        parse_cli(RunConfig, [f"--config_path={bad}"])
+
+
+def test_save_and_load_round_trip(tmp_path):
+    cfg = parse_cli(RunConfig, ["--dataset.repo_id=a/b", "--crop=[1, 2]"])
+    path = tmp_path / "resolved.json"
+    cfg.save(path)
+    assert RunConfig.load(path) == cfg
+    assert RunConfig.load(path, ["--steps=1"]).steps == 1
+
+
+def test_plugin_config_requires_registered_type():
+    class Family(PluginConfig):
+        registry_group: ClassVar[str | None] = "lr.robots"
+
+    with pytest.raises(ValueError, match="unknown lr.robots type 'nope'"):
+        Family.model_validate({"type": "nope"})
+
+
+def test_deep_merge_replaces_section_when_type_changes():
+    base = {"policy": {"type": "act", "dim_model": 3}, "steps": 1}
+    assert deep_merge(base, {"policy": {"dim_model": 4}}) == {
+        "policy": {"type": "act", "dim_model": 4},
+        "steps": 1,
+    }
+    assert deep_merge(base, {"policy": {"type": "diffusion"}}) == {
+        "policy": {"type": "diffusion"},
+        "steps": 1,
+    }
+
+
+def test_help_lists_nested_flags(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_cli(RunConfig, ["--help"], prog="lr run")
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "lr run" in out and "--dataset.repo_id" in out and "--shape.radius" in out
