@@ -25,8 +25,8 @@ def code_table(checker) -> dict[str, tuple[str, str, str]]:
     for package, allowed in checker.ALLOWED_LR_IMPORTS.items():
         restricted = checker.RESTRICTED_LR_IMPORTS.get(package, {})
         only = "; ".join(f"`{other}`: {names(mods)}" for other, mods in restricted.items()) or "—"
-        torch = names(checker.TORCH_MODULES[package]) if checker.TORCH_MODULES[package] else (
-            "nowhere"
+        torch = (
+            names(checker.TORCH_MODULES[package]) if checker.TORCH_MODULES[package] else ("nowhere")
         )
         rows[f"`{package}`"] = (names(sorted(allowed)), only, torch)
     return rows

@@ -33,16 +33,28 @@ def light_venv(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("light")
     dist = work / "dist"
     for name in LIGHT_DISTRIBUTIONS:
-        run(["uv", "build", "--quiet", "--wheel", "--package", name, "--out-dir", str(dist)],
-            cwd=REPO)
+        run(
+            ["uv", "build", "--quiet", "--wheel", "--package", name, "--out-dir", str(dist)],
+            cwd=REPO,
+        )
     wheels = sorted(dist.glob("*.whl"))
     assert len(wheels) == len(LIGHT_DISTRIBUTIONS), wheels
     venv = work / "venv"
     run(["uv", "venv", "--quiet", "--python", sys.executable, str(venv)])
     env = {**os.environ, "VIRTUAL_ENV": str(venv)}
     env.pop("UV_PROJECT_ENVIRONMENT", None)
-    run(["uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-         *map(str, wheels)], env=env)
+    run(
+        [
+            "uv",
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(venv / "bin" / "python"),
+            *map(str, wheels),
+        ],
+        env=env,
+    )
     return venv
 
 
