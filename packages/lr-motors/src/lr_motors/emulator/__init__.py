@@ -77,6 +77,11 @@ class ServoEmulator:
         names = [s.name for s in servos]
         if len(set(names)) != len(names):
             raise ValueError(f"servo names must be unique, got {names}")
+        from lr_motors.emulator.models import model_spec
+
+        vendors = {model_spec(s.model).vendor for s in servos}
+        if len(vendors) > 1:
+            raise ValueError(f"one emulated bus cannot mix vendors: {sorted(vendors)}")
         self.servos = list(servos)
         self.tau = tau
         self.link = link
