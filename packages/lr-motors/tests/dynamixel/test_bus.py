@@ -95,10 +95,17 @@ def test_half_turn_homing(bus, koch):
     assert bus.sync_read("Present_Position", normalize=False)["elbow_flex"] == 2047
 
 
-def test_setup_motor_from_factory_baud_rate():
+@pytest.mark.parametrize(
+    "initial",
+    [
+        57_600,
+        pytest.param(None, marks=pytest.mark.slow, id="scan"),
+    ],  # the SDK's 9600 bps scan takes ~5 s
+)
+def test_setup_motor_from_factory_baud_rate(initial):
     with ServoEmulator([ServoSpec("elbow_flex", "xl330-m288", id=1, baudrate=57_600)]) as emu:
         bus = DynamixelMotorsBus(emu.port, MOTORS)
-        bus.setup_motor("elbow_flex")
+        bus.setup_motor("elbow_flex", initial_baudrate=initial)
         state = emu.state()["elbow_flex"]
         assert (state["id"], state["baudrate"]) == (3, 1_000_000)
         bus.disconnect(disable_torque=False)
