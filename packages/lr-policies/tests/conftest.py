@@ -39,3 +39,24 @@ def tiny_policy_registered(tiny_plugin_site) -> Path:
     """Make sure the ``tiny`` policy is registered in this interpreter."""
     install_test_plugin(tiny_plugin_site)
     return tiny_plugin_site
+
+
+def _locate():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[3] / "tools" / "peer" / "locate.py"
+    spec = importlib.util.spec_from_file_location("_lr_peer_locate", path)
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def peer_python_061() -> str:
+    """The lerobot 0.6.1 peer interpreter; skips the test when it is not installed."""
+    locate = _locate()
+    python = locate.peer_python("0.6.1")
+    if python is None:
+        pytest.skip(locate.INSTALL_HINT)
+    return str(python)
