@@ -24,7 +24,7 @@ MOTORS = robot_motors("so101").motors
 
 @pytest.fixture
 def bus(so101):
-    bus = FeetechMotorsBus(so101.port, MOTORS, timeout_ms=20)
+    bus = FeetechMotorsBus(so101.port, MOTORS)
     bus.connect()
     yield bus
     if bus.is_connected:
@@ -44,7 +44,7 @@ def test_missing_and_mismatched_motors_are_all_named(so101):
     motors = dict(MOTORS) | {
         "gripper": Motor(id=6, model="sts3250", norm_mode=MotorNormMode.RANGE_0_100)
     }
-    bus = FeetechMotorsBus(so101.port, motors, timeout_ms=10, retries=0)
+    bus = FeetechMotorsBus(so101.port, motors, retries=0)
     so101.set_register("elbow_flex", "Torque_Enable", 1)
     with pytest.raises(MotorsNotFoundError) as info:
         bus.connect()
@@ -160,7 +160,7 @@ def test_configure_failure_disables_torque(bus, so101):
 
 def test_setup_motor_at_any_baud_rate():
     with ServoEmulator([ServoSpec("gripper", "sts3215", id=1, baudrate=57_600)]) as emu:
-        bus = FeetechMotorsBus(emu.port, MOTORS, timeout_ms=20)
+        bus = FeetechMotorsBus(emu.port, MOTORS)
         bus.setup_motor("gripper")
         state = emu.state()["gripper"]
         assert (state["id"], state["baudrate"]) == (6, 1_000_000)
@@ -171,12 +171,12 @@ def test_setup_motor_at_any_baud_rate():
 def test_setup_motor_refuses_two_motors_or_a_wrong_model():
     servos = [ServoSpec("a", "sts3215", 1), ServoSpec("b", "sts3215", 2)]
     with ServoEmulator(servos) as emu:
-        bus = FeetechMotorsBus(emu.port, MOTORS, timeout_ms=20)
+        bus = FeetechMotorsBus(emu.port, MOTORS)
         with pytest.raises(MotorConfigError, match="several motors answer"):
             bus.setup_motor("gripper")
         bus.disconnect(disable_torque=False)
     with ServoEmulator([ServoSpec("a", "sts3250", 1)]) as emu:
-        bus = FeetechMotorsBus(emu.port, MOTORS, timeout_ms=20)
+        bus = FeetechMotorsBus(emu.port, MOTORS)
         with pytest.raises(MotorConfigError, match="model number 2825"):
             bus.setup_motor("gripper", initial_baudrate=1_000_000)
         bus.disconnect(disable_torque=False)
@@ -185,7 +185,7 @@ def test_setup_motor_refuses_two_motors_or_a_wrong_model():
 def test_scan_port():
     servos = [ServoSpec("a", "sts3215", 3, 500_000), ServoSpec("b", "sts3215", 4)]
     with ServoEmulator(servos) as emu:
-        bus = FeetechMotorsBus(emu.port, {}, timeout_ms=10)
+        bus = FeetechMotorsBus(emu.port, {})
         assert bus.scan_port() == {500_000: {3: 777}, 1_000_000: {4: 777}}
         bus.disconnect(disable_torque=False)
 

@@ -165,10 +165,12 @@ class FeetechTransport:
                 ids.append(packet.id)
         out = {}
         for motor_id in ids:
-            try:
-                out[motor_id] = self.read(motor_id, 3, 2)[0]
-            except CommFailure:
-                continue
+            for _ in range(3):
+                try:
+                    out[motor_id] = self.read(motor_id, 3, 2)[0]
+                    break
+                except CommFailure:
+                    continue
         return out
 
     def read(self, motor_id: int, address: int, size: int) -> tuple[int, int]:
