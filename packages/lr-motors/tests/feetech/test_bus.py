@@ -194,3 +194,12 @@ def test_open_failure_names_the_port(tmp_path):
     bus = FeetechMotorsBus(str(tmp_path / "ttyNOPE"), MOTORS)
     with pytest.raises(MotorCommError, match="ttyNOPE.*lr find-port"):
         bus.connect()
+
+
+def test_reg_write_applies_on_action(bus, so101):
+    bus.reg_write("Acceleration", "gripper", 77, normalize=False)
+    bus.reg_write("Acceleration", "elbow_flex", 78, normalize=False)
+    assert so101.register("gripper", "Acceleration") == 0
+    bus.action()
+    assert bus.read("Acceleration", "gripper", normalize=False) == 77
+    assert bus.read("Acceleration", "elbow_flex", normalize=False) == 78

@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import selectors
+import signal
 import struct
 import sys
 import time
@@ -242,6 +243,9 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def main() -> None:
     """Entry point of ``python -m lr_motors.emulator.process``."""
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides when to stop
+    # (it closes our stdin), so the emulator ignores SIGINT instead of dying mid-reply.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     fd = sys.stdin.fileno()
     line = bytearray()
     while not line.endswith(b"\n"):

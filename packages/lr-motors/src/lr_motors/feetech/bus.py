@@ -60,6 +60,8 @@ class FeetechMotorsBus(SerialBus):
                 f"motors {', '.join(wrong)} do not use Feetech protocol {protocol_version}"
             )
 
+    transport: FeetechTransport
+
     def _make_transport(self) -> FeetechTransport:
         return FeetechTransport(
             self.port, self.default_baudrate, self.timeout_ms, self.protocol_version
@@ -105,6 +107,23 @@ class FeetechMotorsBus(SerialBus):
         for name in self._names(motors):
             self.write("Torque_Enable", name, 1, num_retry=num_retry)
             self.write("Lock", name, 1, num_retry=num_retry)
+
+    def reg_write(
+        self, data_name: str, motor: str, value: float, *, normalize: bool = True
+    ) -> None:
+        """Register a write that the servo applies on the next :meth:`action` (REG_WRITE)."""
+        self._require_connected()
+        m = self._motor(motor)
+        addr, size = self._address(m.model, data_name)
+        raw = self._to_raw(data_name, motor, value, normalize)
+        what = f"reg_write {data_name!r}={raw} to motor {motor!r} (id {m.id})"
+        error = self._retry(lambda: self.transport.reg_write(m.id, addr, size, raw), what, None)
+        self._check_status(error, motor, what)
+
+    def action(self) -> None:
+        """Broadcast ACTION: every servo applies its registered write at the same moment."""
+        self._require_connected()
+        self._retry(self.transport.action, "broadcast ACTION", None)
 
     def configure_motors(
         self, return_delay_time: int = 0, maximum_acceleration: int = 254, acceleration: int = 254
