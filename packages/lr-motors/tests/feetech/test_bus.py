@@ -125,12 +125,16 @@ def test_status_error_bits(bus, so101):
     assert bus.stats.status_errors["gripper"] == 2
 
 
-def test_eeprom_write_is_verified(bus, so101):
-    with pytest.raises(MotorWriteVerifyError, match="disable torque first"):
-        bus.write("Min_Position_Limit", "gripper", 10, normalize=False)  # Lock is 1
+def test_eeprom_write_is_refused_while_locked_and_verified(bus, so101):
+    with pytest.raises(MotorWriteVerifyError, match=r"locked \(Lock=1\).*Disable torque first"):
+        bus.write("Min_Position_Limit", "gripper", 10, normalize=False)
     bus.disable_torque(["gripper"])
     bus.write("Min_Position_Limit", "gripper", 10, normalize=False)
+    so101.power_cycle("gripper")
     assert so101.register("gripper", "Min_Position_Limit") == 10
+    bus.disable_torque(["gripper"])  # power-up locks EEPROM again
+    with pytest.raises(MotorWriteVerifyError, match="reads 777 after writing 1"):
+        bus.write("Model_Number", "gripper", 1, normalize=False)  # read-only: the servo ignores it
 
 
 def test_disconnect_disables_torque(bus, so101):

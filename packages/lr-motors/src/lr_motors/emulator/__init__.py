@@ -205,6 +205,10 @@ class ServoEmulator:
         faults = {"no_reply": no_reply, "corrupt": corrupt, "delay_s": delay_s, "error": error}
         self._call(op="faults", servo=servo, faults=faults)
 
+    def power_cycle(self, servo: str) -> None:
+        """Switch ``servo`` off and on: unpersisted EEPROM writes and all RAM are lost."""
+        self._call(op="power_cycle", servo=servo)
+
     def register(self, servo: str, register: str) -> int:
         """The raw (unsigned) content of a register, read behind the bus's back."""
         return int(self._call(op="get", servo=servo, register=register)["value"])

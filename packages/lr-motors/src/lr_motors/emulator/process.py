@@ -144,6 +144,8 @@ class EmulatedBus:
             servo.move_to(int(cmd["present"]))
         elif op == "faults":
             servo.faults = Faults(**cmd.get("faults", {}))
+        elif op == "power_cycle":
+            servo.power_cycle()
         elif op == "get":
             return {"ok": True, "value": servo.get(cmd["register"])}
         elif op == "set":

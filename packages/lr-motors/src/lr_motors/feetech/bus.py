@@ -8,7 +8,7 @@ from enum import IntEnum
 from lr_core.motors import Calibration, Motor, MotorCalibration
 from lr_motors.bus import SerialBus
 from lr_motors.encoding import decode_sign_magnitude, encode_sign_magnitude
-from lr_motors.errors import MotorConfigError, MotorsNotFoundError
+from lr_motors.errors import MotorConfigError, MotorsNotFoundError, MotorWriteVerifyError
 from lr_motors.feetech import tables
 from lr_motors.feetech.transport import FeetechTransport
 
@@ -89,6 +89,16 @@ class FeetechMotorsBus(SerialBus):
             raise MotorsNotFoundError(
                 f"motors on {self.port} run different firmware versions ({listing}); update "
                 "them with Feetech's software so they behave alike"
+            )
+
+    def _check_eeprom_writable(self, motor: str, data_name: str, num_retry: int | None) -> None:
+        # with Lock 1 the servo accepts the value but forgets it at power-off: refuse instead
+        if self.read("Lock", motor, normalize=False, num_retry=num_retry):
+            m = self.motors[motor]
+            raise MotorWriteVerifyError(
+                f"EEPROM of motor {motor!r} (id {m.id}) on {self.port} is locked (Lock=1): "
+                f"{data_name!r} would be lost at power-off. Disable torque first "
+                "(bus.disable_torque() also unlocks EEPROM)"
             )
 
     def _disable_torque_id(self, motor_id: int, model: str, num_retry: int | None) -> None:
