@@ -17,7 +17,7 @@ MOTORS = robot_motors("so101").motors
 
 @pytest.fixture
 def bus(so101):
-    bus = FeetechMotorsBus(so101.port, MOTORS, timeout_ms=20)
+    bus = FeetechMotorsBus(so101.port, MOTORS)
     bus.connect()
     yield bus
     bus.disconnect()

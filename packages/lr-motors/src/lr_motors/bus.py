@@ -113,6 +113,9 @@ class SerialBus(MotorsBus):
     def configure_motors(self) -> None:
         """Write the vendor's recommended settings (return delay, acceleration…)."""
 
+    def _check_eeprom_writable(self, motor: str, data_name: str, num_retry: int | None) -> None:
+        """Vendor check before an EEPROM write (Feetech: Lock must be 0)."""
+
     def _handshake_extra(self) -> None:
         """Vendor checks after every motor answered (Feetech: equal firmware versions)."""
 
@@ -353,6 +356,8 @@ class SerialBus(MotorsBus):
         m = self._motor(motor)
         addr, size = self._address(m.model, data_name)
         raw = self._to_raw(data_name, motor, value, normalize)
+        if addr < self.eeprom_end:
+            self._check_eeprom_writable(motor, data_name, num_retry)
         self._write_raw(m.id, motor, data_name, addr, size, raw, num_retry)
         if addr < self.eeprom_end and data_name not in ("ID", "Baud_Rate"):
             what = f"read back {data_name!r} of motor {motor!r} (id {m.id})"

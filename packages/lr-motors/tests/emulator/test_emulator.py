@@ -70,13 +70,19 @@ def test_sync_read_answers_in_the_requested_order(port):
     assert ft.decode_value(first.params) == 2048
 
 
-def test_eeprom_is_written_only_when_unlocked(port, so101):
+def test_eeprom_persists_only_when_unlocked(port, so101):
     assert so101.register("shoulder_pan", "Lock") == 1
     ft_write(port, 1, 9, (100).to_bytes(2, "little"))  # Min_Position_Limit while locked
+    assert so101.register("shoulder_pan", "Min_Position_Limit") == 100
+    so101.power_cycle("shoulder_pan")
     assert so101.register("shoulder_pan", "Min_Position_Limit") == 0
     ft_write(port, 1, 55, b"\x00")  # Lock = 0
     ft_write(port, 1, 9, (100).to_bytes(2, "little"))
+    ft_write(port, 1, 40, b"\x01")
+    so101.power_cycle("shoulder_pan")
     assert so101.register("shoulder_pan", "Min_Position_Limit") == 100
+    assert so101.register("shoulder_pan", "Torque_Enable") == 0
+    assert so101.register("shoulder_pan", "Lock") == 1
 
 
 def test_read_only_registers_ignore_writes(port, so101):

@@ -24,7 +24,7 @@ MOTORS = robot_motors("so101").motors
 
 @pytest.fixture
 def bus(so101):
-    bus = FeetechMotorsBus(so101.port, MOTORS, timeout_ms=20)
+    bus = FeetechMotorsBus(so101.port, MOTORS)
     bus.connect()
     yield bus
     if bus.is_connected:
@@ -44,7 +44,7 @@ def test_missing_and_mismatched_motors_are_all_named(so101):
     motors = dict(MOTORS) | {
         "gripper": Motor(id=6, model="sts3250", norm_mode=MotorNormMode.RANGE_0_100)
     }
-    bus = FeetechMotorsBus(so101.port, motors, timeout_ms=10, retries=0)
+    bus = FeetechMotorsBus(so101.port, motors, retries=0)
     so101.set_register("elbow_flex", "Torque_Enable", 1)
     with pytest.raises(MotorsNotFoundError) as info:
         bus.connect()
@@ -125,12 +125,16 @@ def test_status_error_bits(bus, so101):
     assert bus.stats.status_errors["gripper"] == 2
 
 
-def test_eeprom_write_is_verified(bus, so101):
-    with pytest.raises(MotorWriteVerifyError, match="disable torque first"):
-        bus.write("Min_Position_Limit", "gripper", 10, normalize=False)  # Lock is 1
+def test_eeprom_write_is_refused_while_locked_and_verified(bus, so101):
+    with pytest.raises(MotorWriteVerifyError, match=r"locked \(Lock=1\).*Disable torque first"):
+        bus.write("Min_Position_Limit", "gripper", 10, normalize=False)
     bus.disable_torque(["gripper"])
     bus.write("Min_Position_Limit", "gripper", 10, normalize=False)
+    so101.power_cycle("gripper")
     assert so101.register("gripper", "Min_Position_Limit") == 10
+    bus.disable_torque(["gripper"])  # power-up locks EEPROM again
+    with pytest.raises(MotorWriteVerifyError, match="reads 777 after writing 1"):
+        bus.write("Model_Number", "gripper", 1, normalize=False)  # read-only: the servo ignores it
 
 
 def test_disconnect_disables_torque(bus, so101):
@@ -160,7 +164,7 @@ def test_configure_failure_disables_torque(bus, so101):
 
 def test_setup_motor_at_any_baud_rate():
     with ServoEmulator([ServoSpec("gripper", "sts3215", id=1, baudrate=57_600)]) as emu:
-        bus = FeetechMotorsBus(emu.port, MOTORS, timeout_ms=20)
+        bus = FeetechMotorsBus(emu.port, MOTORS)
         bus.setup_motor("gripper")
         state = emu.state()["gripper"]
         assert (state["id"], state["baudrate"]) == (6, 1_000_000)
@@ -171,12 +175,12 @@ def test_setup_motor_at_any_baud_rate():
 def test_setup_motor_refuses_two_motors_or_a_wrong_model():
     servos = [ServoSpec("a", "sts3215", 1), ServoSpec("b", "sts3215", 2)]
     with ServoEmulator(servos) as emu:
-        bus = FeetechMotorsBus(emu.port, MOTORS, timeout_ms=20)
+        bus = FeetechMotorsBus(emu.port, MOTORS)
         with pytest.raises(MotorConfigError, match="several motors answer"):
             bus.setup_motor("gripper")
         bus.disconnect(disable_torque=False)
     with ServoEmulator([ServoSpec("a", "sts3250", 1)]) as emu:
-        bus = FeetechMotorsBus(emu.port, MOTORS, timeout_ms=20)
+        bus = FeetechMotorsBus(emu.port, MOTORS)
         with pytest.raises(MotorConfigError, match="model number 2825"):
             bus.setup_motor("gripper", initial_baudrate=1_000_000)
         bus.disconnect(disable_torque=False)
@@ -185,7 +189,7 @@ def test_setup_motor_refuses_two_motors_or_a_wrong_model():
 def test_scan_port():
     servos = [ServoSpec("a", "sts3215", 3, 500_000), ServoSpec("b", "sts3215", 4)]
     with ServoEmulator(servos) as emu:
-        bus = FeetechMotorsBus(emu.port, {}, timeout_ms=10)
+        bus = FeetechMotorsBus(emu.port, {})
         assert bus.scan_port() == {500_000: {3: 777}, 1_000_000: {4: 777}}
         bus.disconnect(disable_torque=False)
 
@@ -194,3 +198,12 @@ def test_open_failure_names_the_port(tmp_path):
     bus = FeetechMotorsBus(str(tmp_path / "ttyNOPE"), MOTORS)
     with pytest.raises(MotorCommError, match="ttyNOPE.*lr find-port"):
         bus.connect()
+
+
+def test_reg_write_applies_on_action(bus, so101):
+    bus.reg_write("Acceleration", "gripper", 77, normalize=False)
+    bus.reg_write("Acceleration", "elbow_flex", 78, normalize=False)
+    assert so101.register("gripper", "Acceleration") == 0
+    bus.action()
+    assert bus.read("Acceleration", "gripper", normalize=False) == 77
+    assert bus.read("Acceleration", "elbow_flex", normalize=False) == 78

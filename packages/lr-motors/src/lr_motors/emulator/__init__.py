@@ -69,10 +69,18 @@ class ServoEmulator:
 
     Use as a context manager, or call :meth:`start` / :meth:`stop`. ``tau`` is the time
     constant (s) of the position response; ``link`` optionally creates a symlink to the pty.
+    ``one_at_a_time`` plugs the servos in one by one, last first, swapping to the next when the
+    current one has been given a new id at 1 Mbps (what ``lr setup-motors`` expects a person to
+    do by hand).
     """
 
     def __init__(
-        self, servos: Sequence[ServoSpec], *, tau: float = 0.03, link: str | None = None
+        self,
+        servos: Sequence[ServoSpec],
+        *,
+        tau: float = 0.03,
+        link: str | None = None,
+        one_at_a_time: bool = False,
     ) -> None:
         names = [s.name for s in servos]
         if len(set(names)) != len(names):
@@ -85,6 +93,7 @@ class ServoEmulator:
         self.servos = list(servos)
         self.tau = tau
         self.link = link
+        self.one_at_a_time = one_at_a_time
         self._proc: subprocess.Popen[bytes] | None = None
         self._port: str | None = None
 
@@ -99,7 +108,12 @@ class ServoEmulator:
         """Start the emulator process; returns the port path."""
         if self._proc is not None:
             return self.port
-        config = {"servos": [asdict(s) for s in self.servos], "tau": self.tau, "link": self.link}
+        config = {
+            "servos": [asdict(s) for s in self.servos],
+            "tau": self.tau,
+            "link": self.link,
+            "one_at_a_time": self.one_at_a_time,
+        }
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "lr_motors.emulator.process"],
             stdin=subprocess.PIPE,
@@ -190,6 +204,10 @@ class ServoEmulator:
         ``error`` bits in its status packets. Replaces earlier faults; ``inject(name)`` clears."""
         faults = {"no_reply": no_reply, "corrupt": corrupt, "delay_s": delay_s, "error": error}
         self._call(op="faults", servo=servo, faults=faults)
+
+    def power_cycle(self, servo: str) -> None:
+        """Switch ``servo`` off and on: unpersisted EEPROM writes and all RAM are lost."""
+        self._call(op="power_cycle", servo=servo)
 
     def register(self, servo: str, register: str) -> int:
         """The raw (unsigned) content of a register, read behind the bus's back."""

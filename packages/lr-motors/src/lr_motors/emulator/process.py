@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import selectors
+import signal
 import struct
 import sys
 import time
@@ -45,7 +46,7 @@ def client_baudrate(fd: int) -> int | None:
 class EmulatedBus:
     """The servos on one wire and the codec of their vendor."""
 
-    def __init__(self, servos: list[VirtualServo]) -> None:
+    def __init__(self, servos: list[VirtualServo], *, one_at_a_time: bool = False) -> None:
         vendors = {s.spec.vendor for s in servos}
         if len(vendors) > 1:
             raise ValueError(f"one bus cannot mix vendors: {sorted(vendors)}")
@@ -59,6 +60,20 @@ class EmulatedBus:
         self.handler = ft_handler if self.vendor == "feetech" else dxl_handler
         self.buffer = bytearray()
         self.stats = {"requests": 0, "replies": 0, "bad_frames": 0}
+        # factory mode for `lr setup-motors`: servos are plugged in one at a time, last first;
+        # the next one replaces the current once it has a new id and the 1 Mbps default rate
+        self.queue = list(reversed(servos)) if one_at_a_time else []
+        if self.queue:
+            for servo in servos:
+                servo.attached = False
+            self.queue.pop(0).attached = True
+
+    def _swap_if_done(self) -> None:
+        current = [s for s in self.servos.values() if s.attached]
+        if current and all(s.id != 1 and s.baudrate == 1_000_000 for s in current):
+            for servo in current:
+                servo.attached = False
+            self.queue.pop(0).attached = True
 
     def feed(self, data: bytes, baudrate: int | None) -> list[tuple[float, bytes]]:
         """Consume bytes from the client; return ``(delay_s, reply bytes)`` to send, in order."""
@@ -75,6 +90,8 @@ class EmulatedBus:
             if packet is None:
                 break
             self.stats["requests"] += 1
+            if self.queue and packet.id == 0xFE and self._is_ping(packet):
+                self._swap_if_done()
             now = time.monotonic()
             listening = []
             for servo in self.servos.values():
@@ -92,6 +109,10 @@ class EmulatedBus:
                 self.stats["replies"] += 1
                 out.append((faults.delay_s, reply))
         return out
+
+    def _is_ping(self, packet: Any) -> bool:
+        code = packet.code if self.vendor == "feetech" else packet.instruction
+        return code == 0x01
 
     def command(self, cmd: dict[str, Any]) -> dict[str, Any]:
         """Run one control command (see :class:`lr_motors.emulator.ServoEmulator`)."""
@@ -123,6 +144,8 @@ class EmulatedBus:
             servo.move_to(int(cmd["present"]))
         elif op == "faults":
             servo.faults = Faults(**cmd.get("faults", {}))
+        elif op == "power_cycle":
+            servo.power_cycle()
         elif op == "get":
             return {"ok": True, "value": servo.get(cmd["register"])}
         elif op == "set":
@@ -146,7 +169,7 @@ def build_bus(config: dict[str, Any]) -> EmulatedBus:
         )
         for s in config["servos"]
     ]
-    return EmulatedBus(servos)
+    return EmulatedBus(servos, one_at_a_time=bool(config.get("one_at_a_time", False)))
 
 
 def serve(config: dict[str, Any], control_in: int, control_out: Any) -> None:
@@ -222,6 +245,9 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def main() -> None:
     """Entry point of ``python -m lr_motors.emulator.process``."""
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides when to stop
+    # (it closes our stdin), so the emulator ignores SIGINT instead of dying mid-reply.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     fd = sys.stdin.fileno()
     line = bytearray()
     while not line.endswith(b"\n"):

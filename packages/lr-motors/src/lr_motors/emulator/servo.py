@@ -8,9 +8,11 @@ registers show them through the vendor's homing rule:
 - Dynamixel: ``Present_Position = actual + Homing_Offset`` (negated first when ``Drive_Mode``
   bit 0 is set).
 
-EEPROM (addresses below the model's ``eeprom_end``) is written only when the Feetech ``Lock``
-register is 0; a Dynamixel refuses EEPROM writes with an access error while torque is on.
-Enabling torque makes the servo hold its present position (the goal is set to it).
+EEPROM (addresses below the model's ``eeprom_end``) survives :meth:`VirtualServo.power_cycle`
+only when it was written while the Feetech ``Lock`` register was 0 (with ``Lock`` 1 the value
+is used until power-off, as on the real servo); a Dynamixel refuses EEPROM writes with an
+access error while torque is on. Enabling torque makes the servo hold its present position
+(the goal is set to it). ``Return_Delay_Time`` is stored but not waited for.
 """
 
 from __future__ import annotations
@@ -71,6 +73,17 @@ class VirtualServo:
         self.velocity = 0.0
         self._last_update: float | None = None
         self.pending: tuple[int, bytes] | None = None  # REG_WRITE waiting for ACTION
+        self._refresh()
+        self.set("Goal_Position", self._encode_signed("Goal_Position", self.present_position()))
+        self.persisted = bytes(self.memory[: spec.eeprom_end])
+        self._ram_defaults = bytes(self.memory[spec.eeprom_end :])
+
+    def power_cycle(self) -> None:
+        """Power off and on: EEPROM reloads what was persisted, RAM its defaults."""
+        self.memory[: self.spec.eeprom_end] = self.persisted
+        self.memory[self.spec.eeprom_end :] = self._ram_defaults
+        self.pending = None
+        self.velocity = 0.0
         self._refresh()
         self.set("Goal_Position", self._encode_signed("Goal_Position", self.present_position()))
 
@@ -224,8 +237,9 @@ class VirtualServo:
     def write(self, address: int, data: bytes) -> int:
         """Apply a WRITE; returns a Dynamixel error code (0 when accepted).
 
-        Feetech servos ignore writes to read-only bytes and, while ``Lock`` is 1, to EEPROM;
-        Dynamixel servos reject the whole write with an access error instead.
+        Feetech servos ignore writes to read-only bytes, and keep EEPROM writes made while
+        ``Lock`` is 1 only until power-off; Dynamixel servos reject a write touching read-only
+        bytes, or EEPROM while torque is on, with an access error.
         """
         end = address + len(data)
         if end > len(self.memory):
@@ -235,12 +249,14 @@ class VirtualServo:
         if not self._feetech and (touches_ro or (touches_eeprom and self.torque)):
             return ACCESS_ERROR
         torque_before = self.torque
-        locked = self._feetech and self.get("Lock") != 0
+        persist = not (self._feetech and self.get("Lock") != 0)
         for i, byte in enumerate(data):
             a = address + i
-            if a in self._read_only or (locked and a < self.spec.eeprom_end):
+            if a in self._read_only:
                 continue
             self.memory[a] = byte
+        if touches_eeprom and persist:
+            self.persisted = bytes(self.memory[: self.spec.eeprom_end])
         if self.torque and not torque_before:
             self.set("Goal_Position", self._encode_signed("Goal_Position", self.present_position()))
         self._refresh()

@@ -8,7 +8,7 @@ from enum import IntEnum
 from lr_core.motors import Calibration, Motor, MotorCalibration
 from lr_motors.bus import SerialBus
 from lr_motors.encoding import decode_sign_magnitude, encode_sign_magnitude
-from lr_motors.errors import MotorConfigError, MotorsNotFoundError
+from lr_motors.errors import MotorConfigError, MotorsNotFoundError, MotorWriteVerifyError
 from lr_motors.feetech import tables
 from lr_motors.feetech.transport import FeetechTransport
 
@@ -60,6 +60,8 @@ class FeetechMotorsBus(SerialBus):
                 f"motors {', '.join(wrong)} do not use Feetech protocol {protocol_version}"
             )
 
+    transport: FeetechTransport
+
     def _make_transport(self) -> FeetechTransport:
         return FeetechTransport(
             self.port, self.default_baudrate, self.timeout_ms, self.protocol_version
@@ -89,6 +91,16 @@ class FeetechMotorsBus(SerialBus):
                 "them with Feetech's software so they behave alike"
             )
 
+    def _check_eeprom_writable(self, motor: str, data_name: str, num_retry: int | None) -> None:
+        # with Lock 1 the servo accepts the value but forgets it at power-off: refuse instead
+        if self.read("Lock", motor, normalize=False, num_retry=num_retry):
+            m = self.motors[motor]
+            raise MotorWriteVerifyError(
+                f"EEPROM of motor {motor!r} (id {m.id}) on {self.port} is locked (Lock=1): "
+                f"{data_name!r} would be lost at power-off. Disable torque first "
+                "(bus.disable_torque() also unlocks EEPROM)"
+            )
+
     def _disable_torque_id(self, motor_id: int, model: str, num_retry: int | None) -> None:
         super()._disable_torque_id(motor_id, model, num_retry)
         self._before_eeprom_write_id(motor_id, model)
@@ -105,6 +117,23 @@ class FeetechMotorsBus(SerialBus):
         for name in self._names(motors):
             self.write("Torque_Enable", name, 1, num_retry=num_retry)
             self.write("Lock", name, 1, num_retry=num_retry)
+
+    def reg_write(
+        self, data_name: str, motor: str, value: float, *, normalize: bool = True
+    ) -> None:
+        """Register a write that the servo applies on the next :meth:`action` (REG_WRITE)."""
+        self._require_connected()
+        m = self._motor(motor)
+        addr, size = self._address(m.model, data_name)
+        raw = self._to_raw(data_name, motor, value, normalize)
+        what = f"reg_write {data_name!r}={raw} to motor {motor!r} (id {m.id})"
+        error = self._retry(lambda: self.transport.reg_write(m.id, addr, size, raw), what, None)
+        self._check_status(error, motor, what)
+
+    def action(self) -> None:
+        """Broadcast ACTION: every servo applies its registered write at the same moment."""
+        self._require_connected()
+        self._retry(self.transport.action, "broadcast ACTION", None)
 
     def configure_motors(
         self, return_delay_time: int = 0, maximum_acceleration: int = 254, acceleration: int = 254

@@ -165,10 +165,12 @@ class FeetechTransport:
                 ids.append(packet.id)
         out = {}
         for motor_id in ids:
-            try:
-                out[motor_id] = self.read(motor_id, 3, 2)[0]
-            except CommFailure:
-                continue
+            for _ in range(3):
+                try:
+                    out[motor_id] = self.read(motor_id, 3, 2)[0]
+                    break
+                except CommFailure:
+                    continue
         return out
 
     def read(self, motor_id: int, address: int, size: int) -> tuple[int, int]:
@@ -180,6 +182,18 @@ class FeetechTransport:
         """WRITE and wait for the status packet."""
         data = p.encode_value(value, size, self.protocol)
         return self._txrx(motor_id, p.Instruction.WRITE, p.write_params(address, data), 0).code
+
+    def reg_write(self, motor_id: int, address: int, size: int, value: int) -> int:
+        """REG_WRITE: the servo stores the value and applies it on the next ACTION."""
+        data = p.encode_value(value, size, self.protocol)
+        return self._txrx(motor_id, p.Instruction.REG_WRITE, p.write_params(address, data), 0).code
+
+    def action(self, motor_id: int = p.BROADCAST_ID) -> None:
+        """ACTION: apply registered writes (to every servo by default; no reply then)."""
+        if motor_id == p.BROADCAST_ID:
+            self._send(p.instruction_packet(motor_id, p.Instruction.ACTION))
+        else:
+            self._txrx(motor_id, p.Instruction.ACTION, b"", 0)
 
     def sync_read(self, ids: list[int], address: int, size: int) -> dict[int, tuple[int, int]]:
         """SYNC_READ (protocol 0) or one READ per servo (protocol 1, which lacks SYNC_READ)."""
