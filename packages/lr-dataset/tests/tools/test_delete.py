@@ -58,3 +58,19 @@ def test_delete_on_an_image_dataset(image_source, tmp_path):
     out = delete_episodes(image_source, [0], tmp_path / "out")
     assert out.meta.total_episodes == 2
     assert_same_episode(image_source, 2, tmp_path / "out", 1, camera=CAM)
+
+
+@pytest.mark.parametrize(
+    "name", ["lerobot-0.6.1-video", "lerobot-0.4.4-video", "lerobot-0.6.1-images"]
+)
+def test_delete_on_lerobot_written_datasets(name, tmp_path):
+    from dataset_helpers import FIXTURES
+
+    src = FIXTURES / name
+    before = tree_digest(src)
+    out = delete_episodes(src, [1], tmp_path / "out")
+    assert tree_digest(src) == before
+    meta = LeRobotDatasetMetadata("s", root=src)
+    assert out.meta.total_episodes == meta.total_episodes - 1
+    for new, old in enumerate(e for e in range(meta.total_episodes) if e != 1):
+        assert_same_episode(src, old, tmp_path / "out", new, camera=CAM)
