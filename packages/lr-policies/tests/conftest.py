@@ -18,7 +18,10 @@ def install_test_plugin(site: Path) -> None:
     info = site / "lr_test_policy-0.0.1.dist-info"
     info.mkdir(parents=True, exist_ok=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lr-test-policy\nVersion: 0.0.1\n")
-    (info / "entry_points.txt").write_text("[lr.policies]\ntiny = lr_test_policy:TinyConfig\n")
+    (info / "entry_points.txt").write_text(
+        "[lr.policies]\ntiny = lr_test_policy:TinyConfig\n\n"
+        "[lr.envs]\nreach_test = lr_test_env:ReachEnvConfig\n"
+    )
     for path in (str(site), str(PLUGIN_DIR)):
         if path not in sys.path:
             sys.path.insert(0, path)
