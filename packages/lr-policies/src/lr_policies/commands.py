@@ -8,3 +8,8 @@ train = Command(
     help="Train a policy on a LeRobot dataset (checkpoints, exact resume, DDP via torchrun)",
     run="lr_policies.train.cli:main",
 )
+
+eval = Command(
+    help="Evaluate a saved policy in a registered gymnasium env (success rate, return, videos)",
+    run="lr_policies.eval.cli:main",
+)

@@ -105,7 +105,14 @@ class SyntheticDataset(torch.utils.data.Dataset):
     ``delta_timestamps`` semantics (clamped at episode edges, with ``action_is_pad``)."""
 
     def __init__(
-        self, n_episodes: int = 3, length: int = 20, chunk: int = 4, image: bool = True, seed=0
+        self,
+        n_episodes: int = 3,
+        length: int = 20,
+        chunk: int = 4,
+        image: bool = True,
+        seed: int = 0,
+        obs_deltas: list[int] | None = None,
+        action_deltas: list[int] | None = None,
     ):
         g = torch.Generator().manual_seed(seed)
         n = n_episodes * length
@@ -113,7 +120,9 @@ class SyntheticDataset(torch.utils.data.Dataset):
         self.state = torch.cumsum(torch.randn(n, 3, generator=g) * 0.3, 0)
         self.actions = torch.roll(self.state[:, :2], -1, 0) * 2 + 0.5
         self.images = torch.rand(n, 3, 6, 8, generator=g) if image else None
-        self.length, self.chunk = length, chunk
+        self.length = length
+        self.obs_deltas = obs_deltas
+        self.action_deltas = action_deltas if action_deltas is not None else list(range(chunk))
         features = {
             "observation.state": {"dtype": "float32", "shape": [3], "names": None},
             "action": {"dtype": "float32", "shape": [2], "names": None},
@@ -156,23 +165,34 @@ class SyntheticDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return self.state.shape[0]
 
-    def __getitem__(self, i: int) -> dict[str, Any]:
+    def _window(self, i: int, deltas: list[int]) -> tuple[Tensor, Tensor]:
         ep = i // self.length
         lo, hi = ep * self.length, (ep + 1) * self.length
-        idx = torch.arange(i, i + self.chunk)
-        pad = idx >= hi
-        idx = idx.clamp(lo, hi - 1)
-        item = {
-            "observation.state": self.state[i],
+        idx = i + torch.tensor(deltas)
+        pad = (idx < lo) | (idx >= hi)
+        return idx.clamp(lo, hi - 1), pad
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        ep = i // self.length
+        idx, pad = self._window(i, self.action_deltas)
+        item: dict[str, Any] = {
             "action": self.actions[idx],
             "action_is_pad": pad,
             "episode_index": torch.tensor(ep),
             "index": torch.tensor(i),
-            "timestamp": torch.tensor((i - lo) / 10.0),
+            "timestamp": torch.tensor((i - ep * self.length) / 10.0),
             "task": "move",
         }
+        obs = {"observation.state": self.state}
         if self.images is not None:
-            item["observation.images.front"] = self.images[i]
+            obs["observation.images.front"] = self.images
+        for key, values in obs.items():
+            if self.obs_deltas is None:
+                item[key] = values[i]
+            else:
+                oidx, opad = self._window(i, self.obs_deltas)
+                item[key] = values[oidx]
+                item[f"{key}_is_pad"] = opad
         return item
 
 

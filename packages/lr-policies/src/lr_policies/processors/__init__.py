@@ -7,7 +7,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
-    "NormalizationMode": "lr_policies.processors.modes",
+    "NormalizationMode": "lr_policies.policy_config",
     "PolicyProcessorPipeline": "lr_policies.processors.pipeline",
     "ProcessorStep": "lr_policies.processors.pipeline",
     "register_step": "lr_policies.processors.pipeline",
@@ -40,6 +40,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from lr_policies.policy_config import NormalizationMode
     from lr_policies.processors.factory import (
         POSTPROCESSOR_NAME,
         PREPROCESSOR_NAME,
@@ -47,7 +48,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         make_pre_post_processors,
         save_pre_post_processors,
     )
-    from lr_policies.processors.modes import NormalizationMode
     from lr_policies.processors.normalize import NormalizerStep, UnnormalizerStep
     from lr_policies.processors.pipeline import (
         PolicyProcessorPipeline,

@@ -15,7 +15,7 @@ from typing import Any
 
 from lr_core.features import FeatureType
 from lr_core.policy import PolicyConfig
-from lr_policies.processors.modes import NormalizationMode
+from lr_policies.policy_config import NormalizationMode
 from lr_policies.processors.normalize import NormalizerStep, Stats, UnnormalizerStep
 from lr_policies.processors.pipeline import PolicyProcessorPipeline
 from lr_policies.processors.steps import AddBatchDimensionStep, DeviceStep, RenameObservationsStep

@@ -16,7 +16,7 @@ from torch import Tensor
 
 from lr_core.features import FeatureType, PolicyFeature
 from lr_policies.errors import CheckpointError, PolicyError
-from lr_policies.processors.modes import NormalizationMode
+from lr_policies.policy_config import NormalizationMode
 from lr_policies.processors.pipeline import Batch, ProcessorStep, register_step
 
 Stats = Mapping[str, Mapping[str, Any]]

@@ -33,7 +33,6 @@ class DatasetConfig(LrConfig):
     revision: str | None = None
     episodes: list[int] | None = None
     use_imagenet_stats: bool = True
-    video_backend: str | None = None
 
 
 class WandbConfig(LrConfig):

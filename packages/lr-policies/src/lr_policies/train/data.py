@@ -119,8 +119,6 @@ def make_dataset(config: DatasetConfig, policy_config: Any) -> Any:
     kwargs: dict[str, Any] = {"root": config.root, "episodes": config.episodes}
     if config.revision is not None:
         kwargs["revision"] = config.revision
-    if config.video_backend is not None:
-        kwargs["video_backend"] = config.video_backend
     return LeRobotDataset(config.repo_id, delta_timestamps=delta, **kwargs)
 
 
