@@ -116,7 +116,7 @@ def build_mjcf(offscreen_width: int = 640, offscreen_height: int = 480) -> str:
                 <geom name="fixed_pad" class="pad" size="{_fmt(PAD_HALF_LENGTH, PAD_THICKNESS / 2, 0.01)}"
                       pos="{_fmt(PAD_X, FIXED_PAD_Y - PAD_THICKNESS / 2)} 0"/>
                 <site name="tcp" pos="{_fmt(*TCP_LOCAL)}" size="0.004" rgba="1 0 0 0.6" group="4"/>
-                <camera name="wrist" pos="0.0 0.04 0" xyaxes="0 0 1 0.35 1 0" fovy="75"/>
+                <camera name="wrist" pos="-0.01 -0.004 0.04" xyaxes="0 -1 0 0.45 0 1" fovy="70"/>
                 <body name="moving_jaw" pos="{_fmt(*HINGE)} 0" gravcomp="1">
                   <joint name="gripper" axis="0 0 1" range="{_fmt(*ranges["gripper"])}" class="servo"/>
                   <geom name="jaw" type="box" size="{_fmt(jaw_len / 2, 0.003, 0.009)}"
