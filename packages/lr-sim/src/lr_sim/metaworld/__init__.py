@@ -1,0 +1,1 @@
+"""Meta-World tasks (the ``metaworld`` package) with LeRobot's observation keys."""

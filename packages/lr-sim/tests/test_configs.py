@@ -1,0 +1,42 @@
+import numpy as np
+
+from lr_core.config import LrConfig, parse_cli
+from lr_core.env import EnvConfig
+from lr_sim.configs import MetaWorldEnvConfig, SO101EnvConfig
+from lr_sim.factory import env_features, make_env
+
+
+class RunConfig(LrConfig):
+    env: EnvConfig = SO101EnvConfig()
+
+
+def test_envs_are_registered_in_lr_envs():
+    assert {"so101", "metaworld"} <= set(EnvConfig.available_types())
+    assert EnvConfig.for_type("so101") is SO101EnvConfig
+    assert EnvConfig.for_type("metaworld") is MetaWorldEnvConfig
+
+
+def test_cli_flags_select_and_configure_the_env():
+    config = parse_cli(RunConfig, ["--env.type=so101", "--env.task=push", "--env.cameras=[]"])
+    assert isinstance(config.env, SO101EnvConfig)
+    assert config.env.task == "push" and config.env.cameras == []
+    config = parse_cli(RunConfig, ["--env.type=metaworld", "--env.task=reach-v3"])
+    assert isinstance(config.env, MetaWorldEnvConfig) and config.env.task == "reach-v3"
+
+
+def test_make_env_builds_through_the_config_implementation():
+    config = SO101EnvConfig(task="reach", cameras=["front"], image_height=16, image_width=16)
+    env = make_env(config)
+    try:
+        obs, info = env.reset(seed=0)
+        assert set(obs) == set(env_features(config)) - {"action"}
+        _, _, _, _, info = env.step(np.zeros(6, dtype=np.float32))
+        assert isinstance(info["is_success"], bool)
+    finally:
+        env.close()
+
+
+def test_features_without_building_the_env():
+    features = env_features(MetaWorldEnvConfig(cameras=["corner2"]))
+    assert features["observation.images.corner2"].shape == (224, 224, 3)
+    assert features["action"].shape == (4,)
