@@ -93,6 +93,7 @@ class SerialBus(MotorsBus):
                 )
         self._id_to_name = {m.id: name for name, m in self.motors.items()}
         self._last_status_errors: dict[str, int] = {}
+        self._plans: dict[tuple[str, str, tuple[str, ...] | None], tuple] = {}
         self.transport: Transport = self._make_transport()
 
     # vendor hooks ---------------------------------------------------------------------------
@@ -386,6 +387,20 @@ class SerialBus(MotorsBus):
         )
         self._check_status(error, name, what)
 
+    def _sync_plan(
+        self, op: str, data_name: str, motors: Sequence[str] | None
+    ) -> tuple[list[str], list[int], int, int, str]:
+        """Names, ids, address, size and description of a sync transaction (cached)."""
+        key = (op, data_name, None if motors is None else tuple(motors))
+        plan = self._plans.get(key)
+        if plan is None:
+            names = self._names(motors)
+            addr, size = self._sync_address(data_name, names)
+            ids = [self.motors[n].id for n in names]
+            plan = (names, ids, addr, size, f"{op} {data_name!r} of {', '.join(names)}")
+            self._plans[key] = plan
+        return plan
+
     def _sync_address(self, data_name: str, names: list[str]) -> tuple[int, int]:
         addresses = {self._address(self.motors[n].model, data_name) for n in names}
         if len(addresses) != 1:
@@ -409,10 +424,7 @@ class SerialBus(MotorsBus):
         reading); they are counted in ``stats.status_errors`` and logged once per change.
         """
         self._require_connected()
-        names = self._names(motors)
-        addr, size = self._sync_address(data_name, names)
-        ids = [self.motors[n].id for n in names]
-        what = f"sync read {data_name!r} of {', '.join(names)}"
+        names, ids, addr, size, what = self._sync_plan("sync read", data_name, motors)
         replies = self._retry(lambda: self.transport.sync_read(ids, addr, size), what, num_retry)
         out: dict[str, Value] = {}
         for name, motor_id in zip(names, ids):
@@ -448,19 +460,16 @@ class SerialBus(MotorsBus):
         Normalised goals are clamped to the calibrated range. Servos do not acknowledge.
         """
         self._require_connected()
-        if isinstance(values, Mapping):
-            items = dict(values)
-        else:
-            items = dict.fromkeys(self.motors, values)
-        names = self._names(list(items))
-        addr, size = self._sync_address(data_name, names)
-        raw = {self.motors[n].id: self._to_raw(data_name, n, items[n], normalize) for n in names}
-        for name in names:
-            if not 0 <= raw[self.motors[name].id] < 1 << (8 * size):
+        items = values if isinstance(values, Mapping) else dict.fromkeys(self.motors, values)
+        names, ids, addr, size, what = self._sync_plan("sync write", data_name, tuple(items))
+        raw = {}
+        for name, motor_id in zip(names, ids):
+            value = self._to_raw(data_name, name, items[name], normalize)
+            if not 0 <= value < 1 << (8 * size):
                 raise MotorConfigError(
                     f"value {items[name]} does not fit register {data_name!r} of motor {name!r}"
                 )
-        what = f"sync write {data_name!r} to {', '.join(names)}"
+            raw[motor_id] = value
         self._retry(lambda: self.transport.sync_write(addr, size, raw), what, num_retry)
 
     # torque -----------------------------------------------------------------------------------

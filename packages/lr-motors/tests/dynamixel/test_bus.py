@@ -17,7 +17,7 @@ MOTORS = robot_motors("koch").motors
 
 @pytest.fixture
 def bus(koch):
-    bus = DynamixelMotorsBus(koch.port, MOTORS, retries=1)
+    bus = DynamixelMotorsBus(koch.port, MOTORS)
     bus.connect()
     yield bus
     if bus.is_connected:

@@ -13,8 +13,8 @@ _TIMEOUT = {dxl.COMM_RX_TIMEOUT, dxl.COMM_RX_FAIL}
 class DynamixelTransport:
     """One serial port driven by dynamixel-sdk's PortHandler / PacketHandler(2.0).
 
-    The SDK computes its own packet timeouts from the baud rate and packet length, so
-    ``timeout_ms`` is kept for reference only.
+    A reply must arrive within the time to transmit it plus ``timeout_ms`` (the SDK's own
+    formula allows a fixed 34 ms, which a loaded machine can miss).
     """
 
     def __init__(self, port: str, baudrate: int, timeout_ms: float) -> None:
@@ -23,6 +23,13 @@ class DynamixelTransport:
         self.timeout_ms = timeout_ms
         self.port_handler = dxl.PortHandler(port)
         self.packet_handler = dxl.PacketHandler(2.0)
+        handler = self.port_handler
+
+        def set_packet_timeout(packet_length: int) -> None:
+            handler.packet_start_time = handler.getCurrentTime()
+            handler.packet_timeout = handler.tx_time_per_byte * packet_length + timeout_ms
+
+        self.port_handler.setPacketTimeout = set_packet_timeout  # type: ignore[method-assign]
         self._reader: dxl.GroupSyncRead | None = None
         self._reader_key: tuple[int, int, tuple[int, ...]] | None = None
 

@@ -7,6 +7,7 @@ short or corrupt packets) falls back to resynchronising on headers until the dea
 
 from __future__ import annotations
 
+import os
 import time
 
 import serial
@@ -24,6 +25,9 @@ class FeetechTransport:
         self.timeout_s = timeout_ms / 1000
         self.protocol = protocol
         self._serial: serial.Serial | None = None
+        self._sync_read_key: tuple[int, int, tuple[int, ...]] | None = None
+        self._sync_read_packet = b""
+        self._sync_read_expected: list[tuple[int, int]] = []
 
     @property
     def is_open(self) -> bool:
@@ -59,13 +63,20 @@ class FeetechTransport:
         return p.describe_error(error)
 
     # wire ------------------------------------------------------------------------------------
-    def _send(self, packet: bytes) -> None:
+    def _send(self, packet: bytes, flush: bool = True) -> None:
+        """Write ``packet``; ``flush`` first drops stale input (late replies of an earlier
+        transaction). Written with ``os.write`` on the port's fd: pyserial's ``write`` adds
+        a ``select`` per call."""
         ser = self._serial
         if ser is None:
             raise CommFailure("port", f"port {self.port} is closed")
         try:
-            ser.reset_input_buffer()
-            ser.write(packet)
+            if flush:
+                ser.reset_input_buffer()
+            fd = ser.fileno()
+            view = memoryview(packet)
+            while view:
+                view = view[os.write(fd, view) :]
         except (OSError, serial.SerialException) as exc:
             raise CommFailure("port", f"write to {self.port} failed: {exc}") from exc
 
@@ -199,14 +210,17 @@ class FeetechTransport:
         """SYNC_READ (protocol 0) or one READ per servo (protocol 1, which lacks SYNC_READ)."""
         if self.protocol == 1:
             return {i: self.read(i, address, size) for i in ids}
-        self._send(
-            p.instruction_packet(
-                p.BROADCAST_ID, p.Instruction.SYNC_READ, p.sync_read_params(address, size, ids)
+        key = (address, size, tuple(ids))
+        if self._sync_read_key != key:
+            params = p.sync_read_params(address, size, ids)
+            self._sync_read_packet = p.instruction_packet(
+                p.BROADCAST_ID, p.Instruction.SYNC_READ, params
             )
-        )
-        replies = self._receive([(i, size) for i in ids])
-        endian = "little"
-        return {i: (int.from_bytes(replies[i].params, endian), replies[i].code) for i in ids}
+            self._sync_read_expected = [(i, size) for i in ids]
+            self._sync_read_key = key
+        self._send(self._sync_read_packet)
+        replies = self._receive(self._sync_read_expected)
+        return {i: (int.from_bytes(replies[i].params, "little"), replies[i].code) for i in ids}
 
     def sync_write(self, address: int, size: int, values: dict[int, int]) -> None:
         """SYNC_WRITE to the broadcast id (no reply)."""
@@ -214,5 +228,6 @@ class FeetechTransport:
         self._send(
             p.instruction_packet(
                 p.BROADCAST_ID, p.Instruction.SYNC_WRITE, p.sync_write_params(address, size, data)
-            )
+            ),
+            flush=False,
         )
