@@ -42,22 +42,22 @@ bus = FeetechMotorsBus(port, motors, {n: MotorCalibration(**c) for n, c in calib
 bus.connect()
 goals = {n: 0.0 if n != "gripper" else 50.0 for n in names}
 for _ in range(50):
-    bus.sync_read("Present_Position"); bus.sync_write("Goal_Position", goals)
+    bus.sync_read("Present_Position", num_retry=2); bus.sync_write("Goal_Position", goals)
 lat = []
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 for i in range(cycles):
     t = time.perf_counter()
-    pos = bus.sync_read("Present_Position")
+    pos = bus.sync_read("Present_Position", num_retry=2)  # as SOFollower.get_observation
     bus.sync_write("Goal_Position", goals)
     lat.append(time.perf_counter() - t)
-total = time.perf_counter() - start
+total, cpu = time.perf_counter() - start, time.process_time() - cpu
 bus.disconnect(disable_torque=False)
-print(json.dumps({"total": total, "lat": lat}))
+print(json.dumps({"total": total, "cpu": cpu, "lat": lat}))
 """
 
 
-def run_ours(port: str, cycles: int) -> tuple[float, list[float]]:
-    """Our loop; returns (total seconds, per-cycle latencies)."""
+def run_ours(port: str, cycles: int) -> tuple[float, float, list[float]]:
+    """Our loop; returns (wall seconds, client CPU seconds, per-cycle latencies)."""
     cal = {n: MotorCalibration(**c) for n, c in CALIBRATION.items()}
     bus = FeetechMotorsBus(port, robot_motors("so101").motors, cal)
     bus.connect()
@@ -66,27 +66,28 @@ def run_ours(port: str, cycles: int) -> tuple[float, list[float]]:
         bus.sync_read("Present_Position")
         bus.sync_write("Goal_Position", goals)
     lat = []
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(cycles):
         t = time.perf_counter()
         bus.sync_read("Present_Position")
         bus.sync_write("Goal_Position", goals)
         lat.append(time.perf_counter() - t)
-    total = time.perf_counter() - start
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu
     bus.disconnect(disable_torque=False)
-    return total, lat
+    return total, cpu, lat
 
 
-def run_peer(python: Path, port: str, cycles: int) -> tuple[float, list[float]]:
+def run_peer(python: Path, port: str, cycles: int) -> tuple[float, float, list[float]]:
     """LeRobot 0.6.1's loop in its own interpreter."""
     out = subprocess.run(
         [str(python), "-c", PEER_SCRIPT, port, str(cycles), json.dumps(CALIBRATION)],
         capture_output=True,
         text=True,
-        check=True,
     )
+    if out.returncode != 0:
+        raise RuntimeError(f"the lerobot loop failed:\n{out.stderr[-3000:]}")
     data = json.loads(out.stdout.strip().splitlines()[-1])
-    return data["total"], data["lat"]
+    return data["total"], data["cpu"], data["lat"]
 
 
 def _peer_python() -> Path | None:
@@ -97,18 +98,20 @@ def _peer_python() -> Path | None:
     return module.peer_python("0.6.1")
 
 
-def summary(runs: list[tuple[float, list[float]]], cycles: int) -> dict[str, float]:
-    """Median over rounds of cycles/s, p50 and p99 (ms)."""
-    rates, p50, p99 = [], [], []
-    for total, lat in runs:
+def summary(runs: list[tuple[float, float, list[float]]], cycles: int) -> dict[str, float]:
+    """Median over rounds of cycles/s, p50 and p99 (ms), and client CPU µs per cycle."""
+    rates, p50, p99, cpu = [], [], [], []
+    for total, cpu_s, lat in runs:
         lat = sorted(lat)
         rates.append(cycles / total)
+        cpu.append(cpu_s / cycles * 1e6)
         p50.append(lat[len(lat) // 2] * 1e3)
         p99.append(lat[int(len(lat) * 0.99)] * 1e3)
     return {
         "cycles_s": statistics.median(rates),
         "p50_ms": statistics.median(p50),
         "p99_ms": statistics.median(p99),
+        "cpu_us": statistics.median(cpu),
     }
 
 
@@ -128,14 +131,21 @@ def main() -> int:
     ours = summary(ours_runs, args.cycles)
     print(f"motors loop: sync_read 6 + sync_write 6, STS3215 emulator, {args.cycles} cycles x "
           f"{args.rounds} rounds (medians)")  # fmt: skip
-    print(f"{'':<22}{'cycles/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    print(f"{'lr FeetechMotorsBus':<22}{ours['cycles_s']:>10.0f}{ours['p50_ms']:>10.3f}"
-          f"{ours['p99_ms']:>10.3f}")  # fmt: skip
+    print(f"{'':<22}{'cycles/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'client CPU us/cycle':>21}")
+
+    def row(label: str, r: dict[str, float]) -> None:
+        print(f"{label:<22}{r['cycles_s']:>10.0f}{r['p50_ms']:>10.3f}{r['p99_ms']:>10.3f}"
+              f"{r['cpu_us']:>21.0f}")  # fmt: skip
+
+    row("lr FeetechMotorsBus", ours)
     if peer_runs:
         theirs = summary(peer_runs, args.cycles)
-        print(f"{'lerobot 0.6.1':<22}{theirs['cycles_s']:>10.0f}{theirs['p50_ms']:>10.3f}"
-              f"{theirs['p99_ms']:>10.3f}")  # fmt: skip
-        print(f"{'ratio (lr / lerobot)':<22}{ours['cycles_s'] / theirs['cycles_s']:>10.2f}x")
+        row("lerobot 0.6.1", theirs)
+        print(
+            f"{'ratio (lr / lerobot)':<22}{ours['cycles_s'] / theirs['cycles_s']:>9.2f}x"
+            f"{theirs['p50_ms'] / ours['p50_ms']:>9.2f}x{theirs['p99_ms'] / ours['p99_ms']:>9.2f}x"
+            f"{theirs['cpu_us'] / ours['cpu_us']:>20.2f}x"
+        )
     else:
         print("lerobot 0.6.1 peer not installed (tools/peer/install.sh): no ratio")
     return 0
