@@ -109,3 +109,10 @@ def test_setup_motor_from_factory_baud_rate(initial):
         state = emu.state()["elbow_flex"]
         assert (state["id"], state["baudrate"]) == (3, 1_000_000)
         bus.disconnect(disable_torque=False)
+
+
+def test_unsupported_operating_mode_is_refused_by_the_servo(bus):
+    bus.write("Operating_Mode", "gripper", 5, normalize=False)  # current-based position: XL330
+    with pytest.raises(MotorStatusError, match="shoulder_pan"):
+        bus.write("Operating_Mode", "shoulder_pan", 5, normalize=False)  # not on an XL430
+    assert bus.read("Operating_Mode", "shoulder_pan", normalize=False) == 3

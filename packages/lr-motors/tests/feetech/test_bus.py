@@ -207,3 +207,14 @@ def test_reg_write_applies_on_action(bus, so101):
     bus.action()
     assert bus.read("Acceleration", "gripper", normalize=False) == 77
     assert bus.read("Acceleration", "elbow_flex", normalize=False) == 78
+
+
+def test_line_noise_is_skipped_without_retries(bus, so101):
+    so101.inject("elbow_flex", noise=3)
+    assert bus.read("ID", "elbow_flex", normalize=False) == 3
+    assert bus.sync_read("Present_Position", normalize=False)["elbow_flex"] == 2048
+    assert bus.sync_read("Present_Position", ["elbow_flex", "gripper"], normalize=False) == {
+        "elbow_flex": 2048,
+        "gripper": 2048,
+    }
+    assert bus.stats.retries == 0

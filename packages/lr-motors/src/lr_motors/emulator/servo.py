@@ -27,6 +27,7 @@ _DXL_VELOCITY_UNIT = 0.229 * 4096 / 60
 
 ACCESS_ERROR = 7
 DATA_LIMIT_ERROR = 6
+DATA_RANGE_ERROR = 4
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Faults:
     corrupt: int = 0
     delay_s: float = 0.0
     error: int = 0
+    #: line noise: stray bytes sent before the next N replies
+    noise: int = 0
 
 
 class VirtualServo:
@@ -269,6 +272,12 @@ class VirtualServo:
         touches_eeprom = address < self.spec.eeprom_end
         if not self._feetech and (touches_ro or (touches_eeprom and self.torque)):
             return ACCESS_ERROR
+        if self.spec.operating_modes:
+            mode_addr = self._reg["Operating_Mode"][0]
+            if address <= mode_addr < end and data[mode_addr - address] not in (
+                self.spec.operating_modes
+            ):
+                return DATA_RANGE_ERROR
         if not touches_eeprom and self.memory[address:end] == data:
             return 0  # nothing changes (a goal written again every cycle)
         torque_before = self.torque
