@@ -536,8 +536,7 @@ class SerialBus(MotorsBus):
         if initial_baudrate is None or initial_id is None:
             initial_baudrate, initial_id = self.find_single_motor(motor, initial_baudrate)
         self.set_baudrate(initial_baudrate)
-        self._disable_torque_id(initial_id, m.model, None)
-        self._before_eeprom_write_id(initial_id, m.model)
+        self._disable_torque_id(initial_id, m.model, None)  # Feetech: also unlocks EEPROM
         addr, size = self._address(m.model, "ID")
         self._write_raw(initial_id, motor, "ID", addr, size, m.id, None)
         addr, size = self._address(m.model, "Baud_Rate")
@@ -548,9 +547,6 @@ class SerialBus(MotorsBus):
         model_nb, _ = self._retry(lambda: self.transport.ping(m.id), what, None)
         if model_nb != self.model_number_table[m.model]:
             raise MotorWriteVerifyError(f"after setup, id {m.id} answers with model {model_nb}")
-
-    def _before_eeprom_write_id(self, motor_id: int, model: str) -> None:
-        """Hook run before setup writes ID/Baud_Rate (Feetech: Lock 0)."""
 
     def scan_port(self) -> dict[int, dict[int, int]]:
         """``{baudrate: {id: model number}}`` for every baud rate where servos answer."""
