@@ -218,3 +218,23 @@ def test_line_noise_is_skipped_without_retries(bus, so101):
         "gripper": 2048,
     }
     assert bus.stats.retries == 0
+
+
+def test_scs_protocol_1_is_big_endian_and_reads_one_by_one():
+    motors = {
+        "a": Motor(id=1, model="scs0009", norm_mode=MotorNormMode.RANGE_M100_100),
+        "b": Motor(id=2, model="scs0009", norm_mode=MotorNormMode.RANGE_M100_100),
+    }
+    servos = [ServoSpec("a", "scs0009", 1, position=300), ServoSpec("b", "scs0009", 2)]
+    with ServoEmulator(servos) as emu:
+        with pytest.raises(MotorConfigError, match="protocol 0"):
+            FeetechMotorsBus(emu.port, motors)
+        bus = FeetechMotorsBus(emu.port, motors, protocol_version=1)
+        bus.connect()
+        assert bus.sync_read("Present_Position", normalize=False) == {"a": 300, "b": 2048 % 1024}
+        bus.write("Goal_Velocity", "a", 0x0102, normalize=False)
+        assert emu.register("a", "Goal_Velocity") == 0x0102
+        bus.disable_torque()
+        bus.write("Max_Position_Limit", "b", 1000, normalize=False)
+        assert bus.read_calibration()["b"].range_max == 1000
+        bus.disconnect()

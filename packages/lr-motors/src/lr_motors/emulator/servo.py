@@ -129,6 +129,10 @@ class VirtualServo:
             return (1 << bit) | mag if value < 0 else mag
         return int(value) & ((1 << 8 * size) - 1)
 
+    def _mode_register(self) -> int:
+        # SCS servos have no Operating_Mode register: they are position servos
+        return self.get("Operating_Mode") if "Operating_Mode" in self._reg else 0
+
     @property
     def id(self) -> int:
         """Current bus id."""
@@ -169,7 +173,7 @@ class VirtualServo:
             if lo or hi:
                 goal = min(max(goal, lo), hi)
             return float(goal + self._offset())
-        if self.get("Operating_Mode") == 3:
+        if self._mode_register() == 3:
             lo = self._decode_signed("Goal_Position", self.get("Min_Position_Limit"))
             hi = self._decode_signed("Goal_Position", self.get("Max_Position_Limit"))
             goal = min(max(goal, lo), hi)
@@ -188,7 +192,7 @@ class VirtualServo:
         """Decode the registers the dynamics use (after any write)."""
         self._dirty = False
         self._torque = self.torque
-        self._mode = self.get("Operating_Mode")
+        self._mode = self._mode_register()
         self._position_mode = (self._feetech and self._mode == 0) or (
             not self._feetech and self._mode in (3, 4, 5)
         )
@@ -237,7 +241,7 @@ class VirtualServo:
         self._put("Moving", int(abs(self.velocity) > 1.0))
         if self._feetech and "Present_Load" in self._reg:
             load = 0
-            if self.torque and self.get("Operating_Mode") == 0:
+            if self.torque and self._mode_register() == 0:
                 load = max(-1000, min(1000, round((self._goal_actual() - self.actual) * 2)))
             self._put("Present_Load", self._encode_signed("Present_Load", load))
 
