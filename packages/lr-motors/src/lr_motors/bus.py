@@ -279,6 +279,14 @@ class SerialBus(MotorsBus):
                 self.disable_torque(num_retry=5)
         finally:
             self.transport.close()
+            st = self.stats
+            if st.retries or st.failures or st.status_errors:
+                logger.warning(
+                    "%s on %s: %d transactions, %d retries (%d timeouts, %d corrupt), "
+                    "%d failures, status errors %s",
+                    type(self).__name__, self.port, st.transactions, st.retries, st.timeouts,
+                    st.corrupt, st.failures, st.status_errors or "none",
+                )  # fmt: skip
 
     def set_baudrate(self, baudrate: int) -> None:
         """Switch the port's baud rate."""

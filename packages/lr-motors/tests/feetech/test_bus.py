@@ -238,3 +238,10 @@ def test_scs_protocol_1_is_big_endian_and_reads_one_by_one():
         bus.write("Max_Position_Limit", "b", 1000, normalize=False)
         assert bus.read_calibration()["b"].range_max == 1000
         bus.disconnect()
+
+
+def test_disconnect_reports_retries(bus, so101, caplog):
+    so101.inject("gripper", no_reply=1)
+    bus.read("ID", "gripper", normalize=False)
+    bus.disconnect(disable_torque=False)
+    assert "1 retries (1 timeouts, 0 corrupt)" in caplog.text
