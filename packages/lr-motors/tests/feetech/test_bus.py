@@ -245,3 +245,10 @@ def test_disconnect_reports_retries(bus, so101, caplog):
     bus.read("ID", "gripper", normalize=False)
     bus.disconnect(disable_torque=False)
     assert "1 retries (1 timeouts, 0 corrupt)" in caplog.text
+
+
+def test_corrupt_reply_after_noise_is_reported_as_corrupt(bus, so101):
+    so101.inject("gripper", noise=-1, corrupt=-1)
+    with pytest.raises(MotorCommError, match=r"corrupt status packet.*'gripper' \(id 6\)"):
+        bus.read("ID", "gripper", normalize=False)
+    assert bus.stats.corrupt == 3

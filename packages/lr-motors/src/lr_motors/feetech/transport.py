@@ -85,12 +85,13 @@ class FeetechTransport:
         ser = self._serial
         assert ser is not None
         total = sum(p.STATUS_OVERHEAD + n for _, n in expected)
+        deadline = time.monotonic() + self.timeout_s
         data = ser.read(total)
         if len(data) == total:
             fast = self._split(data, expected)
             if fast is not None:
                 return fast
-        return self._resync(bytearray(data), expected)
+        return self._resync(bytearray(data), expected, deadline)
 
     @staticmethod
     def _split(data: bytes, expected: list[tuple[int, int]]) -> dict[int, p.Packet] | None:
@@ -110,20 +111,23 @@ class FeetechTransport:
             pos = end
         return out
 
-    def _resync(self, buffer: bytearray, expected: list[tuple[int, int]]) -> dict[int, p.Packet]:
+    def _resync(
+        self, buffer: bytearray, expected: list[tuple[int, int]], deadline: float
+    ) -> dict[int, p.Packet]:
+        """Slow path: find the expected packets among noise, until ``deadline``."""
         ser = self._serial
         assert ser is not None
         wanted = dict(expected)
         out: dict[int, p.Packet] = {}
         corrupt: list[int] = []
-        deadline = time.monotonic() + self.timeout_s
         while len(out) < len(wanted):
             try:
                 packet, consumed = p.parse_packet(buffer)
             except p.FrameError as exc:
-                if len(buffer) > 2:
-                    corrupt.append(buffer[2])
-                del buffer[: exc.args[1]]
+                drop = exc.args[1]  # up to the id byte of the bad packet
+                if len(buffer) > drop:
+                    corrupt.append(buffer[drop])
+                del buffer[:drop]
                 continue
             del buffer[:consumed]
             if packet is not None:
