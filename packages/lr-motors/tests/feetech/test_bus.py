@@ -252,3 +252,11 @@ def test_corrupt_reply_after_noise_is_reported_as_corrupt(bus, so101):
     with pytest.raises(MotorCommError, match=r"corrupt status packet.*'gripper' \(id 6\)"):
         bus.read("ID", "gripper", normalize=False)
     assert bus.stats.corrupt == 3
+
+
+def test_a_late_reply_is_not_taken_for_the_next_one(bus, so101):
+    so101.inject("gripper", delay_s=0.1)  # longer than the 50 ms timeout
+    with pytest.raises(MotorCommError):
+        bus.read("ID", "gripper", normalize=False, num_retry=0)
+    so101.inject("gripper")  # answered once the late reply has been sent (one emulator thread)
+    assert bus.read("Model_Number", "gripper", normalize=False) == 777

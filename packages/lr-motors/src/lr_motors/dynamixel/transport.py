@@ -7,6 +7,8 @@ import dynamixel_sdk as dxl
 from lr_motors.transport import CommFailure
 
 _CORRUPT = {dxl.COMM_RX_CORRUPT}
+#: longest a single read() of the port blocks (s)
+_READ_BLOCK_S = 0.002
 _TIMEOUT = {dxl.COMM_RX_TIMEOUT, dxl.COMM_RX_FAIL}
 
 
@@ -52,6 +54,12 @@ class DynamixelTransport:
             raise OSError(str(exc)) from exc
         if not ok:
             raise OSError(f"dynamixel-sdk could not open {self.port} at {self._baudrate} bps")
+        self._block_reads()
+
+    def _block_reads(self) -> None:
+        # The SDK opens the port with timeout=0 and spins on read() until its packet timeout;
+        # a short blocking read returns as soon as the requested bytes arrive and stops the spin.
+        self.port_handler.ser.timeout = _READ_BLOCK_S
 
     def close(self) -> None:
         """Close the port."""
@@ -60,8 +68,10 @@ class DynamixelTransport:
 
     def set_baudrate(self, baudrate: int) -> None:
         """Change the baud rate (dynamixel-sdk supports the standard rates only)."""
-        if self.port_handler.is_open and not self.port_handler.setBaudRate(baudrate):
-            raise CommFailure("port", f"dynamixel-sdk cannot set {baudrate} bps on {self.port}")
+        if self.port_handler.is_open:
+            if not self.port_handler.setBaudRate(baudrate):
+                raise CommFailure("port", f"dynamixel-sdk cannot set {baudrate} bps on {self.port}")
+            self._block_reads()
         self._baudrate = baudrate
 
     def describe_error(self, error: int) -> str:

@@ -15,6 +15,11 @@ import serial
 from lr_motors.feetech import protocol as p
 from lr_motors.transport import CommFailure
 
+#: how long a broadcast PING waits for a first answer (s)
+BROADCAST_WINDOW_S = 0.3
+#: after an answer, how long the line must stay quiet to end the broadcast PING (s)
+BROADCAST_QUIET_S = 0.02
+
 
 class FeetechTransport:
     """SCS/STS instructions on one serial port (``protocol`` 0 = STS/SMS, 1 = SCS)."""
@@ -164,10 +169,15 @@ class FeetechTransport:
         ser = self._serial
         assert ser is not None
         buffer = bytearray()
-        deadline = time.monotonic() + max(self.timeout_s, 0.1)
+        # wait up to BROADCAST_WINDOW_S for a first answer, then until the line is quiet
+        start = time.monotonic()
+        deadline = start + max(self.timeout_s, BROADCAST_WINDOW_S)
         ids: list[int] = []
         while time.monotonic() < deadline:
-            buffer += ser.read(max(1, ser.in_waiting))
+            chunk = ser.read(max(1, ser.in_waiting))
+            if chunk:
+                deadline = min(start + 4 * BROADCAST_WINDOW_S, time.monotonic() + BROADCAST_QUIET_S)
+            buffer += chunk
             while True:
                 try:
                     packet, consumed = p.parse_packet(buffer)
