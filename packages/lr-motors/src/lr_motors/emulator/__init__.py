@@ -198,11 +198,19 @@ class ServoEmulator:
         corrupt: int = 0,
         delay_s: float = 0.0,
         error: int = 0,
+        noise: int = 0,
     ) -> None:
         """Set ``servo``'s faults: drop the next ``no_reply`` replies, corrupt the checksum of
         the next ``corrupt`` ones (-1: forever), delay every reply by ``delay_s``, and report
-        ``error`` bits in its status packets. Replaces earlier faults; ``inject(name)`` clears."""
-        faults = {"no_reply": no_reply, "corrupt": corrupt, "delay_s": delay_s, "error": error}
+        ``error`` bits in its status packets, and send stray bytes before the next ``noise``
+        replies. Replaces earlier faults; ``inject(name)`` clears them."""
+        faults = {
+            "no_reply": no_reply,
+            "corrupt": corrupt,
+            "delay_s": delay_s,
+            "error": error,
+            "noise": noise,
+        }
         self._call(op="faults", servo=servo, faults=faults)
 
     def power_cycle(self, servo: str) -> None:
