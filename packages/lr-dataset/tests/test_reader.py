@@ -32,7 +32,7 @@ def _expected(name: str) -> dict[int, dict[str, np.ndarray]]:
 @pytest.mark.parametrize("version", ["0.6.1", "0.4.4"])
 @pytest.mark.parametrize("kind", ["video", "images"])
 def test_lerobot_fixture_reads_identically(version, kind):
-    """Every value LeRobot returned for these items, we return too (frames within 1/255)."""
+    """Every value LeRobot returned for these items, we return too, frames bit for bit."""
     name = f"lerobot-{version}-{kind}"
     deltas = DELTAS_VIDEO if kind == "video" else DELTAS_IMAGES
     ds = LeRobotDataset("peer/x", root=FIXTURES / name, delta_timestamps=deltas)
@@ -47,7 +47,7 @@ def test_lerobot_fixture_reads_identically(version, kind):
                 assert got == str(want)
             elif key == "observation.images.front":
                 assert np.asarray(got).shape == want.shape
-                np.testing.assert_allclose(got, want, atol=1.5 / 255, err_msg=f"{name}[{i}]")
+                np.testing.assert_array_equal(got, want, err_msg=f"{name}[{i}]")
             else:
                 np.testing.assert_array_equal(np.asarray(got), want, err_msg=f"{name}[{i}] {key}")
 

@@ -203,7 +203,8 @@ class DatasetReader:
         if self.return_uint8:
             return np.ascontiguousarray(chw)
         out = np.empty(chw.shape, dtype=np.float32)
-        np.multiply(chw, np.float32(1 / 255), out=out)
+        # a float32 division, as LeRobot (torch ``/ 255``) does: bit-identical results
+        np.divide(chw, np.float32(255), out=out, dtype=np.float32)
         return out
 
     def video_path(self, key: str, episode_index: int) -> Any:
