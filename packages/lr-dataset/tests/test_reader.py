@@ -153,3 +153,18 @@ def test_torch_dataloader_with_spawned_workers():
     assert batches[0]["observation.images.front"].shape == (6, 2, 3, 32, 48)
     assert batches[0]["observation.images.front"].dtype == torch.float32
     assert batches[1]["task"] == ["place the cube"] * 6
+
+
+def test_episode_filter_selects_by_metadata():
+    root = FIXTURES / "lerobot-0.6.1-video"
+    ds = LeRobotDataset(
+        "peer/x",
+        root=root,
+        video_backend="pyav",
+        episode_filter=lambda ep: "place the cube" in ep["tasks"],
+    )
+    assert ds.episodes == [1] and len(ds) == 6
+    ds = LeRobotDataset(
+        "peer/x", root=root, episodes=[0, 1], episode_filter=lambda ep: ep["episode_index"] != 1
+    )
+    assert ds.episodes == [0]
