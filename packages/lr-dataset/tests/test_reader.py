@@ -119,3 +119,37 @@ def test_timestamp_outside_tolerance_names_key_episode_and_time(tmp_path):
 def test_stats_json_of_fixture_has_lerobot_shapes():
     stats = json.loads((FIXTURES / "lerobot-0.6.1-video/meta/stats.json").read_text())
     assert np.asarray(stats["observation.images.front"]["q50"]).shape == (3, 1, 1)
+
+
+def test_dataset_pickles_without_its_columns_and_reads_after():
+    import pickle
+
+    root = FIXTURES / "lerobot-0.6.1-video"
+    ds = LeRobotDataset("peer/x", root=root, delta_timestamps={"action": [0, 1 / 30]})
+    before = ds[7]
+    blob = pickle.dumps(ds)
+    assert len(blob) < 20_000
+    again = pickle.loads(blob)[7]
+    for key, value in before.items():
+        np.testing.assert_array_equal(np.asarray(again[key]), np.asarray(value))
+
+
+@pytest.mark.slow
+def test_torch_dataloader_with_spawned_workers():
+    import torch
+
+    from lr_dataset.torch_dataset import LeRobotDataset as TorchDataset
+
+    ds = TorchDataset(
+        "peer/x",
+        root=FIXTURES / "lerobot-0.6.1-video",
+        delta_timestamps={"observation.images.front": [-1 / 30, 0]},
+    )
+    loader = torch.utils.data.DataLoader(
+        ds, batch_size=6, num_workers=1, multiprocessing_context="spawn"
+    )
+    batches = list(loader)
+    assert len(batches) == 3
+    assert batches[0]["observation.images.front"].shape == (6, 2, 3, 32, 48)
+    assert batches[0]["observation.images.front"].dtype == torch.float32
+    assert batches[1]["task"] == ["place the cube"] * 6

@@ -89,11 +89,24 @@ class DatasetReader:
             )
             for k in meta.video_keys
         }
+        self._selected = selected
         self._load_tables(selected)
         self._abs = np.concatenate(
             [np.arange(self._ep_from[e], self._ep_to[e], dtype=np.int64) for e in selected]
         )
         self._decoder = VideoDecoder()
+
+    # ------------------------------------------------------------------ pickling
+    _TABLE_STATE = ("_arrays", "_arrow", "_row_of_abs", "_abs_lo", "_chunk_offsets")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # DataLoader workers started with "spawn" re-open the memory maps instead of receiving
+        # a pickled copy of every column
+        return {k: v for k, v in self.__dict__.items() if k not in self._TABLE_STATE}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._load_tables(self._selected)
 
     # ------------------------------------------------------------------ loading
     def _load_tables(self, selected: np.ndarray) -> None:

@@ -398,6 +398,13 @@ class VideoDecoder:
         self._open[key] = container
         return container
 
+    def __getstate__(self) -> dict[str, Any]:
+        # open libav containers cannot cross a process boundary; workers reopen them
+        return {"max_open": self.max_open, "threads": self.threads}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)
+
     def close(self) -> None:
         """Close every open file."""
         for container in self._open.values():
