@@ -32,7 +32,7 @@ def _expected(name: str) -> dict[int, dict[str, np.ndarray]]:
 @pytest.mark.parametrize("version", ["0.6.1", "0.4.4"])
 @pytest.mark.parametrize("kind", ["video", "images"])
 def test_lerobot_fixture_reads_identically(version, kind):
-    """Every value LeRobot returned for these items, we return too (frames within 1/255)."""
+    """Every value LeRobot returned for these items, we return too, frames bit for bit."""
     name = f"lerobot-{version}-{kind}"
     deltas = DELTAS_VIDEO if kind == "video" else DELTAS_IMAGES
     ds = LeRobotDataset("peer/x", root=FIXTURES / name, delta_timestamps=deltas)
@@ -47,7 +47,7 @@ def test_lerobot_fixture_reads_identically(version, kind):
                 assert got == str(want)
             elif key == "observation.images.front":
                 assert np.asarray(got).shape == want.shape
-                np.testing.assert_allclose(got, want, atol=1.5 / 255, err_msg=f"{name}[{i}]")
+                np.testing.assert_array_equal(got, want, err_msg=f"{name}[{i}]")
             else:
                 np.testing.assert_array_equal(np.asarray(got), want, err_msg=f"{name}[{i}] {key}")
 
@@ -153,3 +153,18 @@ def test_torch_dataloader_with_spawned_workers():
     assert batches[0]["observation.images.front"].shape == (6, 2, 3, 32, 48)
     assert batches[0]["observation.images.front"].dtype == torch.float32
     assert batches[1]["task"] == ["place the cube"] * 6
+
+
+def test_episode_filter_selects_by_metadata():
+    root = FIXTURES / "lerobot-0.6.1-video"
+    ds = LeRobotDataset(
+        "peer/x",
+        root=root,
+        video_backend="pyav",
+        episode_filter=lambda ep: "place the cube" in ep["tasks"],
+    )
+    assert ds.episodes == [1] and len(ds) == 6
+    ds = LeRobotDataset(
+        "peer/x", root=root, episodes=[0, 1], episode_filter=lambda ep: ep["episode_index"] != 1
+    )
+    assert ds.episodes == [0]
