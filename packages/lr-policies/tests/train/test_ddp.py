@@ -85,3 +85,36 @@ def test_two_cpu_processes_shard_the_data_and_average_gradients(tiny_plugin_site
     # ...and training did move the weights (the runs are not trivially equal).
     losses = [json.loads(line)["loss"] for line in (ddp / "metrics.jsonl").read_text().splitlines()]
     assert len(losses) == 5 and losses[-1] < losses[0]
+
+
+@pytest.mark.slow
+def test_torchrun_module_entry_point_on_a_recorded_dataset(
+    tiny_plugin_site, lerobot_dataset_root, tmp_path
+):
+    out = tmp_path / "run"
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "lr_policies.train",
+        "--policy.type=tiny",
+        "--dataset.repo_id=test/synthetic",
+        f"--dataset.root={lerobot_dataset_root}",
+        f"--output_dir={out}",
+        "--steps=3",
+        "--batch_size=2",
+        "--num_workers=0",
+        "--log_freq=1",
+        "--progress_bar=false",
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=_env(tiny_plugin_site), timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    step = json.loads((out / "checkpoints/last/training_state/training_step.json").read_text())
+    assert step == {"step": 3, "num_processes": 2, "batch_size": 2}
+    records = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3] and records[-1]["samples"] == 12
