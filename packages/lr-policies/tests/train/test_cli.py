@@ -83,3 +83,33 @@ def test_lr_train_reports_bad_flags(capsys):
     assert "stepz" in capsys.readouterr().err
     assert main(["train", "--policy.type=nope", "--dataset.repo_id=a/b"]) == 1
     assert "nope" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_fine_tuning_starts_from_pretrained_weights(lerobot_dataset_root, tmp_path):
+    from safetensors.torch import load_file
+
+    common = [
+        "train",
+        "--policy.type=act",
+        *SMALL["act"],
+        "--dataset.repo_id=test/synthetic",
+        f"--dataset.root={lerobot_dataset_root}",
+        "--batch_size=2",
+        "--num_workers=0",
+        "--progress_bar=false",
+    ]
+    assert main([*common, "--steps=2", f"--output_dir={tmp_path / 'a'}"]) == 0
+    base = tmp_path / "a/checkpoints/last/pretrained_model"
+    # With a zero learning rate, the fine-tuned weights are exactly the pretrained ones.
+    tuned = [
+        "--steps=1",
+        f"--output_dir={tmp_path / 'b'}",
+        f"--policy.pretrained_path={base}",
+        "--optimizer.lr=0",
+        "--policy.optimizer_lr_backbone=0",
+    ]
+    assert main([*common, *tuned]) == 0
+    a = load_file(base / "model.safetensors")
+    b = load_file(tmp_path / "b/checkpoints/last/pretrained_model/model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
