@@ -97,3 +97,110 @@ class TinyPolicy(PreTrainedPolicy):
 
     def reset(self) -> None:
         self._queue.clear()
+
+
+class SyntheticDataset(torch.utils.data.Dataset):
+    """A small map-style dataset with LeRobot's item layout and ``meta`` (fps, features, stats,
+    episodes): ``n_episodes`` episodes of ``length`` frames; the action window follows
+    ``delta_timestamps`` semantics (clamped at episode edges, with ``action_is_pad``)."""
+
+    def __init__(
+        self,
+        n_episodes: int = 3,
+        length: int = 20,
+        chunk: int = 4,
+        image: bool = True,
+        seed: int = 0,
+        obs_deltas: list[int] | None = None,
+        action_deltas: list[int] | None = None,
+    ):
+        g = torch.Generator().manual_seed(seed)
+        n = n_episodes * length
+        # The state is a random walk and the action the (scaled) next position: learnable.
+        self.state = torch.cumsum(torch.randn(n, 3, generator=g) * 0.3, 0)
+        self.actions = torch.roll(self.state[:, :2], -1, 0) * 2 + 0.5
+        self.images = torch.rand(n, 3, 6, 8, generator=g) if image else None
+        self.length = length
+        self.obs_deltas = obs_deltas
+        self.action_deltas = action_deltas if action_deltas is not None else list(range(chunk))
+        features = {
+            "observation.state": {"dtype": "float32", "shape": [3], "names": None},
+            "action": {"dtype": "float32", "shape": [2], "names": None},
+            "timestamp": {"dtype": "float32", "shape": [1], "names": None},
+            "episode_index": {"dtype": "int64", "shape": [1], "names": None},
+            "index": {"dtype": "int64", "shape": [1], "names": None},
+        }
+        stats = {
+            "observation.state": _stats(self.state),
+            "action": _stats(self.actions),
+        }
+        if image:
+            features["observation.images.front"] = {
+                "dtype": "video",
+                "shape": [6, 8, 3],
+                "names": ["height", "width", "channels"],
+            }
+            per_channel = self.images.transpose(0, 1).reshape(3, -1).T
+            stats["observation.images.front"] = {
+                k: v.reshape(3, 1, 1) for k, v in _stats(per_channel).items()
+            }
+        episodes = [
+            {
+                "episode_index": e,
+                "dataset_from_index": e * length,
+                "dataset_to_index": (e + 1) * length,
+            }
+            for e in range(n_episodes)
+        ]
+
+        class Meta:
+            pass
+
+        self.meta = Meta()
+        self.meta.fps = 10
+        self.meta.features = features
+        self.meta.stats = stats
+        self.meta.episodes = episodes
+
+    def __len__(self) -> int:
+        return self.state.shape[0]
+
+    def _window(self, i: int, deltas: list[int]) -> tuple[Tensor, Tensor]:
+        ep = i // self.length
+        lo, hi = ep * self.length, (ep + 1) * self.length
+        idx = i + torch.tensor(deltas)
+        pad = (idx < lo) | (idx >= hi)
+        return idx.clamp(lo, hi - 1), pad
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        ep = i // self.length
+        idx, pad = self._window(i, self.action_deltas)
+        item: dict[str, Any] = {
+            "action": self.actions[idx],
+            "action_is_pad": pad,
+            "episode_index": torch.tensor(ep),
+            "index": torch.tensor(i),
+            "timestamp": torch.tensor((i - ep * self.length) / 10.0),
+            "task": "move",
+        }
+        obs = {"observation.state": self.state}
+        if self.images is not None:
+            obs["observation.images.front"] = self.images
+        for key, values in obs.items():
+            if self.obs_deltas is None:
+                item[key] = values[i]
+            else:
+                oidx, opad = self._window(i, self.obs_deltas)
+                item[key] = values[oidx]
+                item[f"{key}_is_pad"] = opad
+        return item
+
+
+def _stats(x: Tensor) -> dict[str, Tensor]:
+    """Per-column stats of a ``(N, D)`` tensor."""
+    return {
+        "mean": x.mean(0),
+        "std": x.std(0),
+        "min": x.min(0).values,
+        "max": x.max(0).values,
+    }
