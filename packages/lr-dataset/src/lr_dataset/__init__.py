@@ -1,10 +1,38 @@
-"""lr-dataset: LeRobotDataset v3.0 reading and writing, video, tools and Hub access."""
+"""lr-dataset: LeRobotDataset v3.0 reading and writing, video, tools.
+
+``from lr_dataset import LeRobotDataset`` gives the torch flavour (a
+``torch.utils.data.Dataset`` returning tensors) when torch is installed, else the numpy one;
+set ``LR_DATASET_BACKEND=numpy`` to force numpy. Names resolve lazily, so importing the package
+loads neither pyarrow, PyAV nor torch.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+import importlib.util
+import os
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["__version__"]
+_EXPORTS: dict[str, str] = {
+    "LeRobotDatasetMetadata": "lr_dataset.metadata",
+    "DatasetInfo": "lr_dataset.info",
+    "VideoEncoderConfig": "lr_dataset.video",
+    "DatasetFormatError": "lr_dataset.errors",
+    "DatasetWriteError": "lr_dataset.errors",
+    "FrameTimestampError": "lr_dataset.errors",
+    "FrameValidationError": "lr_dataset.errors",
+    "VideoEncoderError": "lr_dataset.errors",
+    "repair": "lr_dataset.recovery",
+}
+
+__all__ = sorted([*_EXPORTS, "LeRobotDataset", "__version__"])
+
+
+def torch_available() -> bool:
+    """True when torch is importable and ``LR_DATASET_BACKEND`` is not ``numpy``."""
+    if os.environ.get("LR_DATASET_BACKEND", "").lower() == "numpy":
+        return False
+    return importlib.util.find_spec("torch") is not None
 
 
 def __getattr__(name: str) -> Any:
@@ -12,4 +40,33 @@ def __getattr__(name: str) -> Any:
         from importlib.metadata import version
 
         return version("lr-dataset")
-    raise AttributeError(f"module 'lr_dataset' has no attribute {name!r}")
+    if name == "LeRobotDataset":
+        module = "lr_dataset.torch_dataset" if torch_available() else "lr_dataset.dataset"
+        value = importlib.import_module(module).LeRobotDataset
+        globals()[name] = value
+        return value
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lr_dataset' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lr_dataset.dataset import LeRobotDataset
+    from lr_dataset.errors import (
+        DatasetFormatError,
+        DatasetWriteError,
+        FrameTimestampError,
+        FrameValidationError,
+        VideoEncoderError,
+    )
+    from lr_dataset.info import DatasetInfo
+    from lr_dataset.metadata import LeRobotDatasetMetadata
+    from lr_dataset.recovery import repair
+    from lr_dataset.video import VideoEncoderConfig

@@ -1,0 +1,100 @@
+"""``lr dataset ...`` subcommands (registered through the ``lr.commands`` entry point).
+
+This module stays cheap to import: each command imports the dataset code when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from lr_core.cli import Command, CommandGroup
+
+
+def _resolve(target: str) -> tuple[str, Path]:
+    from lr_core.paths import dataset_root
+
+    path = Path(target).expanduser()
+    if path.exists():
+        return f"local/{path.name}", path
+    return target, dataset_root(target)
+
+
+def summary(root: Path, repo_id: str = "local/dataset") -> dict[str, Any]:
+    """A JSON-able description of the dataset at ``root`` (what ``lr dataset info`` prints)."""
+    from lr_dataset.metadata import LeRobotDatasetMetadata
+
+    meta = LeRobotDatasetMetadata(repo_id, root=root)
+    files = [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    features = {}
+    for key, spec in meta.features.items():
+        entry: dict[str, Any] = {"dtype": spec.dtype, "shape": list(spec.shape)}
+        info = spec.info or {}
+        if spec.dtype == "video" and "video.codec" in info:
+            entry["codec"] = info["video.codec"]
+        features[key] = entry
+    lengths = meta.episodes.column("length") if meta.episodes is not None else []
+    return {
+        "repo_id": repo_id,
+        "root": str(root),
+        "codebase_version": meta.info.codebase_version,
+        "fps": meta.fps,
+        "robot_type": meta.robot_type,
+        "total_episodes": meta.total_episodes,
+        "total_frames": meta.total_frames,
+        "duration_s": round(meta.total_frames / meta.fps, 3),
+        "episode_length": {
+            "min": int(min(lengths)) if len(lengths) else 0,
+            "max": int(max(lengths)) if len(lengths) else 0,
+        },
+        "tasks": list(meta.tasks),
+        "features": features,
+        "files": len(files),
+        "size_mb": round(sum(p.stat().st_size for p in files) / 1024**2, 3),
+        "consistent": not meta.repaired,
+    }
+
+
+def info(argv: list[str]) -> int:
+    """Print a dataset's summary."""
+    parser = argparse.ArgumentParser(
+        prog="lr dataset info",
+        description="Summarise a LeRobot v3.0 dataset (a folder, or a repo id under "
+        "$HF_LEROBOT_HOME).",
+    )
+    parser.add_argument("dataset", help="dataset folder or repo id")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    args = parser.parse_args(argv)
+    repo_id, root = _resolve(args.dataset)
+    data = summary(root, repo_id)
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(f"{data['repo_id']}  ({data['root']})")
+    print(f"  format {data['codebase_version']}, {data['fps']} fps, robot {data['robot_type']}")
+    print(
+        f"  {data['total_episodes']} episodes, {data['total_frames']} frames "
+        f"({data['duration_s']} s; episodes of {data['episode_length']['min']}-"
+        f"{data['episode_length']['max']} frames)"
+    )
+    print(f"  {len(data['tasks'])} task(s): " + "; ".join(repr(t) for t in data["tasks"][:5]))
+    print("  features:")
+    width = max(len(k) for k in data["features"])
+    for key, entry in data["features"].items():
+        codec = f"  [{entry['codec']}]" if "codec" in entry else ""
+        print(f"    {key.ljust(width)}  {entry['dtype']:<8} {entry['shape']}{codec}")
+    print(f"  {data['files']} files, {data['size_mb']} MB")
+    if not data["consistent"]:
+        print(
+            "  warning: info.json disagrees with meta/episodes (an interrupted write); "
+            "LeRobotDataset.resume() repairs it"
+        )
+    return 0
+
+
+command = CommandGroup(
+    help="inspect LeRobot v3.0 datasets",
+    commands={"info": Command(help="summarise a dataset", run="lr_dataset.commands:info")},
+)

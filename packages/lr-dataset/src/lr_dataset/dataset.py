@@ -1,0 +1,278 @@
+"""LeRobotDataset: one class to read a LeRobot v3.0 dataset and to record one.
+
+Reading::
+
+    ds = LeRobotDataset("user/pick", root="data/pick",
+                        delta_timestamps={"action": [i / 30 for i in range(30)]})
+    item = ds[0]          # {"observation.state": ndarray, "action": (30, 6), "action_is_pad": ...}
+
+Writing::
+
+    ds = LeRobotDataset.create("user/pick", fps=30, features=..., root="data/pick")
+    ds.add_frame({"observation.state": s, "action": a, "task": "pick the cube"})
+    ds.save_episode()
+    ds.finalize()
+
+This class returns numpy arrays; ``from lr_dataset import LeRobotDataset`` gives the torch
+flavour (:mod:`lr_dataset.torch_dataset`) whenever torch is installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from lr_core.features import FeatureSpec
+from lr_dataset.errors import DatasetWriteError
+from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.reader import DatasetReader
+from lr_dataset.video import VideoEncoderConfig
+from lr_dataset.writer import DatasetWriter
+
+
+class LeRobotDataset:
+    """A LeRobot v3.0 dataset on local disk; ``ds[i]`` is frame ``i`` of the selected episodes.
+
+    Items hold every parquet column (shape-(1,) columns as scalars), each camera as float32
+    ``(C, H, W)`` in [0, 1], ``task`` (str) and, with ``delta_timestamps``, windows of shape
+    ``(len(deltas), ...)`` plus boolean ``<key>_is_pad`` masks (positions outside the episode
+    repeat its first/last frame).
+    """
+
+    def __init__(
+        self,
+        repo_id: str,
+        root: str | Path | None = None,
+        episodes: Sequence[int] | None = None,
+        delta_timestamps: Mapping[str, Sequence[float]] | None = None,
+        image_transforms: Callable[[Any], Any] | None = None,
+        tolerance_s: float = 1e-4,
+        revision: str | None = None,
+        *,
+        return_uint8: bool = False,
+    ) -> None:
+        if image_transforms is not None and not callable(image_transforms):
+            raise TypeError("image_transforms must be callable or None")
+        self.repo_id = repo_id
+        self.meta = LeRobotDatasetMetadata(repo_id, root=root, revision=revision)
+        self.root = self.meta.root
+        self.revision = revision
+        self.tolerance_s = tolerance_s
+        self.image_transforms = image_transforms
+        self.delta_timestamps = dict(delta_timestamps) if delta_timestamps else None
+        self.episodes = list(episodes) if episodes is not None else None
+        self.return_uint8 = return_uint8
+        self.writer: DatasetWriter | None = None
+        self._reader: DatasetReader | None = None
+        self._reader = self._make_reader()
+
+    def _make_reader(self) -> DatasetReader:
+        return DatasetReader(
+            self.meta,
+            episodes=self.episodes,
+            delta_timestamps=self.delta_timestamps,
+            tolerance_s=self.tolerance_s,
+            return_uint8=self.return_uint8,
+        )
+
+    # ------------------------------------------------------------------ writing
+    @classmethod
+    def create(
+        cls,
+        repo_id: str,
+        fps: int,
+        features: Mapping[str, FeatureSpec | Mapping[str, Any]],
+        root: str | Path | None = None,
+        robot_type: str | None = None,
+        use_videos: bool = True,
+        tolerance_s: float = 1e-4,
+        *,
+        video_encoder: VideoEncoderConfig | None = None,
+        vcodec: str | None = None,
+        encoder_threads: int | None = None,
+        encoder_queue_maxsize: int = 120,
+        chunks_size: int | None = None,
+        data_files_size_in_mb: float | None = None,
+        video_files_size_in_mb: float | None = None,
+        **_lerobot_options: Any,
+    ) -> LeRobotDataset:
+        """Start recording a new dataset at ``root`` (default ``$HF_LEROBOT_HOME/<repo_id>``).
+
+        ``features`` maps names to :class:`FeatureSpec` (or their ``info.json`` dicts); the five
+        default columns are added. ``vcodec`` (``"libsvtav1"``, ``"h264"``...) is a shortcut for
+        ``video_encoder=VideoEncoderConfig(vcodec=...)``. LeRobot-only tuning options
+        (``image_writer_threads``, ``batch_encoding_size``, ``streaming_encoding``...) are
+        accepted and ignored: frames are always encoded in the background.
+        """
+        if video_encoder is None:
+            video_encoder = VideoEncoderConfig(vcodec=vcodec) if vcodec else VideoEncoderConfig()
+        meta = LeRobotDatasetMetadata.create(
+            repo_id,
+            fps,
+            features,
+            robot_type=robot_type,
+            root=root,
+            use_videos=use_videos,
+            chunks_size=chunks_size,
+            data_files_size_in_mb=data_files_size_in_mb,
+            video_files_size_in_mb=video_files_size_in_mb,
+        )
+        try:
+            writer = DatasetWriter(
+                meta,
+                video_encoder=video_encoder,
+                encoder_threads=encoder_threads,
+                encoder_queue_maxsize=encoder_queue_maxsize,
+            )
+        except BaseException:
+            import shutil
+
+            shutil.rmtree(meta.root, ignore_errors=True)
+            raise
+        return cls._writing(repo_id, meta, writer, tolerance_s)
+
+    @classmethod
+    def resume(
+        cls,
+        repo_id: str,
+        root: str | Path | None = None,
+        tolerance_s: float = 1e-4,
+        revision: str | None = None,
+        *,
+        video_encoder: VideoEncoderConfig | None = None,
+        vcodec: str | None = None,
+        encoder_threads: int | None = None,
+        encoder_queue_maxsize: int = 120,
+        **_lerobot_options: Any,
+    ) -> LeRobotDataset:
+        """Reopen an existing dataset to add episodes (repairing an interrupted write first).
+
+        New episodes go to new data/video/episodes files, as in LeRobot. The encoder defaults to
+        the settings recorded in ``info.json``.
+        """
+        from lr_dataset.metadata import resolve_root
+        from lr_dataset.recovery import repair
+
+        path = resolve_root(repo_id, root)
+        repair(path, repo_id)
+        meta = LeRobotDatasetMetadata(repo_id, root=path, revision=revision)
+        if video_encoder is None:
+            if vcodec:
+                video_encoder = VideoEncoderConfig(vcodec=vcodec)
+            elif meta.video_keys:
+                video_encoder = VideoEncoderConfig.from_info(meta.features[meta.video_keys[0]].info)
+        writer = DatasetWriter(
+            meta,
+            video_encoder=video_encoder,
+            encoder_threads=encoder_threads,
+            encoder_queue_maxsize=encoder_queue_maxsize,
+            resume=True,
+        )
+        return cls._writing(repo_id, meta, writer, tolerance_s)
+
+    @classmethod
+    def _writing(
+        cls, repo_id: str, meta: LeRobotDatasetMetadata, writer: DatasetWriter, tolerance_s: float
+    ) -> LeRobotDataset:
+        obj = cls.__new__(cls)
+        obj.repo_id = repo_id
+        obj.meta = meta
+        obj.root = meta.root
+        obj.revision = None
+        obj.tolerance_s = tolerance_s
+        obj.image_transforms = None
+        obj.delta_timestamps = None
+        obj.episodes = None
+        obj.return_uint8 = False
+        obj.writer = writer
+        obj._reader = None
+        return obj
+
+    def _require_writer(self, what: str) -> DatasetWriter:
+        if self.writer is None:
+            raise DatasetWriteError(
+                f"{what}() needs a dataset opened with LeRobotDataset.create() or .resume()"
+            )
+        return self.writer
+
+    def add_frame(self, frame: dict[str, Any]) -> None:
+        """Add one frame (every feature plus ``frame["task"]``) to the current episode."""
+        self._require_writer("add_frame").add_frame(frame)
+
+    def save_episode(self) -> int:
+        """Commit the current episode to disk (crash-safe); returns its index."""
+        return self._require_writer("save_episode").save_episode()
+
+    def clear_episode_buffer(self) -> None:
+        """Discard the frames of the current, unsaved episode."""
+        self._require_writer("clear_episode_buffer").clear_episode_buffer()
+
+    @property
+    def has_pending_frames(self) -> bool:
+        """True when frames were added since the last ``save_episode``."""
+        return self.writer is not None and self.writer.num_buffered_frames > 0
+
+    def finalize(self) -> None:
+        """Stop the background workers; the dataset becomes readable (idempotent)."""
+        if self.writer is not None:
+            self.writer.finalize()
+        self.meta = LeRobotDatasetMetadata(self.repo_id, root=self.root)
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def reader(self) -> DatasetReader:
+        """The frame reader (after ``finalize`` for a dataset being written)."""
+        if self._reader is None:
+            if self.writer is not None and not self.writer._finalized:
+                raise DatasetWriteError(
+                    "the dataset is being recorded: call finalize() before reading frames"
+                )
+            self._reader = self._make_reader()
+        return self._reader
+
+    @property
+    def fps(self) -> int:
+        """Frames per second."""
+        return self.meta.fps
+
+    @property
+    def features(self) -> dict[str, FeatureSpec]:
+        """All features."""
+        return self.meta.features
+
+    @property
+    def num_frames(self) -> int:
+        """Frames in the selected episodes."""
+        if self._reader is None and self.writer is not None:
+            return self.meta.total_frames
+        return self.reader.num_frames
+
+    @property
+    def num_episodes(self) -> int:
+        """Selected episodes."""
+        if self._reader is None and self.writer is not None:
+            return self.meta.total_episodes
+        return self.reader.num_episodes
+
+    def __len__(self) -> int:
+        return self.num_frames
+
+    def get_raw_item(self, idx: int) -> dict[str, Any]:
+        """Frame ``idx`` as numpy, before image transforms."""
+        return self.reader.get_item(int(idx))
+
+    def __getitem__(self, idx: int) -> dict[str, Any]:
+        item = self.get_raw_item(idx)
+        if self.image_transforms is not None:
+            for key in self.meta.camera_keys:
+                if key not in self.meta.depth_keys:
+                    item[key] = self.image_transforms(item[key])
+        return item
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(repo_id={self.repo_id!r}, root='{self.root}', "
+            f"episodes={self.meta.total_episodes}, frames={self.meta.total_frames}, "
+            f"fps={self.fps}, features={list(self.features)})"
+        )

@@ -1,0 +1,36 @@
+"""Errors raised by lr-dataset (all subclasses of :class:`lr_core.errors.DataError`)."""
+
+from __future__ import annotations
+
+from lr_core.errors import DataError, FeatureError, MissingDependencyError
+
+
+class DatasetFormatError(DataError, ValueError):
+    """A dataset file is missing, malformed, or of an unsupported version; names the file."""
+
+
+class FrameValidationError(FeatureError, DataError):
+    """A frame given to ``add_frame`` does not match the declared features; names the key."""
+
+
+class FrameTimestampError(DataError, ValueError):
+    """A requested timestamp has no video frame within ``tolerance_s``; names key, episode, time."""
+
+
+class VideoEncoderError(DataError, RuntimeError):
+    """A video encoder is unavailable in PyAV's FFmpeg build, or encoding failed."""
+
+
+class DatasetWriteError(DataError, RuntimeError):
+    """The dataset cannot be written (root exists, finalized dataset, empty episode...)."""
+
+
+__all__ = [
+    "DataError",
+    "DatasetFormatError",
+    "DatasetWriteError",
+    "FrameTimestampError",
+    "FrameValidationError",
+    "MissingDependencyError",
+    "VideoEncoderError",
+]

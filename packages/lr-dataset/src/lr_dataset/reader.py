@@ -1,0 +1,263 @@
+"""Random access to frames: memory-mapped parquet columns, video decoding, delta windows.
+
+The data parquet files are opened with pyarrow memory maps; numeric columns become numpy arrays
+once, image and string columns stay arrow buffers and are decoded per item. Items are plain
+numpy (``float32 (C, H, W)`` images in [0, 1]); the torch flavour converts them to tensors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from lr_core.errors import ConfigError
+from lr_dataset import tabular
+from lr_dataset.errors import DatasetFormatError, FrameTimestampError
+from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.video import VideoDecoder
+
+
+def check_delta_timestamps(
+    delta_timestamps: Mapping[str, Sequence[float]],
+    fps: int,
+    tolerance_s: float,
+    features: Mapping[str, Any],
+) -> dict[str, np.ndarray]:
+    """Frame offsets ``round(d * fps)`` per key; each ``d`` must be a multiple of 1/fps."""
+    out: dict[str, np.ndarray] = {}
+    for key, deltas in delta_timestamps.items():
+        if key not in features:
+            raise ConfigError(
+                f"delta_timestamps key {key!r} is not a feature of the dataset; "
+                f"features: {sorted(features)}"
+            )
+        bad = [d for d in deltas if abs(d * fps - round(d * fps)) / fps > tolerance_s]
+        if bad:
+            raise ConfigError(
+                f"delta_timestamps[{key!r}] = {bad} are not multiples of 1/{fps} s "
+                f"(± tolerance_s={tolerance_s})"
+            )
+        if len(deltas) == 0:
+            raise ConfigError(f"delta_timestamps[{key!r}] is empty")
+        out[key] = np.array([round(d * fps) for d in deltas], dtype=np.int64)
+    return out
+
+
+class DatasetReader:
+    """Frame access for the selected ``episodes`` of a dataset (all when ``None``)."""
+
+    def __init__(
+        self,
+        meta: LeRobotDatasetMetadata,
+        *,
+        episodes: Sequence[int] | None = None,
+        delta_timestamps: Mapping[str, Sequence[float]] | None = None,
+        tolerance_s: float = 1e-4,
+        return_uint8: bool = False,
+    ) -> None:
+        self.meta = meta
+        self.tolerance_s = tolerance_s
+        self.return_uint8 = return_uint8
+        self.delta_indices = (
+            check_delta_timestamps(delta_timestamps, meta.fps, tolerance_s, meta.features)
+            if delta_timestamps
+            else None
+        )
+        if meta.episodes is None or meta.total_episodes == 0:
+            raise DatasetFormatError(f"{meta.root}: the dataset has no saved episodes")
+        eps = meta.episodes
+        n_eps = len(eps)
+        if episodes is None:
+            selected = np.arange(n_eps)
+        else:
+            selected = np.asarray(sorted(set(int(e) for e in episodes)), dtype=np.int64)
+            bad = [int(e) for e in selected if not 0 <= e < n_eps]
+            if bad:
+                raise IndexError(f"episodes {bad} do not exist (the dataset has {n_eps})")
+        self.episodes = None if episodes is None else selected.tolist()
+        self._ep_from = eps.column("dataset_from_index").astype(np.int64)
+        self._ep_to = eps.column("dataset_to_index").astype(np.int64)
+        self._video_from = {
+            k: eps.column(f"videos/{k}/from_timestamp").astype(np.float64) for k in meta.video_keys
+        }
+        self._video_loc = {
+            k: (
+                eps.column(f"videos/{k}/chunk_index").astype(np.int64),
+                eps.column(f"videos/{k}/file_index").astype(np.int64),
+            )
+            for k in meta.video_keys
+        }
+        self._load_tables(selected)
+        self._abs = np.concatenate(
+            [np.arange(self._ep_from[e], self._ep_to[e], dtype=np.int64) for e in selected]
+        )
+        self._decoder = VideoDecoder()
+
+    # ------------------------------------------------------------------ loading
+    def _load_tables(self, selected: np.ndarray) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        meta = self.meta
+        eps = meta.episodes
+        chunks = eps.column("data/chunk_index")[selected]
+        files = eps.column("data/file_index")[selected]
+        paths = sorted({(int(c), int(f)) for c, f in zip(chunks, files)})
+        wanted = tabular.parquet_columns(meta.features)
+        tables = []
+        for c, f in paths:
+            path = meta.root / meta.data_path.format(chunk_index=c, file_index=f)
+            try:
+                names = pq.read_schema(path).names
+                missing = [k for k in wanted if k not in names]
+                if missing:
+                    raise DatasetFormatError(f"{path}: columns {missing} are missing")
+                tables.append(pq.read_table(path, columns=wanted, memory_map=True))
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise DatasetFormatError(f"{path}: cannot read data file: {exc}") from exc
+        table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        self._arrays: dict[str, np.ndarray] = {}
+        self._arrow: dict[str, Any] = {}
+        for key in wanted:
+            spec = meta.features[key]
+            column = table.column(key)
+            if spec.dtype in ("image", "string"):
+                self._arrow[key] = column
+                continue
+            if spec.dtype == "language":
+                continue
+            import pyarrow.types as pat
+
+            combined = column.combine_chunks()
+            if pat.is_list(combined.type) or pat.is_fixed_size_list(combined.type):
+                arr = combined.flatten().to_numpy(zero_copy_only=False)
+                arr = arr.reshape(len(combined), *spec.shape)
+                if tuple(spec.shape) == (1,):
+                    arr = arr.reshape(len(combined))
+            else:
+                arr = combined.to_numpy(zero_copy_only=False)
+            self._arrays[key] = arr
+        index = self._arrays["index"].astype(np.int64)
+        # absolute frame index -> row in the concatenated table
+        lo = int(index.min()) if len(index) else 0
+        self._row_of_abs = np.full(int(index.max()) - lo + 1 if len(index) else 0, -1, np.int64)
+        self._row_of_abs[index - lo] = np.arange(len(index))
+        self._abs_lo = lo
+        self._chunk_offsets = {
+            k: np.cumsum([0] + [len(ch) for ch in col.chunks]) for k, col in self._arrow.items()
+        }
+
+    # ------------------------------------------------------------------ access
+    def __len__(self) -> int:
+        return len(self._abs)
+
+    @property
+    def num_frames(self) -> int:
+        """Frames in the selected episodes."""
+        return len(self._abs)
+
+    @property
+    def num_episodes(self) -> int:
+        """Number of selected episodes."""
+        return len(self.episodes) if self.episodes is not None else self.meta.total_episodes
+
+    def _rows(self, abs_idx: np.ndarray) -> np.ndarray:
+        rows = self._row_of_abs[abs_idx - self._abs_lo]
+        if (rows < 0).any():
+            raise DatasetFormatError(
+                f"{self.meta.root}: frames {abs_idx[rows < 0].tolist()} are listed in "
+                f"meta/episodes but missing from the data files"
+            )
+        return rows
+
+    def _arrow_value(self, key: str, row: int) -> Any:
+        offsets = self._chunk_offsets[key]
+        chunk = int(np.searchsorted(offsets, row, side="right")) - 1
+        return self._arrow[key].chunks[chunk][row - int(offsets[chunk])].as_py()
+
+    def _image(self, key: str, row: int) -> np.ndarray:
+        value = self._arrow_value(key, row)
+        data = value["bytes"] if isinstance(value, dict) else value
+        if data is None and isinstance(value, dict) and value.get("path"):
+            with open(self.meta.root / value["path"], "rb") as handle:
+                data = handle.read()
+        return tabular.decode_png(data)
+
+    def _to_chw(self, frames_hwc: np.ndarray) -> np.ndarray:
+        chw = np.moveaxis(frames_hwc, -1, -3)
+        if self.return_uint8:
+            return np.ascontiguousarray(chw)
+        out = np.empty(chw.shape, dtype=np.float32)
+        np.multiply(chw, np.float32(1 / 255), out=out)
+        return out
+
+    def video_path(self, key: str, episode_index: int) -> Any:
+        """Absolute path of the MP4 holding ``key`` for ``episode_index``."""
+        chunks, files = self._video_loc[key]
+        return self.meta.root / str(self.meta.video_path).format(
+            video_key=key,
+            chunk_index=int(chunks[episode_index]),
+            file_index=int(files[episode_index]),
+        )
+
+    def get_item(self, idx: int) -> dict[str, Any]:
+        """Frame ``idx`` of the selection as a dict of numpy arrays plus ``task``."""
+        n = len(self._abs)
+        if idx < 0:
+            idx += n
+        if not 0 <= idx < n:
+            raise IndexError(f"index {idx} out of range for a dataset of {n} frames")
+        meta = self.meta
+        abs_idx = int(self._abs[idx])
+        row = int(self._rows(np.array([abs_idx]))[0])
+        ep = int(self._arrays["episode_index"][row])
+        item: dict[str, Any] = {}
+        for key, arr in self._arrays.items():
+            item[key] = arr[row]
+        query_rows: dict[str, np.ndarray] = {}
+        if self.delta_indices is not None:
+            start, stop = int(self._ep_from[ep]), int(self._ep_to[ep])
+            for key, deltas in self.delta_indices.items():
+                wanted = abs_idx + deltas
+                clamped = np.clip(wanted, start, stop - 1)
+                item[f"{key}_is_pad"] = (wanted < start) | (wanted >= stop)
+                rows = self._rows(clamped)
+                query_rows[key] = rows
+                if key in self._arrays:
+                    item[key] = self._arrays[key][rows]
+        for key in meta.image_keys:
+            if key in query_rows:
+                frames = np.stack([self._image(key, int(r)) for r in query_rows[key]])
+                item[key] = self._to_chw(frames)
+            else:
+                item[key] = self._to_chw(self._image(key, row))
+        if meta.video_keys:
+            timestamps = self._arrays["timestamp"]
+            for key in meta.video_keys:
+                rows = query_rows.get(key)
+                local = timestamps[rows] if rows is not None else timestamps[[row]]
+                query = [float(self._video_from[key][ep]) + float(t) for t in local]
+                try:
+                    frames = self._decoder.decode(
+                        self.video_path(key, ep),
+                        query,
+                        self.tolerance_s,
+                        what=f"video {key!r} of episode {ep}",
+                    )
+                except FrameTimestampError as exc:
+                    raise FrameTimestampError(
+                        f"{exc} (episode {ep}, frame timestamps {[float(t) for t in local]} s, "
+                        f"episode starts at {float(self._video_from[key][ep])} s in the file)"
+                    ) from exc
+                chw = self._to_chw(frames)
+                item[key] = chw[0] if len(query) == 1 else chw
+        for key in self._arrow:
+            if meta.features[key].dtype == "string":
+                item[key] = self._arrow_value(key, row)
+        item["task"] = meta.tasks[int(self._arrays["task_index"][row])]
+        return item
+
+
+ItemTransform = Callable[[Any], Any]

@@ -1,0 +1,420 @@
+"""Recording episodes into a LeRobot v3.0 dataset, crash-safely.
+
+``add_frame`` validates the frame and buffers it; camera frames go straight to background
+workers (an MP4 encoder thread per video camera, a PNG encoder per image camera), so encoding
+overlaps recording. ``save_episode`` waits for those workers, then commits the episode in this
+order, every file replaced atomically (temporary file, fsync, rename):
+
+1. ``meta/tasks.parquet`` (only when the episode brings a new task),
+2. the data parquet (the current file rewritten with one more row group, or a new file),
+3. each camera's shared MP4 (the episode appended by stream copy, or a new file),
+4. the episodes parquet (the current file rewritten with one more row) - the commit point,
+5. ``meta/stats.json`` then ``meta/info.json``.
+
+A crash before step 4 leaves at most unreferenced rows or frames at the end of a file, which
+readers ignore and :func:`repair` removes; a crash after it leaves counters that readers
+re-derive from the episodes table. See ``docs/adr/0005-dataset-crash-safety.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lr_core.fileio import fsync_dir
+from lr_dataset import episodes as episodes_io
+from lr_dataset import layout, tabular
+from lr_dataset import stats as stats_io
+from lr_dataset import tasks as tasks_io
+from lr_dataset import video as video_io
+from lr_dataset.errors import DatasetWriteError, FrameValidationError
+from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.stats import ImageStats
+from lr_dataset.validation import validate_frame
+from lr_dataset.video import EpisodeEncoder, VideoEncoderConfig
+
+logger = logging.getLogger(__name__)
+
+STAGING_DIR = ".staging"
+
+
+class _ImageSink:
+    """PNG-encodes one image camera's frames on a worker thread, with running stats."""
+
+    def __init__(self, is_depth: bool) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lr-png")
+        self._is_depth = is_depth
+        self._futures: list[Future[bytes]] = []
+        self._stats = ImageStats(is_depth=is_depth)
+
+    def put(self, image: np.ndarray) -> None:
+        self._futures.append(self._pool.submit(self._work, image))
+
+    def _work(self, image: np.ndarray) -> bytes:
+        self._stats.update(image)
+        return tabular.encode_png(image)
+
+    def finish(self) -> tuple[list[bytes], dict[str, np.ndarray]]:
+        data = [f.result() for f in self._futures]
+        result = self._stats.result()
+        self.reset()
+        return data, result
+
+    def reset(self) -> None:
+        for f in self._futures:
+            f.cancel()
+        self._futures = []
+        self._stats = ImageStats(is_depth=self._is_depth)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _atomic_parquet(tables: list[Any], schema: Any, path: Path) -> None:
+    """Write ``tables`` (one row group each) to ``path`` through a temporary file."""
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with pq.ParquetWriter(tmp, schema, compression="snappy", use_dictionary=True) as writer:
+            for table in tables:
+                writer.write_table(table, row_group_size=max(1, table.num_rows))
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+class DatasetWriter:
+    """Write side of a :class:`~lr_dataset.dataset.LeRobotDataset` (one per recording process)."""
+
+    def __init__(
+        self,
+        meta: LeRobotDatasetMetadata,
+        *,
+        video_encoder: VideoEncoderConfig | None = None,
+        encoder_threads: int | None = None,
+        encoder_queue_maxsize: int = 120,
+        resume: bool = False,
+    ) -> None:
+        self.meta = meta
+        self.root = meta.root
+        for key, spec in meta.features.items():
+            tabular.check_storable(key, spec)
+            if spec.dtype == "video" and spec.shape[2] != 3:
+                raise DatasetWriteError(
+                    f"video feature {key!r} has {spec.shape[2]} channels; lr encodes RGB video "
+                    f"only (store depth as dtype 'image')"
+                )
+        self.video_encoder = video_encoder or VideoEncoderConfig()
+        if meta.video_keys:
+            self.video_encoder.check_available()
+        self.encoder_threads = encoder_threads
+        self.encoder_queue_maxsize = encoder_queue_maxsize
+        self._schema = tabular.schema(meta.features)
+        self._columns = tabular.parquet_columns(meta.features)
+        self._staging = self.root / STAGING_DIR
+        self._finalized = False
+        self.save_times_s: list[float] = []
+
+        # where the next episode goes
+        self._data_loc: tuple[int, int] = (0, 0)
+        self._data_tables: list[Any] = []
+        self._data_frames = 0
+        self._ep_loc: tuple[int, int] = (0, 0)
+        self._ep_rows: list[dict[str, Any]] = []
+        self._video_loc: dict[str, tuple[int, int]] = {k: (0, 0) for k in meta.video_keys}
+        self._video_end: dict[str, float | None] = {k: None for k in meta.video_keys}
+        if resume and meta.total_episodes > 0:
+            last = meta.episode(meta.total_episodes - 1)
+            size = meta.chunks_size
+            self._data_loc = layout.next_file(
+                last["data/chunk_index"], last["data/file_index"], size
+            )
+            self._ep_loc = layout.next_file(
+                last["meta/episodes/chunk_index"], last["meta/episodes/file_index"], size
+            )
+            for key in meta.video_keys:
+                self._video_loc[key] = layout.next_file(
+                    last[f"videos/{key}/chunk_index"], last[f"videos/{key}/file_index"], size
+                )
+        self._image_sinks = {k: _ImageSink(k in meta.depth_keys) for k in meta.image_keys}
+        self._reset_buffer()
+
+    # ------------------------------------------------------------------ buffer
+    def _reset_buffer(self) -> None:
+        self._values: dict[str, list[Any]] = {
+            k: [] for k in self._columns if not self.meta.features[k].is_visual
+        }
+        for key in ("timestamp", "frame_index", "episode_index", "index", "task_index"):
+            self._values.pop(key, None)
+        self._timestamps: list[float] = []
+        self._tasks: list[str] = []
+        self._encoders: dict[str, EpisodeEncoder] = {}
+
+    @property
+    def num_buffered_frames(self) -> int:
+        """Frames added since the last ``save_episode``."""
+        return len(self._timestamps)
+
+    def _require_open(self) -> None:
+        if self._finalized:
+            raise DatasetWriteError(
+                f"{self.root}: the dataset was finalized; reopen it with LeRobotDataset.resume() "
+                f"to record more episodes"
+            )
+
+    def add_frame(self, frame: dict[str, Any]) -> None:
+        """Validate ``frame`` and add it to the current episode (see :func:`validate_frame`)."""
+        self._require_open()
+        n = len(self._timestamps)
+        fps = self.meta.fps
+        values, task, timestamp = validate_frame(
+            frame,
+            self.meta.features,
+            last_timestamp=self._timestamps[-1] if self._timestamps else None,
+            default_timestamp=n / fps,
+        )
+        if self.meta.video_keys and abs(timestamp - n / fps) > 1e-4:
+            raise FrameValidationError(
+                f"frame['timestamp'] = {timestamp} but this is frame {n} of the episode at "
+                f"{fps} fps (expected {n / fps:.6f}): video frames are stored at a constant rate, "
+                f"so in a dataset with videos timestamps must be frame_index / fps"
+            )
+        # all checks passed: buffer it
+        for key, value in values.items():
+            spec = self.meta.features[key]
+            if spec.dtype == "video":
+                encoder = self._encoders.get(key)
+                if encoder is None:
+                    encoder = self._start_encoder(key)
+                encoder.put(np.array(value, copy=True))
+            elif spec.dtype == "image":
+                self._image_sinks[key].put(np.array(value, copy=True))
+            elif key in self._values:
+                self._values[key].append(value)
+        self._timestamps.append(timestamp)
+        self._tasks.append(task)
+
+    def _start_encoder(self, key: str) -> EpisodeEncoder:
+        self._staging.mkdir(parents=True, exist_ok=True)
+        path = self._staging / f"{key}.episode-{self.meta.total_episodes:06d}.mp4"
+        encoder = EpisodeEncoder(
+            path,
+            self.meta.fps,
+            self.video_encoder,
+            max_queue=self.encoder_queue_maxsize,
+            threads=self.encoder_threads,
+        )
+        self._encoders[key] = encoder
+        return encoder
+
+    def clear_episode_buffer(self) -> None:
+        """Drop the frames added since the last ``save_episode``."""
+        for encoder in self._encoders.values():
+            encoder.cancel()
+        for sink in self._image_sinks.values():
+            sink.reset()
+        self._reset_buffer()
+
+    # ------------------------------------------------------------------ save
+    def save_episode(self) -> int:
+        """Commit the buffered frames as the next episode; returns its ``episode_index``."""
+        import time
+
+        self._require_open()
+        n = len(self._timestamps)
+        if n == 0:
+            raise DatasetWriteError("save_episode() called with no frames: call add_frame() first")
+        started = time.perf_counter()
+        meta = self.meta
+        features = meta.features
+        ep_index = meta.total_episodes
+        first_index = meta.total_frames
+
+        # 1. camera workers
+        ep_stats: dict[str, dict[str, np.ndarray]] = {}
+        images: dict[str, list[bytes]] = {}
+        image_stats: dict[str, dict[str, np.ndarray]] = {}
+        for key, sink in self._image_sinks.items():
+            images[key], image_stats[key] = sink.finish()
+        video_files: dict[str, Path] = {}
+        for key in meta.video_keys:
+            encoder = self._encoders[key]
+            stats = encoder.finish()
+            if stats is not None:
+                image_stats[key] = stats
+            video_files[key] = encoder.path
+
+        # 2. tasks
+        new_task = False
+        for task in self._tasks:
+            if task not in meta.tasks:
+                meta.tasks.add(task)
+                new_task = True
+        if new_task:
+            tasks_io.save(meta.tasks, self.root)
+        task_index = np.array([meta.tasks.index(t) for t in self._tasks], dtype=np.int64)
+
+        # 3. data table and stats
+        columns: dict[str, Any] = {}
+        auto = {
+            "timestamp": np.asarray(self._timestamps, dtype=np.float32),
+            "frame_index": np.arange(n, dtype=np.int64),
+            "episode_index": np.full(n, ep_index, dtype=np.int64),
+            "index": np.arange(first_index, first_index + n, dtype=np.int64),
+            "task_index": task_index,
+        }
+        for key, spec in features.items():
+            if spec.dtype in ("string", "language"):
+                if key in self._columns:
+                    columns[key] = tabular.column_array(spec, self._values.get(key, [None] * n))
+                continue
+            if spec.is_visual:
+                if key in image_stats:
+                    ep_stats[key] = image_stats[key]
+                if spec.dtype == "image":
+                    columns[key] = tabular.column_array(spec, images[key])
+                continue
+            values = auto[key] if key in auto else np.stack(self._values[key])
+            columns[key] = tabular.column_array(spec, list(values))
+            ep_stats[key] = stats_io.vector_stats(values)
+        import pyarrow as pa
+
+        table = pa.Table.from_arrays([columns[k] for k in self._columns], schema=self._schema)
+        data_loc = self._write_data(table)
+
+        # 4. videos
+        row: dict[str, Any] = {
+            "episode_index": ep_index,
+            "tasks": list(dict.fromkeys(self._tasks)),
+            "length": n,
+            "data/chunk_index": data_loc[0],
+            "data/file_index": data_loc[1],
+            "dataset_from_index": first_index,
+            "dataset_to_index": first_index + n,
+        }
+        for key in meta.video_keys:
+            row.update(self._append_video(key, video_files[key]))
+        row.update(episodes_io.stats_columns(ep_stats))
+
+        # 5. the commit point: the episodes parquet
+        self._write_episode_row(row)
+
+        # 6. stats and info
+        meta.stats = stats_io.aggregate([meta.stats, ep_stats]) if meta.stats else ep_stats
+        stats_io.save(meta.stats, self.root)
+        meta.info.total_episodes = ep_index + 1
+        meta.info.total_frames = first_index + n
+        meta.info.total_tasks = len(meta.tasks)
+        meta.info.splits = {"train": f"0:{ep_index + 1}"}
+        meta.info.save(self.root)
+        meta.episodes = None  # reloaded on finalize
+
+        self._reset_buffer()
+        self.save_times_s.append(time.perf_counter() - started)
+        return ep_index
+
+    def _write_data(self, table: Any) -> tuple[int, int]:
+        meta = self.meta
+        path = self.root / meta.data_path.format(
+            chunk_index=self._data_loc[0], file_index=self._data_loc[1]
+        )
+        if self._data_tables:
+            size = layout.size_in_mb(path)
+            per_frame = size / max(self._data_frames, 1)
+            if size + per_frame * table.num_rows >= meta.info.data_files_size_in_mb:
+                self._data_loc = layout.next_file(*self._data_loc, meta.chunks_size)
+                self._data_tables = []
+                self._data_frames = 0
+                path = self.root / meta.data_path.format(
+                    chunk_index=self._data_loc[0], file_index=self._data_loc[1]
+                )
+        self._data_tables.append(table)
+        self._data_frames += table.num_rows
+        _atomic_parquet(self._data_tables, self._schema, path)
+        return self._data_loc
+
+    def _append_video(self, key: str, episode_file: Path) -> dict[str, Any]:
+        meta = self.meta
+        loc = self._video_loc[key]
+
+        def path_of(loc: tuple[int, int]) -> Path:
+            return self.root / str(meta.video_path).format(
+                video_key=key, chunk_index=loc[0], file_index=loc[1]
+            )
+
+        shared = path_of(loc)
+        if self._video_end[key] is not None:
+            grown = layout.size_in_mb(shared) + layout.size_in_mb(episode_file)
+            if grown >= meta.info.video_files_size_in_mb:
+                loc = layout.next_file(*loc, meta.chunks_size)
+                self._video_loc[key] = loc
+                self._video_end[key] = None
+                shared = path_of(loc)
+        if self._video_end[key] is None and shared.exists():
+            shared.unlink()  # an orphan left by an interrupted session: never referenced
+        start, end = video_io.append_episode(shared, episode_file)
+        self._video_end[key] = end
+        spec = meta.features[key]
+        info = dict(spec.info or {})
+        if "video.codec" not in info:
+            probed = video_io.probe(shared)
+            new_info = {**probed, **self.video_encoder.info_fields()}
+            new_info["is_depth_map"] = bool(info.get("is_depth_map", False))
+            meta.info.features[key] = spec.model_copy(update={"info": {**info, **new_info}})
+        return {
+            f"videos/{key}/chunk_index": loc[0],
+            f"videos/{key}/file_index": loc[1],
+            f"videos/{key}/from_timestamp": start,
+            f"videos/{key}/to_timestamp": end,
+        }
+
+    def _write_episode_row(self, row: dict[str, Any]) -> None:
+        meta = self.meta
+        path = layout.episodes_path(self.root, *self._ep_loc)
+        if self._ep_rows:
+            size = layout.size_in_mb(path)
+            if size + size / len(self._ep_rows) >= meta.info.data_files_size_in_mb:
+                self._ep_loc = layout.next_file(*self._ep_loc, meta.chunks_size)
+                self._ep_rows = []
+                path = layout.episodes_path(self.root, *self._ep_loc)
+        row["meta/episodes/chunk_index"] = self._ep_loc[0]
+        row["meta/episodes/file_index"] = self._ep_loc[1]
+        self._ep_rows.append(row)
+        episodes_io.write_file(self._ep_rows, path)
+
+    # ------------------------------------------------------------------ end
+    def finalize(self) -> None:
+        """Stop the workers and drop unsaved frames (idempotent). Saved episodes are on disk."""
+        if self._finalized:
+            return
+        if self._timestamps:
+            logger.warning(
+                "%s: finalize() drops %d frames added after the last save_episode()",
+                self.root,
+                len(self._timestamps),
+            )
+        self.clear_episode_buffer()
+        for sink in self._image_sinks.values():
+            sink.close()
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self._staging)
+        self._finalized = True
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            if not self._finalized:
+                for encoder in self._encoders.values():
+                    encoder.cancel()

@@ -1,0 +1,46 @@
+"""The package imports cheaply: no torch, pyarrow or PyAV until they are needed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import lr_dataset
+
+
+def _modules_after(code: str, env: dict | None = None) -> set[str]:
+    import os
+
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    return set(out.stdout.split())
+
+
+def test_import_is_cheap():
+    mods = _modules_after("import lr_dataset; lr_dataset.LeRobotDatasetMetadata")
+    assert "torch" not in mods and "av" not in mods
+
+
+def test_numpy_backend_never_imports_torch():
+    mods = _modules_after(
+        "from lr_dataset import LeRobotDataset\n"
+        "assert LeRobotDataset.__module__ == 'lr_dataset.dataset'",
+        env={"LR_DATASET_BACKEND": "numpy"},
+    )
+    assert "torch" not in mods
+
+
+def test_torch_flavour_when_torch_is_installed():
+    import torch.utils.data
+
+    assert issubclass(lr_dataset.LeRobotDataset, torch.utils.data.Dataset)
+
+
+def test_all_is_exact():
+    for name in lr_dataset.__all__:
+        assert getattr(lr_dataset, name) is not None

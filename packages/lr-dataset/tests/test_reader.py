@@ -1,0 +1,121 @@
+"""Reading: LeRobot-written fixtures give the values LeRobot itself returned; delta windows."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from dataset_helpers import FIXTURES
+
+from lr_core.errors import ConfigError
+from lr_dataset.dataset import LeRobotDataset
+from lr_dataset.errors import FrameTimestampError
+
+DELTAS_VIDEO = {
+    "observation.images.front": [-2 / 30, 0],
+    "observation.state": [-1 / 30, 0],
+    "action": [0, 1 / 30, 2 / 30, 3 / 30],
+}
+DELTAS_IMAGES = {"observation.images.front": [-1 / 30, 0]}
+
+
+def _expected(name: str) -> dict[int, dict[str, np.ndarray]]:
+    out: dict[int, dict[str, np.ndarray]] = {}
+    with np.load(FIXTURES / f"{name}.expected.npz") as npz:
+        for key in npz.files:
+            i, feature = key.split("/", 1)
+            out.setdefault(int(i), {})[feature] = npz[key]
+    return out
+
+
+@pytest.mark.parametrize("version", ["0.6.1", "0.4.4"])
+@pytest.mark.parametrize("kind", ["video", "images"])
+def test_lerobot_fixture_reads_identically(version, kind):
+    """Every value LeRobot returned for these items, we return too (frames within 1/255)."""
+    name = f"lerobot-{version}-{kind}"
+    deltas = DELTAS_VIDEO if kind == "video" else DELTAS_IMAGES
+    ds = LeRobotDataset("peer/x", root=FIXTURES / name, delta_timestamps=deltas)
+    expected = _expected(name)
+    assert len(ds) == (18 if kind == "video" else 8)
+    for i, items in expected.items():
+        ours = ds[i]
+        assert set(ours) == set(items), f"item {i}: keys differ"
+        for key, want in items.items():
+            got = ours[key]
+            if key == "task":
+                assert got == str(want)
+            elif key == "observation.images.front":
+                assert np.asarray(got).shape == want.shape
+                np.testing.assert_allclose(got, want, atol=1.5 / 255, err_msg=f"{name}[{i}]")
+            else:
+                np.testing.assert_array_equal(np.asarray(got), want, err_msg=f"{name}[{i}] {key}")
+
+
+def test_decoded_video_frames_are_bit_identical_to_lerobot():
+    ds = LeRobotDataset("peer/x", root=FIXTURES / "lerobot-0.6.1-video", return_uint8=True)
+    want = _expected("lerobot-0.6.1-video")[12]["observation.images.front"][1]
+    got = ds[12]["observation.images.front"]
+    np.testing.assert_array_equal(got, np.round(want * 255).astype(np.uint8))
+
+
+def test_delta_windows_pad_and_clamp_at_episode_edges():
+    ds = LeRobotDataset(
+        "peer/x",
+        root=FIXTURES / "lerobot-0.6.1-video",
+        delta_timestamps={"action": [-2 / 30, 0, 1 / 30]},
+    )
+    first = ds[6]  # first frame of episode 1
+    assert first["action_is_pad"].tolist() == [True, False, False]
+    np.testing.assert_array_equal(first["action"][0], first["action"][1])
+    last = ds[11]  # last frame of episode 1
+    assert last["action_is_pad"].tolist() == [False, False, True]
+    np.testing.assert_array_equal(last["action"][2], last["action"][1])
+    assert (last["episode_index"], last["frame_index"]) == (1, 5)
+
+
+def test_episode_selection():
+    ds = LeRobotDataset("peer/x", root=FIXTURES / "lerobot-0.6.1-video", episodes=[2, 0])
+    assert len(ds) == 12 and ds.num_episodes == 2
+    assert [int(ds[i]["episode_index"]) for i in (0, 5, 6, 11)] == [0, 0, 2, 2]
+    assert int(ds[6]["index"]) == 12
+    with pytest.raises(IndexError):
+        LeRobotDataset("peer/x", root=FIXTURES / "lerobot-0.6.1-video", episodes=[7])
+
+
+def test_bad_delta_timestamps_are_rejected():
+    root = FIXTURES / "lerobot-0.6.1-video"
+    with pytest.raises(ConfigError, match="multiples of 1/30"):
+        LeRobotDataset("peer/x", root=root, delta_timestamps={"action": [0.01]})
+    with pytest.raises(ConfigError, match="not a feature"):
+        LeRobotDataset("peer/x", root=root, delta_timestamps={"nope": [0]})
+
+
+def test_timestamp_outside_tolerance_names_key_episode_and_time(tmp_path):
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "ds"
+    shutil.copytree(FIXTURES / "lerobot-0.6.1-video", root)
+    path = root / "data/chunk-000/file-000.parquet"
+    table = pq.read_table(path)
+    ts = table.column("timestamp").to_numpy().copy()
+    ts[8] += 0.01  # episode 1, frame 2: 10 ms off its video frame
+    table = table.set_column(
+        table.schema.get_field_index("timestamp"), "timestamp", pa.array(ts, pa.float32())
+    )
+    pq.write_table(table, path)
+    ds = LeRobotDataset("peer/x", root=root)
+    ds[7]
+    with pytest.raises(FrameTimestampError) as err:
+        ds[8]
+    message = str(err.value)
+    assert "observation.images.front" in message and "episode 1" in message
+    assert "0.076" in message  # the frame's timestamp
+
+
+def test_stats_json_of_fixture_has_lerobot_shapes():
+    stats = json.loads((FIXTURES / "lerobot-0.6.1-video/meta/stats.json").read_text())
+    assert np.asarray(stats["observation.images.front"]["q50"]).shape == (3, 1, 1)
