@@ -31,6 +31,10 @@ class SO101EnvConfig(EnvConfig):
 
     type: Literal["so101"] = "so101"
     implementation: ClassVar[str] = "lr_sim.so101.env:make_env"
+    #: The scripted expert (``Expert(env)`` with ``reset()`` and ``act()``).
+    expert: ClassVar[str] = "lr_sim.so101.expert:SO101Expert"
+    #: ``robot_type`` written into recorded datasets.
+    robot_type: ClassVar[str] = "sim_so101"
 
     task: str = "pick-and-place"
     fps: int = Field(default=30, gt=0)
@@ -72,6 +76,8 @@ class MetaWorldEnvConfig(EnvConfig):
 
     type: Literal["metaworld"] = "metaworld"
     implementation: ClassVar[str] = "lr_sim.metaworld.env:make_env"
+    expert: ClassVar[str] = "lr_sim.metaworld.env:MetaWorldExpert"
+    robot_type: ClassVar[str] = "sawyer"
 
     task: str = "pick-place-v3"
     fps: int = Field(default=80, gt=0)
