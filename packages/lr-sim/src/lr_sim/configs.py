@@ -46,6 +46,10 @@ class SO101EnvConfig(EnvConfig):
     use_degrees: bool = False
     terminate_on_success: bool = True
 
+    def expand(self) -> list[SO101EnvConfig]:
+        """One config per task this config stands for (just itself)."""
+        return [self]
+
     @field_validator("task")
     @classmethod
     def _check_task(cls, value: str) -> str:
@@ -87,3 +91,9 @@ class MetaWorldEnvConfig(EnvConfig):
     image_width: int = Field(default=224, gt=0)
     render: RenderSettings = Field(default_factory=RenderSettings)
     terminate_on_success: bool = True
+
+    def expand(self) -> list[MetaWorldEnvConfig]:
+        """One config per task: ``MT10`` → ten configs (imports ``metaworld.env_dict``)."""
+        from lr_sim.metaworld.env import task_names
+
+        return [self.model_copy(update={"task": name}) for name in task_names(self.task)]

@@ -71,12 +71,21 @@ def evaluate_expert(config: ExpertEvalConfig) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    """``lr sim expert`` entry point."""
+    """``lr sim expert`` entry point; a task set (``MT10``) is evaluated task by task."""
     config = parse_cli(ExpertEvalConfig, argv, prog="lr sim expert")
-    r = evaluate_expert(config)
-    print(
-        f"{config.env.type} {config.env.task}: {r['successes']}/{r['episodes']} "
-        f"({r['success_rate']:.0%}, 95% CI {r['ci95'][0]:.0%}-{r['ci95'][1]:.0%}), "
-        f"{r['mean_steps_to_success']:.0f} steps to success on average, {r['seconds']:.1f} s"
-    )
+    expand = getattr(config.env, "expand", None)
+    env_configs = expand() if callable(expand) else [config.env]
+    total = n = 0
+    for env_config in env_configs:
+        r = evaluate_expert(config.model_copy(update={"env": env_config}))
+        total, n = total + r["successes"], n + r["episodes"]
+        print(
+            f"{env_config.type} {env_config.task}: {r['successes']}/{r['episodes']} "
+            f"({r['success_rate']:.0%}, 95% CI {r['ci95'][0]:.0%}-{r['ci95'][1]:.0%}), "
+            f"{r['mean_steps_to_success']:.0f} steps to success on average, {r['seconds']:.1f} s",
+            flush=True,
+        )
+    if len(env_configs) > 1:
+        low, high = wilson_interval(total, n)
+        print(f"overall: {total}/{n} ({total / n:.0%}, 95% CI {low:.0%}-{high:.0%})")
     return 0
