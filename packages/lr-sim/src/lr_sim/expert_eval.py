@@ -20,7 +20,7 @@ from lr_sim.configs import SO101EnvConfig
 class ExpertEvalConfig(LrConfig):
     """Options of ``lr sim expert``: the env, how many episodes, the first seed."""
 
-    env: EnvConfig = Field(default_factory=SO101EnvConfig)
+    env: EnvConfig = SO101EnvConfig()
     episodes: int = Field(default=20, gt=0)
     seed: int = 0
 

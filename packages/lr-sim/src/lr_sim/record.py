@@ -37,7 +37,7 @@ class DatasetTarget(LrConfig):
 class SimRecordConfig(LrConfig):
     """Options of ``lr sim record`` (see the module docstring)."""
 
-    env: EnvConfig = Field(default_factory=SO101EnvConfig)
+    env: EnvConfig = SO101EnvConfig()
     dataset: DatasetTarget
     episodes: int = Field(default=10, gt=0)
     expert: bool = True
