@@ -25,7 +25,7 @@ from lr_core.features import HardwareFeatures
 from lr_core.robot import Robot
 from lr_sim.render import CameraRenderer
 from lr_sim.robot_config import SimSO101Config
-from lr_sim.so101.joints import MOTOR_NAMES
+from lr_sim.so101.joints import MOTOR_NAMES, radians_to_normalized
 
 logger = logging.getLogger(__name__)
 
@@ -160,8 +160,6 @@ class SimSO101(Robot):
             given.append(motor)
         # keep unnamed motors where they are commanded now, not where they happen to be
         current_cmd = sim.data.ctrl[sim.actuator_ids]
-        from lr_sim.so101.joints import radians_to_normalized
-
         commanded = radians_to_normalized(current_cmd, self.config.use_degrees).astype(np.float64)
         for i, motor in enumerate(MOTOR_NAMES):
             if motor not in given:
