@@ -109,3 +109,25 @@ def test_lerobot_reads_the_recorded_dataset(recorded):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("2 (3, 32, 48) Move the gripper to the blue target.")
+
+
+def test_a_task_set_records_every_task_with_its_own_task_string(tmp_path):
+    from lr_dataset.dataset import LeRobotDataset
+    from lr_sim.configs import MetaWorldEnvConfig
+
+    root = tmp_path / "mw"
+    summary = record(
+        SimRecordConfig(
+            env=MetaWorldEnvConfig(task="reach-v3,button-press-topdown-v3", cameras=[]),
+            dataset=DatasetTarget(repo_id="lr/mw", root=root),
+            episodes=1,
+            post_success_steps=0,
+            progress=False,
+        )
+    )
+    assert summary["tasks"] == 2 and summary["episodes"] == 2
+    info = json.loads((root / "meta/info.json").read_text())
+    assert info["total_tasks"] == 2 and info["robot_type"] == "sawyer"
+    ds = LeRobotDataset("lr/mw", root=root)
+    tasks = {ds.get_raw_item(i)["task"] for i in (0, len(ds) - 1)}
+    assert tasks == {"reach", "button press topdown"}

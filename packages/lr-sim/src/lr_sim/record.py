@@ -7,7 +7,8 @@ Each episode resets the env with seed ``seed + i``, lets the expert act until th
 (plus ``post_success_steps`` frames of holding still, so a policy also learns to stop) or the
 episode ends, and stores one frame per step: the observation, the action taken from it, and the
 task's instruction. Failed episodes are discarded (``--keep_failures=true`` keeps them), so
-``--episodes`` counts stored episodes. Cameras become video features.
+``--episodes`` counts stored episodes per task (a task set such as Meta-World's ``MT10`` records
+each of its tasks). Cameras become video features.
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ class SimRecordConfig(LrConfig):
 
 
 def record(config: SimRecordConfig) -> dict[str, Any]:
-    """Record ``config.episodes`` expert episodes; return a summary (paths and counts)."""
+    """Record ``config.episodes`` expert episodes per task; return a summary (paths, counts).
+
+    A task set (``--env.type=metaworld --env.task=MT10``) records every task into the same
+    dataset, each episode with its own task string.
+    """
     if not config.expert:
         raise ConfigError(
             "lr sim record drives the scripted expert: pass --expert "
@@ -57,52 +62,73 @@ def record(config: SimRecordConfig) -> dict[str, Any]:
         )
     require("lr_dataset", "dataset", "lr-sim")
     from lr_dataset.dataset import LeRobotDataset
-    from lr_sim.factory import env_features, make_env
+    from lr_sim.factory import env_features
 
-    env_config = config.env.model_copy(update={"terminate_on_success": False})
-    env = make_env(env_config)
-    expert = load_object(type(env_config).expert)(env)
-    features = env_features(env_config)
+    expand = getattr(config.env, "expand", None)
+    env_configs = [
+        c.model_copy(update={"terminate_on_success": False})
+        for c in (expand() if callable(expand) else [config.env])
+    ]
+    first = env_configs[0]
     dataset = LeRobotDataset.create(
         config.dataset.repo_id,
-        fps=env_config.fps,
-        features=features,
+        fps=first.fps,
+        features=env_features(first),
         root=config.dataset.root,
-        robot_type=getattr(type(env_config), "robot_type", None),
+        robot_type=getattr(type(first), "robot_type", None),
         vcodec=config.dataset.vcodec,
     )
-    bar = _progress(config.episodes, config.progress)
-    saved = attempts = frames = successes = 0
+    bar = _progress(config.episodes * len(env_configs), config.progress)
+    totals = {"episodes": 0, "frames": 0, "attempts": 0, "successes": 0}
+    try:
+        for env_config in env_configs:
+            _record_task(config, env_config, dataset, bar, totals)
+    finally:
+        bar.close()
+        dataset.finalize()
+    return {
+        "root": str(dataset.root),
+        "tasks": len(env_configs),
+        "episodes": totals["episodes"],
+        "frames": totals["frames"],
+        "attempts": totals["attempts"],
+        "expert_success_rate": totals["successes"] / max(totals["attempts"], 1),
+    }
+
+
+def _record_task(
+    config: SimRecordConfig, env_config: EnvConfig, dataset: Any, bar: Any, totals: dict[str, int]
+) -> None:
+    from lr_sim.factory import make_env
+
+    env = make_env(env_config)
+    expert = load_object(type(env_config).expert)(env)
+    saved = attempts = 0
     try:
         while saved < config.episodes:
             if attempts >= config.episodes * config.max_attempts_factor:
                 raise ConfigError(
-                    f"the expert failed too often: {saved} successful episodes out of "
-                    f"{attempts} attempts; check --env options"
+                    f"the expert failed too often on {env_config.task}: {saved} successful "
+                    f"episodes out of {attempts} attempts; check the --env options"
                 )
             seed = config.seed + attempts
             attempts += 1
+            totals["attempts"] += 1
             success, n = _episode(env, expert, dataset, seed, env_config, config.post_success_steps)
-            successes += success
+            totals["successes"] += success
             if success or config.keep_failures:
                 dataset.save_episode()
                 saved += 1
-                frames += n
+                totals["episodes"] += 1
+                totals["frames"] += n
                 bar.update(1)
             else:
                 dataset.clear_episode_buffer()
-            bar.set_postfix(success=f"{successes}/{attempts}", frames=frames)
+            bar.set_postfix(
+                success=f"{totals['successes']}/{totals['attempts']}", frames=totals["frames"]
+            )
     finally:
-        bar.close()
         env.close()
-        dataset.finalize()
-    return {
-        "root": str(dataset.root),
-        "episodes": saved,
-        "frames": frames,
-        "attempts": attempts,
-        "expert_success_rate": successes / max(attempts, 1),
-    }
 
 
 def _episode(
@@ -149,7 +175,8 @@ def main(argv: list[str]) -> int:
     config = parse_cli(SimRecordConfig, args, prog="lr sim record")
     summary = record(config)
     print(
-        f"wrote {summary['episodes']} episodes ({summary['frames']} frames) to {summary['root']}"
+        f"wrote {summary['episodes']} episodes ({summary['frames']} frames, "
+        f"{summary['tasks']} task(s)) to {summary['root']}"
         f"; expert success {summary['expert_success_rate']:.0%} over {summary['attempts']} seeds"
     )
     return 0
