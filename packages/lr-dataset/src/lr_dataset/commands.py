@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lr_core.cli import Command, CommandGroup
+from lr_dataset.tools.cli import TOOL_COMMANDS
 
 
 def _resolve(target: str) -> tuple[str, Path]:
@@ -95,6 +96,9 @@ def info(argv: list[str]) -> int:
 
 
 command = CommandGroup(
-    help="inspect LeRobot v3.0 datasets",
-    commands={"info": Command(help="summarise a dataset", run="lr_dataset.commands:info")},
+    help="inspect, edit, convert and share LeRobot v3.0 datasets",
+    commands={
+        "info": Command(help="summarise a dataset", run="lr_dataset.commands:info"),
+        **TOOL_COMMANDS,
+    },
 )

@@ -1,0 +1,34 @@
+"""Fixtures for the editing-tool tests: small datasets whose MP4s hold several episodes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from dataset_helpers import write_dataset
+from tools_helpers import add_episodes
+
+
+@pytest.fixture(scope="session")
+def two_file_dataset(tmp_path_factory) -> Path:
+    """5 episodes × 6 frames: episodes 0-2 share data/video file 000, episodes 3-4 file 001."""
+    root = write_dataset(tmp_path_factory.mktemp("tools") / "src", episodes=3, frames=6)
+    add_episodes(root, range(3, 5))
+    return root
+
+
+@pytest.fixture(scope="session")
+def image_source(tmp_path_factory) -> Path:
+    """3 episodes × 4 frames with a PNG camera."""
+    return write_dataset(
+        tmp_path_factory.mktemp("tools-img") / "src",
+        episodes=3,
+        frames=4,
+        camera="image",
+        h=16,
+        w=16,
+    )

@@ -1,0 +1,84 @@
+"""merge_datasets: compatibility checks, re-indexing, shared MP4 offsets, stats."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from dataset_helpers import write_dataset
+from tools_helpers import assert_same_episode, tree_digest
+
+from lr_dataset import stats as stats_io
+from lr_dataset.tools import merge_datasets
+from lr_dataset.tools.merge import IncompatibleDatasetsError
+from lr_dataset.tools.source import open_meta
+
+CAM = "observation.images.front"
+
+
+def test_merge_reindexes_everything(two_file_dataset, tmp_path):
+    other = write_dataset(tmp_path / "b", episodes=2, frames=6)
+    digests = tree_digest(two_file_dataset), tree_digest(other)
+    out = merge_datasets([two_file_dataset, other], tmp_path / "merged")
+    assert (tree_digest(two_file_dataset), tree_digest(other)) == digests
+
+    meta = out.meta
+    assert meta.total_episodes == 7 and meta.total_frames == 42
+    assert meta.episodes["episode_index"] == list(range(7))
+    assert meta.episodes["dataset_from_index"] == list(range(0, 42, 6))
+    for new, (root, old) in enumerate(
+        [(two_file_dataset, e) for e in range(5)] + [(other, e) for e in range(2)]
+    ):
+        assert_same_episode(root, old, tmp_path / "merged", new, camera=CAM)
+    # video offsets: each source MP4 copied whole, episodes keep their span inside it
+    files = list(
+        zip(
+            meta.episodes[f"videos/{CAM}/chunk_index"],
+            meta.episodes[f"videos/{CAM}/file_index"],
+        )
+    )
+    assert files == [(0, 0)] * 3 + [(0, 1)] * 2 + [(0, 2)] * 2
+    assert meta.episodes[f"videos/{CAM}/from_timestamp"][5] == 0.0
+    assert meta.episodes[f"videos/{CAM}/from_timestamp"][6] == pytest.approx(0.2)
+    # the same tasks in both sources are unified
+    assert list(meta.tasks) == ["pick the cube", "place the cube"]
+    # stats are the aggregate of both datasets' per-episode stats
+    a, b = open_meta(two_file_dataset), open_meta(other)
+    expected = stats_io.aggregate([a.stats, b.stats])
+    for key in ("observation.state", "action", CAM):
+        np.testing.assert_allclose(meta.stats[key]["mean"], expected[key]["mean"], rtol=1e-6)
+        np.testing.assert_allclose(meta.stats[key]["std"], expected[key]["std"], rtol=1e-6)
+    assert meta.stats["index"]["max"].tolist() == [41]
+
+
+def test_merge_names_the_mismatch(two_file_dataset, tmp_path):
+    fast = write_dataset(tmp_path / "fast", episodes=1, frames=3, camera=None)
+    with pytest.raises(IncompatibleDatasetsError, match="features differ.*observation.images"):
+        merge_datasets([two_file_dataset, fast], tmp_path / "m1")
+    small = write_dataset(tmp_path / "small", episodes=1, frames=3, h=16, w=16)
+    with pytest.raises(IncompatibleDatasetsError, match="'observation.images.front': shape"):
+        merge_datasets([two_file_dataset, small], tmp_path / "m2")
+    assert not (tmp_path / "m1").exists() and not (tmp_path / "m2").exists()
+
+
+def test_merge_checks_fps(tmp_path):
+    from dataset_helpers import features
+
+    from lr_dataset.dataset import LeRobotDataset
+
+    a = write_dataset(tmp_path / "a", episodes=1, frames=3, camera=None)
+    ds = LeRobotDataset.create(
+        "t/b",
+        15,
+        features(camera=None),
+        root=tmp_path / "b",
+        robot_type="so_follower",
+        use_videos=False,
+    )
+    from dataset_helpers import frame
+
+    for i in range(3):
+        ds.add_frame(frame(0, i, fps=15, camera=False))
+    ds.save_episode()
+    ds.finalize()
+    with pytest.raises(IncompatibleDatasetsError, match="fps differ.*15 != 30"):
+        merge_datasets([a, tmp_path / "b"], tmp_path / "m")

@@ -1,0 +1,43 @@
+"""LeRobot 0.6.1 loads what delete / split / merge write, with our values and frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dataset_helpers import run_peer, write_dataset
+
+from lr_dataset.dataset import LeRobotDataset
+from lr_dataset.tools import delete_episodes, merge_datasets, split_dataset
+
+
+def compare_with_peer(root: Path, npz: Path) -> None:
+    """Every item LeRobot 0.6.1 reads from ``root`` equals ours (cameras to 1/255)."""
+    result = run_peer("0.6.1", "lerobot_read.py", str(root), str(npz))
+    ours = LeRobotDataset("t/ours", root=root)
+    assert result["len"] == len(ours)
+    assert result["total_episodes"] == ours.meta.total_episodes
+    assert result["tasks"] == list(ours.meta.tasks)
+    peer = np.load(npz)
+    for i in range(len(ours)):
+        item = ours[i]
+        for key, value in item.items():
+            name = f"{i}/{key}"
+            if key == "task":
+                assert str(peer[name]) == value
+            elif name in peer.files:
+                np.testing.assert_allclose(np.asarray(value), peer[name], atol=1e-6, err_msg=name)
+
+
+pytestmark = pytest.mark.peer
+
+
+def test_lerobot_reads_delete_split_merge(two_file_dataset, tmp_path):
+    delete_episodes(two_file_dataset, [1], tmp_path / "del")
+    compare_with_peer(tmp_path / "del", tmp_path / "del.npz")
+    split_dataset(two_file_dataset, {"a": [0, 3], "b": [1, 2, 4]}, tmp_path / "split")
+    compare_with_peer(tmp_path / "split" / "b", tmp_path / "b.npz")
+    other = write_dataset(tmp_path / "other", episodes=2, frames=6)
+    merge_datasets([tmp_path / "del", other], tmp_path / "merged")
+    compare_with_peer(tmp_path / "merged", tmp_path / "merged.npz")

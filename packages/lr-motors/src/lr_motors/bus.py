@@ -1,0 +1,617 @@
+"""What Feetech and Dynamixel buses share: motors by name, retries, normalisation, safety.
+
+:class:`SerialBus` implements :class:`lr_core.motors_bus.MotorsBus` on top of a vendor
+:class:`~lr_motors.transport.Transport`. It retries failed transactions (``retries`` per call,
+counted in :attr:`SerialBus.stats`), names motor, register and port in every error, verifies
+EEPROM writes by reading them back, and disables torque when ``connect`` or
+``configure_motors`` fails part-way.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, TypeVar
+
+from lr_core.errors import (
+    CalibrationError,
+    DeviceAlreadyConnectedError,
+    DeviceNotConnectedError,
+)
+from lr_core.motors import Calibration, Motor, MotorCalibration
+from lr_core.motors_bus import MotorsBus, Value
+from lr_motors.errors import (
+    MotorCommError,
+    MotorConfigError,
+    MotorsNotFoundError,
+    MotorStatusError,
+    MotorWriteVerifyError,
+)
+from lr_motors.normalize import normalize, unnormalize
+from lr_motors.transport import CommFailure, Transport
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Registers converted between raw ticks and the motor's norm mode.
+NORMALIZED_DATA = ("Goal_Position", "Present_Position")
+
+
+@dataclass
+class BusStats:
+    """Counters of one bus since it was created."""
+
+    transactions: int = 0
+    retries: int = 0
+    timeouts: int = 0
+    corrupt: int = 0
+    failures: int = 0
+    #: status packets that reported error bits, per motor name
+    status_errors: dict[str, int] = field(default_factory=dict)
+
+
+class SerialBus(MotorsBus):
+    """A servo bus on one serial port; subclasses supply the vendor tables and transport."""
+
+    vendor: ClassVar[str]
+    model_ctrl_table: ClassVar[dict[str, dict[str, tuple[int, int]]]]
+    model_number_table: ClassVar[dict[str, int]]
+    model_resolution_table: ClassVar[dict[str, int]]
+    model_baudrate_table: ClassVar[dict[str, dict[int, int]]]
+    scan_baudrates: ClassVar[list[int]]
+    default_baudrate: ClassVar[int] = 1_000_000
+    #: whether ``drive_mode`` is applied in software by normalisation (Feetech) or by the servo
+    apply_drive_mode: ClassVar[bool]
+    eeprom_end: ClassVar[int]
+
+    def __init__(
+        self,
+        port: str,
+        motors: Mapping[str, Motor],
+        calibration: Mapping[str, MotorCalibration] | None = None,
+        *,
+        retries: int = 2,
+        timeout_ms: float = 50.0,
+    ) -> None:
+        self._port = port
+        self.motors = dict(motors)
+        self.calibration = dict(calibration or {})
+        self.retries = retries
+        self.timeout_ms = timeout_ms
+        self.stats = BusStats()
+        ids = [m.id for m in self.motors.values()]
+        if len(ids) != len(set(ids)):
+            raise MotorConfigError(f"motors on port {port} share an id: {self._describe_ids()}")
+        for name, m in self.motors.items():
+            if m.model not in self.model_ctrl_table:
+                raise MotorConfigError(
+                    f"motor {name!r}: unknown {self.vendor} model {m.model!r}; known: "
+                    f"{', '.join(self.model_ctrl_table)}"
+                )
+        self._id_to_name = {m.id: name for name, m in self.motors.items()}
+        self._last_status_errors: dict[str, int] = {}
+        self.transport: Transport = self._make_transport()
+
+    # vendor hooks ---------------------------------------------------------------------------
+    @abstractmethod
+    def _make_transport(self) -> Transport: ...
+
+    @abstractmethod
+    def _encode_sign(self, data_name: str, model: str, value: int) -> int: ...
+
+    @abstractmethod
+    def _decode_sign(self, data_name: str, model: str, value: int) -> int: ...
+
+    @abstractmethod
+    def _half_turn_homing(self, position: int, resolution: int) -> int:
+        """The Homing_Offset that makes ``position`` (read with offset 0) read half a turn."""
+
+    @abstractmethod
+    def configure_motors(self) -> None:
+        """Write the vendor's recommended settings (return delay, acceleration…)."""
+
+    def _check_eeprom_writable(self, motor: str, data_name: str, num_retry: int | None) -> None:
+        """Vendor check before an EEPROM write (Feetech: Lock must be 0)."""
+
+    def _handshake_extra(self) -> None:
+        """Vendor checks after every motor answered (Feetech: equal firmware versions)."""
+
+    # basics -----------------------------------------------------------------------------------
+    @property
+    def port(self) -> str:
+        """The serial port path."""
+        return self._port
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the port is open."""
+        return self.transport.is_open
+
+    @property
+    def ids(self) -> list[int]:
+        """Motor ids in declaration order."""
+        return [m.id for m in self.motors.values()]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(port={self.port!r}, motors={self._describe_ids()})"
+
+    def _describe_ids(self) -> str:
+        return ", ".join(f"{n}={m.id}" for n, m in self.motors.items())
+
+    def _motor(self, name: str) -> Motor:
+        try:
+            return self.motors[name]
+        except KeyError:
+            raise MotorConfigError(
+                f"no motor named {name!r} on port {self.port}; motors: {', '.join(self.motors)}"
+            ) from None
+
+    def _address(self, model: str, data_name: str) -> tuple[int, int]:
+        table = self.model_ctrl_table[model]
+        try:
+            return table[data_name]
+        except KeyError:
+            raise MotorConfigError(
+                f"{model} has no register {data_name!r}; see lr_motors.{self.vendor}.tables"
+            ) from None
+
+    def _names(self, motors: Sequence[str] | str | None) -> list[str]:
+        if motors is None:
+            return list(self.motors)
+        names = [motors] if isinstance(motors, str) else list(motors)
+        for name in names:
+            self._motor(name)
+        return names
+
+    def _require_connected(self) -> None:
+        if not self.is_connected:
+            raise DeviceNotConnectedError(
+                f"{type(self).__name__} on {self.port} is not connected; call connect() first"
+            )
+
+    # retries ----------------------------------------------------------------------------------
+    def _retry(self, action: Callable[[], T], what: str, num_retry: int | None) -> T:
+        tries = 1 + (self.retries if num_retry is None else num_retry)
+        failure: CommFailure | None = None
+        for attempt in range(tries):
+            self.stats.transactions += 1
+            if attempt:
+                self.stats.retries += 1
+            try:
+                return action()
+            except CommFailure as exc:
+                failure = exc
+                if exc.kind == "timeout":
+                    self.stats.timeouts += 1
+                elif exc.kind == "corrupt":
+                    self.stats.corrupt += 1
+                logger.debug("%s on %s failed (try %d/%d): %s", what, self.port, attempt + 1,
+                             tries, exc)  # fmt: skip
+        self.stats.failures += 1
+        assert failure is not None
+        names = [f"'{self._id_to_name.get(i, '?')}' (id {i})" for i in failure.ids]
+        who = f"; no valid reply from {', '.join(names)}" if names else ""
+        raise MotorCommError(
+            f"{what} on port {self.port} failed after {tries} tries: {failure}{who}. "
+            "Check the power supply and cables, and that the motor ids and baud rate are right "
+            "(lr setup-motors)."
+        ) from failure
+
+    def _check_status(self, error: int, name: str, what: str) -> None:
+        if error:
+            self.stats.status_errors[name] = self.stats.status_errors.get(name, 0) + 1
+            raise MotorStatusError(
+                f"{what} on port {self.port}: motor {name!r} reports "
+                f"{self.transport.describe_error(error)} (status 0x{error:02x})"
+            )
+
+    # connection -------------------------------------------------------------------------------
+    def connect(self, handshake: bool = True) -> None:
+        """Open the port; with ``handshake``, ping every motor and check its model number.
+
+        Raises :class:`~lr_motors.errors.MotorsNotFoundError` naming every missing or
+        mismatched motor and the port. On failure torque is disabled on the motors that
+        answered and the port is closed.
+        """
+        if self.is_connected:
+            raise DeviceAlreadyConnectedError(f"{type(self).__name__} on {self.port} is connected")
+        try:
+            self.transport.open()
+        except OSError as exc:
+            raise MotorCommError(
+                f"could not open port {self.port}: {exc}. Is the board plugged in? "
+                "Run `lr find-port` to find its port."
+            ) from exc
+        if not handshake:
+            return
+        try:
+            self._handshake()
+        except BaseException as exc:
+            self._torque_off_after_failure(exc)
+            self.transport.close()
+            raise
+
+    def _handshake(self) -> None:
+        found: dict[str, int] = {}
+        for name, m in self.motors.items():
+            try:
+                model_nb, _ = self._retry(
+                    lambda m=m: self.transport.ping(m.id), f"ping motor {name!r}", None
+                )
+            except MotorCommError:
+                continue
+            found[name] = model_nb
+        lines = []
+        for name, m in self.motors.items():
+            expected = self.model_number_table[m.model]
+            if name not in found:
+                lines.append(f"  - {name} (id {m.id}, {m.model}): no answer")
+            elif found[name] != expected:
+                lines.append(
+                    f"  - {name} (id {m.id}): expected model {m.model} ({expected}), "
+                    f"found model number {found[name]}"
+                )
+        if lines:
+            raise MotorsNotFoundError(
+                f"motor check failed on port {self.port} at {self.transport.baudrate} bps:\n"
+                + "\n".join(lines)
+                + "\nCheck the power and daisy chain, or assign ids with `lr setup-motors`."
+            )
+        self._handshake_extra()
+
+    def _torque_off_after_failure(self, cause: BaseException) -> None:
+        for name, m in self.motors.items():
+            try:
+                self._disable_torque_id(m.id, m.model, num_retry=0)
+            except (MotorCommError, MotorStatusError) as exc:
+                logger.debug("torque off for %s after failure: %s", name, exc)
+        cause.add_note(f"torque was disabled on the motors of {self.port} that answered")
+
+    def disconnect(self, disable_torque: bool = True) -> None:
+        """Optionally disable torque on every motor (5 retries), then close the port."""
+        self._require_connected()
+        try:
+            if disable_torque:
+                self.disable_torque(num_retry=5)
+        finally:
+            self.transport.close()
+
+    def set_baudrate(self, baudrate: int) -> None:
+        """Switch the port's baud rate."""
+        if self.transport.baudrate != baudrate:
+            self.transport.set_baudrate(baudrate)
+
+    # register access --------------------------------------------------------------------------
+    def _to_raw(self, data_name: str, name: str, value: Value, normalize_: bool) -> int:
+        m = self.motors[name]
+        if normalize_ and data_name in NORMALIZED_DATA:
+            raw = unnormalize(
+                float(value),
+                m.norm_mode,
+                self._calibration_of(name),
+                self.model_resolution_table[m.model],
+                invert=self._invert(name),
+                motor=name,
+            )
+        else:
+            raw = int(value)
+        return self._encode_sign(data_name, m.model, raw)
+
+    def _from_raw(self, data_name: str, name: str, raw: int, normalize_: bool) -> Value:
+        m = self.motors[name]
+        value = self._decode_sign(data_name, m.model, raw)
+        if normalize_ and data_name in NORMALIZED_DATA:
+            return normalize(
+                value,
+                m.norm_mode,
+                self._calibration_of(name),
+                self.model_resolution_table[m.model],
+                invert=self._invert(name),
+                motor=name,
+            )
+        return value
+
+    def _calibration_of(self, name: str) -> MotorCalibration:
+        try:
+            return self.calibration[name]
+        except KeyError:
+            raise CalibrationError(
+                f"motor {name!r} on {self.port} has no calibration; calibrate the robot, or pass "
+                "normalize=False for raw ticks"
+            ) from None
+
+    def _invert(self, name: str) -> bool:
+        return self.apply_drive_mode and bool(self._calibration_of(name).drive_mode)
+
+    def read(
+        self, data_name: str, motor: str, *, normalize: bool = True, num_retry: int | None = None
+    ) -> Value:
+        """Read one register of one motor (normalised for Goal/Present_Position)."""
+        self._require_connected()
+        m = self._motor(motor)
+        addr, size = self._address(m.model, data_name)
+        what = f"read {data_name!r} of motor {motor!r} (id {m.id})"
+        raw, error = self._retry(lambda: self.transport.read(m.id, addr, size), what, num_retry)
+        self._check_status(error, motor, what)
+        return self._from_raw(data_name, motor, raw, normalize)
+
+    def write(
+        self,
+        data_name: str,
+        motor: str,
+        value: Value,
+        *,
+        normalize: bool = True,
+        num_retry: int | None = None,
+    ) -> None:
+        """Write one register and wait for the acknowledgement.
+
+        EEPROM registers (ids, limits, offsets…) are read back; a value that did not stick
+        raises :class:`~lr_motors.errors.MotorWriteVerifyError`.
+        """
+        self._require_connected()
+        m = self._motor(motor)
+        addr, size = self._address(m.model, data_name)
+        raw = self._to_raw(data_name, motor, value, normalize)
+        if addr < self.eeprom_end:
+            self._check_eeprom_writable(motor, data_name, num_retry)
+        self._write_raw(m.id, motor, data_name, addr, size, raw, num_retry)
+        if addr < self.eeprom_end and data_name not in ("ID", "Baud_Rate"):
+            what = f"read back {data_name!r} of motor {motor!r} (id {m.id})"
+            back, error = self._retry(
+                lambda: self.transport.read(m.id, addr, size), what, num_retry
+            )
+            self._check_status(error, motor, what)
+            if back != raw:
+                raise MotorWriteVerifyError(
+                    f"EEPROM register {data_name!r} of motor {motor!r} (id {m.id}) on {self.port} "
+                    f"reads {back} after writing {raw}: disable torque first "
+                    "(bus.disable_torque() also unlocks Feetech EEPROM)"
+                )
+
+    def _write_raw(
+        self, motor_id: int, name: str, data_name: str, addr: int, size: int, raw: int,
+        num_retry: int | None,
+    ) -> None:  # fmt: skip
+        if not 0 <= raw < 1 << (8 * size):
+            raise MotorConfigError(
+                f"value {raw} does not fit register {data_name!r} ({size} bytes) of motor {name!r}"
+            )
+        what = f"write {data_name!r}={raw} to motor {name!r} (id {motor_id})"
+        error = self._retry(
+            lambda: self.transport.write(motor_id, addr, size, raw), what, num_retry
+        )
+        self._check_status(error, name, what)
+
+    def _sync_address(self, data_name: str, names: list[str]) -> tuple[int, int]:
+        addresses = {self._address(self.motors[n].model, data_name) for n in names}
+        if len(addresses) != 1:
+            raise MotorConfigError(
+                f"{data_name!r} is at different addresses on these motors ({sorted(addresses)}); "
+                "read them one by one"
+            )
+        return addresses.pop()
+
+    def sync_read(
+        self,
+        data_name: str,
+        motors: Sequence[str] | None = None,
+        *,
+        normalize: bool = True,
+        num_retry: int | None = None,
+    ) -> dict[str, Value]:
+        """Read one register from many motors in one transaction (all motors by default).
+
+        Error bits in the servos' replies do not raise here (a teleoperation loop should keep
+        reading); they are counted in ``stats.status_errors`` and logged once per change.
+        """
+        self._require_connected()
+        names = self._names(motors)
+        addr, size = self._sync_address(data_name, names)
+        ids = [self.motors[n].id for n in names]
+        what = f"sync read {data_name!r} of {', '.join(names)}"
+        replies = self._retry(lambda: self.transport.sync_read(ids, addr, size), what, num_retry)
+        out: dict[str, Value] = {}
+        for name, motor_id in zip(names, ids):
+            raw, error = replies[motor_id]
+            if error or self._last_status_errors.get(name):
+                self._note_status(name, error)
+            out[name] = self._from_raw(data_name, name, raw, normalize)
+        return out
+
+    def _note_status(self, name: str, error: int) -> None:
+        if error:
+            self.stats.status_errors[name] = self.stats.status_errors.get(name, 0) + 1
+        if self._last_status_errors.get(name, 0) != error:
+            self._last_status_errors[name] = error
+            if error:
+                logger.warning(
+                    "motor %r on %s reports %s",
+                    name,
+                    self.port,
+                    self.transport.describe_error(error),
+                )
+
+    def sync_write(
+        self,
+        data_name: str,
+        values: Mapping[str, Value] | Value,
+        *,
+        normalize: bool = True,
+        num_retry: int | None = None,
+    ) -> None:
+        """Write one register on many motors in one packet (a scalar goes to every motor).
+
+        Normalised goals are clamped to the calibrated range. Servos do not acknowledge.
+        """
+        self._require_connected()
+        if isinstance(values, Mapping):
+            items = dict(values)
+        else:
+            items = dict.fromkeys(self.motors, values)
+        names = self._names(list(items))
+        addr, size = self._sync_address(data_name, names)
+        raw = {self.motors[n].id: self._to_raw(data_name, n, items[n], normalize) for n in names}
+        for name in names:
+            if not 0 <= raw[self.motors[name].id] < 1 << (8 * size):
+                raise MotorConfigError(
+                    f"value {items[name]} does not fit register {data_name!r} of motor {name!r}"
+                )
+        what = f"sync write {data_name!r} to {', '.join(names)}"
+        self._retry(lambda: self.transport.sync_write(addr, size, raw), what, num_retry)
+
+    # torque -----------------------------------------------------------------------------------
+    def _disable_torque_id(self, motor_id: int, model: str, num_retry: int | None) -> None:
+        addr, size = self._address(model, "Torque_Enable")
+        name = self._id_to_name.get(motor_id, f"id {motor_id}")
+        self._write_raw(motor_id, name, "Torque_Enable", addr, size, 0, num_retry)
+
+    def enable_torque(
+        self, motors: Sequence[str] | None = None, num_retry: int | None = None
+    ) -> None:
+        """Enable torque (all motors by default)."""
+        for name in self._names(motors):
+            self.write("Torque_Enable", name, 1, num_retry=num_retry)
+
+    def disable_torque(
+        self, motors: Sequence[str] | None = None, num_retry: int | None = None
+    ) -> None:
+        """Disable torque (all motors by default)."""
+        for name in self._names(motors):
+            m = self.motors[name]
+            self._disable_torque_id(m.id, m.model, num_retry)
+
+    # setup ------------------------------------------------------------------------------------
+    def find_single_motor(self, motor: str, initial_baudrate: int | None = None) -> tuple[int, int]:
+        """``(baudrate, id)`` of the one servo connected to the port, scanning baud rates.
+
+        Raises when none answers, when several answer (only ``motor`` may be connected), or
+        when its model is not ``motor``'s.
+        """
+        m = self._motor(motor)
+        rates = [initial_baudrate] if initial_baudrate else list(self.model_baudrate_table[m.model])
+        expected = self.model_number_table[m.model]
+        for rate in rates:
+            self.set_baudrate(rate)
+            found = self.transport.broadcast_ping()
+            if not found:
+                continue
+            if len(found) > 1:
+                raise MotorConfigError(
+                    f"several motors answer on {self.port} at {rate} bps (ids {sorted(found)}); "
+                    f"connect only the {motor!r} motor"
+                )
+            found_id, model_nb = next(iter(found.items()))
+            if model_nb != expected:
+                raise MotorConfigError(
+                    f"the motor on {self.port} (id {found_id}, {rate} bps) has model number "
+                    f"{model_nb}, not {expected} ({m.model}); connect only the {motor!r} motor"
+                )
+            return rate, found_id
+        raise MotorCommError(
+            f"motor {motor!r} ({m.model}) was not found on {self.port} at "
+            f"{', '.join(map(str, rates))} bps; check its cable and power"
+        )
+
+    def setup_motor(
+        self, motor: str, initial_baudrate: int | None = None, initial_id: int | None = None
+    ) -> None:
+        """Find the single connected motor at any baud rate, give it ``motor``'s id and the
+        bus default baud rate, then check it answers there."""
+        if not self.is_connected:
+            self.connect(handshake=False)
+        m = self._motor(motor)
+        if initial_baudrate is None or initial_id is None:
+            initial_baudrate, initial_id = self.find_single_motor(motor, initial_baudrate)
+        self.set_baudrate(initial_baudrate)
+        self._disable_torque_id(initial_id, m.model, None)
+        self._before_eeprom_write_id(initial_id, m.model)
+        addr, size = self._address(m.model, "ID")
+        self._write_raw(initial_id, motor, "ID", addr, size, m.id, None)
+        addr, size = self._address(m.model, "Baud_Rate")
+        code = self.model_baudrate_table[m.model][self.default_baudrate]
+        self._write_raw(m.id, motor, "Baud_Rate", addr, size, code, None)
+        self.set_baudrate(self.default_baudrate)
+        what = f"ping motor {motor!r} at its new id {m.id}"
+        model_nb, _ = self._retry(lambda: self.transport.ping(m.id), what, None)
+        if model_nb != self.model_number_table[m.model]:
+            raise MotorWriteVerifyError(f"after setup, id {m.id} answers with model {model_nb}")
+
+    def _before_eeprom_write_id(self, motor_id: int, model: str) -> None:
+        """Hook run before setup writes ID/Baud_Rate (Feetech: Lock 0)."""
+
+    def scan_port(self) -> dict[int, dict[int, int]]:
+        """``{baudrate: {id: model number}}`` for every baud rate where servos answer."""
+        if not self.is_connected:
+            self.connect(handshake=False)
+        found = {}
+        for rate in self.scan_baudrates:
+            self.set_baudrate(rate)
+            ids = self.transport.broadcast_ping()
+            if ids:
+                found[rate] = ids
+        self.set_baudrate(self.default_baudrate)
+        return found
+
+    # calibration ------------------------------------------------------------------------------
+    def reset_calibration(self, motors: Sequence[str] | None = None) -> None:
+        """Homing offset 0 and the full position range on ``motors``; clears the cache."""
+        for name in self._names(motors):
+            res = self.model_resolution_table[self.motors[name].model]
+            self.write("Homing_Offset", name, 0, normalize=False)
+            self.write("Min_Position_Limit", name, 0, normalize=False)
+            self.write("Max_Position_Limit", name, res - 1, normalize=False)
+        self.calibration = {}
+
+    def set_half_turn_homings(self, motors: Sequence[str] | None = None) -> dict[str, int]:
+        """Write offsets that make every motor's present position read half a turn (2047).
+
+        Torque must be off. Returns ``{motor: offset written}``.
+        """
+        names = self._names(motors)
+        self.reset_calibration(names)
+        positions = self.sync_read("Present_Position", names, normalize=False)
+        offsets = {}
+        for name in names:
+            res = self.model_resolution_table[self.motors[name].model]
+            offsets[name] = self._half_turn_homing(int(positions[name]), res)
+            self.write("Homing_Offset", name, offsets[name], normalize=False)
+        return offsets
+
+    def record_ranges_of_motion(
+        self,
+        motors: Sequence[str] | None = None,
+        *,
+        stop: Callable[[], bool] | None = None,
+        on_update: Callable[[dict[str, int], dict[str, int], dict[str, int]], None] | None = None,
+        poll_s: float = 0.02,
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """Track min/max raw positions while the joints are moved by hand, until ``stop()``.
+
+        ``stop`` defaults to "Enter was pressed"; ``on_update(mins, positions, maxes)`` is
+        called after every read (a live table). Raises
+        :class:`~lr_core.errors.CalibrationError` naming motors that never moved.
+        """
+        from lr_motors.calibration import enter_pressed, record_ranges
+
+        return record_ranges(self, self._names(motors), stop or enter_pressed, on_update, poll_s)
+
+    def write_calibration(self, calibration: Mapping[str, object], cache: bool = True) -> None:
+        """Write offsets and limits to the motors (torque must be off); keep them if ``cache``."""
+        cal = {name: MotorCalibration.model_validate(c) for name, c in calibration.items()}
+        for name, c in cal.items():
+            self._write_calibration_motor(name, c)
+        if cache:
+            self.calibration = dict(cal)
+
+    def _write_calibration_motor(self, name: str, cal: MotorCalibration) -> None:
+        self.write("Homing_Offset", name, cal.homing_offset, normalize=False)
+        self.write("Min_Position_Limit", name, cal.range_min, normalize=False)
+        self.write("Max_Position_Limit", name, cal.range_max, normalize=False)
+
+    @abstractmethod
+    def read_calibration(self) -> Calibration:
+        """Read offsets and limits from the motors' registers."""

@@ -1,0 +1,120 @@
+"""What ``lr find-port``, ``lr setup-motors`` and ``lr motors …`` run (parsed with lr-core)."""
+
+from __future__ import annotations
+
+import sys
+
+from lr_core.config import LrConfig, parse_cli
+
+
+class FindPortConfig(LrConfig):
+    """``lr find-port``: ``--list_only=true`` just lists; ``--glob`` adds paths to watch."""
+
+    list_only: bool = False
+    glob: list[str] = []
+
+
+class SetupMotorsConfig(LrConfig):
+    """``lr setup-motors --robot=so101 --side=follower --port=/dev/ttyACM0``."""
+
+    robot: str
+    side: str = "follower"
+    port: str
+
+
+class EmulateConfig(LrConfig):
+    """``lr motors emulate --robot=so101 --side=follower``. ``--factory=true`` gives new servos
+    (all id 1, factory baud rate) plugged in one at a time, for trying ``lr setup-motors``;
+    ``--link`` makes a symlink to the pty."""
+
+    robot: str = "so101"
+    side: str = "follower"
+    factory: bool = False
+    link: str | None = None
+    tau: float = 0.03
+
+
+class ScanConfig(LrConfig):
+    """``lr motors scan --port=… --vendor=feetech``: every baud rate and the ids answering."""
+
+    port: str
+    vendor: str = "feetech"
+
+
+def bus_class(vendor: str) -> type:
+    """The bus class of ``vendor`` (``feetech`` or ``dynamixel``)."""
+    if vendor == "feetech":
+        from lr_motors.feetech.bus import FeetechMotorsBus
+
+        return FeetechMotorsBus
+    if vendor == "dynamixel":
+        from lr_motors.dynamixel.bus import DynamixelMotorsBus
+
+        return DynamixelMotorsBus
+    from lr_core.errors import ConfigError
+
+    raise ConfigError(f"unknown motor vendor {vendor!r}; use feetech or dynamixel")
+
+
+def find_port_main(argv: list[str]) -> int:
+    """Run ``lr find-port``."""
+    from lr_motors.find_port import find_port, list_ports
+
+    cfg = parse_cli(FindPortConfig, argv, prog="lr find-port")
+    if cfg.list_only:
+        for port in list_ports(cfg.glob):
+            print(port)
+        return 0
+    find_port(lambda: list_ports(cfg.glob))
+    return 0
+
+
+def setup_motors_main(argv: list[str]) -> int:
+    """Run ``lr setup-motors``."""
+    from lr_motors.presets import robot_motors
+    from lr_motors.setup import setup_motors
+
+    cfg = parse_cli(SetupMotorsConfig, argv, prog="lr setup-motors")
+    preset = robot_motors(cfg.robot, cfg.side)
+    bus = bus_class(preset.vendor)(cfg.port, preset.motors)
+    try:
+        setup_motors(bus)
+    finally:
+        if bus.is_connected:
+            bus.disconnect(disable_torque=False)
+    return 0
+
+
+def emulate_main(argv: list[str]) -> int:
+    """Run ``lr motors emulate`` until Ctrl-C."""
+    from lr_motors.emulator import ServoEmulator, robot_servos
+
+    cfg = parse_cli(EmulateConfig, argv, prog="lr motors emulate")
+    servos = robot_servos(cfg.robot, cfg.side, factory=cfg.factory)
+    with ServoEmulator(servos, tau=cfg.tau, link=cfg.link, one_at_a_time=cfg.factory) as emu:
+        kind = "factory-new, plugged in one at a time," if cfg.factory else "configured"
+        print(f"Emulating the {cfg.robot} {cfg.side} ({len(servos)} {kind} servos) on port:")
+        print(emu.port, flush=True)
+        print("Press Ctrl-C to stop.", file=sys.stderr, flush=True)
+        try:
+            emu.wait()
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)
+    return 0
+
+
+def scan_main(argv: list[str]) -> int:
+    """Run ``lr motors scan``."""
+    cfg = parse_cli(ScanConfig, argv, prog="lr motors scan")
+    bus = bus_class(cfg.vendor)(cfg.port, {}, retries=0)
+    try:
+        found = bus.scan_port()
+    finally:
+        if bus.is_connected:
+            bus.disconnect(disable_torque=False)
+    if not found:
+        print(f"no {cfg.vendor} servo answered on {cfg.port} at any baud rate")
+        return 1
+    for rate, ids in found.items():
+        print(f"{rate} bps: " + ", ".join(f"id {i} (model {m})" for i, m in sorted(ids.items())))
+    return 0

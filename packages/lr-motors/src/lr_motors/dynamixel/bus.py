@@ -1,0 +1,89 @@
+"""DynamixelMotorsBus: X-series servos (Koch, ALOHA) through dynamixel-sdk, Protocol 2.0."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from lr_core.motors import Calibration, Motor, MotorCalibration
+from lr_motors.bus import SerialBus
+from lr_motors.dynamixel import tables
+from lr_motors.dynamixel.tables import DriveMode, OperatingMode
+from lr_motors.dynamixel.transport import DynamixelTransport
+from lr_motors.encoding import decode_twos_complement, encode_twos_complement
+
+__all__ = ["DriveMode", "DynamixelMotorsBus", "OperatingMode"]
+
+#: Baud rates dynamixel-sdk can set, scanned by ``scan_port``.
+AVAILABLE_BAUDRATES = [9_600, 19_200, 38_400, 57_600, 115_200, 230_400, 460_800, 500_000,
+                       576_000, 921_600, 1_000_000, 1_152_000, 2_000_000, 2_500_000, 3_000_000,
+                       3_500_000, 4_000_000]  # fmt: skip
+
+
+class DynamixelMotorsBus(SerialBus):
+    """A bus of Dynamixel X-series servos.
+
+    ``Present_Position = actual + Homing_Offset``; ``Drive_Mode`` inverts direction in the
+    servo itself, so normalisation ignores ``drive_mode`` (as LeRobot does). EEPROM registers
+    can only be written with torque off (the servo answers with an access error otherwise).
+    """
+
+    vendor = "dynamixel"
+    model_ctrl_table = tables.MODEL_CONTROL_TABLE
+    model_number_table = tables.MODEL_NUMBER_TABLE
+    model_resolution_table = tables.MODEL_RESOLUTION
+    model_baudrate_table = dict.fromkeys(tables.MODELS, tables.BAUDRATE_TABLE)
+    scan_baudrates = AVAILABLE_BAUDRATES
+    default_baudrate = 1_000_000
+    apply_drive_mode = False
+    eeprom_end = tables.EEPROM_END
+
+    def __init__(
+        self,
+        port: str,
+        motors: Mapping[str, Motor],
+        calibration: Mapping[str, MotorCalibration] | None = None,
+        *,
+        retries: int = 2,
+        timeout_ms: float = 50.0,
+    ) -> None:
+        super().__init__(port, motors, calibration, retries=retries, timeout_ms=timeout_ms)
+
+    def _make_transport(self) -> DynamixelTransport:
+        return DynamixelTransport(self.port, self.default_baudrate, self.timeout_ms)
+
+    def _encode_sign(self, data_name: str, model: str, value: int) -> int:
+        size = tables.SIGNED_REGISTERS.get(data_name)
+        return value if size is None else encode_twos_complement(value, size)
+
+    def _decode_sign(self, data_name: str, model: str, value: int) -> int:
+        size = tables.SIGNED_REGISTERS.get(data_name)
+        return value if size is None else decode_twos_complement(value, size)
+
+    def _half_turn_homing(self, position: int, resolution: int) -> int:
+        return int((resolution - 1) / 2) - position
+
+    def configure_motors(self, return_delay_time: int = 0) -> None:
+        """Return_Delay_Time 0 on every motor (torque must be off); torque off on failure."""
+        try:
+            for name in self.motors:
+                self.write("Return_Delay_Time", name, return_delay_time)
+        except BaseException as exc:
+            self._torque_off_after_failure(exc)
+            raise
+
+    def read_calibration(self) -> Calibration:
+        """Offsets, limits and drive modes from the registers."""
+        offsets = self.sync_read("Homing_Offset", normalize=False)
+        mins = self.sync_read("Min_Position_Limit", normalize=False)
+        maxes = self.sync_read("Max_Position_Limit", normalize=False)
+        drive_modes = self.sync_read("Drive_Mode", normalize=False)
+        return {
+            name: MotorCalibration(
+                id=m.id,
+                drive_mode=int(drive_modes[name]) & 1,
+                homing_offset=int(offsets[name]),
+                range_min=int(mins[name]),
+                range_max=int(maxes[name]),
+            )
+            for name, m in self.motors.items()
+        }

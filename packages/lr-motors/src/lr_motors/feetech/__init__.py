@@ -1,0 +1,1 @@
+"""Feetech STS/SMS/SCS servos: wire protocol, control tables and the bus."""

@@ -1,0 +1,79 @@
+"""LeRobot 0.6.1 (in its own venv) and lr on the same emulated arm: same registers, same
+normalised values, interchangeable calibration files."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lr_core.motors import load_calibration, save_calibration
+from lr_motors.feetech.bus import FeetechMotorsBus
+from lr_motors.presets import robot_motors
+
+pytestmark = pytest.mark.peer
+
+REPO = Path(__file__).resolve().parents[3]
+_spec = importlib.util.spec_from_file_location("peer_locate", REPO / "tools/peer/locate.py")
+assert _spec and _spec.loader
+locate = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(locate)
+
+PEER = r"""
+import json, sys, draccus
+from lerobot.motors import Motor, MotorNormMode
+from lerobot.motors.feetech import FeetechMotorsBus
+port, out = sys.argv[1], sys.argv[2]
+names = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"]
+def mode(n):
+    return MotorNormMode.RANGE_0_100 if n == "gripper" else MotorNormMode.DEGREES
+motors = {n: Motor(i + 1, "sts3215", mode(n)) for i, n in enumerate(names)}
+bus = FeetechMotorsBus(port, motors)
+bus.connect()
+bus.disable_torque()
+offsets = bus.set_half_turn_homings()
+cal = bus.read_calibration()
+for n in names:
+    cal[n].range_min, cal[n].range_max = 1200, 2900
+bus.write_calibration(cal)
+with open(out, "w") as f, draccus.config_type("json"):
+    draccus.dump(cal, f, indent=4)
+print(json.dumps({"offsets": offsets, "pos": bus.sync_read("Present_Position")}))
+bus.disconnect()
+"""
+
+
+@pytest.fixture
+def peer_python():
+    python = locate.peer_python("0.6.1")
+    if python is None:
+        pytest.skip(locate.INSTALL_HINT)
+    return python
+
+
+def test_lerobot_calibration_is_read_identically(peer_python, so101, tmp_path):
+    so101.move("elbow_flex", 3100)
+    so101.move("gripper", 1000)
+    path = tmp_path / "lerobot.json"
+    out = subprocess.run(
+        [str(peer_python), "-c", PEER, so101.port, str(path)], capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    theirs = json.loads(out.stdout.strip().splitlines()[-1])
+    cal = load_calibration(path)  # a LeRobot-written file loads in lr
+    assert cal["elbow_flex"].homing_offset == theirs["offsets"]["elbow_flex"] == 3100 - 2047
+    bus = FeetechMotorsBus(so101.port, robot_motors("so101").motors, cal)
+    bus.connect()
+    assert bus.read_calibration() == cal
+    assert bus.is_calibrated
+    ours = bus.sync_read("Present_Position")
+    assert ours == pytest.approx(theirs["pos"])
+    bus.disconnect()
+    # and lr writes the same bytes LeRobot does
+    ours_path = tmp_path / "lr.json"
+    save_calibration(ours_path, cal)
+    assert ours_path.read_text().strip() == path.read_text().strip()

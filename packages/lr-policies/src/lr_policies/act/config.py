@@ -1,0 +1,121 @@
+"""ACT's configuration: LeRobot 0.6.1's ``ACTConfig`` field names and defaults (no torch).
+
+Defaults are those of the ACT paper for bimanual ALOHA tasks: chunks of 100 actions, a 512-wide
+transformer (4 encoder layers, 1 decoder layer), a CVAE with a 32-d latent and an
+ImageNet-pretrained ResNet-18 backbone.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import model_validator
+
+from lr_core.errors import ConfigError
+from lr_policies.policy_config import LeRobotPolicyConfig, NormalizationMode
+
+
+def _act_normalization() -> dict[str, NormalizationMode]:
+    return {
+        "VISUAL": NormalizationMode.MEAN_STD,
+        "STATE": NormalizationMode.MEAN_STD,
+        "ACTION": NormalizationMode.MEAN_STD,
+    }
+
+
+class ACTConfig(LeRobotPolicyConfig):
+    """Action Chunking Transformer.
+
+    Inputs: at least one camera (``observation.images.*``, all the same shape) and/or
+    ``observation.environment_state``; optionally ``observation.state``. Output: ``action``.
+
+    - ``chunk_size``: actions predicted per model call; ``n_action_steps`` of them are executed
+      before the next call (≤ ``chunk_size``).
+    - ``temporal_ensemble_coeff``: when set (the paper uses 0.01), the model runs at every step
+      and overlapping chunk predictions are averaged with weights ``exp(-coeff * i)``;
+      requires ``n_action_steps == 1``.
+    - ``pretrained_backbone_weights``: ``None``, a torchvision weights name
+      (``"ResNet18_Weights.IMAGENET1K_V1"``, fetched as the Hub repo ``timm/resnet18.tv_in1k``),
+      a Hub repo id, or a local ``.safetensors`` file / folder holding torchvision-named weights.
+    - ``kl_weight``: weight of the KL term when ``use_vae`` (loss = L1 + kl_weight · KL).
+    """
+
+    type: Literal["act"] = "act"
+    implementation: ClassVar[str] = "lr_policies.act.model:ACTPolicy"
+
+    n_obs_steps: int = 1
+    chunk_size: int = 100
+    n_action_steps: int = 100
+    normalization_mapping: dict[str, NormalizationMode] = _act_normalization()
+
+    vision_backbone: str = "resnet18"
+    pretrained_backbone_weights: str | None = "ResNet18_Weights.IMAGENET1K_V1"
+    replace_final_stride_with_dilation: bool = False
+    pre_norm: bool = False
+    dim_model: int = 512
+    n_heads: int = 8
+    dim_feedforward: int = 3200
+    feedforward_activation: str = "relu"
+    n_encoder_layers: int = 4
+    # The original ACT code builds 7 decoder layers but, through a bug, uses only the first.
+    n_decoder_layers: int = 1
+    use_vae: bool = True
+    latent_dim: int = 32
+    n_vae_encoder_layers: int = 4
+
+    temporal_ensemble_coeff: float | None = None
+
+    dropout: float = 0.1
+    kl_weight: float = 10.0
+
+    optimizer_lr: float = 1e-5
+    optimizer_weight_decay: float = 1e-4
+    optimizer_lr_backbone: float = 1e-5
+
+    @model_validator(mode="after")
+    def _check(self) -> ACTConfig:
+        if not self.vision_backbone.startswith("resnet"):
+            raise ValueError(
+                f"vision_backbone must be a ResNet variant, got {self.vision_backbone!r}"
+            )
+        if self.temporal_ensemble_coeff is not None and self.n_action_steps > 1:
+            raise ValueError(
+                "n_action_steps must be 1 when temporal_ensemble_coeff is set: the policy is "
+                "queried every step to ensemble its chunks "
+                f"(got n_action_steps={self.n_action_steps})"
+            )
+        if self.n_action_steps > self.chunk_size:
+            raise ValueError(
+                f"n_action_steps ({self.n_action_steps}) cannot exceed "
+                f"chunk_size ({self.chunk_size})"
+            )
+        if self.n_obs_steps != 1:
+            raise ValueError(f"ACT uses one observation step; got n_obs_steps={self.n_obs_steps}")
+        if self.feedforward_activation not in ("relu", "gelu", "glu"):
+            raise ValueError(
+                "feedforward_activation must be 'relu', 'gelu' or 'glu', "
+                f"got {self.feedforward_activation!r}"
+            )
+        if self.dim_model % self.n_heads:
+            raise ValueError(
+                f"dim_model ({self.dim_model}) must be divisible by n_heads ({self.n_heads})"
+            )
+        return self
+
+    @property
+    def action_delta_indices(self) -> list[int]:
+        """Load ``chunk_size`` future actions per sample."""
+        return list(range(self.chunk_size))
+
+    def validate_features(self) -> None:
+        """ACT needs a camera or an environment state, and an ``action`` output."""
+        if not self.image_features and not self.env_state_feature:
+            raise ConfigError(
+                "ACT needs at least one camera (observation.images.*) or "
+                "observation.environment_state among input_features; got "
+                f"{sorted(self.input_features)}"
+            )
+        if self.action_feature is None:
+            raise ConfigError(
+                f"ACT needs an 'action' output feature; got {sorted(self.output_features)}"
+            )

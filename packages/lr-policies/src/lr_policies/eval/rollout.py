@@ -1,0 +1,204 @@
+"""Running a saved policy in a registered gymnasium environment (``lr eval``).
+
+The environment comes from the ``lr.envs`` registry: ``--env.type=NAME`` selects an
+:class:`lr_core.env.EnvConfig` subclass whose ``implementation`` names a factory
+``make_env(config) -> gymnasium.Env``. Its observations are dicts with LeRobot's keys
+(``observation.state`` ``(D,)`` float, ``observation.images.<cam>`` ``(H, W, 3)`` uint8) and its
+``info`` carries ``is_success``. ``batch_size`` copies run as a gymnasium vector env (in
+processes with ``use_async_envs``); episode ``i`` is reset with seed ``seed + i``.
+
+An episode ends when its env terminates or truncates, or after ``env.episode_length`` steps.
+It counts as a success when ``is_success`` was true at any of its steps. Results go to
+``<output_dir>/eval_info.json``; the first ``max_videos`` episodes are saved as
+``<output_dir>/videos/eval_episode_<i>.mp4`` (from the first camera in the observation).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lr_core.errors import ConfigError, PluginError
+from lr_core.fileio import atomic_write_text
+from lr_policies.eval.config import EvalRunConfig
+from lr_policies.eval.report import EpisodeResult, episode_dicts, summarise
+from lr_policies.eval.video import write_mp4
+from lr_policies.pretrained import PreTrainedPolicy, resolve_pretrained
+from lr_policies.processors import load_pre_post_processors
+
+EVAL_INFO = "eval_info.json"
+
+
+def auto_batch_size(n_episodes: int) -> int:
+    """LeRobot's ``batch_size=0`` rule: ``min(n_episodes, max(1, floor(0.7 × CPUs)), 64)``."""
+    return max(1, min(n_episodes, int(0.7 * (os.cpu_count() or 1)), 64))
+
+
+def make_vector_env(cfg: EvalRunConfig, n_envs: int) -> Any:
+    """``n_envs`` copies of the configured env as a gymnasium vector env."""
+    import gymnasium as gym
+
+    factory = type(cfg.env).implementation_class()
+    if not callable(factory):
+        raise PluginError(f"{type(cfg.env).__name__}.implementation is not callable: {factory!r}")
+    fns = [functools.partial(factory, cfg.env) for _ in range(n_envs)]
+    if cfg.eval.use_async_envs and n_envs > 1:
+        return gym.vector.AsyncVectorEnv(fns)
+    return gym.vector.SyncVectorEnv(fns)
+
+
+def observation_to_batch(observation: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """Vector-env observations (numpy, batched) as policy inputs: cameras ``(B, H, W, 3)`` uint8
+    become ``(B, 3, H, W)`` float32 in [0, 1], other arrays float32 tensors."""
+    batch: dict[str, torch.Tensor] = {}
+    for key, value in observation.items():
+        array = np.asarray(value)
+        if key.startswith("observation.image"):
+            if array.ndim != 4 or array.shape[-1] not in (1, 3):
+                raise ConfigError(
+                    f"env observation {key!r} has shape {array.shape}; expected "
+                    "(B, H, W, 3) uint8 images"
+                )
+            batch[key] = torch.from_numpy(array).permute(0, 3, 1, 2).float().div_(255.0)
+        elif np.issubdtype(array.dtype, np.number):
+            batch[key] = torch.from_numpy(array.astype(np.float32, copy=False))
+    return batch
+
+
+def _camera(observation: Mapping[str, Any]) -> str | None:
+    keys = sorted(k for k in observation if k.startswith("observation.image"))
+    return keys[0] if keys else None
+
+
+def _success(info: Mapping[str, Any], n: int) -> np.ndarray:
+    value = info.get("is_success")
+    if value is None:
+        return np.zeros(n, dtype=bool)
+    flags = np.asarray(value, dtype=bool).reshape(-1)
+    mask = info.get("_is_success")
+    if mask is not None:
+        flags = flags & np.asarray(mask, dtype=bool).reshape(-1)
+    return flags
+
+
+def run_batch(
+    venv: Any,
+    policy: PreTrainedPolicy,
+    pre: Any,
+    post: Any,
+    *,
+    seeds: list[int],
+    max_steps: int,
+    record: list[bool],
+) -> tuple[list[dict[str, Any]], list[list[np.ndarray]]]:
+    """Run one episode in each env of ``venv``; return per-env results and recorded frames."""
+    n = venv.num_envs
+    observation, _ = venv.reset(seed=seeds)
+    policy.reset()
+    done = np.zeros(n, dtype=bool)
+    sum_r = np.zeros(n)
+    max_r = np.full(n, -np.inf)
+    success = np.zeros(n, dtype=bool)
+    length = np.zeros(n, dtype=int)
+    camera = _camera(observation)
+    frames: list[list[np.ndarray]] = [[] for _ in range(n)]
+
+    def capture(obs: Mapping[str, Any], active: np.ndarray) -> None:
+        if camera is None:
+            return
+        for j in np.flatnonzero(active):
+            if record[j]:
+                frames[j].append(np.asarray(obs[camera][j]).copy())
+
+    capture(observation, ~done)
+    for _ in range(max_steps):
+        batch = pre(observation_to_batch(observation))
+        with torch.inference_mode():
+            action = post(policy.select_action(batch))
+        action_np = action.detach().to("cpu").numpy()
+        observation, reward, terminated, truncated, info = venv.step(action_np)
+        active = ~done
+        reward = np.asarray(reward, dtype=np.float64)
+        sum_r[active] += reward[active]
+        max_r[active] = np.maximum(max_r[active], reward[active])
+        length[active] += 1
+        success |= active & _success(info, n)
+        done |= active & (np.asarray(terminated) | np.asarray(truncated))
+        capture(observation, active)
+        if done.all():
+            break
+    results = [
+        {
+            "sum_reward": float(sum_r[j]),
+            "max_reward": float(max_r[j]) if np.isfinite(max_r[j]) else 0.0,
+            "success": bool(success[j]),
+            "length": int(length[j]),
+        }
+        for j in range(n)
+    ]
+    return results, frames
+
+
+def evaluate(cfg: EvalRunConfig) -> dict[str, Any]:
+    """Evaluate ``cfg.policy`` in ``cfg.env``; write ``eval_info.json`` and videos; return the
+    report (``aggregated`` and ``per_episode``)."""
+    started = time.perf_counter()
+    device = cfg.policy.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    directory = resolve_pretrained(cfg.policy.path, revision=cfg.policy.revision)
+    policy = PreTrainedPolicy.from_pretrained(directory, device=device)
+    pre, post = load_pre_post_processors(directory, device=device, rename_map=cfg.rename_map)
+    output_dir = cfg.resolved_output_dir()
+    output_dir.mkdir(parents=True, exist_ok=True)
+
+    n_total = cfg.eval.n_episodes
+    n_envs = cfg.eval.batch_size or auto_batch_size(n_total)
+    n_envs = min(n_envs, n_total)
+    venv = make_vector_env(cfg, n_envs)
+    episodes: list[EpisodeResult] = []
+    try:
+        for first in range(0, n_total, n_envs):
+            seeds = [cfg.seed + first + j for j in range(n_envs)]
+            wanted = min(n_envs, n_total - first)
+            record = [first + j < cfg.eval.max_videos and j < wanted for j in range(n_envs)]
+            results, frames = run_batch(
+                venv,
+                policy,
+                pre,
+                post,
+                seeds=seeds,
+                max_steps=cfg.env.episode_length,
+                record=record,
+            )
+            for j in range(wanted):
+                video = None
+                if record[j] and frames[j]:
+                    path = output_dir / "videos" / f"eval_episode_{first + j}.mp4"
+                    write_mp4(path, frames[j], cfg.env.fps)
+                    video = str(path.relative_to(output_dir))
+                episodes.append(
+                    EpisodeResult(episode_ix=first + j, seed=seeds[j], video=video, **results[j])
+                )
+    finally:
+        venv.close()
+    report = {
+        "policy": str(cfg.policy.path),
+        "env": cfg.env.to_dict(),
+        "aggregated": summarise(episodes, time.perf_counter() - started),
+        "per_episode": episode_dicts(episodes),
+    }
+    atomic_write_text(output_dir / EVAL_INFO, json.dumps(report, indent=2) + "\n")
+    cfg.save(output_dir / "eval_config.json")
+    return report
+
+
+def load_report(output_dir: str | Path) -> dict[str, Any]:
+    """A run's ``eval_info.json``."""
+    return json.loads((Path(output_dir) / EVAL_INFO).read_text())

@@ -1,0 +1,184 @@
+"""Training metrics: a progress bar, ``metrics.jsonl``, a loss-curve PNG, optional wandb.
+
+Each logged line of ``<output_dir>/metrics.jsonl`` is one JSON object: ``step``, ``loss``,
+``lr``, ``grad_norm``, ``data_s`` (time waiting for the batch), ``update_s`` (forward, backward
+and optimizer step), ``samples``, ``epochs`` and the policy's own loss terms. Resuming appends
+(after dropping lines past the resumed step). ``<output_dir>/loss_curve.png`` is redrawn at every
+checkpoint and at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lr_core.fileio import atomic_write_bytes
+
+METRICS_FILE = "metrics.jsonl"
+LOSS_CURVE_FILE = "loss_curve.png"
+
+
+class MetricsLogger:
+    """Writes metrics of the main process (see the module docstring)."""
+
+    def __init__(
+        self,
+        output_dir: Path,
+        *,
+        total_steps: int,
+        start_step: int = 0,
+        progress_bar: bool = True,
+        wandb_config: Any = None,
+        run_config: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.output_dir = Path(output_dir)
+        self.file = self.output_dir / METRICS_FILE
+        self._truncate_after(start_step)
+        self._handle = self.file.open("a")
+        self._bar = None
+        if progress_bar:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total_steps, initial=start_step, desc="train", unit="step", file=sys.stderr
+            )
+        self._wandb = _start_wandb(wandb_config, run_config, self.output_dir)
+
+    def _truncate_after(self, step: int) -> None:
+        if not self.file.exists():
+            return
+        kept = [line for line in self.file.read_text().splitlines() if line.strip()]
+        kept = [line for line in kept if json.loads(line).get("step", 0) <= step]
+        atomic_write_bytes(self.file, "".join(line + "\n" for line in kept).encode())
+
+    def step(self, step: int, metrics: Mapping[str, float] | None = None) -> None:
+        """Advance the progress bar to ``step``; with ``metrics``, also log them."""
+        if self._bar is not None:
+            self._bar.update(step - self._bar.n)
+        if metrics is None:
+            return
+        record = {"step": step, **{k: _plain(v) for k, v in metrics.items()}}
+        self._handle.write(json.dumps(record) + "\n")
+        self._handle.flush()
+        if self._bar is not None:
+            self._bar.set_postfix_str(
+                f"loss={record.get('loss', float('nan')):.4g} lr={record.get('lr', 0):.2e} "
+                f"data={record.get('data_s', 0) * 1e3:.0f}ms "
+                f"compute={record.get('update_s', 0) * 1e3:.0f}ms",
+                refresh=False,
+            )
+        if self._wandb is not None:
+            self._wandb.log(dict(record), step=step)
+
+    def write(self, text: str) -> None:
+        """Print a line without breaking the progress bar."""
+        if self._bar is not None:
+            self._bar.write(text, file=sys.stderr)
+        else:
+            print(text, file=sys.stderr)
+
+    def plot(self) -> Path:
+        """Redraw ``loss_curve.png`` from ``metrics.jsonl``."""
+        self._handle.flush()
+        steps, losses = [], []
+        for line in self.file.read_text().splitlines():
+            if line.strip():
+                record = json.loads(line)
+                if isinstance(record.get("loss"), (int, float)) and math.isfinite(record["loss"]):
+                    steps.append(record["step"])
+                    losses.append(record["loss"])
+        target = self.output_dir / LOSS_CURVE_FILE
+        atomic_write_bytes(target, render_curve(steps, losses, title="training loss"))
+        return target
+
+    def close(self) -> None:
+        """Flush and close everything."""
+        self._handle.close()
+        if self._bar is not None:
+            self._bar.close()
+        if self._wandb is not None:
+            self._wandb.finish()
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def _start_wandb(config: Any, run_config: Mapping[str, Any] | None, output_dir: Path) -> Any:
+    if config is None or not getattr(config, "enable", False):
+        return None
+    try:
+        import wandb
+    except ImportError:
+        warnings.warn(
+            "wandb.enable is set but the wandb package is not installed; logging to "
+            f"{output_dir / METRICS_FILE} only (pip install wandb)",
+            stacklevel=2,
+        )
+        return None
+    return wandb.init(
+        project=config.project,
+        entity=config.entity,
+        mode=config.mode,
+        dir=str(output_dir),
+        config=dict(run_config or {}),
+    )
+
+
+def render_curve(
+    xs: list[float], ys: list[float], *, title: str, size: tuple[int, int] = (800, 480)
+) -> bytes:
+    """A PNG line plot of ``ys`` against ``xs`` with axes, ticks and a title (Pillow)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    width, height = size
+    left, right, top, bottom = 70, 20, 30, 40
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((left, 8), title, fill="black")
+    x0, y0, x1, y1 = left, top, width - right, height - bottom
+    draw.rectangle((x0, y0, x1, y1), outline="black")
+    if xs:
+        xmin, xmax = min(xs), max(xs)
+        ymin, ymax = min(ys), max(ys)
+        if xmax == xmin:
+            xmax = xmin + 1
+        if ymax == ymin:
+            ymax, ymin = ymax + abs(ymax) * 0.05 + 1e-6, ymin - abs(ymin) * 0.05 - 1e-6
+
+        def px(x: float, y: float) -> tuple[float, float]:
+            return (
+                x0 + (x - xmin) / (xmax - xmin) * (x1 - x0),
+                y1 - (y - ymin) / (ymax - ymin) * (y1 - y0),
+            )
+
+        for i in range(5):
+            fy = ymin + (ymax - ymin) * i / 4
+            _, y = px(xmin, fy)
+            draw.line((x0 - 4, y, x0, y), fill="black")
+            draw.text((4, y - 6), f"{fy:.3g}", fill="black")
+            fx = xmin + (xmax - xmin) * i / 4
+            x, _ = px(fx, ymin)
+            draw.line((x, y1, x, y1 + 4), fill="black")
+            draw.text((x - 10, y1 + 8), f"{fx:.0f}", fill="black")
+        points = [px(x, y) for x, y in zip(xs, ys)]
+        if len(points) == 1:
+            x, y = points[0]
+            draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=(31, 119, 180))
+        else:
+            draw.line(points, fill=(31, 119, 180), width=2)
+    draw.text(((x0 + x1) // 2 - 10, height - 16), "step", fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,119 @@
+"""`lr eval` in a real gymnasium env (registered through ``lr.envs``): success rates of a
+perfect and a useless policy, returns, seeding, MP4 videos, Wilson intervals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import pytest
+import torch
+
+from lr_core.cli import main
+from lr_core.policy import PolicyConfig
+from lr_policies.eval import load_report, wilson_interval
+from lr_policies.pretrained import make_policy
+from lr_policies.processors import make_pre_post_processors, save_pre_post_processors
+
+FEATURES = {
+    "observation.state": {"dtype": "float32", "shape": [2], "names": None},
+    "observation.images.front": {
+        "dtype": "image",
+        "shape": [16, 16, 3],
+        "names": ["height", "width", "channels"],
+    },
+    "action": {"dtype": "float32", "shape": [2], "names": None},
+}
+UNIT_STATS = {
+    "observation.state": {"mean": [0.0, 0.0], "std": [1.0, 1.0]},
+    "observation.images.front": {"mean": [0.0] * 3, "std": [1.0] * 3},
+    "action": {"mean": [0.0, 0.0], "std": [1.0, 1.0]},
+}
+
+
+def save_policy(path: Path, *, perfect: bool) -> Path:
+    """A tiny MLP whose weights compute action = -2 * state (perfect) or 0 (useless)."""
+    cfg = PolicyConfig.from_dict(
+        {"type": "tiny", "hidden": 4, "dropout": 0.0, "chunk_size": 1, "n_action_steps": 1}
+    )
+    policy = make_policy(cfg, FEATURES)
+    with torch.no_grad():
+        for p in policy.parameters():
+            p.zero_()
+        if perfect:
+            first, last = policy.net[0], policy.net[3]
+            first.weight[:, :2] = torch.tensor([[1.0, 0], [-1, 0], [0, 1], [0, -1]])
+            last.weight[:] = torch.tensor([[-2.0, 2, 0, 0], [0, 0, -2, 2]])
+    policy.save_pretrained(path)
+    save_pre_post_processors(make_pre_post_processors(policy.config, UNIT_STATS), path)
+    return path
+
+
+def run_eval(policy: Path, out: Path, *extra: str) -> dict:
+    args = [
+        "eval",
+        f"--policy.path={policy}",
+        "--env.type=reach_test",
+        "--eval.n_episodes=5",
+        "--eval.batch_size=2",
+        f"--output_dir={out}",
+        *extra,
+    ]
+    assert main(args) == 0
+    return load_report(out)
+
+
+def test_perfect_and_useless_policies(tiny_policy_registered, tmp_path, capsys):
+    good = run_eval(save_policy(tmp_path / "good", perfect=True), tmp_path / "eval_good")
+    assert "5/5 successes = 100.0%" in capsys.readouterr().out
+    agg = good["aggregated"]
+    assert agg["n_episodes"] == 5 and agg["pc_success"] == 100.0
+    low, high = wilson_interval(5, 5)
+    assert agg["pc_success_ci95"] == pytest.approx([100 * low, 100 * high])
+    episodes = good["per_episode"]
+    assert [e["seed"] for e in episodes] == [1000, 1001, 1002, 1003, 1004]
+    assert all(e["success"] and 1 <= e["length"] <= 2 for e in episodes)
+    assert all(e["sum_reward"] <= 0 for e in episodes)
+
+    bad = run_eval(save_policy(tmp_path / "bad", perfect=False), tmp_path / "eval_bad")
+    assert bad["aggregated"]["pc_success"] == 0.0
+    assert all(e["length"] == 20 for e in bad["per_episode"])  # truncated by the time limit
+    assert bad["aggregated"]["avg_sum_reward"] < good["aggregated"]["avg_sum_reward"]
+    # The same seeds give the same episodes (the useless policy never moves the point).
+    again = run_eval(tmp_path / "bad", tmp_path / "eval_bad_again", "--eval.batch_size=3")
+    assert [e["sum_reward"] for e in again["per_episode"]] == pytest.approx(
+        [e["sum_reward"] for e in bad["per_episode"]]
+    )
+
+
+def test_videos_are_real_mp4s(tiny_policy_registered, tmp_path):
+    policy = save_policy(tmp_path / "bad", perfect=False)
+    report = run_eval(
+        policy, tmp_path / "eval", "--eval.max_videos=3", "--eval.use_async_envs=true"
+    )
+    videos = [e["video"] for e in report["per_episode"]]
+    assert videos[:3] == [f"videos/eval_episode_{i}.mp4" for i in range(3)] and videos[3:] == [
+        None,
+        None,
+    ]
+    with av.open(str(tmp_path / "eval" / videos[0])) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(frames) == 21  # the reset frame and one per step
+    assert frames[0].shape == (16, 16, 3)
+    saved = json.loads((tmp_path / "eval" / "eval_config.json").read_text())
+    assert saved["env"]["type"] == "reach_test"
+
+
+def test_wilson_interval():
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    low, high = wilson_interval(8, 10)
+    assert low == pytest.approx(0.4902, abs=1e-4) and high == pytest.approx(0.9433, abs=1e-4)
+    low, high = wilson_interval(0, 20)
+    assert low == 0.0 and high == pytest.approx(0.1611, abs=1e-4)
+
+
+def test_unknown_env_type_is_a_clear_error(tiny_policy_registered, tmp_path, capsys):
+    policy = save_policy(tmp_path / "p", perfect=True)
+    assert main(["eval", f"--policy.path={policy}", "--env.type=nowhere"]) == 1
+    assert "nowhere" in capsys.readouterr().err

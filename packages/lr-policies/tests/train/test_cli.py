@@ -1,0 +1,85 @@
+"""`lr train` end to end on a dataset recorded with lr-dataset (videos decoded by the reader)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from lr_core.cli import main
+from lr_policies.pretrained import PreTrainedPolicy
+from lr_policies.train import read_metrics
+
+SMALL = {
+    "act": [
+        "--policy.chunk_size=4",
+        "--policy.n_action_steps=4",
+        "--policy.dim_model=32",
+        "--policy.n_heads=2",
+        "--policy.dim_feedforward=64",
+        "--policy.n_encoder_layers=1",
+        "--policy.n_vae_encoder_layers=1",
+        "--policy.latent_dim=8",
+        "--policy.pretrained_backbone_weights=null",
+    ],
+    "diffusion": [
+        "--policy.horizon=8",
+        "--policy.n_action_steps=4",
+        "--policy.down_dims=[16, 32]",
+        "--policy.kernel_size=3",
+        "--policy.n_groups=4",
+        "--policy.diffusion_step_embed_dim=16",
+        "--policy.spatial_softmax_num_keypoints=4",
+        "--policy.num_train_timesteps=10",
+        "--policy.pretrained_backbone_weights=null",
+        "--policy.use_group_norm=true",
+    ],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["act", "diffusion"])
+def test_lr_train_then_resume_from_the_checkpoint_config(kind, lerobot_dataset_root, tmp_path):
+    out = tmp_path / "run"
+    args = [
+        "train",
+        f"--policy.type={kind}",
+        *SMALL[kind],
+        "--dataset.repo_id=test/synthetic",
+        f"--dataset.root={lerobot_dataset_root}",
+        "--steps=3",
+        "--batch_size=2",
+        "--num_workers=0",
+        "--log_freq=1",
+        "--save_freq=2",
+        f"--output_dir={out}",
+        "--progress_bar=false",
+    ]
+    assert main([*args, "--stop_after_steps=2"]) == 0
+    saved = out / "checkpoints/000002/pretrained_model/train_config.json"
+    config = json.loads(saved.read_text())
+    assert config["dataset"]["root"] == str(lerobot_dataset_root)
+    assert config["policy"]["input_features"]["observation.images.front"]["shape"] == [3, 24, 32]
+    # ImageNet stats replace the camera's (LeRobot's default) inside the saved normaliser.
+    from safetensors.torch import load_file
+
+    stats = load_file(
+        out / "checkpoints/000002/pretrained_model/"
+        "policy_preprocessor_step_3_normalizer_processor.safetensors"
+    )
+    assert torch.allclose(
+        stats["observation.images.front.mean"].flatten(), torch.tensor([0.485, 0.456, 0.406])
+    )
+
+    assert main(["train", f"--config_path={saved}", "--resume=true"]) == 0
+    assert [r["step"] for r in read_metrics(out)] == [1, 2, 3]
+    policy = PreTrainedPolicy.from_pretrained(out / "checkpoints/last/pretrained_model")
+    assert policy.config.type == kind
+
+
+def test_lr_train_reports_bad_flags(capsys):
+    assert main(["train", "--policy.type=act", "--dataset.repo_id=a/b", "--stepz=3"]) == 1
+    assert "stepz" in capsys.readouterr().err
+    assert main(["train", "--policy.type=nope", "--dataset.repo_id=a/b"]) == 1
+    assert "nope" in capsys.readouterr().err

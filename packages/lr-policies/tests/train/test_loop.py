@@ -1,0 +1,165 @@
+"""The training loop: checkpoints in LeRobot's layout, metrics, plots, and exact resume."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from lr_core.config import parse_cli
+from lr_core.errors import ConfigError
+from lr_policies.pretrained import PreTrainedPolicy
+from lr_policies.processors import load_pre_post_processors
+from lr_policies.train import TrainConfig, read_metrics, train
+
+
+def config(tmp_path: Path, *extra: str, out: str = "run") -> TrainConfig:
+    return parse_cli(
+        TrainConfig,
+        [
+            "--policy.type=tiny",
+            "--dataset.repo_id=local/synthetic",
+            f"--output_dir={tmp_path / out}",
+            "--batch_size=4",
+            "--num_workers=0",
+            "--log_freq=2",
+            "--progress_bar=false",
+            *extra,
+        ],
+    )
+
+
+@pytest.fixture
+def dataset(tiny_policy_registered):
+    import lr_test_policy
+
+    return lr_test_policy.SyntheticDataset()
+
+
+def test_training_writes_lerobot_checkpoints_metrics_and_plot(dataset, tmp_path):
+    cfg = config(tmp_path, "--steps=6", "--save_freq=3")
+    last = train(cfg, dataset=dataset)
+    run = tmp_path / "run"
+    assert last == run / "checkpoints" / "000006"
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["000003", "000006", "last"]
+    assert os.readlink(run / "checkpoints" / "last") == "000006"
+    model = sorted(p.name for p in (last / "pretrained_model").iterdir())
+    assert model == [
+        "config.json",
+        "model.safetensors",
+        "policy_postprocessor.json",
+        "policy_postprocessor_step_0_unnormalizer_processor.safetensors",
+        "policy_preprocessor.json",
+        "policy_preprocessor_step_3_normalizer_processor.safetensors",
+        "train_config.json",
+    ]
+    assert sorted(p.name for p in (last / "training_state").iterdir()) == [
+        "optimizer_param_groups.json",
+        "optimizer_state.safetensors",
+        "rng_state.safetensors",
+        "training_step.json",
+    ]
+    assert json.loads((last / "training_state" / "training_step.json").read_text()) == {
+        "step": 6,
+        "num_processes": 1,
+        "batch_size": 4,
+    }
+    saved = json.loads((last / "pretrained_model" / "train_config.json").read_text())
+    assert saved["policy"]["type"] == "tiny" and saved["steps"] == 6
+    assert saved["policy"]["output_features"] == {"action": {"type": "ACTION", "shape": [2]}}
+    assert (run / "train_config.json").is_file()
+
+    records = read_metrics(run)
+    assert [r["step"] for r in records] == [2, 4, 6]
+    assert {"loss", "lr", "grad_norm", "data_s", "update_s", "samples", "l1_loss"} <= set(
+        records[0]
+    )
+    assert records[-1]["samples"] == 24
+    png = (run / "loss_curve.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
+
+    # The checkpoint is a usable policy with its processors.
+    policy = PreTrainedPolicy.from_pretrained(last / "pretrained_model")
+    pre, post = load_pre_post_processors(last / "pretrained_model")
+    item = dataset[0]
+    obs = pre({k: v for k, v in item.items() if k.startswith("observation")})
+    action = post(policy.select_action(obs))
+    assert action.shape == (1, 2) and torch.isfinite(action).all()
+
+
+def test_training_reduces_the_loss(dataset, tmp_path):
+    cfg = config(
+        tmp_path,
+        "--steps=60",
+        "--log_freq=10",
+        "--save_freq=0",
+        "--policy.dropout=0.0",
+        "--optimizer.lr=0.01",
+        "--optimizer.type=adam",
+    )
+    train(cfg, dataset=dataset)
+    losses = [r["loss"] for r in read_metrics(tmp_path / "run")]
+    assert losses[-1] < 0.6 * losses[0]
+
+
+def tensors(ckpt: Path) -> dict[str, torch.Tensor]:
+    out = {
+        f"model/{k}": v for k, v in load_file(ckpt / "pretrained_model/model.safetensors").items()
+    }
+    opt = load_file(ckpt / "training_state/optimizer_state.safetensors")
+    out.update({f"optim/{k}": v for k, v in opt.items()})
+    return out
+
+
+def test_train_n_then_resume_n_equals_train_2n_bitwise(dataset, tmp_path):
+    # A cosine schedule with warm-up, dropout and shuffling: every piece of state matters.
+    extra = [
+        "--steps=8",
+        "--save_freq=4",
+        "--scheduler.type=cosine",
+        "--scheduler.num_warmup_steps=2",
+    ]
+    straight = train(config(tmp_path, *extra, out="straight"), dataset=dataset)
+
+    first = train(config(tmp_path, *extra, out="split"), dataset=dataset, stop_after_steps=4)
+    assert first.name == "000004"
+    resumed_cfg = config(tmp_path, *extra, "--resume=true", out="split")
+    resumed = train(resumed_cfg, dataset=dataset)
+    assert resumed.name == "000008"
+
+    a, b = tensors(straight), tensors(resumed)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    sched = json.loads((resumed / "training_state/scheduler_state.json").read_text())
+    assert sched["last_epoch"] == 8
+    # The resumed run's metrics continue the first run's file.
+    assert [r["step"] for r in read_metrics(tmp_path / "split")] == [2, 4, 6, 8]
+    losses_a = [r["loss"] for r in read_metrics(tmp_path / "straight")]
+    losses_b = [r["loss"] for r in read_metrics(tmp_path / "split")]
+    assert losses_a == losses_b
+
+
+def test_resume_from_a_checkpoint_config_path(dataset, tmp_path):
+    cfg = config(tmp_path, "--steps=4", "--save_freq=2")
+    train(cfg, dataset=dataset, stop_after_steps=2)
+    saved = tmp_path / "run/checkpoints/000002/pretrained_model/train_config.json"
+    from lr_policies.train import find_checkpoint
+
+    resumed = parse_cli(TrainConfig, ["--config_path", str(saved), "--resume=true"])
+    assert find_checkpoint(resumed, saved) == tmp_path / "run/checkpoints/000002"
+    assert train(resumed, dataset=dataset).name == "000004"
+
+
+def test_refuses_to_overwrite_or_to_resume_inconsistently(dataset, tmp_path):
+    train(config(tmp_path, "--steps=2"), dataset=dataset)
+    with pytest.raises(ConfigError, match="already exists"):
+        train(config(tmp_path, "--steps=2"), dataset=dataset)
+    with pytest.raises(ConfigError, match="batch_size"):
+        train(config(tmp_path, "--steps=4", "--batch_size=2", "--resume=true"), dataset=dataset)
+    with pytest.raises(Exception, match="does not exist"):
+        train(config(tmp_path, "--steps=4", "--resume=true", out="nothing"), dataset=dataset)
