@@ -40,3 +40,18 @@ def test_features_without_building_the_env():
     features = env_features(MetaWorldEnvConfig(cameras=["corner2"]))
     assert features["observation.images.corner2"].shape == (224, 224, 3)
     assert features["action"].shape == (4,)
+
+
+def test_vector_envs_batch_the_observations():
+    import gymnasium as gym
+
+    config = SO101EnvConfig(task="push", cameras=["front"], image_height=16, image_width=16)
+    venv = gym.vector.SyncVectorEnv([lambda: make_env(config) for _ in range(2)])
+    try:
+        obs, _ = venv.reset(seed=[0, 1])
+        assert obs["observation.images.front"].shape == (2, 16, 16, 3)
+        assert obs["observation.state"].shape == (2, 6)
+        _, _, _, _, info = venv.step(obs["observation.state"])
+        assert info["is_success"].shape == (2,)
+    finally:
+        venv.close()

@@ -31,6 +31,10 @@ class SO101EnvConfig(EnvConfig):
 
     type: Literal["so101"] = "so101"
     implementation: ClassVar[str] = "lr_sim.so101.env:make_env"
+    #: The scripted expert (``Expert(env)`` with ``reset()`` and ``act()``).
+    expert: ClassVar[str] = "lr_sim.so101.expert:SO101Expert"
+    #: ``robot_type`` written into recorded datasets.
+    robot_type: ClassVar[str] = "sim_so101"
 
     task: str = "pick-and-place"
     fps: int = Field(default=30, gt=0)
@@ -41,6 +45,10 @@ class SO101EnvConfig(EnvConfig):
     render: RenderSettings = Field(default_factory=RenderSettings)
     use_degrees: bool = False
     terminate_on_success: bool = True
+
+    def expand(self) -> list[SO101EnvConfig]:
+        """One config per task this config stands for (just itself)."""
+        return [self]
 
     @field_validator("task")
     @classmethod
@@ -72,6 +80,8 @@ class MetaWorldEnvConfig(EnvConfig):
 
     type: Literal["metaworld"] = "metaworld"
     implementation: ClassVar[str] = "lr_sim.metaworld.env:make_env"
+    expert: ClassVar[str] = "lr_sim.metaworld.env:MetaWorldExpert"
+    robot_type: ClassVar[str] = "sawyer"
 
     task: str = "pick-place-v3"
     fps: int = Field(default=80, gt=0)
@@ -81,3 +91,9 @@ class MetaWorldEnvConfig(EnvConfig):
     image_width: int = Field(default=224, gt=0)
     render: RenderSettings = Field(default_factory=RenderSettings)
     terminate_on_success: bool = True
+
+    def expand(self) -> list[MetaWorldEnvConfig]:
+        """One config per task: ``MT10`` → ten configs (imports ``metaworld.env_dict``)."""
+        from lr_sim.metaworld.env import task_names
+
+        return [self.model_copy(update={"task": name}) for name in task_names(self.task)]

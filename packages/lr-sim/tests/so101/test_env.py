@@ -82,3 +82,8 @@ def test_config_rejects_unknown_task_and_camera():
         SO101EnvConfig(task="fly")
     with pytest.raises(ValueError, match="unknown cameras"):
         SO101EnvConfig(cameras=["side"])
+
+
+def test_render_returns_the_front_view(env):
+    obs, _ = env.reset(seed=0)
+    np.testing.assert_array_equal(env.render(), obs["observation.images.front"])

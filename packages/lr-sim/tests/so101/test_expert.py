@@ -35,3 +35,12 @@ def test_expert_actions_are_in_the_action_space():
         assert env.action_space.contains(action)
         env.step(action)
     assert expert.phase != "approach"  # it got past the first waypoint
+
+
+def test_expert_works_in_degrees_mode():
+    env = SO101Env(SO101EnvConfig(task="pick-and-place", cameras=[], use_degrees=True))
+    try:
+        success, _ = rollout(env, seed=7)
+        assert success
+    finally:
+        env.close()

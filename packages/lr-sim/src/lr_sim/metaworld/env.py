@@ -19,6 +19,7 @@ The package's scripted policies are available as :class:`MetaWorldExpert`.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import gymnasium as gym
@@ -231,7 +232,10 @@ class MetaWorldExpert:
 
     def act(self) -> np.ndarray:
         """The next action ``(4,)`` float32, from the current raw observation."""
-        action = self.policy.get_action(self.env.raw_observation)
+        with warnings.catch_warnings():
+            # metaworld warns on every call that its gains may saturate; the env clips anyway
+            warnings.filterwarnings("ignore", message="Constant", category=UserWarning)
+            action = self.policy.get_action(self.env.raw_observation)
         return np.clip(np.asarray(action, dtype=np.float32), -1.0, 1.0)
 
 

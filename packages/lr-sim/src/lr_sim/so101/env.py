@@ -72,7 +72,6 @@ class SO101Env(gym.Env):
             use_degrees=config.use_degrees,
         )
         self._renderer: CameraRenderer | None = None
-        self._viewer: CameraRenderer | None = None
         self.layout: Layout | None = None
         self._steps = 0
         low, high = normalized_bounds(config.use_degrees)
@@ -94,9 +93,7 @@ class SO101Env(gym.Env):
         """Dataset features of this env (see :func:`env_features`)."""
         return env_features(self.config)
 
-    def _images(self) -> dict[str, np.ndarray]:
-        if not self.config.cameras:
-            return {}
+    def _ensure_renderer(self) -> None:
         if self._renderer is None:
             self._renderer = CameraRenderer(
                 self.sim.model,
@@ -104,6 +101,12 @@ class SO101Env(gym.Env):
                 self.config.image_width,
                 self.config.render,
             )
+
+    def _images(self) -> dict[str, np.ndarray]:
+        if not self.config.cameras:
+            return {}
+        self._ensure_renderer()
+        assert self._renderer is not None
         return {
             f"observation.images.{cam}": self._renderer.render(self.sim.data, cam)
             for cam in self.config.cameras
@@ -155,22 +158,16 @@ class SO101Env(gym.Env):
         return self._observation(), float(success), terminated, truncated, info
 
     def render(self) -> np.ndarray | None:
-        """An RGB frame of the ``front`` camera (for rollout videos)."""
-        if self._viewer is None:
-            self._viewer = CameraRenderer(
-                self.sim.model,
-                self.config.image_height,
-                self.config.image_width,
-                self.config.render,
-            )
-        return self._viewer.render(self.sim.data, "front")
+        """An RGB frame of the ``front`` camera (for rollout videos), at the image size."""
+        self._ensure_renderer()
+        assert self._renderer is not None
+        return self._renderer.render(self.sim.data, "front")
 
     def close(self) -> None:
-        """Release the renderers' GL contexts."""
-        for renderer in (self._renderer, self._viewer):
-            if renderer is not None:
-                renderer.close()
-        self._renderer = self._viewer = None
+        """Release the renderer's GL contexts."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
 
 
 def make_env(config: SO101EnvConfig | None = None) -> SO101Env:

@@ -1,0 +1,182 @@
+"""``lr sim record``: write a LeRobotDataset of scripted-expert demonstrations in simulation.
+
+    lr sim record --env.type=so101 --env.task=pick-and-place --episodes 50 --expert \\
+        --dataset.repo_id=me/so101_pick --dataset.root=data/so101_pick
+
+Each episode resets the env with seed ``seed + i``, lets the expert act until the task succeeds
+(plus ``post_success_steps`` frames of holding still, so a policy also learns to stop) or the
+episode ends, and stores one frame per step: the observation, the action taken from it, and the
+task's instruction. Failed episodes are discarded (``--keep_failures=true`` keeps them), so
+``--episodes`` counts stored episodes per task (a task set such as Meta-World's ``MT10`` records
+each of its tasks). Cameras become video features.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from lr_core.config import LrConfig, parse_cli
+from lr_core.env import EnvConfig
+from lr_core.errors import ConfigError, require
+from lr_core.registry import load_object
+from lr_sim.configs import SO101EnvConfig
+
+
+class DatasetTarget(LrConfig):
+    """Where the dataset goes: ``repo_id`` (``user/name``), ``root`` (default
+    ``$HF_LEROBOT_HOME/<repo_id>``), and the video codec (default: the writer's)."""
+
+    repo_id: str
+    root: Path | None = None
+    vcodec: str | None = None
+
+
+class SimRecordConfig(LrConfig):
+    """Options of ``lr sim record`` (see the module docstring)."""
+
+    env: EnvConfig = SO101EnvConfig()
+    dataset: DatasetTarget
+    episodes: int = Field(default=10, gt=0)
+    expert: bool = True
+    seed: int = 0
+    post_success_steps: int = Field(default=15, ge=0)
+    keep_failures: bool = False
+    max_attempts_factor: int = Field(default=3, gt=0)
+    progress: bool = True
+
+
+def record(config: SimRecordConfig) -> dict[str, Any]:
+    """Record ``config.episodes`` expert episodes per task; return a summary (paths, counts).
+
+    A task set (``--env.type=metaworld --env.task=MT10``) records every task into the same
+    dataset, each episode with its own task string.
+    """
+    if not config.expert:
+        raise ConfigError(
+            "lr sim record drives the scripted expert: pass --expert "
+            "(to roll out a trained policy use `lr eval`)"
+        )
+    require("lr_dataset", "dataset", "lr-sim")
+    from lr_dataset.dataset import LeRobotDataset
+    from lr_sim.factory import env_features
+
+    expand = getattr(config.env, "expand", None)
+    env_configs = [
+        c.model_copy(update={"terminate_on_success": False})
+        for c in (expand() if callable(expand) else [config.env])
+    ]
+    first = env_configs[0]
+    dataset = LeRobotDataset.create(
+        config.dataset.repo_id,
+        fps=first.fps,
+        features=env_features(first),
+        root=config.dataset.root,
+        robot_type=getattr(type(first), "robot_type", None),
+        vcodec=config.dataset.vcodec,
+    )
+    bar = _progress(config.episodes * len(env_configs), config.progress)
+    totals = {"episodes": 0, "frames": 0, "attempts": 0, "successes": 0}
+    try:
+        for env_config in env_configs:
+            _record_task(config, env_config, dataset, bar, totals)
+    finally:
+        bar.close()
+        dataset.finalize()
+    return {
+        "root": str(dataset.root),
+        "tasks": len(env_configs),
+        "episodes": totals["episodes"],
+        "frames": totals["frames"],
+        "attempts": totals["attempts"],
+        "expert_success_rate": totals["successes"] / max(totals["attempts"], 1),
+    }
+
+
+def _record_task(
+    config: SimRecordConfig, env_config: EnvConfig, dataset: Any, bar: Any, totals: dict[str, int]
+) -> None:
+    from lr_sim.factory import make_env
+
+    env = make_env(env_config)
+    expert = load_object(type(env_config).expert)(env)
+    saved = attempts = 0
+    try:
+        while saved < config.episodes:
+            if attempts >= config.episodes * config.max_attempts_factor:
+                raise ConfigError(
+                    f"the expert failed too often on {env_config.task}: {saved} successful "
+                    f"episodes out of {attempts} attempts; check the --env options"
+                )
+            seed = config.seed + attempts
+            attempts += 1
+            totals["attempts"] += 1
+            success, n = _episode(env, expert, dataset, seed, env_config, config.post_success_steps)
+            totals["successes"] += success
+            if success or config.keep_failures:
+                dataset.save_episode()
+                saved += 1
+                totals["episodes"] += 1
+                totals["frames"] += n
+                bar.update(1)
+            else:
+                dataset.clear_episode_buffer()
+            bar.set_postfix(
+                success=f"{totals['successes']}/{totals['attempts']}", frames=totals["frames"]
+            )
+    finally:
+        env.close()
+
+
+def _episode(
+    env: Any, expert: Any, dataset: Any, seed: int, env_config: EnvConfig, post_steps: int
+) -> tuple[bool, int]:
+    obs, info = env.reset(seed=seed)
+    expert.reset()
+    task = env.task_description
+    succeeded_at: int | None = None
+    for step in range(env_config.episode_length):
+        action = expert.act()
+        dataset.add_frame({**obs, "action": action, "task": task})
+        obs, _, terminated, truncated, info = env.step(action)
+        if info["is_success"] and succeeded_at is None:
+            succeeded_at = step
+        if succeeded_at is not None and step - succeeded_at >= post_steps:
+            return True, step + 1
+        if terminated or truncated:
+            return succeeded_at is not None, step + 1
+    return succeeded_at is not None, env_config.episode_length
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def set_postfix(self, **kwargs: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    tqdm = require("tqdm", "dataset", "lr-sim")
+    return tqdm.tqdm(total=total, unit="episode", desc="recording", file=sys.stderr)
+
+
+def main(argv: list[str]) -> int:
+    """``lr sim record`` entry point."""
+    args = ["--expert=true" if a == "--expert" else a for a in argv]
+    config = parse_cli(SimRecordConfig, args, prog="lr sim record")
+    summary = record(config)
+    print(
+        f"wrote {summary['episodes']} episodes ({summary['frames']} frames, "
+        f"{summary['tasks']} task(s)) to {summary['root']}"
+        f"; expert success {summary['expert_success_rate']:.0%} over {summary['attempts']} seeds"
+    )
+    return 0
