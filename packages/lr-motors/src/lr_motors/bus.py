@@ -4,12 +4,14 @@
 :class:`~lr_motors.transport.Transport`. It retries failed transactions (``retries`` per call,
 counted in :attr:`SerialBus.stats`), names motor, register and port in every error, verifies
 EEPROM writes by reading them back, and disables torque when ``connect`` or
-``configure_motors`` fails part-way.
+``configure_motors`` fails part-way. Transactions are serialised by a lock, so threads may
+share a bus.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -93,6 +95,7 @@ class SerialBus(MotorsBus):
                 )
         self._id_to_name = {m.id: name for name, m in self.motors.items()}
         self._last_status_errors: dict[str, int] = {}
+        self._lock = threading.Lock()
         self._plans: dict[tuple[str, str, tuple[str, ...] | None], tuple] = {}
         self.transport: Transport = self._make_transport()
 
@@ -182,7 +185,8 @@ class SerialBus(MotorsBus):
             if attempt:
                 self.stats.retries += 1
             try:
-                return action()
+                with self._lock:  # one transaction on the wire at a time, whatever the thread
+                    return action()
             except CommFailure as exc:
                 failure = exc
                 if exc.kind == "timeout":

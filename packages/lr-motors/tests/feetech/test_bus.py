@@ -260,3 +260,27 @@ def test_a_late_reply_is_not_taken_for_the_next_one(bus, so101):
         bus.read("ID", "gripper", normalize=False, num_retry=0)
     so101.inject("gripper")  # answered once the late reply has been sent (one emulator thread)
     assert bus.read("Model_Number", "gripper", normalize=False) == 777
+
+
+def test_threads_can_share_a_bus(bus):
+    import threading
+
+    errors = []
+
+    def loop(op):
+        try:
+            for _ in range(100):
+                op()
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    reader = threading.Thread(
+        target=loop, args=(lambda: bus.sync_read("Present_Position", normalize=False),)
+    )
+    writer = threading.Thread(
+        target=loop, args=(lambda: bus.read("ID", "gripper", normalize=False),)
+    )
+    reader.start(), writer.start()
+    reader.join(), writer.join()
+    assert errors == []
+    assert bus.stats.retries == 0

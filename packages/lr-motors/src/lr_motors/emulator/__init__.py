@@ -20,12 +20,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from types import TracebackType
 from typing import Any
 
-__all__ = ["EmulatorError", "ServoEmulator", "ServoSpec", "robot_servos"]
+__all__ = ["EmulatorError", "ServoEmulator", "ServoSpec", "emulated_port", "robot_servos"]
 
 
 class EmulatorError(RuntimeError):
@@ -232,3 +233,16 @@ class ServoEmulator:
     def stats(self) -> dict[str, int]:
         """Counters: requests parsed, replies sent, bad frames dropped."""
         return self._call(op="stats")["stats"]
+
+
+@contextmanager
+def emulated_port(robot: str = "so101", side: str = "follower", **options: Any) -> Iterator[str]:
+    """The port path of an emulated arm, for as long as the block runs::
+
+        with emulated_port("so101") as port:
+            bus = FeetechMotorsBus(port, robot_motors("so101").motors)
+
+    ``options`` go to :class:`ServoEmulator` (``tau``, ``link``, ``one_at_a_time``).
+    """
+    with ServoEmulator(robot_servos(robot, side), **options) as emu:
+        yield emu.port
