@@ -7,7 +7,7 @@ numpy (``float32 (C, H, W)`` images in [0, 1]); the torch flavour converts them 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -277,6 +277,3 @@ class DatasetReader:
                 item[key] = self._arrow_value(key, row)
         item["task"] = meta.tasks[int(self._arrays["task_index"][row])]
         return item
-
-
-ItemTransform = Callable[[Any], Any]
