@@ -10,6 +10,8 @@ Measures (each case in its own process; medians over --repeats):
   0], state: [-0.1, 0], action: 30 steps over 1 s} -> samples/s (after the first batch), peak
   RSS of the main process and of the largest worker; on the LeRobot-written files for both
   libraries, and on the lr-written files for both;
+- CPU time per item in one process (no DataLoader, same windows): a figure that other load on
+  the machine disturbs much less than wall-clock throughput;
 - metadata load of a synthetic 10,000-episode dataset (meta/ only).
 LeRobot runs in its own venv (tools/peer/locate.py) through tools/bench/dataset_peer.py.
 """
@@ -106,6 +108,24 @@ def child_read(args: argparse.Namespace) -> dict:
         "peak_rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
+
+
+def child_cpu(args: argparse.Namespace) -> dict:
+    """CPU time per item, in one process (robust to other load on the machine)."""
+    import numpy as np
+    import torch
+
+    from lr_dataset.torch_dataset import LeRobotDataset
+
+    torch.set_num_threads(1)
+    ds = LeRobotDataset("bench/synthetic", root=args.root, delta_timestamps=delta_timestamps())
+    idx = np.random.default_rng(0).integers(0, len(ds), 200)
+    ds[0]
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for i in idx:
+        ds[int(i)]
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"cpu_ms_per_item": cpu / len(idx) * 1000, "wall_ms_per_item": wall / len(idx) * 1000}
 
 
 def child_meta(args: argparse.Namespace) -> dict:
@@ -245,7 +265,8 @@ def main() -> int:
     if args.child:
         case, root = args.child
         args.root = root
-        result = {"write": child_write, "read": child_read, "meta": child_meta}[case](args)
+        cases = {"write": child_write, "read": child_read, "cpu": child_cpu, "meta": child_meta}
+        result = cases[case](args)
         print("RESULT " + json.dumps(result), flush=True)
         return 0
     if args.small:
@@ -341,6 +362,16 @@ def main() -> int:
                 f"  peak RSS main + largest worker, MiB (lower) [{source}]",
                 median(mem),
                 median(mem_p) if mem_p else None,
+                "down",
+            )
+        )
+        c_ours = [ours("cpu", root, args) for _ in range(args.repeats)]
+        c_peer = [peer("cpu", root, args, python) for _ in range(args.repeats)] if python else []
+        rows.append(
+            (
+                f"  CPU ms per item, one process, no DataLoader (lower) [{source}]",
+                median([x["cpu_ms_per_item"] for x in c_ours]),
+                median([x["cpu_ms_per_item"] for x in c_peer]) if c_peer else None,
                 "down",
             )
         )

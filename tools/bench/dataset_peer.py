@@ -92,6 +92,23 @@ def read(args: argparse.Namespace) -> dict:
     }
 
 
+def cpu(args: argparse.Namespace) -> dict:
+    """CPU time per item, in one process (robust to other load on the machine)."""
+    import numpy as np
+    import torch
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    torch.set_num_threads(1)
+    ds = LeRobotDataset("bench/synthetic", root=args.root, delta_timestamps=delta_timestamps())
+    idx = np.random.default_rng(0).integers(0, len(ds), 200)
+    ds[0]
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for i in idx:
+        ds[int(i)]
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {"cpu_ms_per_item": cpu / len(idx) * 1000, "wall_ms_per_item": wall / len(idx) * 1000}
+
+
 def meta(args: argparse.Namespace) -> dict:
     from lerobot.datasets.dataset_metadata import LeRobotDatasetMetadata
 
@@ -106,7 +123,7 @@ def meta(args: argparse.Namespace) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("case", choices=["write", "read", "meta"])
+    p.add_argument("case", choices=["write", "read", "cpu", "meta"])
     p.add_argument("root")
     p.add_argument("--episodes", type=int, default=20)
     p.add_argument("--frames", type=int, default=200)
@@ -115,7 +132,7 @@ def main() -> None:
     p.add_argument("--batches", type=int, default=50)
     p.add_argument("--workers", type=int, default=2)
     args = p.parse_args()
-    result = {"write": write, "read": read, "meta": meta}[args.case](args)
+    result = {"write": write, "read": read, "cpu": cpu, "meta": meta}[args.case](args)
     print("RESULT " + json.dumps(result), flush=True)
 
 

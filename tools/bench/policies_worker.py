@@ -123,13 +123,14 @@ def main() -> None:
         save_file(make_inputs(data_kind), str(inputs_file))
     batch = load_file(str(inputs_file))
     times: list[float] = []
+    cpu_times: list[float] = []
     result: dict = {"side": args.side, "case": args.case, "params": n_params}
 
     if args.case == "act_train":
         policy.train()
         optim = torch.optim.AdamW(policy.get_optim_params(), lr=1e-5, weight_decay=1e-4)
         for i in range(args.warmup + args.repeat):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             loss, _ = policy.forward(dict(batch))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 10.0)
@@ -137,6 +138,7 @@ def main() -> None:
             optim.zero_grad(set_to_none=True)
             if i >= args.warmup:
                 times.append(time.perf_counter() - t0)
+                cpu_times.append(time.process_time() - c0)
     else:
         policy.eval()
         noise = batch.pop("noise", None)
@@ -144,7 +146,7 @@ def main() -> None:
         for i in range(args.warmup + args.repeat):
             policy.reset()
             torch.manual_seed(1)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             with torch.inference_mode():
                 if kind == "act":
                     out = policy.predict_action_chunk(dict(batch))
@@ -152,11 +154,13 @@ def main() -> None:
                     out = policy.predict_action_chunk(dict(batch), noise=noise)
             if i >= args.warmup:
                 times.append(time.perf_counter() - t0)
+                cpu_times.append(time.process_time() - c0)
         assert out is not None
         out_file = args.workdir / f"{args.case}_{args.side}.safetensors"
         save_file({"out": out.contiguous()}, str(out_file))
     result["median_s"] = statistics.median(times)
     result["times_s"] = times
+    result["cpu_times_s"] = cpu_times
     result["peak_rss_mib"] = _peak_rss_mib()
     result["torch"] = torch.__version__
     print("RESULT " + json.dumps(result), flush=True)

@@ -46,7 +46,7 @@ def _assert_same(ours: LeRobotDataset, theirs: dict[int, dict[str, np.ndarray]])
             if key == "task":
                 assert got == str(want)
             elif key.startswith("observation.images"):
-                np.testing.assert_allclose(np.asarray(got), want, atol=1.5 / 255)
+                np.testing.assert_array_equal(np.asarray(got), want, err_msg=f"[{i}] {key}")
             else:
                 np.testing.assert_array_equal(np.asarray(got), want, err_msg=f"[{i}] {key}")
 

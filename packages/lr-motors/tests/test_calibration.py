@@ -107,3 +107,19 @@ def test_full_calibration_writes_registers_and_a_lerobot_file(bus, so101, tmp_pa
     )
     other.disconnect(disable_torque=False)
     bus.connect()
+
+
+def test_enter_pressed_reads_a_waiting_line(monkeypatch):
+    import os
+    import sys
+
+    from lr_motors.calibration import enter_pressed
+
+    read_fd, write_fd = os.pipe()
+    with os.fdopen(read_fd) as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        assert not enter_pressed()
+        os.write(write_fd, b"\n")
+        assert enter_pressed()
+        assert not enter_pressed()  # the line was consumed
+    os.close(write_fd)

@@ -77,3 +77,26 @@ def test_scan_and_find_port_list(so101):
     assert "1000000 bps: id 1 (model 777)" in out.stdout
     out = subprocess.run([*LR, "find-port", "--list_only=true"], capture_output=True, text=True)
     assert out.returncode == 0
+
+
+def test_find_port_command_spots_the_unplugged_board(tmp_path):
+    link = tmp_path / "ttyEMU0"
+    emu = ServoEmulator(robot_servos("so101"), link=str(link))
+    emu.start()
+    proc = subprocess.Popen(
+        [*LR, "find-port", f'--glob=["{tmp_path}/tty*"]'],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert str(link) in proc.stdout.readline()  # "Ports before: …"
+        emu.stop()  # unplug
+        out, err = proc.communicate("\n", timeout=30)
+    finally:
+        emu.stop()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert f"The port of this board is '{link}'." in out

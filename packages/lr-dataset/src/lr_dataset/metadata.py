@@ -33,7 +33,13 @@ logger = logging.getLogger(__name__)
 
 
 def resolve_root(repo_id: str, root: str | Path | None) -> Path:
-    """``root`` or ``$HF_LEROBOT_HOME/<repo_id>``."""
+    """``root`` or ``$HF_LEROBOT_HOME/<repo_id>``; a URL root is mirrored into a local cache."""
+    from lr_dataset.remote import is_url
+
+    if is_url(root):
+        from lr_dataset.remote import materialize
+
+        return materialize(str(root))
     return Path(root).expanduser() if root is not None else dataset_root(repo_id)
 
 

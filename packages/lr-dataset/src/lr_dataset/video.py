@@ -377,6 +377,7 @@ class VideoDecoder:
         self.threads = threads
         self._open: OrderedDict[str, Any] = OrderedDict()
         self._pid = os.getpid()
+        self._reformatter: Any = None  # one swscale context, reused across frames
 
     def _container(self, path: Path) -> Any:
         if self._pid != os.getpid():  # forked: never share libav state across processes
@@ -398,6 +399,13 @@ class VideoDecoder:
         self._open[key] = container
         return container
 
+    def __getstate__(self) -> dict[str, Any]:
+        # open libav containers cannot cross a process boundary; workers reopen them
+        return {"max_open": self.max_open, "threads": self.threads}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)
+
     def close(self) -> None:
         """Close every open file."""
         for container in self._open.values():
@@ -412,8 +420,12 @@ class VideoDecoder:
         tolerance_s: float,
         *,
         what: str = "",
+        channels_first: bool = False,
     ) -> np.ndarray:
         """uint8 ``(len(timestamps), H, W, 3)`` frames nearest each timestamp (seconds).
+
+        ``channels_first=True`` gives ``(len(timestamps), 3, H, W)`` straight from a planar RGB
+        conversion (no transpose copy).
 
         Seeks to the keyframe at or before the earliest timestamp and decodes forward; only the
         frames that are returned are converted to RGB. A timestamp whose nearest frame is
@@ -468,7 +480,24 @@ class VideoDecoder:
             frame = found[t]
             arr = rgb.get(id(frame))
             if arr is None:
-                arr = frame.to_ndarray(format="rgb24")
+                arr = (
+                    self._planar_rgb(frame) if channels_first else frame.to_ndarray(format="rgb24")
+                )
                 rgb[id(frame)] = arr
             out.append(arr)
         return np.stack(out)
+
+    def _planar_rgb(self, frame: Any) -> np.ndarray:
+        """uint8 ``(3, H, W)`` RGB of a decoded frame (planar GBR from swscale, the same values
+        as ``rgb24``), through one cached swscale context."""
+        if self._reformatter is None:
+            from av.video.reformatter import VideoReformatter
+
+            self._reformatter = VideoReformatter()
+        gbr = self._reformatter.reformat(frame, format="gbrp")
+        h, w = gbr.height, gbr.width
+        out = np.empty((3, h, w), dtype=np.uint8)
+        for channel, plane_index in ((0, 2), (1, 0), (2, 1)):  # planes are G, B, R
+            plane = gbr.planes[plane_index]
+            out[channel] = np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w]
+        return out

@@ -95,3 +95,34 @@ def test_convert_agrees_with_lerobot(v21, tmp_path):
     from test_tools_peer import compare_with_peer
 
     compare_with_peer(tmp_path / "ours", tmp_path / "peer.npz")
+
+
+@pytest.fixture(scope="module")
+def v21_images(tmp_path_factory):
+    return write_v21(
+        tmp_path_factory.mktemp("v21img") / "src", episodes=2, frames=4, camera="image"
+    )
+
+
+def test_convert_image_dataset(v21_images, tmp_path):
+    import pyarrow.parquet as pq
+
+    from lr_dataset import tabular
+
+    meta = convert_v21(v21_images, tmp_path / "out")
+    assert meta.video_path is None and meta.image_keys == [CAM]
+    ds = LeRobotDataset("t/img", root=tmp_path / "out")
+    table = pq.read_table(v21_images / "data/chunk-000/episode_000001.parquet")
+    png = table.column(CAM)[2].as_py()["bytes"]
+    expected = tabular.decode_png(png).transpose(2, 0, 1)
+    np.testing.assert_array_equal((ds[6][CAM] * 255).round().astype(np.uint8), expected)
+
+
+@pytest.mark.peer
+def test_convert_image_dataset_agrees_with_lerobot(v21_images, tmp_path):
+    ours = convert_v21(v21_images, tmp_path / "ours")
+    peer = run_peer("0.6.1", "lerobot_convert_v21.py", str(v21_images), str(tmp_path / "peer"))
+    assert ours.episodes.table.to_pylist() == peer["episodes"]
+    from test_tools_peer import compare_with_peer
+
+    compare_with_peer(tmp_path / "ours", tmp_path / "peer.npz")

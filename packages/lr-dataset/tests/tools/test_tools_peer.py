@@ -41,3 +41,26 @@ def test_lerobot_reads_delete_split_merge(two_file_dataset, tmp_path):
     other = write_dataset(tmp_path / "other", episodes=2, frames=6)
     merge_datasets([tmp_path / "del", other], tmp_path / "merged")
     compare_with_peer(tmp_path / "merged", tmp_path / "merged.npz")
+
+
+def test_lerobot_reads_feature_edits_and_image_merges(two_file_dataset, image_source, tmp_path):
+    from lr_dataset.tools import add_features, recompute_stats, remove_features
+
+    add_features(
+        two_file_dataset,
+        {
+            "observation.extra": (
+                np.arange(60, dtype=np.float32).reshape(30, 2),
+                {"dtype": "float32", "shape": [2], "names": ["a", "b"]},
+            )
+        },
+        tmp_path / "add",
+    )
+    compare_with_peer(tmp_path / "add", tmp_path / "add.npz")
+    remove_features(tmp_path / "add", ["observation.images.front"], tmp_path / "rm")
+    compare_with_peer(tmp_path / "rm", tmp_path / "rm.npz")
+    recompute_stats(two_file_dataset, tmp_path / "st", include_visual=True)
+    compare_with_peer(tmp_path / "st", tmp_path / "st.npz")
+    split_dataset(image_source, {"a": [0], "b": [1, 2]}, tmp_path / "img")
+    merge_datasets([tmp_path / "img" / "b", tmp_path / "img" / "a"], tmp_path / "img-merged")
+    compare_with_peer(tmp_path / "img-merged", tmp_path / "img.npz")

@@ -19,6 +19,7 @@ from dataset_helpers import NAMES, frame
 from lr_core.features import DEFAULT_FEATURES, FeatureSpec
 from lr_dataset import stats as stats_io
 from lr_dataset import tabular
+from lr_dataset.stats import ImageStats
 from lr_dataset.video import EpisodeEncoder, VideoEncoderConfig, probe
 
 CAM = "observation.images.front"
@@ -26,12 +27,12 @@ V21_DATA_PATH = "data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parq
 V21_VIDEO_PATH = "videos/chunk-{episode_chunk:03d}/{video_key}/episode_{episode_index:06d}.mp4"
 
 
-def _features(h: int, w: int) -> dict[str, FeatureSpec]:
+def _features(h: int, w: int, camera: str) -> dict[str, FeatureSpec]:
     out = {
         "observation.state": FeatureSpec(dtype="float32", shape=(6,), names=NAMES),
         "action": FeatureSpec(dtype="float32", shape=(6,), names=NAMES),
         "next.reward": FeatureSpec(dtype="float32", shape=(1,), names=None),
-        CAM: FeatureSpec(dtype="video", shape=(h, w, 3), names=["height", "width", "channels"]),
+        CAM: FeatureSpec(dtype=camera, shape=(h, w, 3), names=["height", "width", "channels"]),
     }
     return {**out, **DEFAULT_FEATURES}
 
@@ -41,10 +42,18 @@ def _basic_stats(values: np.ndarray) -> dict[str, list]:
     return {k: np.asarray(s[k]).tolist() for k in ("min", "max", "mean", "std", "count")}
 
 
-def write_v21(root: Path, *, episodes: int = 3, frames: int = 5, h: int = 24, w: int = 32) -> Path:
-    """Write the dataset; returns ``root``."""
+def write_v21(
+    root: Path,
+    *,
+    episodes: int = 3,
+    frames: int = 5,
+    h: int = 24,
+    w: int = 32,
+    camera: str = "video",
+) -> Path:
+    """Write the dataset (``camera``: "video" for MP4s, "image" for PNGs in the parquet)."""
     fps = 30
-    features = _features(h, w)
+    features = _features(h, w, camera)
     schema = tabular.schema(features)
     tasks: list[str] = []
     ep_lines, stats_lines = [], []
@@ -64,6 +73,8 @@ def write_v21(root: Path, *, episodes: int = 3, frames: int = 5, h: int = 24, w:
             "index": np.arange(index, index + frames, dtype=np.int64),
             "task_index": np.full(frames, tasks.index(task), dtype=np.int64),
         }
+        if camera == "image":
+            cols[CAM] = [tabular.encode_png(f[CAM]) for f in items]
         table = pa.Table.from_arrays(
             [tabular.column_array(features[k], list(cols[k])) for k in schema.names],
             schema=schema,
@@ -71,38 +82,41 @@ def write_v21(root: Path, *, episodes: int = 3, frames: int = 5, h: int = 24, w:
         path = root / V21_DATA_PATH.format(episode_chunk=0, episode_index=ep)
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, path)
-        video = root / V21_VIDEO_PATH.format(episode_chunk=0, episode_index=ep, video_key=CAM)
-        encoder = EpisodeEncoder(video, fps, VideoEncoderConfig())
-        for f in items:
-            encoder.put(f[CAM])
-        image_stats = encoder.finish()
-        ep_stats = {k: _basic_stats(v) for k, v in cols.items()}
+        if camera == "video":
+            video = root / V21_VIDEO_PATH.format(episode_chunk=0, episode_index=ep, video_key=CAM)
+            encoder = EpisodeEncoder(video, fps, VideoEncoderConfig())
+            for f in items:
+                encoder.put(f[CAM])
+            image_stats = encoder.finish()
+        else:
+            running = ImageStats()
+            for f in items:
+                running.update(f[CAM])
+            image_stats = running.result()
+        ep_stats = {k: _basic_stats(v) for k, v in cols.items() if k != CAM}
         ep_stats[CAM] = {
             k: np.asarray(image_stats[k]).tolist() for k in ("min", "max", "mean", "std", "count")
         }
         ep_lines.append({"episode_index": ep, "tasks": [task], "length": frames})
         stats_lines.append({"episode_index": ep, "stats": ep_stats})
         index += frames
-    video_info = {
-        **{k: v for k, v in probe(video).items()},
-        "video.is_depth_map": False,
-    }
-    video_info["video.fps"] = float(fps)
+    if camera == "video":
+        video_info = {**probe(video), "video.is_depth_map": False, "video.fps": float(fps)}
     info = {
         "codebase_version": "v2.1",
         "robot_type": "so100",
         "total_episodes": episodes,
         "total_frames": index,
         "total_tasks": len(tasks),
-        "total_videos": episodes,
+        "total_videos": episodes if camera == "video" else 0,
         "total_chunks": 1,
         "chunks_size": 1000,
         "fps": fps,
         "splits": {"train": f"0:{episodes}"},
         "data_path": V21_DATA_PATH,
-        "video_path": V21_VIDEO_PATH,
+        "video_path": V21_VIDEO_PATH if camera == "video" else None,
         "features": {
-            k: {**f.to_json(), **({"info": video_info} if k == CAM else {})}
+            k: {**f.to_json(), **({"info": video_info} if k == CAM and camera == "video" else {})}
             for k, f in features.items()
         },
     }

@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "ServoEmulator": "lr_motors.emulator",
     "ServoSpec": "lr_motors.emulator",
     "calibrate": "lr_motors.calibration",
+    "emulated_port": "lr_motors.emulator",
     "find_port": "lr_motors.find_port",
     "list_ports": "lr_motors.find_port",
     "normalize": "lr_motors.normalize",
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from lr_motors.bus import BusStats, SerialBus
     from lr_motors.calibration import calibrate
     from lr_motors.dynamixel.bus import DynamixelMotorsBus
-    from lr_motors.emulator import ServoEmulator, ServoSpec, robot_servos
+    from lr_motors.emulator import ServoEmulator, ServoSpec, emulated_port, robot_servos
     from lr_motors.errors import (
         MotorCommError,
         MotorConfigError,

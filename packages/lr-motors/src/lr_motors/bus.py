@@ -4,12 +4,14 @@
 :class:`~lr_motors.transport.Transport`. It retries failed transactions (``retries`` per call,
 counted in :attr:`SerialBus.stats`), names motor, register and port in every error, verifies
 EEPROM writes by reading them back, and disables torque when ``connect`` or
-``configure_motors`` fails part-way.
+``configure_motors`` fails part-way. Transactions are serialised by a lock, so threads may
+share a bus.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -93,6 +95,8 @@ class SerialBus(MotorsBus):
                 )
         self._id_to_name = {m.id: name for name, m in self.motors.items()}
         self._last_status_errors: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._plans: dict[tuple[str, str, tuple[str, ...] | None], tuple] = {}
         self.transport: Transport = self._make_transport()
 
     # vendor hooks ---------------------------------------------------------------------------
@@ -181,7 +185,8 @@ class SerialBus(MotorsBus):
             if attempt:
                 self.stats.retries += 1
             try:
-                return action()
+                with self._lock:  # one transaction on the wire at a time, whatever the thread
+                    return action()
             except CommFailure as exc:
                 failure = exc
                 if exc.kind == "timeout":
@@ -278,6 +283,14 @@ class SerialBus(MotorsBus):
                 self.disable_torque(num_retry=5)
         finally:
             self.transport.close()
+            st = self.stats
+            if st.retries or st.failures or st.status_errors:
+                logger.warning(
+                    "%s on %s: %d transactions, %d retries (%d timeouts, %d corrupt), "
+                    "%d failures, status errors %s",
+                    type(self).__name__, self.port, st.transactions, st.retries, st.timeouts,
+                    st.corrupt, st.failures, st.status_errors or "none",
+                )  # fmt: skip
 
     def set_baudrate(self, baudrate: int) -> None:
         """Switch the port's baud rate."""
@@ -386,6 +399,20 @@ class SerialBus(MotorsBus):
         )
         self._check_status(error, name, what)
 
+    def _sync_plan(
+        self, op: str, data_name: str, motors: Sequence[str] | None
+    ) -> tuple[list[str], list[int], int, int, str]:
+        """Names, ids, address, size and description of a sync transaction (cached)."""
+        key = (op, data_name, None if motors is None else tuple(motors))
+        plan = self._plans.get(key)
+        if plan is None:
+            names = self._names(motors)
+            addr, size = self._sync_address(data_name, names)
+            ids = [self.motors[n].id for n in names]
+            plan = (names, ids, addr, size, f"{op} {data_name!r} of {', '.join(names)}")
+            self._plans[key] = plan
+        return plan
+
     def _sync_address(self, data_name: str, names: list[str]) -> tuple[int, int]:
         addresses = {self._address(self.motors[n].model, data_name) for n in names}
         if len(addresses) != 1:
@@ -409,10 +436,7 @@ class SerialBus(MotorsBus):
         reading); they are counted in ``stats.status_errors`` and logged once per change.
         """
         self._require_connected()
-        names = self._names(motors)
-        addr, size = self._sync_address(data_name, names)
-        ids = [self.motors[n].id for n in names]
-        what = f"sync read {data_name!r} of {', '.join(names)}"
+        names, ids, addr, size, what = self._sync_plan("sync read", data_name, motors)
         replies = self._retry(lambda: self.transport.sync_read(ids, addr, size), what, num_retry)
         out: dict[str, Value] = {}
         for name, motor_id in zip(names, ids):
@@ -448,19 +472,16 @@ class SerialBus(MotorsBus):
         Normalised goals are clamped to the calibrated range. Servos do not acknowledge.
         """
         self._require_connected()
-        if isinstance(values, Mapping):
-            items = dict(values)
-        else:
-            items = dict.fromkeys(self.motors, values)
-        names = self._names(list(items))
-        addr, size = self._sync_address(data_name, names)
-        raw = {self.motors[n].id: self._to_raw(data_name, n, items[n], normalize) for n in names}
-        for name in names:
-            if not 0 <= raw[self.motors[name].id] < 1 << (8 * size):
+        items = values if isinstance(values, Mapping) else dict.fromkeys(self.motors, values)
+        names, ids, addr, size, what = self._sync_plan("sync write", data_name, tuple(items))
+        raw = {}
+        for name, motor_id in zip(names, ids):
+            value = self._to_raw(data_name, name, items[name], normalize)
+            if not 0 <= value < 1 << (8 * size):
                 raise MotorConfigError(
                     f"value {items[name]} does not fit register {data_name!r} of motor {name!r}"
                 )
-        what = f"sync write {data_name!r} to {', '.join(names)}"
+            raw[motor_id] = value
         self._retry(lambda: self.transport.sync_write(addr, size, raw), what, num_retry)
 
     # torque -----------------------------------------------------------------------------------
@@ -527,8 +548,7 @@ class SerialBus(MotorsBus):
         if initial_baudrate is None or initial_id is None:
             initial_baudrate, initial_id = self.find_single_motor(motor, initial_baudrate)
         self.set_baudrate(initial_baudrate)
-        self._disable_torque_id(initial_id, m.model, None)
-        self._before_eeprom_write_id(initial_id, m.model)
+        self._disable_torque_id(initial_id, m.model, None)  # Feetech: also unlocks EEPROM
         addr, size = self._address(m.model, "ID")
         self._write_raw(initial_id, motor, "ID", addr, size, m.id, None)
         addr, size = self._address(m.model, "Baud_Rate")
@@ -539,9 +559,6 @@ class SerialBus(MotorsBus):
         model_nb, _ = self._retry(lambda: self.transport.ping(m.id), what, None)
         if model_nb != self.model_number_table[m.model]:
             raise MotorWriteVerifyError(f"after setup, id {m.id} answers with model {model_nb}")
-
-    def _before_eeprom_write_id(self, motor_id: int, model: str) -> None:
-        """Hook run before setup writes ID/Baud_Rate (Feetech: Lock 0)."""
 
     def scan_port(self) -> dict[int, dict[int, int]]:
         """``{baudrate: {id: model number}}`` for every baud rate where servos answer."""

@@ -17,7 +17,7 @@ MOTORS = robot_motors("koch").motors
 
 @pytest.fixture
 def bus(koch):
-    bus = DynamixelMotorsBus(koch.port, MOTORS, retries=1)
+    bus = DynamixelMotorsBus(koch.port, MOTORS)
     bus.connect()
     yield bus
     if bus.is_connected:
@@ -109,3 +109,18 @@ def test_setup_motor_from_factory_baud_rate(initial):
         state = emu.state()["elbow_flex"]
         assert (state["id"], state["baudrate"]) == (3, 1_000_000)
         bus.disconnect(disable_torque=False)
+
+
+def test_unsupported_operating_mode_is_refused_by_the_servo(bus):
+    bus.write("Operating_Mode", "gripper", 5, normalize=False)  # current-based position: XL330
+    with pytest.raises(MotorStatusError, match="shoulder_pan"):
+        bus.write("Operating_Mode", "shoulder_pan", 5, normalize=False)  # not on an XL430
+    assert bus.read("Operating_Mode", "shoulder_pan", normalize=False) == 3
+
+
+def test_a_late_reply_is_not_taken_for_the_next_one(bus, koch):
+    koch.inject("gripper", delay_s=0.1)  # longer than the 50 ms timeout
+    with pytest.raises(MotorCommError):
+        bus.read("ID", "gripper", normalize=False, num_retry=0)
+    koch.inject("gripper")  # answered once the late reply has been sent (one emulator thread)
+    assert bus.read("Model_Number", "gripper", normalize=False) == 1200

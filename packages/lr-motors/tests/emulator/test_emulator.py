@@ -191,3 +191,15 @@ def test_mixed_vendors_and_bad_commands_are_refused():
 def test_factory_preset_starts_detached_at_id_1():
     servos = robot_servos("koch", "follower", factory=True)
     assert {(s.id, s.baudrate, s.attached) for s in servos} == {(1, 57_600, False)}
+
+
+def test_emulated_port_context_manager():
+    import os
+
+    from lr_motors.emulator import emulated_port
+
+    with emulated_port("koch", "leader") as port:
+        assert os.path.exists(port)
+        with serial.Serial(port, 1_000_000, timeout=0.1) as ser:
+            reply = transact(ser, dxl.instruction_packet(6, dxl.Instruction.PING), 14)
+            assert dxl.parse_packet(reply)[0].params[1:3] == (1190).to_bytes(2, "little")

@@ -9,6 +9,14 @@ import pytest
 import scservo_sdk as scs
 
 
+@pytest.fixture(autouse=True)
+def patient_sdks(monkeypatch):
+    """The SDKs wait 34 ms for a reply (2 x LATENCY_TIMER + 2); this machine is shared and
+    loaded, so give the emulator process 100 ms to be scheduled."""
+    monkeypatch.setattr("scservo_sdk.port_handler.LATENCY_TIMER", 50)
+    monkeypatch.setattr("dynamixel_sdk.port_handler.LATENCY_TIMER", 50)
+
+
 @pytest.fixture
 def sts_port(so101):
     port = scs.PortHandler(so101.port)

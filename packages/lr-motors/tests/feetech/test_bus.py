@@ -207,3 +207,80 @@ def test_reg_write_applies_on_action(bus, so101):
     bus.action()
     assert bus.read("Acceleration", "gripper", normalize=False) == 77
     assert bus.read("Acceleration", "elbow_flex", normalize=False) == 78
+
+
+def test_line_noise_is_skipped_without_retries(bus, so101):
+    so101.inject("elbow_flex", noise=3)
+    assert bus.read("ID", "elbow_flex", normalize=False) == 3
+    assert bus.sync_read("Present_Position", normalize=False)["elbow_flex"] == 2048
+    assert bus.sync_read("Present_Position", ["elbow_flex", "gripper"], normalize=False) == {
+        "elbow_flex": 2048,
+        "gripper": 2048,
+    }
+    assert bus.stats.retries == 0
+
+
+def test_scs_protocol_1_is_big_endian_and_reads_one_by_one():
+    motors = {
+        "a": Motor(id=1, model="scs0009", norm_mode=MotorNormMode.RANGE_M100_100),
+        "b": Motor(id=2, model="scs0009", norm_mode=MotorNormMode.RANGE_M100_100),
+    }
+    servos = [ServoSpec("a", "scs0009", 1, position=300), ServoSpec("b", "scs0009", 2)]
+    with ServoEmulator(servos) as emu:
+        with pytest.raises(MotorConfigError, match="protocol 0"):
+            FeetechMotorsBus(emu.port, motors)
+        bus = FeetechMotorsBus(emu.port, motors, protocol_version=1)
+        bus.connect()
+        assert bus.sync_read("Present_Position", normalize=False) == {"a": 300, "b": 2048 % 1024}
+        bus.write("Goal_Velocity", "a", 0x0102, normalize=False)
+        assert emu.register("a", "Goal_Velocity") == 0x0102
+        bus.disable_torque()
+        bus.write("Max_Position_Limit", "b", 1000, normalize=False)
+        assert bus.read_calibration()["b"].range_max == 1000
+        bus.disconnect()
+
+
+def test_disconnect_reports_retries(bus, so101, caplog):
+    so101.inject("gripper", no_reply=1)
+    bus.read("ID", "gripper", normalize=False)
+    bus.disconnect(disable_torque=False)
+    assert "1 retries (1 timeouts, 0 corrupt)" in caplog.text
+
+
+def test_corrupt_reply_after_noise_is_reported_as_corrupt(bus, so101):
+    so101.inject("gripper", noise=-1, corrupt=-1)
+    with pytest.raises(MotorCommError, match=r"corrupt status packet.*'gripper' \(id 6\)"):
+        bus.read("ID", "gripper", normalize=False)
+    assert bus.stats.corrupt == 3
+
+
+def test_a_late_reply_is_not_taken_for_the_next_one(bus, so101):
+    so101.inject("gripper", delay_s=0.1)  # longer than the 50 ms timeout
+    with pytest.raises(MotorCommError):
+        bus.read("ID", "gripper", normalize=False, num_retry=0)
+    so101.inject("gripper")  # answered once the late reply has been sent (one emulator thread)
+    assert bus.read("Model_Number", "gripper", normalize=False) == 777
+
+
+def test_threads_can_share_a_bus(bus):
+    import threading
+
+    errors = []
+
+    def loop(op):
+        try:
+            for _ in range(100):
+                op()
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    reader = threading.Thread(
+        target=loop, args=(lambda: bus.sync_read("Present_Position", normalize=False),)
+    )
+    writer = threading.Thread(
+        target=loop, args=(lambda: bus.read("ID", "gripper", normalize=False),)
+    )
+    reader.start(), writer.start()
+    reader.join(), writer.join()
+    assert errors == []
+    assert bus.stats.retries == 0

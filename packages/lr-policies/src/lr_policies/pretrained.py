@@ -135,10 +135,14 @@ class PreTrainedPolicy(nn.Module, abc.ABC):
         directory = resolve_pretrained(pretrained_name_or_path, revision=revision)
         if config is None:
             config = load_policy_config(directory)
-        policy_cls: type[PreTrainedPolicy] = cls
         if cls is PreTrainedPolicy or getattr(cls, "config_class", None) is None:
+            # Let the concrete class load (it may skip work a fresh model does, such as
+            # fetching ImageNet backbone weights that the checkpoint overwrites anyway).
             policy_cls = policy_class_for(config)
-        policy = policy_cls(config)
+            return policy_cls.from_pretrained(  # type: ignore[return-value]
+                directory, config=config, revision=revision, device=device
+            )
+        policy = cls(config)
         load_weights(policy, directory / SAFETENSORS_SINGLE_FILE)
         policy.to(torch.device(device or config.device or "cpu"))
         policy.eval()

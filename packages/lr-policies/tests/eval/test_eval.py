@@ -117,3 +117,49 @@ def test_unknown_env_type_is_a_clear_error(tiny_policy_registered, tmp_path, cap
     policy = save_policy(tmp_path / "p", perfect=True)
     assert main(["eval", f"--policy.path={policy}", "--env.type=nowhere"]) == 1
     assert "nowhere" in capsys.readouterr().err
+
+
+SMALL = {
+    "act": {
+        "chunk_size": 4,
+        "n_action_steps": 2,
+        "dim_model": 32,
+        "n_heads": 2,
+        "dim_feedforward": 64,
+        "n_encoder_layers": 1,
+        "n_vae_encoder_layers": 1,
+        "latent_dim": 8,
+        "pretrained_backbone_weights": None,
+    },
+    "diffusion": {
+        "horizon": 8,
+        "n_action_steps": 4,
+        "down_dims": [16, 32],
+        "kernel_size": 3,
+        "n_groups": 4,
+        "diffusion_step_embed_dim": 16,
+        "spatial_softmax_num_keypoints": 4,
+        "num_train_timesteps": 5,
+        "pretrained_backbone_weights": None,
+        "use_group_norm": True,
+    },
+}
+
+
+@pytest.mark.parametrize("kind", ["act", "diffusion"])
+def test_act_and_diffusion_run_in_vector_envs(kind, tiny_policy_registered, tmp_path):
+    torch.manual_seed(0)
+    cfg = PolicyConfig.from_dict({"type": kind, **SMALL[kind]})
+    policy = make_policy(cfg, FEATURES)
+    stats = {
+        **UNIT_STATS,
+        "observation.state": {**UNIT_STATS["observation.state"], "min": [-1, -1], "max": [1, 1]},
+        "action": {**UNIT_STATS["action"], "min": [-1, -1], "max": [1, 1]},
+    }
+    policy.save_pretrained(tmp_path / kind)
+    save_pre_post_processors(make_pre_post_processors(policy.config, stats), tmp_path / kind)
+    report = run_eval(tmp_path / kind, tmp_path / "eval", "--env.episode_length=6")
+    episodes = report["per_episode"]
+    assert len(episodes) == 5 and all(1 <= e["length"] <= 6 for e in episodes)
+    assert all(isinstance(e["sum_reward"], float) for e in episodes)
+    assert 0.0 <= report["aggregated"]["pc_success"] <= 100.0

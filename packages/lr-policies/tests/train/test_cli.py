@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from lr_core.cli import main
 from lr_policies.pretrained import PreTrainedPolicy
@@ -38,16 +39,13 @@ SMALL = {
 }
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("kind", ["act", "diffusion"])
-def test_lr_train_then_resume_from_the_checkpoint_config(kind, lerobot_dataset_root, tmp_path):
-    out = tmp_path / "run"
-    args = [
+def _args(kind: str, root, out, *extra: str) -> list[str]:
+    return [
         "train",
         f"--policy.type={kind}",
         *SMALL[kind],
         "--dataset.repo_id=test/synthetic",
-        f"--dataset.root={lerobot_dataset_root}",
+        f"--dataset.root={root}",
         "--steps=3",
         "--batch_size=2",
         "--num_workers=0",
@@ -55,15 +53,23 @@ def test_lr_train_then_resume_from_the_checkpoint_config(kind, lerobot_dataset_r
         "--save_freq=2",
         f"--output_dir={out}",
         "--progress_bar=false",
+        *extra,
     ]
-    assert main([*args, "--stop_after_steps=2"]) == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["act", "diffusion"])
+def test_lr_train_stop_and_resume_equals_one_run_bitwise(kind, lerobot_dataset_root, tmp_path):
+    """ACT samples its VAE latent and dropout, Diffusion its noise and timesteps: every piece
+    of state (weights, optimizer, schedule, RNG, data order) has to come back for equality."""
+    assert main(_args(kind, lerobot_dataset_root, tmp_path / "straight")) == 0
+    out = tmp_path / "split"
+    assert main([*_args(kind, lerobot_dataset_root, out), "--stop_after_steps=2"]) == 0
     saved = out / "checkpoints/000002/pretrained_model/train_config.json"
     config = json.loads(saved.read_text())
     assert config["dataset"]["root"] == str(lerobot_dataset_root)
     assert config["policy"]["input_features"]["observation.images.front"]["shape"] == [3, 24, 32]
     # ImageNet stats replace the camera's (LeRobot's default) inside the saved normaliser.
-    from safetensors.torch import load_file
-
     stats = load_file(
         out / "checkpoints/000002/pretrained_model/"
         "policy_preprocessor_step_3_normalizer_processor.safetensors"
@@ -74,6 +80,14 @@ def test_lr_train_then_resume_from_the_checkpoint_config(kind, lerobot_dataset_r
 
     assert main(["train", f"--config_path={saved}", "--resume=true"]) == 0
     assert [r["step"] for r in read_metrics(out)] == [1, 2, 3]
+    losses = [r["loss"] for r in read_metrics(tmp_path / "straight")]
+    assert losses == [r["loss"] for r in read_metrics(out)]
+    for rel in ("pretrained_model/model.safetensors", "training_state/optimizer_state.safetensors"):
+        a = load_file(tmp_path / "straight/checkpoints/000003" / rel)
+        b = load_file(out / "checkpoints/000003" / rel)
+        assert a.keys() == b.keys()
+        for key in a:
+            assert torch.equal(a[key], b[key]), (rel, key)
     policy = PreTrainedPolicy.from_pretrained(out / "checkpoints/last/pretrained_model")
     assert policy.config.type == kind
 
@@ -83,3 +97,31 @@ def test_lr_train_reports_bad_flags(capsys):
     assert "stepz" in capsys.readouterr().err
     assert main(["train", "--policy.type=nope", "--dataset.repo_id=a/b"]) == 1
     assert "nope" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_fine_tuning_starts_from_pretrained_weights(lerobot_dataset_root, tmp_path):
+    common = [
+        "train",
+        "--policy.type=act",
+        *SMALL["act"],
+        "--dataset.repo_id=test/synthetic",
+        f"--dataset.root={lerobot_dataset_root}",
+        "--batch_size=2",
+        "--num_workers=0",
+        "--progress_bar=false",
+    ]
+    assert main([*common, "--steps=1", f"--output_dir={tmp_path / 'a'}"]) == 0
+    base = tmp_path / "a/checkpoints/last/pretrained_model"
+    # With a zero learning rate, the fine-tuned weights are exactly the pretrained ones.
+    tuned = [
+        "--steps=1",
+        f"--output_dir={tmp_path / 'b'}",
+        f"--policy.pretrained_path={base}",
+        "--optimizer.lr=0",
+        "--policy.optimizer_lr_backbone=0",
+    ]
+    assert main([*common, *tuned]) == 0
+    a = load_file(base / "model.safetensors")
+    b = load_file(tmp_path / "b/checkpoints/last/pretrained_model/model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -105,54 +105,61 @@ def _commit(staging: Path, target: Path) -> None:
     os.replace(staging, target)
 
 
-def _source_file_rows(meta: LeRobotDatasetMetadata) -> dict[tuple[int, int], list[int]]:
-    """Data file ``(chunk, file)`` -> its episodes, in row order."""
-    eps = meta.episodes
-    out: dict[tuple[int, int], list[int]] = {}
-    order = np.argsort(eps.column("dataset_from_index"), kind="stable")
-    chunks, files = eps.column("data/chunk_index"), eps.column("data/file_index")
-    for e in order:
-        out.setdefault((int(chunks[e]), int(files[e])), []).append(int(e))
-    return out
-
-
 class _DataFiles:
     """Reads source data files lazily (memory-mapped) and slices one episode's rows."""
 
     def __init__(self, meta: LeRobotDatasetMetadata) -> None:
         self.meta = meta
-        self._tables: dict[tuple[int, int], Any] = {}
-        self._bytes_per_row: dict[tuple[int, int], float] = {}
+        eps = meta.episodes
+        self._chunk = eps.column("data/chunk_index").astype(np.int64)
+        self._file = eps.column("data/file_index").astype(np.int64)
+        self._from = eps.column("dataset_from_index").astype(np.int64)
+        self._to = eps.column("dataset_to_index").astype(np.int64)
+        self._loc: tuple[int, int] | None = None
+        self._table: Any = None
+        self._index: np.ndarray | None = None
+        self._bytes_per_row = 0.0
+        self._sorted = True
+
+    def _open(self, loc: tuple[int, int]) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = self.meta.root / self.meta.data_path.format(chunk_index=loc[0], file_index=loc[1])
+        try:
+            table = pq.read_table(path, memory_map=True)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise DatasetFormatError(f"{path}: cannot read data file: {exc}") from exc
+        # one file open at a time: sources are mostly read in file order
+        self._loc, self._table = loc, table
+        self._index = table.column("index").to_numpy().astype(np.int64)
+        self._bytes_per_row = path.stat().st_size / max(table.num_rows, 1)
+        self._sorted = _is_sorted(self._index)
 
     def episode(self, ep: int) -> tuple[Any, float]:
         """``(table, bytes per row)`` for episode ``ep``."""
         import pyarrow as pa
-        import pyarrow.compute as pc
-        import pyarrow.parquet as pq
 
-        row = self.meta.episode(ep)
-        loc = (int(row["data/chunk_index"]), int(row["data/file_index"]))
-        table = self._tables.get(loc)
-        if table is None:
-            path = self.meta.root / self.meta.data_path.format(
-                chunk_index=loc[0], file_index=loc[1]
-            )
-            try:
-                table = pq.read_table(path, memory_map=True)
-            except (OSError, pa.ArrowInvalid) as exc:
-                raise DatasetFormatError(f"{path}: cannot read data file: {exc}") from exc
-            self._tables = {loc: table}  # keep one file open: sources are read in order
-            self._bytes_per_row[loc] = path.stat().st_size / max(table.num_rows, 1)
-        start, stop = int(row["dataset_from_index"]), int(row["dataset_to_index"])
-        index = table.column("index")
-        mask = pc.and_(pc.greater_equal(index, start), pc.less(index, stop))
-        part = table.filter(mask)
-        if part.num_rows != stop - start:
+        loc = (int(self._chunk[ep]), int(self._file[ep]))
+        if loc != self._loc:
+            self._open(loc)
+        assert self._index is not None
+        first, stop = int(self._from[ep]), int(self._to[ep])
+        row = int(np.searchsorted(self._index, first)) if self._sorted else -1
+        n = stop - first
+        if row >= 0 and np.array_equal(self._index[row : row + n], np.arange(first, stop)):
+            return self._table.slice(row, n), self._bytes_per_row
+        rows = np.flatnonzero((self._index >= first) & (self._index < stop))
+        if len(rows) != n:
             raise DatasetFormatError(
-                f"{self.meta.root}: episode {ep} should hold {stop - start} frames "
-                f"(index {start}..{stop - 1}) but its data file has {part.num_rows}"
+                f"{self.meta.root}: episode {ep} should hold {n} frames (index {first}.."
+                f"{stop - 1}) but its data file has {len(rows)}"
             )
-        return part, self._bytes_per_row[loc]
+        return self._table.take(pa.array(rows)), self._bytes_per_row
+
+
+def _is_sorted(values: np.ndarray) -> bool:
+    return bool(len(values) < 2 or np.all(values[1:] >= values[:-1]))
 
 
 def _column_values(table: Any, key: str, spec: FeatureSpec) -> np.ndarray:
@@ -219,7 +226,6 @@ def rebuild(
     add: Mapping[str, FeatureValues] | None = None,
     recompute_stats: Sequence[str] = (),
     stats_overrides: Sequence[Mapping[str, Mapping[str, np.ndarray]]] | None = None,
-    info_overrides: Mapping[str, Any] | None = None,
 ) -> tuple[Path, RebuildReport]:
     """Write the episodes of ``sources`` (in order) as a new dataset at ``output``.
 
@@ -250,7 +256,6 @@ def rebuild(
         {
             **first.info.to_json(),
             "features": {k: v.to_json() for k, v in out_features.items()},
-            **(info_overrides or {}),
         }
     )
     info.codebase_version = layout.CODEBASE_VERSION
@@ -396,21 +401,27 @@ def _write_videos(
 ) -> None:
     from lr_dataset.tools.video_segments import Segment, build_file
 
-    # source file -> its episodes ordered by position in the file
+    # per source: the episodes' file location and span, and each file's episodes in file order
+    chunk, file, start, end = [], [], [], []
     file_episodes: list[dict[tuple[int, int], list[int]]] = []
+    file_duration: list[dict[tuple[int, int], float]] = []
     for s in sources:
         eps = s.meta.episodes
-        c = eps.column(f"videos/{key}/chunk_index")
-        f = eps.column(f"videos/{key}/file_index")
-        start = eps.column(f"videos/{key}/from_timestamp")
+        chunk.append(eps.column(f"videos/{key}/chunk_index").astype(np.int64))
+        file.append(eps.column(f"videos/{key}/file_index").astype(np.int64))
+        start.append(eps.column(f"videos/{key}/from_timestamp").astype(np.float64))
+        end.append(eps.column(f"videos/{key}/to_timestamp").astype(np.float64))
         groups: dict[tuple[int, int], list[int]] = {}
-        for e in np.lexsort((start, f, c)):
-            groups.setdefault((int(c[e]), int(f[e])), []).append(int(e))
+        for e in np.lexsort((start[-1], file[-1], chunk[-1])):
+            groups.setdefault((int(chunk[-1][e]), int(file[-1][e])), []).append(int(e))
         file_episodes.append(groups)
+        file_duration.append({loc: float(end[-1][eps_].max()) for loc, eps_ in groups.items()})
 
     def src_loc(ref: _Ref) -> tuple[int, int]:
-        row = sources[ref.src].meta.episode(ref.old)
-        return int(row[f"videos/{key}/chunk_index"]), int(row[f"videos/{key}/file_index"])
+        return int(chunk[ref.src][ref.old]), int(file[ref.src][ref.old])
+
+    def span(ref: _Ref) -> tuple[float, float]:
+        return float(start[ref.src][ref.old]), float(end[ref.src][ref.old])
 
     def src_path(ref: _Ref) -> Path:
         meta = sources[ref.src].meta
@@ -438,59 +449,35 @@ def _write_videos(
         if not batch:
             return
         dest = out_path(next_loc())
-        segments = []
-        for ref in batch:
-            row = sources[ref.src].meta.episode(ref.old)
-            segments.append(
-                Segment(
-                    src_path(ref),
-                    float(row[f"videos/{key}/from_timestamp"]),
-                    float(row[f"videos/{key}/to_timestamp"]),
-                )
-            )
+        segments = [Segment(src_path(ref), *span(ref)) for ref in batch]
         spans, reencoded = build_file(segments, dest, info.fps, encoder)
         (report.reencoded_videos if reencoded else report.remuxed_videos).append(
             str(dest.relative_to(root))
         )
-        for ref, (start, end) in zip(batch, spans):
-            rows[ref.new].update(_video_columns(key, loc, start, end))
+        for ref, (a, b) in zip(batch, spans):
+            rows[ref.new].update(_video_columns(key, loc, a, b))
         batch, batch_bytes = [], 0.0
 
     i = 0
     while i < len(refs):
         ref = refs[i]
-        whole = file_episodes[ref.src][src_loc(ref)]
+        where = src_loc(ref)
+        whole = file_episodes[ref.src][where]
         run = refs[i : i + len(whole)]
         if [r.old for r in run] == whole and all(r.src == ref.src for r in run):
+            # every episode of this file, in file order: copy the file as it is
             flush_batch()
             dest = out_path(next_loc())
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src_path(ref), dest)
             report.copied_videos.append(str(dest.relative_to(root)))
             for r in run:
-                row = sources[r.src].meta.episode(r.old)
-                rows[r.new].update(
-                    _video_columns(
-                        key,
-                        loc,
-                        float(row[f"videos/{key}/from_timestamp"]),
-                        float(row[f"videos/{key}/to_timestamp"]),
-                    )
-                )
+                rows[r.new].update(_video_columns(key, loc, *span(r)))
             i += len(whole)
             continue
-        row = sources[ref.src].meta.episode(ref.old)
-        path = src_path(ref)
-        file_duration = max(
-            float(
-                max(sources[ref.src].meta.episode(e)[f"videos/{key}/to_timestamp"] for e in whole)
-            ),
-            1e-9,
-        )
-        share = (
-            float(row[f"videos/{key}/to_timestamp"]) - float(row[f"videos/{key}/from_timestamp"])
-        ) / file_duration
-        size = path.stat().st_size * share
+        a, b = span(ref)
+        share = (b - a) / max(file_duration[ref.src][where], 1e-9)
+        size = src_path(ref).stat().st_size * share
         if batch and batch_bytes + size >= limit:
             flush_batch()
         batch.append(ref)

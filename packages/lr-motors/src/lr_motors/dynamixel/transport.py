@@ -7,14 +7,16 @@ import dynamixel_sdk as dxl
 from lr_motors.transport import CommFailure
 
 _CORRUPT = {dxl.COMM_RX_CORRUPT}
+#: longest a single read() of the port blocks (s)
+_READ_BLOCK_S = 0.002
 _TIMEOUT = {dxl.COMM_RX_TIMEOUT, dxl.COMM_RX_FAIL}
 
 
 class DynamixelTransport:
     """One serial port driven by dynamixel-sdk's PortHandler / PacketHandler(2.0).
 
-    The SDK computes its own packet timeouts from the baud rate and packet length, so
-    ``timeout_ms`` is kept for reference only.
+    A reply must arrive within the time to transmit it plus ``timeout_ms`` (the SDK's own
+    formula allows a fixed 34 ms, which a loaded machine can miss).
     """
 
     def __init__(self, port: str, baudrate: int, timeout_ms: float) -> None:
@@ -23,6 +25,13 @@ class DynamixelTransport:
         self.timeout_ms = timeout_ms
         self.port_handler = dxl.PortHandler(port)
         self.packet_handler = dxl.PacketHandler(2.0)
+        handler = self.port_handler
+
+        def set_packet_timeout(packet_length: int) -> None:
+            handler.packet_start_time = handler.getCurrentTime()
+            handler.packet_timeout = handler.tx_time_per_byte * packet_length + timeout_ms
+
+        self.port_handler.setPacketTimeout = set_packet_timeout  # type: ignore[method-assign]
         self._reader: dxl.GroupSyncRead | None = None
         self._reader_key: tuple[int, int, tuple[int, ...]] | None = None
 
@@ -45,6 +54,12 @@ class DynamixelTransport:
             raise OSError(str(exc)) from exc
         if not ok:
             raise OSError(f"dynamixel-sdk could not open {self.port} at {self._baudrate} bps")
+        self._block_reads()
+
+    def _block_reads(self) -> None:
+        # The SDK opens the port with timeout=0 and spins on read() until its packet timeout;
+        # a short blocking read returns as soon as the requested bytes arrive and stops the spin.
+        self.port_handler.ser.timeout = _READ_BLOCK_S
 
     def close(self) -> None:
         """Close the port."""
@@ -53,8 +68,10 @@ class DynamixelTransport:
 
     def set_baudrate(self, baudrate: int) -> None:
         """Change the baud rate (dynamixel-sdk supports the standard rates only)."""
-        if self.port_handler.is_open and not self.port_handler.setBaudRate(baudrate):
-            raise CommFailure("port", f"dynamixel-sdk cannot set {baudrate} bps on {self.port}")
+        if self.port_handler.is_open:
+            if not self.port_handler.setBaudRate(baudrate):
+                raise CommFailure("port", f"dynamixel-sdk cannot set {baudrate} bps on {self.port}")
+            self._block_reads()
         self._baudrate = baudrate
 
     def describe_error(self, error: int) -> str:

@@ -20,12 +20,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from types import TracebackType
 from typing import Any
 
-__all__ = ["EmulatorError", "ServoEmulator", "ServoSpec", "robot_servos"]
+__all__ = ["EmulatorError", "ServoEmulator", "ServoSpec", "emulated_port", "robot_servos"]
 
 
 class EmulatorError(RuntimeError):
@@ -198,11 +199,19 @@ class ServoEmulator:
         corrupt: int = 0,
         delay_s: float = 0.0,
         error: int = 0,
+        noise: int = 0,
     ) -> None:
         """Set ``servo``'s faults: drop the next ``no_reply`` replies, corrupt the checksum of
         the next ``corrupt`` ones (-1: forever), delay every reply by ``delay_s``, and report
-        ``error`` bits in its status packets. Replaces earlier faults; ``inject(name)`` clears."""
-        faults = {"no_reply": no_reply, "corrupt": corrupt, "delay_s": delay_s, "error": error}
+        ``error`` bits in its status packets, and send stray bytes before the next ``noise``
+        replies. Replaces earlier faults; ``inject(name)`` clears them."""
+        faults = {
+            "no_reply": no_reply,
+            "corrupt": corrupt,
+            "delay_s": delay_s,
+            "error": error,
+            "noise": noise,
+        }
         self._call(op="faults", servo=servo, faults=faults)
 
     def power_cycle(self, servo: str) -> None:
@@ -224,3 +233,16 @@ class ServoEmulator:
     def stats(self) -> dict[str, int]:
         """Counters: requests parsed, replies sent, bad frames dropped."""
         return self._call(op="stats")["stats"]
+
+
+@contextmanager
+def emulated_port(robot: str = "so101", side: str = "follower", **options: Any) -> Iterator[str]:
+    """The port path of an emulated arm, for as long as the block runs::
+
+        with emulated_port("so101") as port:
+            bus = FeetechMotorsBus(port, robot_motors("so101").motors)
+
+    ``options`` go to :class:`ServoEmulator` (``tau``, ``link``, ``one_at_a_time``).
+    """
+    with ServoEmulator(robot_servos(robot, side), **options) as emu:
+        yield emu.port

@@ -24,6 +24,8 @@ class ModelSpec:
     #: maximum speed in ticks/s with no speed limit set
     max_speed: float
     defaults: dict[str, int] = field(default_factory=dict)
+    #: values ``Operating_Mode`` accepts (Dynamixel; empty: no check)
+    operating_modes: tuple[int, ...] = ()
 
     def read_only_addresses(self) -> frozenset[int]:
         """Every byte address a client cannot write."""
@@ -131,6 +133,7 @@ def _dynamixel(name: str) -> ModelSpec:
         baudrates=dxl_tables.BAUDRATE_TABLE,
         max_speed=4000.0,
         defaults=_X_DEFAULTS,
+        operating_modes=tuple(dxl_tables.MODEL_OPERATING_MODES[name]),
     )
 
 

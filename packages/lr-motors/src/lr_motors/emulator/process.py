@@ -29,6 +29,8 @@ from lr_motors.emulator.models import model_spec
 from lr_motors.emulator.servo import Faults, VirtualServo
 
 _TCGETS2 = 0x802C542A
+#: what line noise looks like: a lone header byte, zeros, and a header with an invalid length
+_NOISE = b"\xff\x00\x13\xff\xff\xfd\x00"
 
 
 def client_baudrate(fd: int) -> int | None:
@@ -106,6 +108,9 @@ class EmulatedBus:
                 if faults.corrupt:
                     faults.corrupt -= 1 if faults.corrupt > 0 else 0
                     reply = self.handler.corrupt(reply)
+                if faults.noise:
+                    faults.noise -= 1 if faults.noise > 0 else 0
+                    reply = _NOISE + reply
                 self.stats["replies"] += 1
                 out.append((faults.delay_s, reply))
         return out

@@ -27,6 +27,7 @@ _DXL_VELOCITY_UNIT = 0.229 * 4096 / 60
 
 ACCESS_ERROR = 7
 DATA_LIMIT_ERROR = 6
+DATA_RANGE_ERROR = 4
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Faults:
     corrupt: int = 0
     delay_s: float = 0.0
     error: int = 0
+    #: line noise: stray bytes sent before the next N replies
+    noise: int = 0
 
 
 class VirtualServo:
@@ -59,6 +62,8 @@ class VirtualServo:
         self.tau = tau
         self.faults = Faults()
         self.memory = bytearray(256)
+        self._rate_of_code = {code: rate for rate, code in spec.baudrates.items()}
+        self._dirty = True
         self._read_only = spec.read_only_addresses()
         self._feetech = spec.vendor == "feetech"
         self._endian = "big" if spec.protocol == 1 else "little"
@@ -95,6 +100,10 @@ class VirtualServo:
 
     def set(self, name: str, value: int) -> None:
         """Store an unsigned value into register ``name`` (no access rules)."""
+        self._put(name, value)
+        self._dirty = True
+
+    def _put(self, name: str, value: int) -> None:
         addr, size = self._reg[name]
         self.memory[addr : addr + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(
             size, self._endian
@@ -120,6 +129,10 @@ class VirtualServo:
             return (1 << bit) | mag if value < 0 else mag
         return int(value) & ((1 << 8 * size) - 1)
 
+    def _mode_register(self) -> int:
+        # SCS servos have no Operating_Mode register: they are position servos
+        return self.get("Operating_Mode") if "Operating_Mode" in self._reg else 0
+
     @property
     def id(self) -> int:
         """Current bus id."""
@@ -127,12 +140,8 @@ class VirtualServo:
 
     @property
     def baudrate(self) -> int:
-        """Current baud rate in bits/s."""
-        code = self.get("Baud_Rate")
-        for rate, value in self.spec.baudrates.items():
-            if value == code:
-                return rate
-        return -1
+        """Current baud rate in bits/s (-1 for a register value no rate maps to)."""
+        return self._rate_of_code.get(self.memory[self._reg["Baud_Rate"][0]], -1)
 
     @property
     def torque(self) -> bool:
@@ -164,7 +173,7 @@ class VirtualServo:
             if lo or hi:
                 goal = min(max(goal, lo), hi)
             return float(goal + self._offset())
-        if self.get("Operating_Mode") == 3:
+        if self._mode_register() == 3:
             lo = self._decode_signed("Goal_Position", self.get("Min_Position_Limit"))
             hi = self._decode_signed("Goal_Position", self.get("Max_Position_Limit"))
             goal = min(max(goal, lo), hi)
@@ -179,44 +188,62 @@ class VirtualServo:
         return profile * _DXL_VELOCITY_UNIT if profile else self.spec.max_speed
 
     # dynamics ------------------------------------------------------------------------------
+    def _reconfigure(self) -> None:
+        """Decode the registers the dynamics use (after any write)."""
+        self._dirty = False
+        self._torque = self.torque
+        self._mode = self._mode_register()
+        self._position_mode = (self._feetech and self._mode == 0) or (
+            not self._feetech and self._mode in (3, 4, 5)
+        )
+        self._goal = self._goal_actual()
+        self._limit = self._speed_limit()
+        if self._mode == 1:
+            goal = self._decode_signed("Goal_Velocity", self.get("Goal_Velocity"))
+            speed = float(goal if self._feetech else goal * _DXL_VELOCITY_UNIT)
+            self._goal_speed = max(-self.spec.max_speed, min(self.spec.max_speed, speed))
+
     def update(self, now: float) -> None:
         """Advance the shaft to time ``now`` (seconds, monotonic) and refresh Present_*."""
+        changed = self._dirty
+        if changed:
+            self._reconfigure()
         last, self._last_update = self._last_update, now
-        if last is None or now <= last:
+        dt = now - last if last is not None else 0.0
+        if dt > 0:
+            velocity = 0.0
+            if self._torque and self._mode == 1:
+                velocity = self._goal_speed
+                self.actual += velocity * dt
+            elif self._torque and self._position_mode:
+                error = self._goal - self.actual
+                if abs(error) > 1e-3:
+                    step = error * (1.0 - math.exp(-dt / self.tau))
+                    limit = self._limit * dt
+                    step = max(-limit, min(limit, step))
+                    self.actual += step
+                    velocity = step / dt
+                elif self.actual != self._goal:
+                    self.actual = self._goal
+                    changed = True
+            if velocity or self.velocity:
+                changed = True
+            self.velocity = velocity
+        if changed:
             self._refresh()
-            return
-        dt = now - last
-        self.velocity = 0.0
-        if self.torque:
-            mode = self.get("Operating_Mode")
-            velocity_mode = mode == 1
-            if velocity_mode:
-                goal = self._decode_signed("Goal_Velocity", self.get("Goal_Velocity"))
-                speed = goal if self._feetech else goal * _DXL_VELOCITY_UNIT
-                self.velocity = max(-self.spec.max_speed, min(self.spec.max_speed, float(speed)))
-                self.actual += self.velocity * dt
-            elif (self._feetech and mode == 0) or (not self._feetech and mode in (3, 4, 5)):
-                error = self._goal_actual() - self.actual
-                step = error * (1.0 - math.exp(-dt / self.tau))
-                limit = self._speed_limit() * dt
-                step = max(-limit, min(limit, step))
-                self.actual += step
-                self.velocity = step / dt
-        self._refresh()
 
     def _refresh(self) -> None:
         present = self.present_position()
-        self.set("Present_Position", self._encode_signed("Present_Position", present))
+        self._put("Present_Position", self._encode_signed("Present_Position", present))
         if "Present_Velocity" in self._reg:
             vel = self.velocity if self._feetech else self.velocity / _DXL_VELOCITY_UNIT
-            self.set("Present_Velocity", self._encode_signed("Present_Velocity", round(vel)))
-        moving = int(abs(self.velocity) > 1.0)
-        self.set("Moving", moving)
+            self._put("Present_Velocity", self._encode_signed("Present_Velocity", round(vel)))
+        self._put("Moving", int(abs(self.velocity) > 1.0))
         if self._feetech and "Present_Load" in self._reg:
             load = 0
-            if self.torque and self.get("Operating_Mode") == 0:
+            if self.torque and self._mode_register() == 0:
                 load = max(-1000, min(1000, round((self._goal_actual() - self.actual) * 2)))
-            self.set("Present_Load", self._encode_signed("Present_Load", load))
+            self._put("Present_Load", self._encode_signed("Present_Load", load))
 
     def move_to(self, present: int) -> None:
         """Put the shaft where ``Present_Position`` reads ``present`` (a hand moving the arm)."""
@@ -227,6 +254,7 @@ class VirtualServo:
             self.actual = float(-value if self._inverted() else value)
         if self.torque:
             self.set("Goal_Position", self._encode_signed("Goal_Position", present))
+        self._dirty = True
         self._refresh()
 
     # client access -------------------------------------------------------------------------
@@ -248,6 +276,14 @@ class VirtualServo:
         touches_eeprom = address < self.spec.eeprom_end
         if not self._feetech and (touches_ro or (touches_eeprom and self.torque)):
             return ACCESS_ERROR
+        if self.spec.operating_modes:
+            mode_addr = self._reg["Operating_Mode"][0]
+            if address <= mode_addr < end and data[mode_addr - address] not in (
+                self.spec.operating_modes
+            ):
+                return DATA_RANGE_ERROR
+        if not touches_eeprom and self.memory[address:end] == data:
+            return 0  # nothing changes (a goal written again every cycle)
         torque_before = self.torque
         persist = not (self._feetech and self.get("Lock") != 0)
         for i, byte in enumerate(data):
@@ -258,6 +294,8 @@ class VirtualServo:
         if touches_eeprom and persist:
             self.persisted = bytes(self.memory[: self.spec.eeprom_end])
         if self.torque and not torque_before:
-            self.set("Goal_Position", self._encode_signed("Goal_Position", self.present_position()))
-        self._refresh()
+            self._put(
+                "Goal_Position", self._encode_signed("Goal_Position", self.present_position())
+            )
+        self._dirty = True
         return 0

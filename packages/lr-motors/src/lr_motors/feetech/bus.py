@@ -102,13 +102,11 @@ class FeetechMotorsBus(SerialBus):
             )
 
     def _disable_torque_id(self, motor_id: int, model: str, num_retry: int | None) -> None:
+        """Torque off, then ``Lock`` 0 so EEPROM writes persist (LeRobot's order)."""
         super()._disable_torque_id(motor_id, model, num_retry)
-        self._before_eeprom_write_id(motor_id, model)
-
-    def _before_eeprom_write_id(self, motor_id: int, model: str) -> None:
         addr, size = self._address(model, "Lock")
         name = self._id_to_name.get(motor_id, f"id {motor_id}")
-        self._write_raw(motor_id, name, "Lock", addr, size, 0, None)
+        self._write_raw(motor_id, name, "Lock", addr, size, 0, num_retry)
 
     def enable_torque(
         self, motors: Sequence[str] | None = None, num_retry: int | None = None

@@ -7,12 +7,18 @@ short or corrupt packets) falls back to resynchronising on headers until the dea
 
 from __future__ import annotations
 
+import os
 import time
 
 import serial
 
 from lr_motors.feetech import protocol as p
 from lr_motors.transport import CommFailure
+
+#: how long a broadcast PING waits for a first answer (s)
+BROADCAST_WINDOW_S = 0.3
+#: after an answer, how long the line must stay quiet to end the broadcast PING (s)
+BROADCAST_QUIET_S = 0.02
 
 
 class FeetechTransport:
@@ -24,6 +30,9 @@ class FeetechTransport:
         self.timeout_s = timeout_ms / 1000
         self.protocol = protocol
         self._serial: serial.Serial | None = None
+        self._sync_read_key: tuple[int, int, tuple[int, ...]] | None = None
+        self._sync_read_packet = b""
+        self._sync_read_expected: list[tuple[int, int]] = []
 
     @property
     def is_open(self) -> bool:
@@ -59,13 +68,20 @@ class FeetechTransport:
         return p.describe_error(error)
 
     # wire ------------------------------------------------------------------------------------
-    def _send(self, packet: bytes) -> None:
+    def _send(self, packet: bytes, flush: bool = True) -> None:
+        """Write ``packet``; ``flush`` first drops stale input (late replies of an earlier
+        transaction). Written with ``os.write`` on the port's fd: pyserial's ``write`` adds
+        a ``select`` per call."""
         ser = self._serial
         if ser is None:
             raise CommFailure("port", f"port {self.port} is closed")
         try:
-            ser.reset_input_buffer()
-            ser.write(packet)
+            if flush:
+                ser.reset_input_buffer()
+            fd = ser.fileno()
+            view = memoryview(packet)
+            while view:
+                view = view[os.write(fd, view) :]
         except (OSError, serial.SerialException) as exc:
             raise CommFailure("port", f"write to {self.port} failed: {exc}") from exc
 
@@ -74,12 +90,13 @@ class FeetechTransport:
         ser = self._serial
         assert ser is not None
         total = sum(p.STATUS_OVERHEAD + n for _, n in expected)
+        deadline = time.monotonic() + self.timeout_s
         data = ser.read(total)
         if len(data) == total:
             fast = self._split(data, expected)
             if fast is not None:
                 return fast
-        return self._resync(bytearray(data), expected)
+        return self._resync(bytearray(data), expected, deadline)
 
     @staticmethod
     def _split(data: bytes, expected: list[tuple[int, int]]) -> dict[int, p.Packet] | None:
@@ -99,20 +116,23 @@ class FeetechTransport:
             pos = end
         return out
 
-    def _resync(self, buffer: bytearray, expected: list[tuple[int, int]]) -> dict[int, p.Packet]:
+    def _resync(
+        self, buffer: bytearray, expected: list[tuple[int, int]], deadline: float
+    ) -> dict[int, p.Packet]:
+        """Slow path: find the expected packets among noise, until ``deadline``."""
         ser = self._serial
         assert ser is not None
         wanted = dict(expected)
         out: dict[int, p.Packet] = {}
         corrupt: list[int] = []
-        deadline = time.monotonic() + self.timeout_s
         while len(out) < len(wanted):
             try:
                 packet, consumed = p.parse_packet(buffer)
             except p.FrameError as exc:
-                if len(buffer) > 2:
-                    corrupt.append(buffer[2])
-                del buffer[: exc.args[1]]
+                drop = exc.args[1]  # up to the id byte of the bad packet
+                if len(buffer) > drop:
+                    corrupt.append(buffer[drop])
+                del buffer[:drop]
                 continue
             del buffer[:consumed]
             if packet is not None:
@@ -149,10 +169,15 @@ class FeetechTransport:
         ser = self._serial
         assert ser is not None
         buffer = bytearray()
-        deadline = time.monotonic() + max(self.timeout_s, 0.1)
+        # wait up to BROADCAST_WINDOW_S for a first answer, then until the line is quiet
+        start = time.monotonic()
+        deadline = start + max(self.timeout_s, BROADCAST_WINDOW_S)
         ids: list[int] = []
         while time.monotonic() < deadline:
-            buffer += ser.read(max(1, ser.in_waiting))
+            chunk = ser.read(max(1, ser.in_waiting))
+            if chunk:
+                deadline = min(start + 4 * BROADCAST_WINDOW_S, time.monotonic() + BROADCAST_QUIET_S)
+            buffer += chunk
             while True:
                 try:
                     packet, consumed = p.parse_packet(buffer)
@@ -199,14 +224,17 @@ class FeetechTransport:
         """SYNC_READ (protocol 0) or one READ per servo (protocol 1, which lacks SYNC_READ)."""
         if self.protocol == 1:
             return {i: self.read(i, address, size) for i in ids}
-        self._send(
-            p.instruction_packet(
-                p.BROADCAST_ID, p.Instruction.SYNC_READ, p.sync_read_params(address, size, ids)
+        key = (address, size, tuple(ids))
+        if self._sync_read_key != key:
+            params = p.sync_read_params(address, size, ids)
+            self._sync_read_packet = p.instruction_packet(
+                p.BROADCAST_ID, p.Instruction.SYNC_READ, params
             )
-        )
-        replies = self._receive([(i, size) for i in ids])
-        endian = "little"
-        return {i: (int.from_bytes(replies[i].params, endian), replies[i].code) for i in ids}
+            self._sync_read_expected = [(i, size) for i in ids]
+            self._sync_read_key = key
+        self._send(self._sync_read_packet)
+        replies = self._receive(self._sync_read_expected)
+        return {i: (int.from_bytes(replies[i].params, "little"), replies[i].code) for i in ids}
 
     def sync_write(self, address: int, size: int, values: dict[int, int]) -> None:
         """SYNC_WRITE to the broadcast id (no reply)."""
@@ -214,5 +242,6 @@ class FeetechTransport:
         self._send(
             p.instruction_packet(
                 p.BROADCAST_ID, p.Instruction.SYNC_WRITE, p.sync_write_params(address, size, data)
-            )
+            ),
+            flush=False,
         )

@@ -25,7 +25,7 @@ from lr_policies.optim import (
     optimizer_preset,
     scheduler_preset,
 )
-from lr_policies.pretrained import SAFETENSORS_SINGLE_FILE, load_weights, make_policy
+from lr_policies.pretrained import make_policy
 from lr_policies.processors import (
     load_pre_post_processors,
     make_pre_post_processors,
@@ -134,10 +134,14 @@ def _train(
     seed_everything(cfg.seed)
     if dataset is None:
         dataset = make_dataset(cfg.dataset, cfg.policy)
-    policy = make_policy(cfg.policy, dataset.meta, device=device)
+    # Fine-tuning: `--policy.pretrained_path` starts from saved weights (new normalisation stats
+    # come from this dataset, as LeRobot's stats override does).
+    # A resumed run loads its own checkpoint's weights (strictly).
+    pretrained = getattr(cfg.policy, "pretrained_path", None)
     if ckpt is not None:
-        load_weights(policy, ckpt / PRETRAINED_MODEL_DIR / SAFETENSORS_SINGLE_FILE)
-        policy.to(device)
+        pretrained = ckpt / PRETRAINED_MODEL_DIR
+    policy = make_policy(cfg.policy, dataset.meta, device=device, pretrained=pretrained)
+    if ckpt is not None:
         pre, post = load_pre_post_processors(
             ckpt / PRETRAINED_MODEL_DIR, device=str(device), rename_map=cfg.rename_map
         )
