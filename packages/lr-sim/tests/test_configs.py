@@ -1,4 +1,7 @@
+import functools
+
 import numpy as np
+import pytest
 
 from lr_core.config import LrConfig, parse_cli
 from lr_core.env import EnvConfig
@@ -51,6 +54,23 @@ def test_vector_envs_batch_the_observations():
         obs, _ = venv.reset(seed=[0, 1])
         assert obs["observation.images.front"].shape == (2, 16, 16, 3)
         assert obs["observation.state"].shape == (2, 6)
+        _, _, _, _, info = venv.step(obs["observation.state"])
+        assert info["is_success"].shape == (2,)
+    finally:
+        venv.close()
+
+
+@pytest.mark.slow
+def test_async_vector_envs_render_in_their_workers():
+    import gymnasium as gym
+
+    config = SO101EnvConfig(task="reach", cameras=["front"], image_height=16, image_width=16)
+    fns = [functools.partial(make_env, config) for _ in range(2)]
+    venv = gym.vector.AsyncVectorEnv(fns, context="forkserver")
+    try:
+        obs, _ = venv.reset(seed=[0, 1])
+        assert obs["observation.images.front"].shape == (2, 16, 16, 3)
+        assert obs["observation.images.front"].std() > 0
         _, _, _, _, info = venv.step(obs["observation.state"])
         assert info["is_success"].shape == (2,)
     finally:

@@ -36,3 +36,45 @@ def test_unknown_camera_names_the_valid_ones():
     sim = ArmSim()
     with CameraRenderer(sim.model, 16, 16) as renderer, pytest.raises(ConfigError, match="front"):
         renderer.render(sim.data, "side")
+
+
+FORK_AFTER_RENDER = """
+import multiprocessing as mp
+from lr_sim.render import CameraRenderer
+from lr_sim.so101.sim import ArmSim
+
+def child(queue):
+    sim = ArmSim()
+    try:
+        CameraRenderer(sim.model, 8, 8).render(sim.data, "front")
+        queue.put("rendered")
+    except Exception as exc:
+        queue.put(type(exc).__name__)
+
+if __name__ == "__main__":
+    sim = ArmSim()
+    with CameraRenderer(sim.model, 8, 8) as renderer:
+        renderer.render(sim.data, "front")
+    queue = mp.get_context("fork").Queue()
+    process = mp.get_context("fork").Process(target=child, args=(queue,))
+    process.start()
+    print(queue.get(timeout=60))
+    process.join()
+"""
+
+
+def test_rendering_after_fork_is_a_clear_error_not_a_hang():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MUJOCO_GL": "egl"}
+    out = subprocess.run(
+        [sys.executable, "-c", FORK_AFTER_RENDER],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "ForkedRendererError"

@@ -11,12 +11,37 @@ picks ``egl`` when nothing is set and no display exists.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from lr_core.errors import LrError
 from lr_sim._mujoco import import_mujoco
+
+#: The process that first created a GL context (EGL state does not survive ``fork``).
+_gl_owner_pid: int | None = None
+
+
+class ForkedRendererError(LrError, RuntimeError):
+    """Rendering was attempted in a process forked from one that had already rendered."""
+
+
+def _check_not_forked() -> None:
+    """Raise instead of hanging: Mesa's EGL deadlocks in a child forked after the parent
+    initialised it (llvmpipe's worker threads and locks do not survive ``fork``)."""
+    global _gl_owner_pid
+    pid = os.getpid()
+    if _gl_owner_pid is None:
+        _gl_owner_pid = pid
+    elif _gl_owner_pid != pid and os.environ.get("MUJOCO_GL") == "egl":
+        raise ForkedRendererError(
+            f"process {pid} was forked from process {_gl_owner_pid}, which had already "
+            "rendered with MuJoCo's EGL backend; EGL cannot be used after fork. Start worker "
+            "processes with 'spawn' or 'forkserver' (gymnasium.vector.AsyncVectorEnv(..., "
+            "context='forkserver')), or render only in the workers."
+        )
 
 
 class RenderSettings(BaseModel):
@@ -68,6 +93,7 @@ class CameraRenderer:
                 from lr_core.errors import ConfigError
 
                 raise ConfigError(f"camera {camera!r} is not in the scene; cameras: {names}")
+            _check_not_forked()
             renderer = self._mujoco.Renderer(self.model, self.height, self.width)
             self._renderers[camera] = renderer
         return renderer

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from lr_sim.so101.env import SO101Env
-from lr_sim.so101.joints import ARM_JOINTS, radians_to_normalized
+from lr_sim.so101.joints import radians_to_normalized
 from lr_sim.so101.kinematics import ArmIK, top_down_rotation, wrap_angle
 from lr_sim.so101.scene import CUBE_SIZE, FIXED_PAD_Y, PAD_THICKNESS, TCP_LOCAL
 
@@ -221,4 +221,4 @@ def rollout(env: SO101Env, seed: int, max_steps: int | None = None) -> tuple[boo
     return False, limit
 
 
-__all__ = ["ARM_JOINTS", "SO101Expert", "rollout"]
+__all__ = ["SO101Expert", "rollout"]

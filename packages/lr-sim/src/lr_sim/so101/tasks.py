@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lr_sim.so101.scene import CUBE_SIZE
 from lr_sim.so101.sim import ArmSim
 
 #: Where cubes and goals may be (m): x range, |y| bound, and the largest distance from the base.
@@ -103,4 +102,4 @@ def get_task(name: str) -> Task:
         raise ConfigError(f"unknown so101 task {name!r}; valid tasks: {', '.join(TASKS)}") from None
 
 
-__all__ = ["CUBE_SIZE", "TASKS", "Layout", "Task", "get_task"]
+__all__ = ["TASKS", "Layout", "Task", "get_task"]
