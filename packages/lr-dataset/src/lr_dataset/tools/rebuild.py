@@ -226,6 +226,7 @@ def rebuild(
     add: Mapping[str, FeatureValues] | None = None,
     recompute_stats: Sequence[str] = (),
     stats_overrides: Sequence[Mapping[str, Mapping[str, np.ndarray]]] | None = None,
+    concatenate_videos: bool = False,
 ) -> tuple[Path, RebuildReport]:
     """Write the episodes of ``sources`` (in order) as a new dataset at ``output``.
 
@@ -234,7 +235,8 @@ def rebuild(
     the sources lack. ``recompute_stats``: numeric features whose per-episode stats are computed
     from the data instead of copied. ``stats_overrides``: per output episode, stats that replace
     the carried-over ones (visual stats computed by the caller). Returns the output root and a
-    :class:`RebuildReport`.
+    :class:`RebuildReport`. ``concatenate_videos``: join whole source MP4s into shared files
+    (stream copy, up to ``video_files_size_in_mb``) instead of copying each one.
     """
     if not sources or not any(s.episodes for s in sources):
         raise DatasetWriteError("no episodes to write: the result would be an empty dataset")
@@ -287,7 +289,7 @@ def rebuild(
             sources, refs, staging, info, out_features, add, recompute_stats
         )
         for key in video_keys:
-            _write_videos(sources, refs, staging, info, key, rows, report)
+            _write_videos(sources, refs, staging, info, key, rows, report, concatenate_videos)
         if stats_overrides is not None:
             for ep_stats, override in zip(per_episode_stats, stats_overrides):
                 ep_stats.update({k: dict(v) for k, v in override.items()})
@@ -398,8 +400,9 @@ def _write_videos(
     key: str,
     rows: list[dict[str, Any]],
     report: RebuildReport,
+    concatenate: bool,
 ) -> None:
-    from lr_dataset.tools.video_segments import Segment, build_file
+    from lr_dataset.tools.video_segments import Segment, build_file, stream_signature
 
     # per source: the episodes' file location and span, and each file's episodes in file order
     chunk, file, start, end = [], [], [], []
@@ -438,6 +441,13 @@ def _write_videos(
     loc: tuple[int, int] | None = None
     batch: list[_Ref] = []
     batch_bytes = 0.0
+    batch_signature: tuple[Any, ...] | None = None
+    signatures: dict[Path, tuple[Any, ...]] = {}
+
+    def signature(path: Path) -> tuple[Any, ...]:
+        if path not in signatures:
+            signatures[path] = stream_signature(path)
+        return signatures[path]
 
     def next_loc() -> tuple[int, int]:
         nonlocal loc
@@ -445,7 +455,7 @@ def _write_videos(
         return loc
 
     def flush_batch() -> None:
-        nonlocal batch, batch_bytes
+        nonlocal batch, batch_bytes, batch_signature
         if not batch:
             return
         dest = out_path(next_loc())
@@ -456,7 +466,7 @@ def _write_videos(
         )
         for ref, (a, b) in zip(batch, spans):
             rows[ref.new].update(_video_columns(key, loc, a, b))
-        batch, batch_bytes = [], 0.0
+        batch, batch_bytes, batch_signature = [], 0.0, None
 
     i = 0
     while i < len(refs):
@@ -464,7 +474,8 @@ def _write_videos(
         where = src_loc(ref)
         whole = file_episodes[ref.src][where]
         run = refs[i : i + len(whole)]
-        if [r.old for r in run] == whole and all(r.src == ref.src for r in run):
+        whole_file = [r.old for r in run] == whole and all(r.src == ref.src for r in run)
+        if whole_file and not concatenate:
             # every episode of this file, in file order: copy the file as it is
             flush_batch()
             dest = out_path(next_loc())
@@ -476,10 +487,13 @@ def _write_videos(
             i += len(whole)
             continue
         a, b = span(ref)
+        path = src_path(ref)
         share = (b - a) / max(file_duration[ref.src][where], 1e-9)
-        size = src_path(ref).stat().st_size * share
-        if batch and batch_bytes + size >= limit:
+        size = path.stat().st_size * share
+        # packets can share one output stream only if their streams are alike
+        if batch and (batch_bytes + size >= limit or signature(path) != batch_signature):
             flush_batch()
+        batch_signature = signature(path)
         batch.append(ref)
         batch_bytes += size
         i += 1
