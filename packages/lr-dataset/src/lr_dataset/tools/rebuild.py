@@ -177,7 +177,6 @@ def _added_column(
     values: FeatureValues,
     table: Any,
     source_index: np.ndarray,
-    ep_new: int,
 ) -> np.ndarray:
     """The added feature's values for one episode, shaped ``(n, *shape)``."""
     n = table.num_rows
@@ -192,8 +191,13 @@ def _added_column(
                 f"frames up to index {int(source_index.max())}: give one value per frame"
             )
         out = arr[source_index]
-    result = np.asarray(out, dtype=np.dtype(spec.dtype)).reshape(n, *spec.shape)
-    return result
+    try:
+        return np.asarray(out, dtype=np.dtype(spec.dtype)).reshape(n, *spec.shape)
+    except (ValueError, TypeError) as exc:
+        raise DatasetWriteError(
+            f"values of new feature {name!r} do not fit its shape {list(spec.shape)} and dtype "
+            f"{spec.dtype}: {exc}"
+        ) from exc
 
 
 def merged_feature_infos(metas: Sequence[LeRobotDatasetMetadata]) -> dict[str, FeatureSpec]:
@@ -348,9 +352,7 @@ def _write_data(
             "task_index": np.array([lookup[int(t)] for t in old_tasks], dtype=np.int64),
         }
         for key, values in add.items():
-            new_values[key] = _added_column(
-                key, features[key], values, table, source_index, ref.new
-            )
+            new_values[key] = _added_column(key, features[key], values, table, source_index)
         arrays = []
         for key in columns:
             spec = features[key]
