@@ -63,7 +63,8 @@ class LeRobotDatasetMetadata:
         if not self.root.exists():
             raise DatasetFormatError(
                 f"dataset folder {self.root} does not exist (repo_id {self.repo_id!r}); "
-                f"pass root= to point at a local LeRobot dataset"
+                f"pass root= to point at a local LeRobot dataset or a URL, or download it first "
+                f"with 'lr dataset pull {self.repo_id}'"
             )
         self.info = DatasetInfo.load(self.root)
         self.tasks = tasks_io.load(self.root)

@@ -74,3 +74,20 @@ def test_delete_on_lerobot_written_datasets(name, tmp_path):
     assert out.meta.total_episodes == meta.total_episodes - 1
     for new, old in enumerate(e for e in range(meta.total_episodes) if e != 1):
         assert_same_episode(src, old, tmp_path / "out", new, camera=CAM)
+
+
+def test_leftovers_of_a_killed_run_are_cleaned(two_file_dataset, tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    leftover = tmp_path / f".out.partial-{int(dead.stdout)}"
+    (leftover / "data").mkdir(parents=True)
+    delete_episodes(two_file_dataset, [0], tmp_path / "out")
+    assert not leftover.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

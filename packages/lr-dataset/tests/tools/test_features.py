@@ -61,6 +61,12 @@ def test_add_feature_errors(two_file_dataset, tmp_path):
             tmp_path / "b",
         )
     assert not (tmp_path / "b").exists()
+    with pytest.raises(DatasetWriteError, match="'x' do not fit its shape \\[2\\]"):
+        add_features(
+            two_file_dataset,
+            {"x": (np.zeros((30, 3)), {"dtype": "float32", "shape": [2]})},
+            tmp_path / "c",
+        )
 
 
 def test_remove_camera_and_column(two_file_dataset, tmp_path):

@@ -124,3 +124,20 @@ def test_push_and_pull_commands(hub, tmp_path):
     assert "pushed" in out and hub.tags("user/cli")
     _run(hub, tmp_path, lr, "dataset", "pull", "user/cli", "--output", str(tmp_path / "p"))
     assert (tmp_path / "p/meta/info.json").read_bytes() == (SRC / "meta/info.json").read_bytes()
+
+
+@pytest.mark.peer
+def test_lerobot_downloads_what_we_pushed(hub, tmp_path, monkeypatch):
+    """LeRobot 0.6.1's own Hub code (get_safe_version, snapshot_download) loads our push."""
+    from dataset_helpers import run_peer
+
+    push(SRC, "user/peer", endpoint=hub.url)
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_LEROBOT_HOME", str(tmp_path / "peer-home"))
+    result = run_peer("0.6.1", "lerobot_hub_read.py", "user/peer")
+    assert str(tmp_path / "peer-home") in result["root"] and result["revision"] == "v3.0"
+    ours = LeRobotDataset("user/peer", root=SRC)
+    assert result["len"] == len(ours) and result["total_episodes"] == ours.meta.total_episodes
+    # LeRobot's items from the download equal LeRobot's items from the original folder
+    local = run_peer("0.6.1", "lerobot_hub_read.py", "user/peer", str(SRC))
+    assert local["digest"] == result["digest"]

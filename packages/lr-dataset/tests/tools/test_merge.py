@@ -29,16 +29,17 @@ def test_merge_reindexes_everything(two_file_dataset, tmp_path):
         [(two_file_dataset, e) for e in range(5)] + [(other, e) for e in range(2)]
     ):
         assert_same_episode(root, old, tmp_path / "merged", new, camera=CAM)
-    # video offsets: each source MP4 copied whole, episodes keep their span inside it
-    files = list(
+    # video offsets: the three source MP4s joined into one, each episode at its new place
+    files = set(
         zip(
             meta.episodes[f"videos/{CAM}/chunk_index"],
             meta.episodes[f"videos/{CAM}/file_index"],
         )
     )
-    assert files == [(0, 0)] * 3 + [(0, 1)] * 2 + [(0, 2)] * 2
-    assert meta.episodes[f"videos/{CAM}/from_timestamp"][5] == 0.0
-    assert meta.episodes[f"videos/{CAM}/from_timestamp"][6] == pytest.approx(0.2)
+    assert files == {(0, 0)}
+    np.testing.assert_allclose(
+        meta.episodes[f"videos/{CAM}/from_timestamp"], np.arange(7) * 0.2, atol=1e-6
+    )
     # the same tasks in both sources are unified
     assert list(meta.tasks) == ["pick the cube", "place the cube"]
     # stats are the aggregate of both datasets' per-episode stats
@@ -48,6 +49,25 @@ def test_merge_reindexes_everything(two_file_dataset, tmp_path):
         np.testing.assert_allclose(meta.stats[key]["mean"], expected[key]["mean"], rtol=1e-6)
         np.testing.assert_allclose(meta.stats[key]["std"], expected[key]["std"], rtol=1e-6)
     assert meta.stats["index"]["max"].tolist() == [41]
+
+
+def test_merge_can_keep_the_source_video_files(two_file_dataset, tmp_path):
+    other = write_dataset(tmp_path / "b", episodes=2, frames=6)
+    out = merge_datasets([two_file_dataset, other], tmp_path / "m", concatenate_videos=False)
+    meta = out.meta
+    files = list(
+        zip(
+            meta.episodes[f"videos/{CAM}/chunk_index"],
+            meta.episodes[f"videos/{CAM}/file_index"],
+        )
+    )
+    assert files == [(0, 0)] * 3 + [(0, 1)] * 2 + [(0, 2)] * 2
+    assert meta.episodes[f"videos/{CAM}/from_timestamp"][5] == 0.0
+    src = open_meta(other)
+    assert (tmp_path / "m" / meta.get_video_file_path(6, CAM)).read_bytes() == (
+        src.root / src.get_video_file_path(1, CAM)
+    ).read_bytes()
+    assert_same_episode(other, 1, tmp_path / "m", 6, camera=CAM)
 
 
 def test_merge_names_the_mismatch(two_file_dataset, tmp_path):
@@ -82,3 +102,21 @@ def test_merge_checks_fps(tmp_path):
     ds.finalize()
     with pytest.raises(IncompatibleDatasetsError, match="fps differ.*15 != 30"):
         merge_datasets([a, tmp_path / "b"], tmp_path / "m")
+
+
+def test_merge_never_joins_streams_with_different_codec_setup(tmp_path):
+    """ultrafast H.264 has no CABAC, so its PPS (extradata) differs: the files stay apart."""
+    from lr_dataset.video import VideoEncoderConfig
+
+    a = write_dataset(tmp_path / "a", episodes=2, frames=6, vcodec="h264")
+    b = write_dataset(
+        tmp_path / "b",
+        episodes=2,
+        frames=6,
+        video_encoder=VideoEncoderConfig(vcodec="h264", preset="ultrafast"),
+    )
+    out = merge_datasets([a, b], tmp_path / "m")
+    files = out.meta.episodes[f"videos/{CAM}/file_index"]
+    assert files == [0, 0, 1, 1]
+    for new, (root, old) in enumerate([(a, 0), (a, 1), (b, 0), (b, 1)]):
+        assert_same_episode(root, old, tmp_path / "m", new, camera=CAM)

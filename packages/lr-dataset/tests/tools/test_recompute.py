@@ -37,3 +37,11 @@ def test_recompute_matches_the_recorded_stats(two_file_dataset, tmp_path):
     assert out.meta.stats[CAM]["mean"].shape == (3, 1, 1)
     np.testing.assert_allclose(out.meta.stats[CAM]["mean"], reference[CAM]["mean"], atol=0.02)
     assert out.meta.stats[CAM]["count"].tolist() == [30]
+
+
+def test_recompute_image_stats_match_the_writer(image_source, tmp_path):
+    # PNG is lossless, so stats from the stored images equal the writer's from the raw frames
+    out = recompute_stats(image_source, tmp_path / "out", include_visual=True)
+    reference = open_meta(image_source).stats
+    for stat in ("min", "max", "mean", "std"):
+        np.testing.assert_allclose(out.meta.stats[CAM][stat], reference[CAM][stat], atol=1e-6)

@@ -12,9 +12,9 @@ from lr_dataset.dataset import LeRobotDataset
 from lr_dataset.tools import delete_episodes, merge_datasets, split_dataset
 
 
-def compare_with_peer(root: Path, npz: Path) -> None:
-    """Every item LeRobot 0.6.1 reads from ``root`` equals ours (cameras to 1/255)."""
-    result = run_peer("0.6.1", "lerobot_read.py", str(root), str(npz))
+def compare_with_peer(root: Path, npz: Path, version: str = "0.6.1") -> None:
+    """Every item LeRobot ``version`` reads from ``root`` equals ours."""
+    result = run_peer(version, "lerobot_read.py", str(root), str(npz))
     ours = LeRobotDataset("t/ours", root=root)
     assert result["len"] == len(ours)
     assert result["total_episodes"] == ours.meta.total_episodes
@@ -41,6 +41,9 @@ def test_lerobot_reads_delete_split_merge(two_file_dataset, tmp_path):
     other = write_dataset(tmp_path / "other", episodes=2, frames=6)
     merge_datasets([tmp_path / "del", other], tmp_path / "merged")
     compare_with_peer(tmp_path / "merged", tmp_path / "merged.npz")
+    # the last release on Python 3.11 reads them too
+    compare_with_peer(tmp_path / "merged", tmp_path / "merged-044.npz", "0.4.4")
+    compare_with_peer(tmp_path / "split" / "b", tmp_path / "b-044.npz", "0.4.4")
 
 
 def test_lerobot_reads_feature_edits_and_image_merges(two_file_dataset, image_source, tmp_path):

@@ -87,10 +87,22 @@ def merge_main(argv: Sequence[str]) -> int:
     p.add_argument("roots", nargs="+", help="source dataset folders, in order")
     p.add_argument("--output", required=True, help="new dataset folder (must not exist)")
     p.add_argument("--repo-id", default="local/merged")
+    p.add_argument(
+        "--keep-video-files",
+        action="store_true",
+        help="copy each source MP4 as it is instead of joining them into shared files",
+    )
     args = p.parse_args(list(argv))
     from lr_dataset.tools.merge import merge_datasets
 
-    _report(merge_datasets(args.roots, args.output, args.repo_id))
+    _report(
+        merge_datasets(
+            args.roots,
+            args.output,
+            args.repo_id,
+            concatenate_videos=not args.keep_video_files,
+        )
+    )
     return 0
 
 

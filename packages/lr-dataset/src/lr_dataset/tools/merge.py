@@ -57,11 +57,15 @@ def merge_datasets(
     datasets: Sequence[DatasetLike],
     output_dir: str | Path,
     output_repo_id: str = "local/merged",
+    *,
+    concatenate_videos: bool = True,
 ) -> Any:
     """Write the episodes of ``datasets`` one dataset after the other to ``output_dir``.
 
-    Episode, frame and task indices are renumbered (tasks unified by their text), MP4 files are
-    copied whole with their episodes' ``from/to_timestamp``, and stats are re-aggregated.
+    Episode, frame and task indices are renumbered (tasks unified by their text) and stats are
+    re-aggregated. With ``concatenate_videos`` (default, as LeRobot) each camera's MP4s are
+    joined by stream copy into shared files up to ``video_files_size_in_mb``, every episode's
+    ``from/to_timestamp`` shifted to its place; otherwise each source MP4 is copied as it is.
     The sources must have the same fps, robot type and features (checked first); they are not
     modified.
     """
@@ -73,5 +77,5 @@ def merge_datasets(
         raise DatasetWriteError(f"a dataset is listed twice: {[str(r) for r in roots]}")
     check_compatible(metas)
     sources = [Source(m, list(range(m.total_episodes))) for m in metas]
-    root, _ = rebuild(sources, output_dir)
+    root, _ = rebuild(sources, output_dir, concatenate_videos=concatenate_videos)
     return load_result(root, output_repo_id)

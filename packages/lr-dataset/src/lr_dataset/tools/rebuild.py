@@ -91,7 +91,23 @@ def prepare_output(root: str | Path, sources: Sequence[LeRobotDatasetMetadata]) 
     return path
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
 def _staging_dir(target: Path) -> Path:
+    """A fresh hidden folder beside ``target``; leftovers of killed tool runs are removed."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for old in target.parent.glob(f".{target.name}.partial-*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
     staging = target.parent / f".{target.name}.partial-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
@@ -177,7 +193,6 @@ def _added_column(
     values: FeatureValues,
     table: Any,
     source_index: np.ndarray,
-    ep_new: int,
 ) -> np.ndarray:
     """The added feature's values for one episode, shaped ``(n, *shape)``."""
     n = table.num_rows
@@ -192,8 +207,13 @@ def _added_column(
                 f"frames up to index {int(source_index.max())}: give one value per frame"
             )
         out = arr[source_index]
-    result = np.asarray(out, dtype=np.dtype(spec.dtype)).reshape(n, *spec.shape)
-    return result
+    try:
+        return np.asarray(out, dtype=np.dtype(spec.dtype)).reshape(n, *spec.shape)
+    except (ValueError, TypeError) as exc:
+        raise DatasetWriteError(
+            f"values of new feature {name!r} do not fit its shape {list(spec.shape)} and dtype "
+            f"{spec.dtype}: {exc}"
+        ) from exc
 
 
 def merged_feature_infos(metas: Sequence[LeRobotDatasetMetadata]) -> dict[str, FeatureSpec]:
@@ -226,6 +246,7 @@ def rebuild(
     add: Mapping[str, FeatureValues] | None = None,
     recompute_stats: Sequence[str] = (),
     stats_overrides: Sequence[Mapping[str, Mapping[str, np.ndarray]]] | None = None,
+    concatenate_videos: bool = False,
 ) -> tuple[Path, RebuildReport]:
     """Write the episodes of ``sources`` (in order) as a new dataset at ``output``.
 
@@ -234,7 +255,8 @@ def rebuild(
     the sources lack. ``recompute_stats``: numeric features whose per-episode stats are computed
     from the data instead of copied. ``stats_overrides``: per output episode, stats that replace
     the carried-over ones (visual stats computed by the caller). Returns the output root and a
-    :class:`RebuildReport`.
+    :class:`RebuildReport`. ``concatenate_videos``: join whole source MP4s into shared files
+    (stream copy, up to ``video_files_size_in_mb``) instead of copying each one.
     """
     if not sources or not any(s.episodes for s in sources):
         raise DatasetWriteError("no episodes to write: the result would be an empty dataset")
@@ -287,7 +309,7 @@ def rebuild(
             sources, refs, staging, info, out_features, add, recompute_stats
         )
         for key in video_keys:
-            _write_videos(sources, refs, staging, info, key, rows, report)
+            _write_videos(sources, refs, staging, info, key, rows, report, concatenate_videos)
         if stats_overrides is not None:
             for ep_stats, override in zip(per_episode_stats, stats_overrides):
                 ep_stats.update({k: dict(v) for k, v in override.items()})
@@ -346,9 +368,7 @@ def _write_data(
             "task_index": np.array([lookup[int(t)] for t in old_tasks], dtype=np.int64),
         }
         for key, values in add.items():
-            new_values[key] = _added_column(
-                key, features[key], values, table, source_index, ref.new
-            )
+            new_values[key] = _added_column(key, features[key], values, table, source_index)
         arrays = []
         for key in columns:
             spec = features[key]
@@ -398,8 +418,9 @@ def _write_videos(
     key: str,
     rows: list[dict[str, Any]],
     report: RebuildReport,
+    concatenate: bool,
 ) -> None:
-    from lr_dataset.tools.video_segments import Segment, build_file
+    from lr_dataset.tools.video_segments import Segment, build_file, stream_signature
 
     # per source: the episodes' file location and span, and each file's episodes in file order
     chunk, file, start, end = [], [], [], []
@@ -438,6 +459,13 @@ def _write_videos(
     loc: tuple[int, int] | None = None
     batch: list[_Ref] = []
     batch_bytes = 0.0
+    batch_signature: tuple[Any, ...] | None = None
+    signatures: dict[Path, tuple[Any, ...]] = {}
+
+    def signature(path: Path) -> tuple[Any, ...]:
+        if path not in signatures:
+            signatures[path] = stream_signature(path)
+        return signatures[path]
 
     def next_loc() -> tuple[int, int]:
         nonlocal loc
@@ -445,7 +473,7 @@ def _write_videos(
         return loc
 
     def flush_batch() -> None:
-        nonlocal batch, batch_bytes
+        nonlocal batch, batch_bytes, batch_signature
         if not batch:
             return
         dest = out_path(next_loc())
@@ -456,7 +484,7 @@ def _write_videos(
         )
         for ref, (a, b) in zip(batch, spans):
             rows[ref.new].update(_video_columns(key, loc, a, b))
-        batch, batch_bytes = [], 0.0
+        batch, batch_bytes, batch_signature = [], 0.0, None
 
     i = 0
     while i < len(refs):
@@ -464,7 +492,8 @@ def _write_videos(
         where = src_loc(ref)
         whole = file_episodes[ref.src][where]
         run = refs[i : i + len(whole)]
-        if [r.old for r in run] == whole and all(r.src == ref.src for r in run):
+        whole_file = [r.old for r in run] == whole and all(r.src == ref.src for r in run)
+        if whole_file and not concatenate:
             # every episode of this file, in file order: copy the file as it is
             flush_batch()
             dest = out_path(next_loc())
@@ -476,10 +505,13 @@ def _write_videos(
             i += len(whole)
             continue
         a, b = span(ref)
+        path = src_path(ref)
         share = (b - a) / max(file_duration[ref.src][where], 1e-9)
-        size = src_path(ref).stat().st_size * share
-        if batch and batch_bytes + size >= limit:
+        size = path.stat().st_size * share
+        # packets can share one output stream only if their streams are alike
+        if batch and (batch_bytes + size >= limit or signature(path) != batch_signature):
             flush_batch()
+        batch_signature = signature(path)
         batch.append(ref)
         batch_bytes += size
         i += 1

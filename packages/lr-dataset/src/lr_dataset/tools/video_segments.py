@@ -35,6 +35,22 @@ class Segment:
     end_s: float
 
 
+def stream_signature(path: Path) -> tuple[Any, ...]:
+    """What must be equal for packets of two files to share one stream: codec, size, pixel
+    format, time base and the codec's extradata (AV1 sequence header, H.264 SPS/PPS...)."""
+    av = _av()
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        ctx = stream.codec_context
+        return (
+            ctx.name,
+            ctx.width,
+            ctx.height,
+            stream.pix_fmt or ctx.pix_fmt,
+            bytes(ctx.extradata or b""),
+        )
+
+
 class NotKeyframeAligned(Exception):
     """A segment's first packet is not a keyframe: it cannot be stream-copied."""
 
