@@ -16,6 +16,7 @@ It counts as a success when ``is_success`` was true at any of its steps. Results
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 import time
@@ -157,6 +158,10 @@ def evaluate(cfg: EvalRunConfig) -> dict[str, Any]:
     pre, post = load_pre_post_processors(directory, device=device, rename_map=cfg.rename_map)
     output_dir = cfg.resolved_output_dir()
     output_dir.mkdir(parents=True, exist_ok=True)
+
+    # torch's lazy import of triton (through torch._dynamo) crashes the process once MuJoCo has
+    # created an EGL context; importing it before any env renders avoids that.
+    importlib.import_module("torch._dynamo")
 
     n_total = cfg.eval.n_episodes
     n_envs = cfg.eval.batch_size or auto_batch_size(n_total)
