@@ -26,6 +26,7 @@ class TinyConfig(PolicyConfig):
     hidden: int = 32
     dropout: float = 0.1
     optimizer_lr: float = 1e-3
+    use_amp: bool = False
 
     @property
     def observation_delta_indices(self) -> list[int] | None:

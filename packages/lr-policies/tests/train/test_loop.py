@@ -163,3 +163,12 @@ def test_refuses_to_overwrite_or_to_resume_inconsistently(dataset, tmp_path):
         train(config(tmp_path, "--steps=4", "--batch_size=2", "--resume=true"), dataset=dataset)
     with pytest.raises(Exception, match="does not exist"):
         train(config(tmp_path, "--steps=4", "--resume=true", out="nothing"), dataset=dataset)
+
+
+def test_use_amp_needs_cuda(dataset, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    cfg = config(tmp_path, "--steps=1")
+    cfg = cfg.model_copy(update={"policy": cfg.policy.model_copy(update={"use_amp": True})})
+    with pytest.raises(ConfigError, match="use_amp=true needs a CUDA device"):
+        train(cfg, dataset=dataset)

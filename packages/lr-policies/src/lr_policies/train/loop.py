@@ -38,6 +38,7 @@ from lr_policies.train.metrics import MetricsLogger
 from lr_policies.train.sampler import ResumableSampler
 from lr_policies.train.state import (
     CHECKPOINTS_DIR,
+    GRAD_SCALER_STATE,
     LAST_CHECKPOINT_LINK,
     PRETRAINED_MODEL_DIR,
     TRAINING_STATE_DIR,
@@ -208,6 +209,15 @@ def _train(
             f"step {step} -> {cfg.steps}, output {output_dir}"
         )
 
+    # Mixed precision as LeRobot's `use_amp` (fp16 autocast with a gradient scaler), CUDA only.
+    use_amp = bool(getattr(policy.config, "use_amp", False))
+    if use_amp and device.type != "cuda":
+        raise ConfigError(f"policy.use_amp=true needs a CUDA device; this run is on {device}")
+    scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
+    scaler_file = (ckpt / TRAINING_STATE_DIR / GRAD_SCALER_STATE) if ckpt is not None else None
+    if use_amp and scaler_file is not None and scaler_file.is_file():
+        scaler.load_state_dict(json.loads(scaler_file.read_text()))
+
     end = cfg.steps if stop_after_steps is None else min(cfg.steps, stop_after_steps)
     last_saved: Path | None = ckpt
     window: dict[str, list[float]] = {}
@@ -218,14 +228,17 @@ def _train(
             t0 = time.perf_counter()
             batch = pre(next(batches))
             t1 = time.perf_counter()
-            loss, info = model(batch)
-            loss.backward()
+            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                loss, info = model(batch)
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
             grad_norm = (
                 torch.nn.utils.clip_grad_norm_(policy.parameters(), opt_cfg.grad_clip_norm)
                 if opt_cfg.grad_clip_norm > 0
                 else _grad_norm(policy)
             )
-            optimizer.step()
+            scaler.step(optimizer)
+            scaler.update()
             optimizer.zero_grad(set_to_none=True)
             if scheduler is not None:
                 scheduler.step()
@@ -255,7 +268,7 @@ def _train(
                 step == end or (cfg.save_freq > 0 and step % cfg.save_freq == 0)
             ):
                 last_saved = _save_checkpoint(
-                    cfg, dist, output_dir, step, policy, pre, post, optimizer, scheduler
+                    cfg, dist, output_dir, step, policy, pre, post, optimizer, scheduler, scaler
                 )
                 if logger is not None:
                     logger.plot()
@@ -279,6 +292,7 @@ def _save_checkpoint(
     post: Any,
     optimizer: torch.optim.Optimizer,
     scheduler: Any,
+    scaler: torch.amp.GradScaler,
 ) -> Path:
     target = checkpoint_dir(output_dir, step, cfg.steps)
     if dist.is_main:
@@ -296,6 +310,10 @@ def _save_checkpoint(
             num_processes=dist.world_size,
             batch_size=cfg.batch_size,
         )
+        if scaler.is_enabled():
+            (staging / TRAINING_STATE_DIR / GRAD_SCALER_STATE).write_text(
+                json.dumps(scaler.state_dict()) + "\n"
+            )
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
         update_last_link(target)
