@@ -30,6 +30,7 @@ from torch import Tensor, nn
 from lr_policies.act.config import ACTConfig
 from lr_policies.errors import PolicyError
 from lr_policies.layers.attention import MultiheadAttention
+from lr_policies.layers.linear import Linear, linear
 from lr_policies.layers.positional import SinusoidalPositionEmbedding2d, sinusoidal_table
 from lr_policies.layers.resnet import (
     FrozenBatchNorm2d,
@@ -273,11 +274,16 @@ class ACT(nn.Module):
         if cfg.env_state_feature is not None:
             tokens.append(self.encoder_env_state_input_proj(batch[OBS_ENV_STATE]).unsqueeze(0))
         pos = [self.encoder_1d_feature_pos_embed.weight.unsqueeze(1)]
+        proj = self.encoder_img_feat_input_proj if images else None
         for img in images:
-            features = self.backbone.features(img)
+            features = self.backbone.features(img)  # (B, 512, h, w)
             cam_pos = self.encoder_cam_feat_pos_embed(features)  # (1, D, h, w)
-            features = self.encoder_img_feat_input_proj(features)  # (B, D, h, w)
-            tokens.append(features.flatten(2).permute(2, 0, 1))  # (h·w, B, D)
+            # The 1×1 convolution is a linear map of each pixel's features: apply it to the
+            # (h·w, B, 512) token sequence directly.
+            b, c, h, w = features.shape
+            pixels = features.permute(2, 3, 0, 1).reshape(h * w, b, c)
+            assert proj is not None
+            tokens.append(linear(pixels, proj.weight.view(proj.out_channels, c), proj.bias))
             pos.append(cam_pos.flatten(2).permute(2, 0, 1))  # (h·w, 1, D)
         encoder_in = torch.cat(tokens, dim=0)
         encoder_pos = torch.cat(pos, dim=0)
@@ -291,6 +297,7 @@ class ACT(nn.Module):
             memory,
             encoder_pos_embed=encoder_pos,
             decoder_pos_embed=self.decoder_pos_embed.weight.unsqueeze(1),
+            zero_input=True,
         )
         actions = self.action_head(decoder_out.transpose(0, 1))
         return actions, (mu, log_sigma_x2)  # type: ignore[return-value]
@@ -326,9 +333,9 @@ class ACTEncoderLayer(nn.Module):
         super().__init__()
         d = config.dim_model
         self.self_attn = MultiheadAttention(d, config.n_heads, dropout=config.dropout)
-        self.linear1 = nn.Linear(d, config.dim_feedforward)
+        self.linear1 = Linear(d, config.dim_feedforward)
         self.dropout = nn.Dropout(config.dropout)
-        self.linear2 = nn.Linear(config.dim_feedforward, d)
+        self.linear2 = Linear(config.dim_feedforward, d)
         self.norm1 = nn.LayerNorm(d)
         self.norm2 = nn.LayerNorm(d)
         self.dropout1 = nn.Dropout(config.dropout)
@@ -375,14 +382,20 @@ class ACTDecoder(nn.Module):
         encoder_out: Tensor,
         decoder_pos_embed: Tensor | None = None,
         encoder_pos_embed: Tensor | None = None,
+        zero_input: bool = False,
     ) -> Tensor:
-        """Queries (S_dec, B, D) attending to ``encoder_out`` (S_enc, B, D) → (S_dec, B, D)."""
-        for layer in self.layers:
+        """Queries (S_dec, B, D) attending to ``encoder_out`` (S_enc, B, D) → (S_dec, B, D).
+
+        ``zero_input``: ``x`` is all zeros (as ACT feeds it), which lets the first layer skip
+        work whose result is known (see :meth:`ACTDecoderLayer.forward`).
+        """
+        for i, layer in enumerate(self.layers):
             x = layer(
                 x,
                 encoder_out,
                 decoder_pos_embed=decoder_pos_embed,
                 encoder_pos_embed=encoder_pos_embed,
+                zero_input=zero_input and i == 0,
             )
         return self.norm(x)
 
@@ -395,9 +408,9 @@ class ACTDecoderLayer(nn.Module):
         d = config.dim_model
         self.self_attn = MultiheadAttention(d, config.n_heads, dropout=config.dropout)
         self.multihead_attn = MultiheadAttention(d, config.n_heads, dropout=config.dropout)
-        self.linear1 = nn.Linear(d, config.dim_feedforward)
+        self.linear1 = Linear(d, config.dim_feedforward)
         self.dropout = nn.Dropout(config.dropout)
-        self.linear2 = nn.Linear(config.dim_feedforward, d)
+        self.linear2 = Linear(config.dim_feedforward, d)
         self.norm1 = nn.LayerNorm(d)
         self.norm2 = nn.LayerNorm(d)
         self.norm3 = nn.LayerNorm(d)
@@ -413,14 +426,26 @@ class ACTDecoderLayer(nn.Module):
         encoder_out: Tensor,
         decoder_pos_embed: Tensor | None = None,
         encoder_pos_embed: Tensor | None = None,
+        zero_input: bool = False,
     ) -> Tensor:
-        """x (S_dec, B, D), encoder_out (S_enc, B, D), embeddings (S, 1, D) → (S_dec, B, D)."""
+        """x (S_dec, B, D), encoder_out (S_enc, B, D), embeddings (S, 1, D) → (S_dec, B, D).
+
+        With ``zero_input`` in eval mode (post-norm), self-attention over all-zero inputs
+        averages identical value vectors, so its output is ``out_proj(b_v)`` at every position
+        whatever the attention weights: it is computed once instead of for every query.
+        """
         skip = x
-        if self.pre_norm:
-            x = self.norm1(x)
-        q = x if decoder_pos_embed is None else x + decoder_pos_embed
-        x = self.self_attn(q, q, x)
-        x = skip + self.dropout1(x)
+        if zero_input and not self.training and not self.pre_norm:
+            attn = self.self_attn
+            d = attn.embed_dim
+            value = attn.in_proj_bias[2 * d :]  # W_v · 0 + b_v
+            x = skip + attn.out_proj(value).expand_as(x)
+        else:
+            if self.pre_norm:
+                x = self.norm1(x)
+            q = x if decoder_pos_embed is None else x + decoder_pos_embed
+            x = self.self_attn(q, q, x)
+            x = skip + self.dropout1(x)
         if self.pre_norm:
             skip = x
             x = self.norm2(x)

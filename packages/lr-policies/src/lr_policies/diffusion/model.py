@@ -30,6 +30,7 @@ from lr_policies.layers.resnet import (
     no_pretrained_backbone,
     pretrained_backbone_enabled,
     resnet,
+    to_channels_last,
 )
 from lr_policies.layers.schedulers import make_scheduler
 from lr_policies.layers.spatial_softmax import SpatialSoftmax
@@ -276,7 +277,7 @@ class ResNetTrunk(nn.Sequential):
 
     def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
         """(B, 3, H, W) → (B, 512, H/32, W/32)."""
-        x = self[3](F.relu(conv_norm(x, self[0], self[1]), inplace=True))
+        x = self[3](F.relu(conv_norm(to_channels_last(x), self[0], self[1]), inplace=True))
         for i in range(4, 8):
             x = self[i](x)
         return x

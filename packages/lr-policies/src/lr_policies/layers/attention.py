@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lr_policies.layers.linear import Linear, linear
+
 
 class MultiheadAttention(nn.Module):
     """Attention over (S, B, D) sequences; ``key_padding_mask`` (B, S_kv) is True at padding."""
@@ -25,7 +27,7 @@ class MultiheadAttention(nn.Module):
         self.dropout = dropout
         self.in_proj_weight = nn.Parameter(torch.empty(3 * embed_dim, embed_dim))
         self.in_proj_bias = nn.Parameter(torch.empty(3 * embed_dim))
-        self.out_proj = nn.Linear(embed_dim, embed_dim)
+        self.out_proj = Linear(embed_dim, embed_dim)
         nn.init.xavier_uniform_(self.in_proj_weight)
         nn.init.zeros_(self.in_proj_bias)
         nn.init.zeros_(self.out_proj.bias)
@@ -35,7 +37,7 @@ class MultiheadAttention(nn.Module):
         d = self.embed_dim
         w = self.in_proj_weight[which * d : (which + 1) * d]
         b = self.in_proj_bias[which * d : (which + 1) * d]
-        return F.linear(x, w, b)
+        return linear(x, w, b)
 
     def attend(self, q: Tensor, k: Tensor, v: Tensor, key_padding_mask: Tensor | None) -> Tensor:
         """Attention over already-projected q (Sq, B, D), k and v (Skv, B, D) → (Sq, B, D)."""
@@ -61,7 +63,7 @@ class MultiheadAttention(nn.Module):
         """query (Sq, B, D), key/value (Skv, B, D) → (Sq, B, D)."""
         if query is key:
             d = self.embed_dim
-            qk = F.linear(query, self.in_proj_weight[: 2 * d], self.in_proj_bias[: 2 * d])
+            qk = linear(query, self.in_proj_weight[: 2 * d], self.in_proj_bias[: 2 * d])
             q, k = qk.split(d, dim=-1)
         else:
             q, k = self.project(query, 0), self.project(key, 1)

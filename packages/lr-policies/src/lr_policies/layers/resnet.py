@@ -66,11 +66,11 @@ class FrozenBatchNorm2d(nn.Module):
         return x * scale.reshape(1, -1, 1, 1) + shift.reshape(1, -1, 1, 1)
 
 
-def conv_norm(x: Tensor, conv: nn.Conv2d, norm: nn.Module) -> Tensor:
-    """``norm(conv(x))``, folding a frozen (or eval-mode) batch norm into the convolution."""
+def _scale_shift(norm: nn.Module) -> tuple[Tensor, Tensor] | None:
+    """``(scale, shift)`` of a frozen or eval-mode batch norm, ``None`` if it cannot fold."""
     if isinstance(norm, FrozenBatchNorm2d):
-        scale, shift = norm.scale_shift()
-    elif isinstance(norm, nn.BatchNorm2d) and not norm.training and norm.track_running_stats:
+        return norm.scale_shift()
+    if isinstance(norm, nn.BatchNorm2d) and not norm.training and norm.track_running_stats:
         assert norm.running_var is not None and norm.running_mean is not None
         scale = norm.running_var.add(norm.eps).rsqrt()
         if norm.weight is not None:
@@ -78,12 +78,54 @@ def conv_norm(x: Tensor, conv: nn.Conv2d, norm: nn.Module) -> Tensor:
         shift = -norm.running_mean * scale
         if norm.bias is not None:
             shift = shift + norm.bias
-    else:
-        return norm(conv(x))
+        return scale, shift
+    return None
+
+
+def _fold(conv: nn.Conv2d, norm: nn.Module, ss: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+    scale, shift = ss
     weight = conv.weight * scale.reshape(-1, 1, 1, 1)
+    if weight.device.type == "cpu":
+        weight = weight.contiguous(memory_format=torch.channels_last)
     if conv.bias is not None:
         shift = shift + conv.bias * scale
+    return weight, shift
+
+
+def _version_key(conv: nn.Conv2d, norm: nn.Module) -> tuple[int, ...]:
+    tensors = [conv.weight, *norm.buffers(), *norm.parameters()]
+    if conv.bias is not None:
+        tensors.append(conv.bias)
+    return tuple(v for t in tensors for v in (t._version, t.data_ptr()))
+
+
+def conv_norm(x: Tensor, conv: nn.Conv2d, norm: nn.Module) -> Tensor:
+    """``norm(conv(x))``, folding a frozen (or eval-mode) batch norm into the convolution.
+
+    Without autograd (inference) the folded weights are cached on the convolution and rebuilt
+    when any of the tensors they come from changes (optimizer step, ``load_state_dict``, move).
+    """
+    ss = _scale_shift(norm)
+    if ss is None:
+        return norm(conv(x))
+    if torch.is_grad_enabled() and (conv.weight.requires_grad or x.requires_grad):
+        weight, shift = _fold(conv, norm, ss)
+    else:
+        key = _version_key(conv, norm)
+        cached = conv.__dict__.get("_lr_folded")
+        if cached is None or cached[0] != key:
+            weight, shift = _fold(conv, norm, ss)
+            conv.__dict__["_lr_folded"] = (key, weight, shift)
+        else:
+            weight, shift = cached[1], cached[2]
     return F.conv2d(x, weight, shift, conv.stride, conv.padding, conv.dilation, conv.groups)
+
+
+def to_channels_last(x: Tensor) -> Tensor:
+    """NHWC memory layout for CPU image batches (oneDNN's fastest for convolutions)."""
+    if x.device.type == "cpu" and x.ndim == 4:
+        return x.contiguous(memory_format=torch.channels_last)
+    return x
 
 
 def _conv3x3(cin: int, cout: int, stride: int = 1, dilation: int = 1) -> nn.Conv2d:
@@ -180,7 +222,7 @@ class ResNet(nn.Module):
 
     def features(self, x: Tensor) -> Tensor:
         """The ``layer4`` feature map (B, 512, ⌈H/32⌉, ⌈W/32⌉) of images (B, 3, H, W)."""
-        x = self.stem(x)
+        x = self.stem(to_channels_last(x))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
     def forward(self, x: Tensor) -> Tensor:

@@ -9,6 +9,7 @@ the same noise; noise is drawn with ``torch.randn`` in the same order as diffuse
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -150,6 +151,11 @@ class DDPMScheduler(_Scheduler):
 
 class DDIMScheduler(_Scheduler):
     """Deterministic DDIM sampling (Song et al., 2021; eta = 0), final ᾱ set to one."""
+
+    def __init__(self, *args: Any, beta_schedule: str = "linear", **kwargs: Any) -> None:
+        if beta_schedule == "sigmoid":
+            raise ValueError("the DDIM scheduler has no 'sigmoid' beta schedule (as diffusers')")
+        super().__init__(*args, beta_schedule=beta_schedule, **kwargs)
 
     def step(
         self,

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
+from lr_policies.layers.linear import Conv1d, ConvTranspose1d
 from lr_policies.layers.positional import SinusoidalStepEmbedding
 
 
@@ -23,7 +24,7 @@ class Conv1dBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, n_groups: int = 8):
         super().__init__()
         self.block = nn.Sequential(
-            nn.Conv1d(in_channels, out_channels, kernel_size, padding=kernel_size // 2),
+            Conv1d(in_channels, out_channels, kernel_size, padding=kernel_size // 2),
             nn.GroupNorm(n_groups, out_channels),
             nn.Mish(),
         )
@@ -54,9 +55,7 @@ class ConditionalResidualBlock1d(nn.Module):
         self.cond_encoder = nn.Sequential(nn.Mish(), nn.Linear(cond_dim, cond_channels))
         self.conv2 = Conv1dBlock(out_channels, out_channels, kernel_size, n_groups=n_groups)
         self.residual_conv: nn.Module = (
-            nn.Conv1d(in_channels, out_channels, 1)
-            if in_channels != out_channels
-            else nn.Identity()
+            Conv1d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
         )
 
     def forward(self, x: Tensor, cond: Tensor) -> Tensor:
@@ -114,7 +113,7 @@ class ConditionalUnet1d(nn.Module):
                     [
                         ConditionalResidualBlock1d(dim_in, dim_out, **kw),
                         ConditionalResidualBlock1d(dim_out, dim_out, **kw),
-                        nn.Conv1d(dim_out, dim_out, 3, 2, 1) if not is_last else nn.Identity(),
+                        Conv1d(dim_out, dim_out, 3, 2, 1) if not is_last else nn.Identity(),
                     ]
                 )
             )
@@ -132,7 +131,7 @@ class ConditionalUnet1d(nn.Module):
                     [
                         ConditionalResidualBlock1d(dim_in * 2, dim_out, **kw),
                         ConditionalResidualBlock1d(dim_out, dim_out, **kw),
-                        nn.ConvTranspose1d(dim_out, dim_out, 4, 2, 1)
+                        ConvTranspose1d(dim_out, dim_out, 4, 2, 1)
                         if not is_last
                         else nn.Identity(),
                     ]
@@ -140,7 +139,7 @@ class ConditionalUnet1d(nn.Module):
             )
         self.final_conv = nn.Sequential(
             Conv1dBlock(down_dims[0], down_dims[0], kernel_size=kernel_size),
-            nn.Conv1d(down_dims[0], action_dim, 1),
+            Conv1d(down_dims[0], action_dim, 1),
         )
 
     def _run(self, block: nn.Module, x: Tensor, cond: Tensor) -> Tensor:

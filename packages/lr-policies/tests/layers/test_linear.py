@@ -1,0 +1,56 @@
+"""oneDNN-backed Linear / Conv1d / ConvTranspose1d equal torch's layers, values and gradients."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from lr_policies.layers.linear import Conv1d, ConvTranspose1d, Linear, linear
+
+
+def _grads(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    x = x.clone().requires_grad_(True)
+    module.zero_grad()
+    out = module(x)
+    (out * torch.linspace(-1, 1, out.numel()).reshape(out.shape)).sum().backward()
+    return (out.detach(), x.grad, *(p.grad for p in module.parameters()))
+
+
+def _compare(ours: nn.Module, ref: nn.Module, x: torch.Tensor, tol: float = 1e-5) -> None:
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    for a, b in zip(_grads(ours, x), _grads(ref, x), strict=True):
+        assert a.shape == b.shape
+        assert (a - b).abs().max().item() <= tol * max(1.0, b.abs().max().item())
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear(bias: bool) -> None:
+    torch.manual_seed(0)
+    _compare(Linear(24, 40, bias=bias), nn.Linear(24, 40, bias=bias), torch.randn(3, 5, 24))
+
+
+@pytest.mark.parametrize(
+    ("k", "stride", "padding"), [(5, 1, 2), (3, 2, 1), (1, 1, 0), (3, 1, 0), (4, 2, 1)]
+)
+def test_conv1d(k: int, stride: int, padding: int) -> None:
+    torch.manual_seed(0)
+    args = (6, 10, k, stride, padding)
+    _compare(Conv1d(*args), nn.Conv1d(*args), torch.randn(2, 6, 16))
+
+
+@pytest.mark.parametrize(("k", "stride", "padding"), [(4, 2, 1), (3, 1, 1), (2, 2, 0)])
+def test_conv_transpose1d(k: int, stride: int, padding: int) -> None:
+    torch.manual_seed(0)
+    args = (6, 10, k, stride, padding)
+    _compare(ConvTranspose1d(*args), nn.ConvTranspose1d(*args), torch.randn(2, 6, 8))
+
+
+def test_unsupported_variants_fall_back() -> None:
+    torch.manual_seed(0)
+    args = (4, 8, 3)
+    _compare(Conv1d(*args, groups=2), nn.Conv1d(*args, groups=2), torch.randn(2, 4, 9))
+    _compare(Conv1d(*args, dilation=2), nn.Conv1d(*args, dilation=2), torch.randn(2, 4, 9))
+    x64 = torch.randn(2, 3, dtype=torch.float64)
+    w64 = torch.randn(4, 3, dtype=torch.float64)
+    assert torch.equal(linear(x64, w64), x64 @ w64.t())
