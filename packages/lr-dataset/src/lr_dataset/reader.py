@@ -89,11 +89,24 @@ class DatasetReader:
             )
             for k in meta.video_keys
         }
+        self._selected = selected
         self._load_tables(selected)
         self._abs = np.concatenate(
             [np.arange(self._ep_from[e], self._ep_to[e], dtype=np.int64) for e in selected]
         )
         self._decoder = VideoDecoder()
+
+    # ------------------------------------------------------------------ pickling
+    _TABLE_STATE = ("_arrays", "_arrow", "_row_of_abs", "_abs_lo", "_chunk_offsets")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # DataLoader workers started with "spawn" re-open the memory maps instead of receiving
+        # a pickled copy of every column
+        return {k: v for k, v in self.__dict__.items() if k not in self._TABLE_STATE}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._load_tables(self._selected)
 
     # ------------------------------------------------------------------ loading
     def _load_tables(self, selected: np.ndarray) -> None:
@@ -186,11 +199,16 @@ class DatasetReader:
         return tabular.decode_png(data)
 
     def _to_chw(self, frames_hwc: np.ndarray) -> np.ndarray:
-        chw = np.moveaxis(frames_hwc, -1, -3)
+        return self._to_float(np.ascontiguousarray(np.moveaxis(frames_hwc, -1, -3)))
+
+    def _to_float(self, chw: np.ndarray) -> np.ndarray:
+        """uint8 -> float32 in [0, 1] unless ``return_uint8``: a cast then an in-place float32
+        division, bit-identical to LeRobot's ``tensor.float() / 255``."""
         if self.return_uint8:
-            return np.ascontiguousarray(chw)
+            return chw
         out = np.empty(chw.shape, dtype=np.float32)
-        np.multiply(chw, np.float32(1 / 255), out=out)
+        out[...] = chw
+        np.divide(out, np.float32(255), out=out)
         return out
 
     def video_path(self, key: str, episode_index: int) -> Any:
@@ -245,13 +263,14 @@ class DatasetReader:
                         query,
                         self.tolerance_s,
                         what=f"video {key!r} of episode {ep}",
+                        channels_first=True,
                     )
                 except FrameTimestampError as exc:
                     raise FrameTimestampError(
                         f"{exc} (episode {ep}, frame timestamps {[float(t) for t in local]} s, "
                         f"episode starts at {float(self._video_from[key][ep])} s in the file)"
                     ) from exc
-                chw = self._to_chw(frames)
+                chw = self._to_float(frames)
                 item[key] = chw[0] if len(query) == 1 else chw
         for key in self._arrow:
             if meta.features[key].dtype == "string":
