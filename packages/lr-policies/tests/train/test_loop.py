@@ -172,3 +172,9 @@ def test_use_amp_needs_cuda(dataset, tmp_path):
     cfg = cfg.model_copy(update={"policy": cfg.policy.model_copy(update={"use_amp": True})})
     with pytest.raises(ConfigError, match="use_amp=true needs a CUDA device"):
         train(cfg, dataset=dataset)
+
+
+def test_training_without_checkpoints(dataset, tmp_path):
+    out = train(config(tmp_path, "--steps=2", "--save_checkpoint=false"), dataset=dataset)
+    assert out == tmp_path / "run" and not (out / "checkpoints").exists()
+    assert [r["step"] for r in read_metrics(out)] == [2]

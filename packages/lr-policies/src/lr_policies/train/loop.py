@@ -77,7 +77,8 @@ def train(
     checkpoint: str | Path | None = None,
     stop_after_steps: int | None = None,
 ) -> Path:
-    """Train as ``cfg`` says; return the folder of the last checkpoint written.
+    """Train as ``cfg`` says; return the folder of the last checkpoint written (the output
+    folder when ``save_checkpoint`` is false).
 
     ``dataset`` replaces the one ``cfg.dataset`` names (any map-style dataset with LeRobot's
     ``meta``). ``checkpoint`` is the checkpoint to resume (with ``cfg.resume``; found with
@@ -277,9 +278,7 @@ def _train(
         if logger is not None:
             logger.plot()
             logger.close()
-    if last_saved is None:
-        raise CheckpointError("training ended without a checkpoint (save_checkpoint is false)")
-    return last_saved
+    return last_saved if last_saved is not None else output_dir
 
 
 def _save_checkpoint(
