@@ -178,3 +178,40 @@ def test_training_without_checkpoints(dataset, tmp_path):
     out = train(config(tmp_path, "--steps=2", "--save_checkpoint=false"), dataset=dataset)
     assert out == tmp_path / "run" and not (out / "checkpoints").exists()
     assert [r["step"] for r in read_metrics(out)] == [2]
+
+
+class Stream(torch.utils.data.IterableDataset):
+    """A streaming view of a map-style dataset that positions itself like the sampler does."""
+
+    def __init__(self, frames, *, resumable: bool = True):
+        self.frames, self.meta = frames, frames.meta
+        self.position = None
+        if not resumable:
+            self.set_position = None
+
+    def set_position(self, *, seed, rank, world_size, start):
+        self.position = {"seed": seed, "rank": rank, "world_size": world_size, "start": start}
+
+    def __iter__(self):
+        from lr_policies.train.sampler import ResumableSampler
+
+        p = self.position or {"seed": 0, "rank": 0, "world_size": 1, "start": 0}
+        for i in ResumableSampler(len(self.frames), **p):
+            yield self.frames[i]
+
+
+def test_streams_plug_into_the_loop_and_resume_exactly(dataset, tmp_path):
+    extra = ["--steps=6", "--save_freq=3"]
+    straight = train(config(tmp_path, *extra, out="a"), dataset=Stream(dataset))
+    stream = Stream(dataset)
+    train(config(tmp_path, *extra, out="b"), dataset=stream, stop_after_steps=3)
+    resumed = train(config(tmp_path, *extra, "--resume=true", out="b"), dataset=stream)
+    assert stream.position == {"seed": 1000, "rank": 0, "world_size": 1, "start": 12}
+    a, b = tensors(straight), tensors(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert "epochs" not in read_metrics(tmp_path / "a")[0]
+
+    plain = Stream(dataset, resumable=False)
+    train(config(tmp_path, *extra, out="c"), dataset=plain, stop_after_steps=3)
+    with pytest.raises(ConfigError, match="cannot be sharded across processes or resumed"):
+        train(config(tmp_path, *extra, "--resume=true", out="c"), dataset=plain)

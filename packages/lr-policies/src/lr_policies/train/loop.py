@@ -165,25 +165,7 @@ def _train(
             ckpt / TRAINING_STATE_DIR, optimizer=optimizer, scheduler=scheduler
         )
 
-    drop_first = int(getattr(policy.config, "drop_n_first_frames", 0) or 0)
-    drop_last = int(getattr(policy.config, "drop_n_last_frames", 0) or 0)
-    sampler = ResumableSampler(
-        usable_frames(dataset, drop_n_first=drop_first, drop_n_last=drop_last),
-        seed=cfg.seed,
-        rank=dist.rank,
-        world_size=dist.world_size,
-        start=step * cfg.batch_size,
-    )
-    loader = torch.utils.data.DataLoader(
-        dataset,
-        batch_size=cfg.batch_size,
-        sampler=sampler,
-        num_workers=cfg.num_workers,
-        pin_memory=device.type == "cuda",
-        prefetch_factor=cfg.prefetch_factor if cfg.num_workers > 0 else None,
-        persistent_workers=cfg.num_workers > 0,
-        generator=torch.Generator().manual_seed(cfg.seed + dist.rank),
-    )
+    loader, frames = _make_loader(cfg, dist, dataset, policy.config, device, step)
 
     model: torch.nn.Module = policy
     if dist.enabled:
@@ -204,9 +186,10 @@ def _train(
             run_config=cfg.to_dict(),
         )
         n_params = sum(p.numel() for p in policy.parameters())
+        source = f"{frames} frames" if frames is not None else "a stream"
         logger.write(
             f"lr train: {policy.config.type} ({n_params / 1e6:.2f}M parameters) on {device}, "
-            f"{len(dataset)} frames, batch {cfg.batch_size} x {dist.world_size} process(es), "
+            f"{source}, batch {cfg.batch_size} x {dist.world_size} process(es), "
             f"step {step} -> {cfg.steps}, output {output_dir}"
         )
 
@@ -262,7 +245,8 @@ def _train(
                     metrics = {k: sum(v) / len(v) for k, v in window.items()}
                     metrics["lr"] = optimizer.param_groups[0]["lr"]
                     metrics["samples"] = step * cfg.batch_size * dist.world_size
-                    metrics["epochs"] = metrics["samples"] / len(sampler.indices)
+                    if frames:
+                        metrics["epochs"] = metrics["samples"] / frames
                     window.clear()
                 logger.step(step, metrics)
             if cfg.save_checkpoint and (
@@ -279,6 +263,53 @@ def _train(
             logger.plot()
             logger.close()
     return last_saved if last_saved is not None else output_dir
+
+
+def _make_loader(
+    cfg: TrainConfig,
+    dist: DistContext,
+    dataset: Any,
+    policy_config: Any,
+    device: torch.device,
+    step: int,
+) -> tuple[torch.utils.data.DataLoader, int | None]:
+    """The data loader positioned after ``step`` batches, and the number of usable frames
+    (``None`` for a stream).
+
+    A map-style dataset is drawn through a :class:`ResumableSampler`. An ``IterableDataset``
+    (a streaming dataset) orders and shards itself: it is positioned by its
+    ``set_position(seed=, rank=, world_size=, start=)`` method (``start``: samples this rank has
+    already drawn), which DDP and resuming require.
+    """
+    common: dict[str, Any] = {
+        "batch_size": cfg.batch_size,
+        "num_workers": cfg.num_workers,
+        "pin_memory": device.type == "cuda",
+        "prefetch_factor": cfg.prefetch_factor if cfg.num_workers > 0 else None,
+        "persistent_workers": cfg.num_workers > 0,
+        "generator": torch.Generator().manual_seed(cfg.seed + dist.rank),
+    }
+    start = step * cfg.batch_size
+    if isinstance(dataset, torch.utils.data.IterableDataset):
+        set_position = getattr(dataset, "set_position", None)
+        if callable(set_position):
+            set_position(seed=cfg.seed, rank=dist.rank, world_size=dist.world_size, start=start)
+        elif dist.enabled or step > 0:
+            raise ConfigError(
+                f"{type(dataset).__name__} is a stream without set_position(seed=, rank=, "
+                "world_size=, start=): it cannot be sharded across processes or resumed"
+            )
+        return torch.utils.data.DataLoader(dataset, **common), None
+    drop_first = int(getattr(policy_config, "drop_n_first_frames", 0) or 0)
+    drop_last = int(getattr(policy_config, "drop_n_last_frames", 0) or 0)
+    sampler = ResumableSampler(
+        usable_frames(dataset, drop_n_first=drop_first, drop_n_last=drop_last),
+        seed=cfg.seed,
+        rank=dist.rank,
+        world_size=dist.world_size,
+        start=start,
+    )
+    return torch.utils.data.DataLoader(dataset, sampler=sampler, **common), len(sampler.indices)
 
 
 def _save_checkpoint(
