@@ -215,3 +215,17 @@ def test_streams_plug_into_the_loop_and_resume_exactly(dataset, tmp_path):
     train(config(tmp_path, *extra, out="c"), dataset=plain, stop_after_steps=3)
     with pytest.raises(ConfigError, match="cannot be sharded across processes or resumed"):
         train(config(tmp_path, *extra, "--resume=true", out="c"), dataset=plain)
+
+
+def test_rename_map_renames_dataset_keys_for_the_policy(dataset, tmp_path):
+    cfg = config(
+        tmp_path, "--steps=2", '--rename_map={"observation.images.front": "observation.images.top"}'
+    )
+    last = train(cfg, dataset=dataset)
+    policy = PreTrainedPolicy.from_pretrained(last / "pretrained_model")
+    assert set(policy.config.input_features) == {"observation.state", "observation.images.top"}
+    pre, _ = load_pre_post_processors(last / "pretrained_model")
+    out = pre({k: v for k, v in dataset[0].items() if k.startswith("observation")})
+    assert "observation.images.top" in out and "observation.images.front" not in out
+    normaliser = pre.step("normalizer_processor")
+    assert "observation.images.top" in normaliser.stats

@@ -142,13 +142,16 @@ def _train(
     pretrained = getattr(cfg.policy, "pretrained_path", None)
     if ckpt is not None:
         pretrained = ckpt / PRETRAINED_MODEL_DIR
-    policy = make_policy(cfg.policy, dataset.meta, device=device, pretrained=pretrained)
+    policy = make_policy(
+        cfg.policy, dataset.meta, device=device, pretrained=pretrained, rename_map=cfg.rename_map
+    )
     if ckpt is not None:
         pre, post = load_pre_post_processors(
             ckpt / PRETRAINED_MODEL_DIR, device=str(device), rename_map=cfg.rename_map
         )
     else:
         stats = training_stats(dataset.meta, use_imagenet_stats=cfg.dataset.use_imagenet_stats)
+        stats = {cfg.rename_map.get(k, k): v for k, v in stats.items()}
         pre, post = make_pre_post_processors(
             policy.config, stats, rename_map=cfg.rename_map, device=str(device)
         )
