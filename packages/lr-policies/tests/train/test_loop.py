@@ -229,3 +229,15 @@ def test_rename_map_renames_dataset_keys_for_the_policy(dataset, tmp_path):
     assert "observation.images.top" in out and "observation.images.front" not in out
     normaliser = pre.step("normalizer_processor")
     assert "observation.images.top" in normaliser.stats
+
+
+def test_wandb_without_the_package_warns_and_trains(dataset, tmp_path):
+    try:
+        import wandb  # noqa: F401
+
+        pytest.skip("wandb is installed here")
+    except ImportError:
+        pass
+    with pytest.warns(UserWarning, match="wandb package is not installed"):
+        train(config(tmp_path, "--steps=1", "--wandb.enable=true"), dataset=dataset)
+    assert (tmp_path / "run" / "metrics.jsonl").is_file()
