@@ -154,10 +154,14 @@ class PreTrainedPolicy(nn.Module, abc.ABC):
 
 def resolve_pretrained(pretrained_name_or_path: str | Path, *, revision: str | None = None) -> Path:
     """A local folder holding a saved policy: ``pretrained_name_or_path`` itself when it is a
-    folder, else a snapshot of the Hub model repository of that id (``*.json`` and
-    ``*.safetensors`` files only)."""
+    folder (or its ``pretrained_model/`` for a training checkpoint), else a snapshot of the Hub
+    model repository of that id (``*.json`` and ``*.safetensors`` files only)."""
     path = Path(pretrained_name_or_path).expanduser()
     if path.is_dir():
+        # A training checkpoint folder (checkpoints/<step>) holds the policy one level down.
+        nested = path / "pretrained_model"
+        if not (path / CONFIG_NAME).exists() and (nested / CONFIG_NAME).exists():
+            return nested
         return path
     text = str(pretrained_name_or_path)
     if path.exists() or not _REPO_ID.match(text):

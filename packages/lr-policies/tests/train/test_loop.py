@@ -82,7 +82,8 @@ def test_training_writes_lerobot_checkpoints_metrics_and_plot(dataset, tmp_path)
     png = (run / "loss_curve.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
 
-    # The checkpoint is a usable policy with its processors.
+    # The checkpoint is a usable policy with its processors (the step folder works too).
+    assert PreTrainedPolicy.from_pretrained(run / "checkpoints/last").config.type == "tiny"
     policy = PreTrainedPolicy.from_pretrained(last / "pretrained_model")
     pre, post = load_pre_post_processors(last / "pretrained_model")
     item = dataset[0]
