@@ -29,6 +29,7 @@ import torch
 
 from lr_core.errors import ConfigError, PluginError
 from lr_core.fileio import atomic_write_text
+from lr_policies.errors import PolicyError
 from lr_policies.eval.config import EvalRunConfig
 from lr_policies.eval.report import EpisodeResult, episode_dicts, summarise
 from lr_policies.eval.video import write_mp4
@@ -120,8 +121,10 @@ def run_batch(
                 frames[j].append(np.asarray(obs[camera][j]).copy())
 
     capture(observation, ~done)
-    for _ in range(max_steps):
+    for t in range(max_steps):
         batch = pre(observation_to_batch(observation))
+        if t == 0:
+            check_inputs(policy, batch)
         with torch.inference_mode():
             action = post(policy.select_action(batch))
         action_np = action.detach().to("cpu").numpy()
@@ -146,6 +149,17 @@ def run_batch(
         for j in range(n)
     ]
     return results, frames
+
+
+def check_inputs(policy: PreTrainedPolicy, batch: Mapping[str, Any]) -> None:
+    """Raise :class:`PolicyError` when the env does not provide an input the policy needs."""
+    missing = sorted(set(policy.config.input_features) - set(batch))
+    if missing:
+        raise PolicyError(
+            f"the env does not provide the policy inputs {missing}; it gives {sorted(batch)}. "
+            "Configure the env's cameras/state to match, or map names with "
+            '--rename_map=\'{"env key": "policy key"}\''
+        )
 
 
 def evaluate(cfg: EvalRunConfig) -> dict[str, Any]:
