@@ -116,9 +116,11 @@ def tensors(ckpt: Path) -> dict[str, torch.Tensor]:
     return out
 
 
-def test_train_n_then_resume_n_equals_train_2n_bitwise(dataset, tmp_path):
+@pytest.mark.parametrize("workers", [0, 2])
+def test_train_n_then_resume_n_equals_train_2n_bitwise(dataset, tmp_path, workers):
     # A cosine schedule with warm-up, dropout and shuffling: every piece of state matters.
     extra = [
+        f"--num_workers={workers}",
         "--steps=8",
         "--save_freq=4",
         "--scheduler.type=cosine",
@@ -132,6 +134,8 @@ def test_train_n_then_resume_n_equals_train_2n_bitwise(dataset, tmp_path):
     resumed = train(resumed_cfg, dataset=dataset)
     assert resumed.name == "000008"
 
+    saved = json.loads((resumed / "pretrained_model/train_config.json").read_text())
+    assert saved["num_workers"] == workers
     a, b = tensors(straight), tensors(resumed)
     assert a.keys() == b.keys()
     for key in a:
