@@ -194,3 +194,31 @@ def test_missing_inputs_are_named() -> None:
         policy.predict_action_chunk({"observation.state": torch.randn(1, 4)})
     with pytest.raises(PolicyError, match="action_is_pad"):
         policy.forward(_obs() | {"action": torch.randn(2, 8, 3)})
+
+
+def test_inference_then_training_then_inference() -> None:
+    """Caches filled under inference mode (folded backbone weights, image position embedding)
+    neither break training nor go stale after an optimizer step."""
+    torch.manual_seed(0)
+    policy = ACTPolicy(_config(dropout=0.0))
+    with torch.inference_mode():
+        before = policy.predict_action_chunk(_obs())
+    policy.train()
+    optim = torch.optim.SGD(policy.parameters(), lr=0.1)
+    loss, _ = policy.forward(_train_batch())
+    loss.backward()
+    optim.step()
+    with torch.inference_mode():
+        after = policy.predict_action_chunk(_obs())
+    policy.eval()
+    with torch.no_grad():
+        fresh = ACTPolicy(_config(dropout=0.0))
+        fresh.load_state_dict(policy.state_dict())
+        assert torch.allclose(after, fresh.predict_action_chunk(_obs()), atol=1e-6)
+    assert not torch.allclose(before, after)
+
+
+def test_policy_built_under_inference_mode_still_runs() -> None:
+    with torch.inference_mode():
+        policy = ACTPolicy(_config())
+        assert policy.predict_action_chunk(_obs()).shape == (2, 8, 3)
