@@ -168,3 +168,15 @@ def test_episode_filter_selects_by_metadata():
         "peer/x", root=root, episodes=[0, 1], episode_filter=lambda ep: ep["episode_index"] != 1
     )
     assert ds.episodes == [0]
+
+
+def test_column_access_without_decoding():
+    ds = LeRobotDataset("peer/x", root=FIXTURES / "lerobot-0.6.1-video", episodes=[1, 2])
+    actions = ds.column("action")
+    assert actions.shape == (12, 6)
+    np.testing.assert_array_equal(actions[0], ds[0]["action"])
+    assert ds.column("frame_index", episode_index=2).tolist() == list(range(6))
+    with pytest.raises(IndexError):
+        ds.column("action", episode_index=0)
+    with pytest.raises(KeyError, match="observation.images.front"):
+        ds.column("observation.images.front")

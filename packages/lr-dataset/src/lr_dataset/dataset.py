@@ -281,6 +281,11 @@ class LeRobotDataset:
     def __len__(self) -> int:
         return self.num_frames
 
+    def column(self, key: str, episode_index: int | None = None) -> Any:
+        """All values of a numeric column (``action``, ``timestamp``...) as one numpy array,
+        over the selected episodes or only ``episode_index``; no video is decoded."""
+        return self.reader.column(key, episode_index)
+
     def get_raw_item(self, idx: int) -> dict[str, Any]:
         """Frame ``idx`` as numpy, before image transforms."""
         return self.reader.get_item(int(idx))

@@ -7,7 +7,7 @@ numpy (``float32 (C, H, W)`` images in [0, 1]); the torch flavour converts them 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -185,6 +185,20 @@ class DatasetReader:
             )
         return rows
 
+    def column(self, key: str, episode_index: int | None = None) -> np.ndarray:
+        """A numeric column over the selected frames (or one episode's), in frame order."""
+        if key not in self._arrays:
+            raise KeyError(
+                f"{key!r} is not a numeric parquet column; columns: {sorted(self._arrays)}"
+            )
+        if episode_index is None:
+            abs_idx = self._abs
+        else:
+            if self.episodes is not None and episode_index not in self.episodes:
+                raise IndexError(f"episode {episode_index} is not among the selected episodes")
+            abs_idx = np.arange(self._ep_from[episode_index], self._ep_to[episode_index])
+        return self._arrays[key][self._rows(abs_idx)]
+
     def _arrow_value(self, key: str, row: int) -> Any:
         offsets = self._chunk_offsets[key]
         chunk = int(np.searchsorted(offsets, row, side="right")) - 1
@@ -277,6 +291,3 @@ class DatasetReader:
                 item[key] = self._arrow_value(key, row)
         item["task"] = meta.tasks[int(self._arrays["task_index"][row])]
         return item
-
-
-ItemTransform = Callable[[Any], Any]
