@@ -120,4 +120,3 @@ def make_dataset(config: DatasetConfig, policy_config: Any) -> Any:
     if config.revision is not None:
         kwargs["revision"] = config.revision
     return LeRobotDataset(config.repo_id, delta_timestamps=delta, **kwargs)
-
