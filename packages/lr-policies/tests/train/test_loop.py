@@ -246,3 +246,38 @@ def test_wandb_without_the_package_warns_and_trains(dataset, tmp_path):
     with pytest.warns(UserWarning, match="wandb package is not installed"):
         train(config(tmp_path, "--steps=1", "--wandb.enable=true"), dataset=dataset)
     assert (tmp_path / "run" / "metrics.jsonl").is_file()
+
+
+def test_periodic_evaluation_in_an_env_keeps_resume_exact(tiny_policy_registered, tmp_path):
+    import lr_test_policy
+
+    data = lr_test_policy.SyntheticDataset(state_dim=2, image_hw=(16, 16))
+    extra = [
+        "--steps=4",
+        "--save_freq=2",
+        "--env.type=reach_test",
+        "--env.episode_length=5",
+        "--eval_freq=2",
+        "--eval.n_episodes=2",
+        "--eval.batch_size=2",
+        "--eval.max_videos=1",
+    ]
+    extra.append("--policy.inference_noise=0.1")  # evaluating draws random numbers
+    straight = train(config(tmp_path, *extra, out="a"), dataset=data)
+    train(config(tmp_path, *extra, out="b"), dataset=data, stop_after_steps=2)
+    resumed = train(config(tmp_path, *extra, "--resume=true", out="b"), dataset=data)
+    a, b = tensors(straight), tensors(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+    for run in ("a", "b"):
+        evals = [r for r in read_metrics(tmp_path / run) if "eval_pc_success" in r]
+        assert [r["step"] for r in evals] == [2, 4]
+        assert all(r["eval_n_episodes"] == 2 for r in evals)
+        report = json.loads((tmp_path / run / "eval/000004/eval_info.json").read_text())
+        assert [e["seed"] for e in report["per_episode"]] == [1000, 1001]
+        assert (tmp_path / run / "eval/000004/videos/eval_episode_0.mp4").is_file()
+    # Evaluating leaves the training run untouched: same weights as a run without evaluation.
+    without = [x for x in extra if not x.startswith(("--env", "--eval"))]
+    plain = train(config(tmp_path, *without, out="c"), dataset=data)
+    c = tensors(plain)
+    assert all(torch.equal(a[k], c[k]) for k in a)

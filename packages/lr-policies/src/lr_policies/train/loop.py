@@ -45,8 +45,10 @@ from lr_policies.train.state import (
     checkpoint_dir,
     load_training_state,
     read_training_step,
+    rng_state,
     save_training_state,
     seed_everything,
+    set_rng_state,
     update_last_link,
 )
 
@@ -252,6 +254,8 @@ def _train(
                         metrics["epochs"] = metrics["samples"] / frames
                     window.clear()
                 logger.step(step, metrics)
+            if cfg.env is not None and cfg.eval_freq > 0 and step % cfg.eval_freq == 0:
+                _evaluate_in_env(cfg, dist, output_dir, step, policy, pre, post, logger)
             if cfg.save_checkpoint and (
                 step == end or (cfg.save_freq > 0 and step % cfg.save_freq == 0)
             ):
@@ -313,6 +317,56 @@ def _make_loader(
         start=start,
     )
     return torch.utils.data.DataLoader(dataset, sampler=sampler, **common), len(sampler.indices)
+
+
+def _evaluate_in_env(
+    cfg: TrainConfig,
+    dist: DistContext,
+    output_dir: Path,
+    step: int,
+    policy: Any,
+    pre: Any,
+    post: Any,
+    logger: MetricsLogger | None,
+) -> None:
+    """Evaluate the policy in ``cfg.env`` on the main process, leaving every RNG as it was (so
+    evaluating does not change the training run) and the policy in training mode."""
+    if dist.is_main and cfg.env is not None:
+        from lr_policies.eval.rollout import evaluate_policy
+
+        saved = rng_state()
+        policy.eval()
+        try:
+            report = evaluate_policy(
+                policy,
+                pre,
+                post,
+                cfg.env,
+                cfg.eval,
+                seed=cfg.seed,
+                output_dir=output_dir / "eval" / checkpoint_dir(output_dir, step, cfg.steps).name,
+                label=f"{output_dir} at step {step}",
+            )
+        finally:
+            policy.reset()
+            policy.train()
+            set_rng_state(saved)
+        agg = report["aggregated"]
+        if logger is not None:
+            logger.record(
+                step,
+                {
+                    "eval_pc_success": agg["pc_success"],
+                    "eval_avg_sum_reward": agg["avg_sum_reward"],
+                    "eval_n_episodes": agg["n_episodes"],
+                    "eval_s": agg["eval_s"],
+                },
+            )
+            logger.write(
+                f"step {step}: eval success {agg['pc_success']:.1f}% "
+                f"({agg['n_success']}/{agg['n_episodes']}), return {agg['avg_sum_reward']:.3f}"
+            )
+    dist.barrier()
 
 
 def _save_checkpoint(
