@@ -62,7 +62,8 @@ class SinusoidalPositionEmbedding2d(nn.Module):
         key = (x.shape[-2], x.shape[-1], x.device)
         emb = self._cache.get(key)
         if emb is None:
-            with torch.no_grad():
+            # A plain tensor even under inference mode, so training can reuse it.
+            with torch.inference_mode(False), torch.no_grad():
                 emb = self.compute(x.shape[-2], x.shape[-1], x.device)
             self._cache[key] = emb
         return emb.to(dtype=x.dtype)

@@ -92,11 +92,16 @@ def _fold(conv: nn.Conv2d, norm: nn.Module, ss: tuple[Tensor, Tensor]) -> tuple[
     return weight, shift
 
 
-def _version_key(conv: nn.Conv2d, norm: nn.Module) -> tuple[int, ...]:
+def _version_key(conv: nn.Conv2d, norm: nn.Module) -> tuple[int, ...] | None:
+    """Identity and version of every tensor the folded weights derive from (``None`` when
+    they cannot be tracked: tensors created under ``torch.inference_mode``)."""
     tensors = [conv.weight, *norm.buffers(), *norm.parameters()]
     if conv.bias is not None:
         tensors.append(conv.bias)
-    return tuple(v for t in tensors for v in (t._version, t.data_ptr()))
+    try:
+        return tuple(v for t in tensors for v in (t._version, t.data_ptr()))
+    except RuntimeError:
+        return None
 
 
 def conv_norm(x: Tensor, conv: nn.Conv2d, norm: nn.Module) -> Tensor:
@@ -113,11 +118,14 @@ def conv_norm(x: Tensor, conv: nn.Conv2d, norm: nn.Module) -> Tensor:
     else:
         key = _version_key(conv, norm)
         cached = conv.__dict__.get("_lr_folded")
-        if cached is None or cached[0] != key:
-            weight, shift = _fold(conv, norm, ss)
-            conv.__dict__["_lr_folded"] = (key, weight, shift)
-        else:
+        if key is not None and cached is not None and cached[0] == key:
             weight, shift = cached[1], cached[2]
+        else:
+            # Plain tensors (not inference tensors), so they stay usable outside inference mode.
+            with torch.inference_mode(False), torch.no_grad():
+                weight, shift = _fold(conv, norm, _scale_shift(norm) or ss)
+            if key is not None:
+                conv.__dict__["_lr_folded"] = (key, weight, shift)
     return F.conv2d(x, weight, shift, conv.stride, conv.padding, conv.dilation, conv.groups)
 
 
