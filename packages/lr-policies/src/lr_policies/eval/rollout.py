@@ -55,7 +55,9 @@ def make_vector_env(env: EnvConfig, n_envs: int, *, use_async: bool = False) -> 
         raise PluginError(f"{type(env).__name__}.implementation is not callable: {factory!r}")
     fns = [functools.partial(factory, env) for _ in range(n_envs)]
     if use_async and n_envs > 1:
-        return gym.vector.AsyncVectorEnv(fns)
+        # forkserver, not fork: a child forked from a process that has rendered with Mesa's EGL
+        # deadlocks (lr-sim raises ForkedRendererError there), e.g. during periodic evaluation.
+        return gym.vector.AsyncVectorEnv(fns, context="forkserver")
     return gym.vector.SyncVectorEnv(fns)
 
 
