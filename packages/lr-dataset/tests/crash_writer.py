@@ -24,9 +24,13 @@ def main() -> None:
     p.add_argument("--resume", action="store_true")
     p.add_argument("--episodes", type=int, default=10_000)
     args = p.parse_args()
-    if args.resume:
+    if args.resume and (Path(args.root) / "meta/info.json").exists():
         ds = LeRobotDataset.resume("t/crash", root=args.root)
     else:
+        if Path(args.root).exists():  # killed before it wrote info.json: start again
+            import shutil
+
+            shutil.rmtree(args.root)
         ds = LeRobotDataset.create(
             "t/crash",
             30,
@@ -36,6 +40,7 @@ def main() -> None:
             video_files_size_in_mb=0.03,
         )
     start = ds.meta.total_episodes
+    print("ready", flush=True)
     for ep in range(start, start + args.episodes):
         for i in range(FRAMES):
             ds.add_frame(frame(ep, i))

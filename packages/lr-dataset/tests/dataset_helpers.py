@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import signal
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = Path(__file__).parent / "fixtures"
 PEER_SCRIPTS = Path(__file__).parent / "peer_scripts"
+WRITER = Path(__file__).parent / "crash_writer.py"
 NAMES = [f"j{i}" for i in range(6)]
 
 
@@ -126,3 +131,33 @@ def write_dataset(
         ds.save_episode()
     ds.finalize()
     return root
+
+
+def record_then_kill(root: Path, delay_s: float, resume: bool = False) -> int:
+    """Run crash_writer.py; SIGKILL it ``delay_s`` after it starts recording (it prints
+    ``ready``); return the episodes it reported saved."""
+    args = [sys.executable, str(WRITER), str(root)] + (["--resume"] if resume else [])
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("ready"):
+                ready.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    ready.wait(timeout=120)
+    try:
+        proc.wait(timeout=delay_s)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    reader.join()
+    saved = 0
+    for line in lines:
+        if line.startswith("saved "):
+            saved = int(line.split()[1])
+    return saved

@@ -6,6 +6,8 @@ Run with ``uv run pytest -m peer packages/lr-dataset``; skipped when the peers a
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -46,7 +48,7 @@ def _assert_same(ours: LeRobotDataset, theirs: dict[int, dict[str, np.ndarray]])
             if key == "task":
                 assert got == str(want)
             elif key.startswith("observation.images"):
-                np.testing.assert_allclose(np.asarray(got), want, atol=1.5 / 255)
+                np.testing.assert_array_equal(np.asarray(got), want, err_msg=f"[{i}] {key}")
             else:
                 np.testing.assert_array_equal(np.asarray(got), want, err_msg=f"[{i}] {key}")
 
@@ -103,3 +105,23 @@ def test_resumed_dataset_reads_in_lerobot(tmp_path, version):
     result, theirs = _peer_items(version, root, tmp_path / "peer.npz", DELTAS)
     assert result["len"] == 17
     _assert_same(LeRobotDataset("t/x", root=root, delta_timestamps=DELTAS), theirs)
+
+
+@pytest.mark.parametrize("version", ["0.6.1"])
+def test_killed_then_repaired_dataset_reads_in_lerobot(tmp_path, version):
+    """SIGKILL mid-recording, repair, and LeRobot reads exactly what lr reads."""
+    from dataset_helpers import WRITER, record_then_kill
+
+    from lr_dataset import repair
+
+    root = tmp_path / "ds"
+    subprocess.run(
+        [sys.executable, str(WRITER), str(root), "--episodes", "3"], check=True, capture_output=True
+    )
+    for delay in (1.7, 2.3):
+        record_then_kill(root, delay, resume=True)
+    repair(root)
+    result, theirs = _peer_items(version, root, tmp_path / "peer.npz")
+    ours = LeRobotDataset("t/crash", root=root)
+    assert result["len"] == len(ours) and result["total_episodes"] == ours.meta.total_episodes
+    _assert_same(ours, theirs)

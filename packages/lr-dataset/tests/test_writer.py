@@ -211,3 +211,21 @@ def test_clear_episode_buffer_discards_frames(tmp_path):
     ds.save_episode()
     ds.finalize()
     assert list(ds.meta.tasks) == ["two"] and len(ds) == 1
+
+
+def test_lerobot_options_are_accepted_and_typos_are_not(tmp_path):
+    from types import SimpleNamespace
+
+    ds = LeRobotDataset.create(
+        "t/x",
+        30,
+        features(),
+        root=tmp_path / "a",
+        image_writer_threads=4,
+        batch_encoding_size=1,
+        rgb_encoder=SimpleNamespace(vcodec="h264", g=2, crf=23),
+    )
+    assert ds.writer.video_encoder.vcodec == "h264" and ds.writer.video_encoder.crf == 23
+    ds.finalize()
+    with pytest.raises(TypeError, match="use_video"):
+        LeRobotDataset.create("t/x", 30, features(), root=tmp_path / "b", use_video=True)

@@ -169,3 +169,34 @@ def test_unknown_type_in_config_json_names_the_registry(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"type": "no_such_policy"}))
     with pytest.raises((CheckpointError, PluginError), match="no_such_policy"):
         load_policy_config(tmp_path)
+
+
+def test_hub_ids_go_through_snapshot_download(tiny_policy_registered, tmp_path, monkeypatch):
+    """The Hub is replaced by a local folder (no network in tests)."""
+    import huggingface_hub
+
+    saved = make_policy(tiny(), Meta()).save_pretrained(tmp_path / "hub_copy")
+    calls = []
+
+    def fake_snapshot_download(**kwargs):
+        calls.append(kwargs)
+        return str(saved)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    policy = PreTrainedPolicy.from_pretrained("user/tiny_policy", revision="v1")
+    assert policy.config.type == "tiny"
+    assert calls == [
+        {
+            "repo_id": "user/tiny_policy",
+            "revision": "v1",
+            "repo_type": "model",
+            "allow_patterns": ["*.json", "*.safetensors"],
+        }
+    ]
+
+    def offline(**kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", offline)
+    with pytest.raises(CheckpointError, match="cannot fetch policy 'user/x'.*no network"):
+        PreTrainedPolicy.from_pretrained("user/x")

@@ -50,12 +50,33 @@ class LeRobotDataset:
         tolerance_s: float = 1e-4,
         revision: str | None = None,
         *,
+        episode_filter: Callable[[dict[str, Any]], bool] | None = None,
         return_uint8: bool = False,
+        video_backend: str | None = None,
+        force_cache_sync: bool = False,
+        download_videos: bool = True,
     ) -> None:
+        """Open the dataset at ``root``.
+
+        ``episode_filter`` keeps the episodes whose metadata row (a dict without stats) it
+        accepts, within ``episodes`` when both are given. ``video_backend``,
+        ``force_cache_sync`` and ``download_videos`` are accepted so LeRobot code runs
+        unchanged; lr decodes with PyAV and reads local folders.
+        """
         if image_transforms is not None and not callable(image_transforms):
             raise TypeError("image_transforms must be callable or None")
+        if video_backend not in (None, "pyav", "torchcodec", "video_reader"):
+            raise ValueError(f"unknown video_backend {video_backend!r}")
         self.repo_id = repo_id
         self.meta = LeRobotDatasetMetadata(repo_id, root=root, revision=revision)
+        if episode_filter is not None and self.meta.episodes is not None:
+            candidates = set(episodes) if episodes is not None else None
+            episodes = [
+                row["episode_index"]
+                for row in self.meta.episodes
+                if (candidates is None or row["episode_index"] in candidates)
+                and episode_filter(row)
+            ]
         self.root = self.meta.root
         self.revision = revision
         self.tolerance_s = tolerance_s
@@ -95,18 +116,20 @@ class LeRobotDataset:
         chunks_size: int | None = None,
         data_files_size_in_mb: float | None = None,
         video_files_size_in_mb: float | None = None,
-        **_lerobot_options: Any,
+        rgb_encoder: Any = None,
+        **lerobot_options: Any,
     ) -> LeRobotDataset:
         """Start recording a new dataset at ``root`` (default ``$HF_LEROBOT_HOME/<repo_id>``).
 
         ``features`` maps names to :class:`FeatureSpec` (or their ``info.json`` dicts); the five
         default columns are added. ``vcodec`` (``"libsvtav1"``, ``"h264"``...) is a shortcut for
-        ``video_encoder=VideoEncoderConfig(vcodec=...)``. LeRobot-only tuning options
-        (``image_writer_threads``, ``batch_encoding_size``, ``streaming_encoding``...) are
-        accepted and ignored: frames are always encoded in the background.
+        ``video_encoder=VideoEncoderConfig(vcodec=...)``; a LeRobot ``rgb_encoder`` config is read
+        the same way. LeRobot's tuning options (``image_writer_threads``,
+        ``batch_encoding_size``, ``streaming_encoding``...) are accepted and have no effect:
+        frames are always encoded in the background. Any other keyword is a ``TypeError``.
         """
-        if video_encoder is None:
-            video_encoder = VideoEncoderConfig(vcodec=vcodec) if vcodec else VideoEncoderConfig()
+        _check_lerobot_options("create", lerobot_options)
+        video_encoder = _encoder(video_encoder, vcodec, rgb_encoder) or VideoEncoderConfig()
         meta = LeRobotDatasetMetadata.create(
             repo_id,
             fps,
@@ -144,7 +167,8 @@ class LeRobotDataset:
         vcodec: str | None = None,
         encoder_threads: int | None = None,
         encoder_queue_maxsize: int = 120,
-        **_lerobot_options: Any,
+        rgb_encoder: Any = None,
+        **lerobot_options: Any,
     ) -> LeRobotDataset:
         """Reopen an existing dataset to add episodes (repairing an interrupted write first).
 
@@ -154,14 +178,13 @@ class LeRobotDataset:
         from lr_dataset.metadata import resolve_root
         from lr_dataset.recovery import repair
 
+        _check_lerobot_options("resume", lerobot_options)
         path = resolve_root(repo_id, root)
         repair(path, repo_id)
         meta = LeRobotDatasetMetadata(repo_id, root=path, revision=revision)
-        if video_encoder is None:
-            if vcodec:
-                video_encoder = VideoEncoderConfig(vcodec=vcodec)
-            elif meta.video_keys:
-                video_encoder = VideoEncoderConfig.from_info(meta.features[meta.video_keys[0]].info)
+        video_encoder = _encoder(video_encoder, vcodec, rgb_encoder)
+        if video_encoder is None and meta.video_keys:
+            video_encoder = VideoEncoderConfig.from_info(meta.features[meta.video_keys[0]].info)
         writer = DatasetWriter(
             meta,
             video_encoder=video_encoder,
@@ -258,6 +281,11 @@ class LeRobotDataset:
     def __len__(self) -> int:
         return self.num_frames
 
+    def column(self, key: str, episode_index: int | None = None) -> Any:
+        """All values of a numeric column (``action``, ``timestamp``...) as one numpy array,
+        over the selected episodes or only ``episode_index``; no video is decoded."""
+        return self.reader.column(key, episode_index)
+
     def get_raw_item(self, idx: int) -> dict[str, Any]:
         """Frame ``idx`` as numpy, before image transforms."""
         return self.reader.get_item(int(idx))
@@ -276,3 +304,46 @@ class LeRobotDataset:
             f"episodes={self.meta.total_episodes}, frames={self.meta.total_frames}, "
             f"fps={self.fps}, features={list(self.features)})"
         )
+
+
+#: LeRobot ``create``/``resume`` options that have no counterpart here (background encoding is
+#: always on, files are local); accepted so that ported code runs.
+LEROBOT_NOOP_OPTIONS = frozenset(
+    {
+        "image_writer_processes",
+        "image_writer_threads",
+        "video_backend",
+        "batch_encoding_size",
+        "depth_encoder",
+        "metadata_buffer_size",
+        "streaming_encoding",
+        "force_cache_sync",
+        "token",
+    }
+)
+
+
+def _check_lerobot_options(method: str, options: Mapping[str, Any]) -> None:
+    unknown = sorted(set(options) - LEROBOT_NOOP_OPTIONS)
+    if unknown:
+        raise TypeError(f"LeRobotDataset.{method}() got unexpected keyword argument(s) {unknown}")
+
+
+def _encoder(
+    video_encoder: VideoEncoderConfig | None, vcodec: str | None, rgb_encoder: Any
+) -> VideoEncoderConfig | None:
+    """The encoder settings from lr's or LeRobot's way of giving them (or ``None``)."""
+    if video_encoder is not None:
+        return video_encoder
+    if vcodec:
+        return VideoEncoderConfig(vcodec=vcodec)
+    if rgb_encoder is not None:
+        fields = ("vcodec", "pix_fmt", "g", "crf", "preset", "fast_decode", "extra_options")
+        return VideoEncoderConfig(
+            **{
+                f: getattr(rgb_encoder, f)
+                for f in fields
+                if getattr(rgb_encoder, f, None) is not None
+            }
+        )
+    return None

@@ -7,7 +7,7 @@ numpy (``float32 (C, H, W)`` images in [0, 1]); the torch flavour converts them 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -89,11 +89,24 @@ class DatasetReader:
             )
             for k in meta.video_keys
         }
+        self._selected = selected
         self._load_tables(selected)
         self._abs = np.concatenate(
             [np.arange(self._ep_from[e], self._ep_to[e], dtype=np.int64) for e in selected]
         )
         self._decoder = VideoDecoder()
+
+    # ------------------------------------------------------------------ pickling
+    _TABLE_STATE = ("_arrays", "_arrow", "_row_of_abs", "_abs_lo", "_chunk_offsets")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # DataLoader workers started with "spawn" re-open the memory maps instead of receiving
+        # a pickled copy of every column
+        return {k: v for k, v in self.__dict__.items() if k not in self._TABLE_STATE}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._load_tables(self._selected)
 
     # ------------------------------------------------------------------ loading
     def _load_tables(self, selected: np.ndarray) -> None:
@@ -172,6 +185,20 @@ class DatasetReader:
             )
         return rows
 
+    def column(self, key: str, episode_index: int | None = None) -> np.ndarray:
+        """A numeric column over the selected frames (or one episode's), in frame order."""
+        if key not in self._arrays:
+            raise KeyError(
+                f"{key!r} is not a numeric parquet column; columns: {sorted(self._arrays)}"
+            )
+        if episode_index is None:
+            abs_idx = self._abs
+        else:
+            if self.episodes is not None and episode_index not in self.episodes:
+                raise IndexError(f"episode {episode_index} is not among the selected episodes")
+            abs_idx = np.arange(self._ep_from[episode_index], self._ep_to[episode_index])
+        return self._arrays[key][self._rows(abs_idx)]
+
     def _arrow_value(self, key: str, row: int) -> Any:
         offsets = self._chunk_offsets[key]
         chunk = int(np.searchsorted(offsets, row, side="right")) - 1
@@ -186,11 +213,16 @@ class DatasetReader:
         return tabular.decode_png(data)
 
     def _to_chw(self, frames_hwc: np.ndarray) -> np.ndarray:
-        chw = np.moveaxis(frames_hwc, -1, -3)
+        return self._to_float(np.ascontiguousarray(np.moveaxis(frames_hwc, -1, -3)))
+
+    def _to_float(self, chw: np.ndarray) -> np.ndarray:
+        """uint8 -> float32 in [0, 1] unless ``return_uint8``: a cast then an in-place float32
+        division, bit-identical to LeRobot's ``tensor.float() / 255``."""
         if self.return_uint8:
-            return np.ascontiguousarray(chw)
+            return chw
         out = np.empty(chw.shape, dtype=np.float32)
-        np.multiply(chw, np.float32(1 / 255), out=out)
+        out[...] = chw
+        np.divide(out, np.float32(255), out=out)
         return out
 
     def video_path(self, key: str, episode_index: int) -> Any:
@@ -245,19 +277,17 @@ class DatasetReader:
                         query,
                         self.tolerance_s,
                         what=f"video {key!r} of episode {ep}",
+                        channels_first=True,
                     )
                 except FrameTimestampError as exc:
                     raise FrameTimestampError(
                         f"{exc} (episode {ep}, frame timestamps {[float(t) for t in local]} s, "
                         f"episode starts at {float(self._video_from[key][ep])} s in the file)"
                     ) from exc
-                chw = self._to_chw(frames)
+                chw = self._to_float(frames)
                 item[key] = chw[0] if len(query) == 1 else chw
         for key in self._arrow:
             if meta.features[key].dtype == "string":
                 item[key] = self._arrow_value(key, row)
         item["task"] = meta.tasks[int(self._arrays["task_index"][row])]
         return item
-
-
-ItemTransform = Callable[[Any], Any]

@@ -154,10 +154,14 @@ class PreTrainedPolicy(nn.Module, abc.ABC):
 
 def resolve_pretrained(pretrained_name_or_path: str | Path, *, revision: str | None = None) -> Path:
     """A local folder holding a saved policy: ``pretrained_name_or_path`` itself when it is a
-    folder, else a snapshot of the Hub model repository of that id (``*.json`` and
-    ``*.safetensors`` files only)."""
+    folder (or its ``pretrained_model/`` for a training checkpoint), else a snapshot of the Hub
+    model repository of that id (``*.json`` and ``*.safetensors`` files only)."""
     path = Path(pretrained_name_or_path).expanduser()
     if path.is_dir():
+        # A training checkpoint folder (checkpoints/<step>) holds the policy one level down.
+        nested = path / "pretrained_model"
+        if not (path / CONFIG_NAME).exists() and (nested / CONFIG_NAME).exists():
+            return nested
         return path
     text = str(pretrained_name_or_path)
     if path.exists() or not _REPO_ID.match(text):
@@ -296,14 +300,19 @@ def _features_of(dataset_meta: Any) -> dict[str, FeatureSpec]:
 
 
 def policy_features(
-    config: PolicyConfig, dataset_meta: Any
+    config: PolicyConfig, dataset_meta: Any, rename_map: Mapping[str, str] | None = None
 ) -> tuple[dict[str, PolicyFeature], dict[str, PolicyFeature]]:
     """``(input_features, output_features)`` for ``config`` from a dataset's features.
 
     As LeRobot: outputs are the ACTION features; inputs, unless the config already names them,
-    are every other policy feature (state, environment state, cameras).
+    are every other policy feature (state, environment state, cameras). ``rename_map`` renames
+    dataset keys to the policy's (as the pre-processor's renaming step does).
     """
-    features = dataset_to_policy_features(_features_of(dataset_meta))
+    renames = dict(rename_map or {})
+    features = {
+        renames.get(k, k): f
+        for k, f in dataset_to_policy_features(_features_of(dataset_meta)).items()
+    }
     outputs = {k: f for k, f in features.items() if f.type is FeatureType.ACTION}
     if not outputs:
         raise PolicyError(
@@ -320,6 +329,7 @@ def make_policy(
     *,
     pretrained: str | Path | None = None,
     device: str | torch.device | None = None,
+    rename_map: Mapping[str, str] | None = None,
 ) -> PreTrainedPolicy:
     """Build the policy ``config`` describes.
 
@@ -327,12 +337,13 @@ def make_policy(
     :class:`PolicyConfig` with a ``type`` is first validated into its registered subclass).
     With ``dataset_meta`` (a dataset metadata object with ``.features``, or the features mapping
     itself) the input/output features are derived from the dataset's features. With
-    ``pretrained`` the weights are loaded from that folder or Hub repository.
+    ``pretrained`` the weights are loaded from that folder or Hub repository. ``rename_map``
+    maps dataset keys to the policy's (``{"observation.images.left": "observation.images.top"}``).
     """
     if type(config).own_type() is None:
         config = _specialised(config)
     if dataset_meta is not None:
-        inputs, outputs = policy_features(config, dataset_meta)
+        inputs, outputs = policy_features(config, dataset_meta, rename_map)
         config = config.model_copy(update={"input_features": inputs, "output_features": outputs})
     elif not config.output_features and pretrained is None:
         raise PolicyError(

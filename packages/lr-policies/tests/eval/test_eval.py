@@ -163,3 +163,18 @@ def test_act_and_diffusion_run_in_vector_envs(kind, tiny_policy_registered, tmp_
     assert len(episodes) == 5 and all(1 <= e["length"] <= 6 for e in episodes)
     assert all(isinstance(e["sum_reward"], float) for e in episodes)
     assert 0.0 <= report["aggregated"]["pc_success"] <= 100.0
+
+
+def test_missing_policy_inputs_are_named(tiny_policy_registered, tmp_path, capsys):
+    policy = save_policy(tmp_path / "p", perfect=True)
+    args = [
+        "eval",
+        f"--policy.path={policy}",
+        "--env.type=reach_test",
+        "--eval.n_episodes=1",
+        f"--output_dir={tmp_path / 'e'}",
+        '--rename_map={"observation.images.front": "observation.images.other"}',
+    ]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "does not provide the policy inputs ['observation.images.front']" in err

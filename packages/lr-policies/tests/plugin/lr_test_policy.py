@@ -26,6 +26,10 @@ class TinyConfig(PolicyConfig):
     hidden: int = 32
     dropout: float = 0.1
     optimizer_lr: float = 1e-3
+    use_amp: bool = False
+    #: Gaussian noise added to predicted actions (draws from the global torch RNG, as
+    #: Diffusion's sampling does).
+    inference_noise: float = 0.0
 
     @property
     def observation_delta_indices(self) -> list[int] | None:
@@ -86,7 +90,10 @@ class TinyPolicy(PreTrainedPolicy):
     @torch.no_grad()
     def predict_action_chunk(self, batch: dict[str, Tensor], **kwargs: Any) -> Tensor:
         self.eval()
-        return self._chunk(batch)
+        chunk = self._chunk(batch)
+        if self.config.inference_noise:
+            chunk = chunk + self.config.inference_noise * torch.randn_like(chunk)
+        return chunk
 
     @torch.no_grad()
     def select_action(self, batch: dict[str, Tensor], **kwargs: Any) -> Tensor:
@@ -113,18 +120,21 @@ class SyntheticDataset(torch.utils.data.Dataset):
         seed: int = 0,
         obs_deltas: list[int] | None = None,
         action_deltas: list[int] | None = None,
+        state_dim: int = 3,
+        image_hw: tuple[int, int] = (6, 8),
     ):
         g = torch.Generator().manual_seed(seed)
         n = n_episodes * length
         # The state is a random walk and the action the (scaled) next position: learnable.
-        self.state = torch.cumsum(torch.randn(n, 3, generator=g) * 0.3, 0)
+        self.state = torch.cumsum(torch.randn(n, state_dim, generator=g) * 0.3, 0)
         self.actions = torch.roll(self.state[:, :2], -1, 0) * 2 + 0.5
-        self.images = torch.rand(n, 3, 6, 8, generator=g) if image else None
+        h, w = image_hw
+        self.images = torch.rand(n, 3, h, w, generator=g) if image else None
         self.length = length
         self.obs_deltas = obs_deltas
         self.action_deltas = action_deltas if action_deltas is not None else list(range(chunk))
         features = {
-            "observation.state": {"dtype": "float32", "shape": [3], "names": None},
+            "observation.state": {"dtype": "float32", "shape": [state_dim], "names": None},
             "action": {"dtype": "float32", "shape": [2], "names": None},
             "timestamp": {"dtype": "float32", "shape": [1], "names": None},
             "episode_index": {"dtype": "int64", "shape": [1], "names": None},
@@ -137,7 +147,7 @@ class SyntheticDataset(torch.utils.data.Dataset):
         if image:
             features["observation.images.front"] = {
                 "dtype": "video",
-                "shape": [6, 8, 3],
+                "shape": [h, w, 3],
                 "names": ["height", "width", "channels"],
             }
             per_channel = self.images.transpose(0, 1).reshape(3, -1).T

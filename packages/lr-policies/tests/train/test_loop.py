@@ -82,7 +82,8 @@ def test_training_writes_lerobot_checkpoints_metrics_and_plot(dataset, tmp_path)
     png = (run / "loss_curve.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
 
-    # The checkpoint is a usable policy with its processors.
+    # The checkpoint is a usable policy with its processors (the step folder works too).
+    assert PreTrainedPolicy.from_pretrained(run / "checkpoints/last").config.type == "tiny"
     policy = PreTrainedPolicy.from_pretrained(last / "pretrained_model")
     pre, post = load_pre_post_processors(last / "pretrained_model")
     item = dataset[0]
@@ -115,9 +116,11 @@ def tensors(ckpt: Path) -> dict[str, torch.Tensor]:
     return out
 
 
-def test_train_n_then_resume_n_equals_train_2n_bitwise(dataset, tmp_path):
+@pytest.mark.parametrize("workers", [0, 2])
+def test_train_n_then_resume_n_equals_train_2n_bitwise(dataset, tmp_path, workers):
     # A cosine schedule with warm-up, dropout and shuffling: every piece of state matters.
     extra = [
+        f"--num_workers={workers}",
         "--steps=8",
         "--save_freq=4",
         "--scheduler.type=cosine",
@@ -131,6 +134,8 @@ def test_train_n_then_resume_n_equals_train_2n_bitwise(dataset, tmp_path):
     resumed = train(resumed_cfg, dataset=dataset)
     assert resumed.name == "000008"
 
+    saved = json.loads((resumed / "pretrained_model/train_config.json").read_text())
+    assert saved["num_workers"] == workers
     a, b = tensors(straight), tensors(resumed)
     assert a.keys() == b.keys()
     for key in a:
@@ -163,3 +168,116 @@ def test_refuses_to_overwrite_or_to_resume_inconsistently(dataset, tmp_path):
         train(config(tmp_path, "--steps=4", "--batch_size=2", "--resume=true"), dataset=dataset)
     with pytest.raises(Exception, match="does not exist"):
         train(config(tmp_path, "--steps=4", "--resume=true", out="nothing"), dataset=dataset)
+
+
+def test_use_amp_needs_cuda(dataset, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    cfg = config(tmp_path, "--steps=1")
+    cfg = cfg.model_copy(update={"policy": cfg.policy.model_copy(update={"use_amp": True})})
+    with pytest.raises(ConfigError, match="use_amp=true needs a CUDA device"):
+        train(cfg, dataset=dataset)
+
+
+def test_training_without_checkpoints(dataset, tmp_path):
+    out = train(config(tmp_path, "--steps=2", "--save_checkpoint=false"), dataset=dataset)
+    assert out == tmp_path / "run" and not (out / "checkpoints").exists()
+    assert [r["step"] for r in read_metrics(out)] == [2]
+
+
+class Stream(torch.utils.data.IterableDataset):
+    """A streaming view of a map-style dataset that positions itself like the sampler does."""
+
+    def __init__(self, frames, *, resumable: bool = True):
+        self.frames, self.meta = frames, frames.meta
+        self.position = None
+        if not resumable:
+            self.set_position = None
+
+    def set_position(self, *, seed, rank, world_size, start):
+        self.position = {"seed": seed, "rank": rank, "world_size": world_size, "start": start}
+
+    def __iter__(self):
+        from lr_policies.train.sampler import ResumableSampler
+
+        p = self.position or {"seed": 0, "rank": 0, "world_size": 1, "start": 0}
+        for i in ResumableSampler(len(self.frames), **p):
+            yield self.frames[i]
+
+
+def test_streams_plug_into_the_loop_and_resume_exactly(dataset, tmp_path):
+    extra = ["--steps=6", "--save_freq=3"]
+    straight = train(config(tmp_path, *extra, out="a"), dataset=Stream(dataset))
+    stream = Stream(dataset)
+    train(config(tmp_path, *extra, out="b"), dataset=stream, stop_after_steps=3)
+    resumed = train(config(tmp_path, *extra, "--resume=true", out="b"), dataset=stream)
+    assert stream.position == {"seed": 1000, "rank": 0, "world_size": 1, "start": 12}
+    a, b = tensors(straight), tensors(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert "epochs" not in read_metrics(tmp_path / "a")[0]
+
+    plain = Stream(dataset, resumable=False)
+    train(config(tmp_path, *extra, out="c"), dataset=plain, stop_after_steps=3)
+    with pytest.raises(ConfigError, match="cannot be sharded across processes or resumed"):
+        train(config(tmp_path, *extra, "--resume=true", out="c"), dataset=plain)
+
+
+def test_rename_map_renames_dataset_keys_for_the_policy(dataset, tmp_path):
+    cfg = config(
+        tmp_path, "--steps=2", '--rename_map={"observation.images.front": "observation.images.top"}'
+    )
+    last = train(cfg, dataset=dataset)
+    policy = PreTrainedPolicy.from_pretrained(last / "pretrained_model")
+    assert set(policy.config.input_features) == {"observation.state", "observation.images.top"}
+    pre, _ = load_pre_post_processors(last / "pretrained_model")
+    out = pre({k: v for k, v in dataset[0].items() if k.startswith("observation")})
+    assert "observation.images.top" in out and "observation.images.front" not in out
+    normaliser = pre.step("normalizer_processor")
+    assert "observation.images.top" in normaliser.stats
+
+
+def test_wandb_without_the_package_warns_and_trains(dataset, tmp_path):
+    try:
+        import wandb  # noqa: F401
+
+        pytest.skip("wandb is installed here")
+    except ImportError:
+        pass
+    with pytest.warns(UserWarning, match="wandb package is not installed"):
+        train(config(tmp_path, "--steps=1", "--wandb.enable=true"), dataset=dataset)
+    assert (tmp_path / "run" / "metrics.jsonl").is_file()
+
+
+def test_periodic_evaluation_in_an_env_keeps_resume_exact(tiny_policy_registered, tmp_path):
+    import lr_test_policy
+
+    data = lr_test_policy.SyntheticDataset(state_dim=2, image_hw=(16, 16))
+    extra = [
+        "--steps=4",
+        "--save_freq=2",
+        "--env.type=reach_test",
+        "--env.episode_length=5",
+        "--eval_freq=2",
+        "--eval.n_episodes=2",
+        "--eval.batch_size=2",
+        "--eval.max_videos=1",
+    ]
+    extra.append("--policy.inference_noise=0.1")  # evaluating draws random numbers
+    straight = train(config(tmp_path, *extra, out="a"), dataset=data)
+    train(config(tmp_path, *extra, out="b"), dataset=data, stop_after_steps=2)
+    resumed = train(config(tmp_path, *extra, "--resume=true", out="b"), dataset=data)
+    a, b = tensors(straight), tensors(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+    for run in ("a", "b"):
+        evals = [r for r in read_metrics(tmp_path / run) if "eval_pc_success" in r]
+        assert [r["step"] for r in evals] == [2, 4]
+        assert all(r["eval_n_episodes"] == 2 for r in evals)
+        report = json.loads((tmp_path / run / "eval/000004/eval_info.json").read_text())
+        assert [e["seed"] for e in report["per_episode"]] == [1000, 1001]
+        assert (tmp_path / run / "eval/000004/videos/eval_episode_0.mp4").is_file()
+    # Evaluating leaves the training run untouched: same weights as a run without evaluation.
+    without = [x for x in extra if not x.startswith(("--env", "--eval"))]
+    plain = train(config(tmp_path, *without, out="c"), dataset=data)
+    c = tensors(plain)
+    assert all(torch.equal(a[k], c[k]) for k in a)

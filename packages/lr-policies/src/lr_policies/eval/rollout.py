@@ -16,6 +16,7 @@ It counts as a success when ``is_success`` was true at any of its steps. Results
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 import time
@@ -26,9 +27,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from lr_core.env import EnvConfig
 from lr_core.errors import ConfigError, PluginError
 from lr_core.fileio import atomic_write_text
-from lr_policies.eval.config import EvalRunConfig
+from lr_policies.errors import PolicyError
+from lr_policies.eval.config import EvalConfig, EvalRunConfig
 from lr_policies.eval.report import EpisodeResult, episode_dicts, summarise
 from lr_policies.eval.video import write_mp4
 from lr_policies.pretrained import PreTrainedPolicy, resolve_pretrained
@@ -42,15 +45,16 @@ def auto_batch_size(n_episodes: int) -> int:
     return max(1, min(n_episodes, int(0.7 * (os.cpu_count() or 1)), 64))
 
 
-def make_vector_env(cfg: EvalRunConfig, n_envs: int) -> Any:
-    """``n_envs`` copies of the configured env as a gymnasium vector env."""
+def make_vector_env(env: EnvConfig, n_envs: int, *, use_async: bool = False) -> Any:
+    """``n_envs`` copies of the env ``env`` describes as a gymnasium vector env (each in its own
+    process with ``use_async``)."""
     import gymnasium as gym
 
-    factory = type(cfg.env).implementation_class()
+    factory = type(env).implementation_class()
     if not callable(factory):
-        raise PluginError(f"{type(cfg.env).__name__}.implementation is not callable: {factory!r}")
-    fns = [functools.partial(factory, cfg.env) for _ in range(n_envs)]
-    if cfg.eval.use_async_envs and n_envs > 1:
+        raise PluginError(f"{type(env).__name__}.implementation is not callable: {factory!r}")
+    fns = [functools.partial(factory, env) for _ in range(n_envs)]
+    if use_async and n_envs > 1:
         return gym.vector.AsyncVectorEnv(fns)
     return gym.vector.SyncVectorEnv(fns)
 
@@ -119,8 +123,10 @@ def run_batch(
                 frames[j].append(np.asarray(obs[camera][j]).copy())
 
     capture(observation, ~done)
-    for _ in range(max_steps):
+    for t in range(max_steps):
         batch = pre(observation_to_batch(observation))
+        if t == 0:
+            check_inputs(policy, batch)
         with torch.inference_mode():
             action = post(policy.select_action(batch))
         action_np = action.detach().to("cpu").numpy()
@@ -147,41 +153,60 @@ def run_batch(
     return results, frames
 
 
-def evaluate(cfg: EvalRunConfig) -> dict[str, Any]:
-    """Evaluate ``cfg.policy`` in ``cfg.env``; write ``eval_info.json`` and videos; return the
-    report (``aggregated`` and ``per_episode``)."""
-    started = time.perf_counter()
-    device = cfg.policy.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    directory = resolve_pretrained(cfg.policy.path, revision=cfg.policy.revision)
-    policy = PreTrainedPolicy.from_pretrained(directory, device=device)
-    pre, post = load_pre_post_processors(directory, device=device, rename_map=cfg.rename_map)
-    output_dir = cfg.resolved_output_dir()
-    output_dir.mkdir(parents=True, exist_ok=True)
+def check_inputs(policy: PreTrainedPolicy, batch: Mapping[str, Any]) -> None:
+    """Raise :class:`PolicyError` when the env does not provide an input the policy needs."""
+    missing = sorted(set(policy.config.input_features) - set(batch))
+    if missing:
+        raise PolicyError(
+            f"the env does not provide the policy inputs {missing}; it gives {sorted(batch)}. "
+            "Configure the env's cameras/state to match, or map names with "
+            '--rename_map=\'{"env key": "policy key"}\''
+        )
 
-    n_total = cfg.eval.n_episodes
-    n_envs = cfg.eval.batch_size or auto_batch_size(n_total)
-    n_envs = min(n_envs, n_total)
-    venv = make_vector_env(cfg, n_envs)
+
+def evaluate_policy(
+    policy: PreTrainedPolicy,
+    pre: Any,
+    post: Any,
+    env: EnvConfig,
+    eval_cfg: EvalConfig,
+    *,
+    seed: int,
+    output_dir: Path,
+    label: str,
+) -> dict[str, Any]:
+    """Run ``eval_cfg.n_episodes`` episodes of ``policy`` in ``env``; write
+    ``<output_dir>/eval_info.json`` and the videos; return the report. ``label`` names the
+    policy in the report. Used by ``lr eval`` and by ``lr train``'s periodic evaluation."""
+    started = time.perf_counter()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    # torch's lazy import of triton (through torch._dynamo) crashes the process once MuJoCo has
+    # created an EGL context; importing it before any env renders avoids that.
+    importlib.import_module("torch._dynamo")
+
+    n_total = eval_cfg.n_episodes
+    n_envs = min(eval_cfg.batch_size or auto_batch_size(n_total), n_total)
+    venv = make_vector_env(env, n_envs, use_async=eval_cfg.use_async_envs)
     episodes: list[EpisodeResult] = []
     try:
         for first in range(0, n_total, n_envs):
-            seeds = [cfg.seed + first + j for j in range(n_envs)]
+            seeds = [seed + first + j for j in range(n_envs)]
             wanted = min(n_envs, n_total - first)
-            record = [first + j < cfg.eval.max_videos and j < wanted for j in range(n_envs)]
+            record = [first + j < eval_cfg.max_videos and j < wanted for j in range(n_envs)]
             results, frames = run_batch(
                 venv,
                 policy,
                 pre,
                 post,
                 seeds=seeds,
-                max_steps=cfg.env.episode_length,
+                max_steps=env.episode_length,
                 record=record,
             )
             for j in range(wanted):
                 video = None
                 if record[j] and frames[j]:
                     path = output_dir / "videos" / f"eval_episode_{first + j}.mp4"
-                    write_mp4(path, frames[j], cfg.env.fps)
+                    write_mp4(path, frames[j], env.fps)
                     video = str(path.relative_to(output_dir))
                 episodes.append(
                     EpisodeResult(episode_ix=first + j, seed=seeds[j], video=video, **results[j])
@@ -189,12 +214,33 @@ def evaluate(cfg: EvalRunConfig) -> dict[str, Any]:
     finally:
         venv.close()
     report = {
-        "policy": str(cfg.policy.path),
-        "env": cfg.env.to_dict(),
+        "policy": label,
+        "env": env.to_dict(),
         "aggregated": summarise(episodes, time.perf_counter() - started),
         "per_episode": episode_dicts(episodes),
     }
     atomic_write_text(output_dir / EVAL_INFO, json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def evaluate(cfg: EvalRunConfig) -> dict[str, Any]:
+    """``lr eval``: load ``cfg.policy`` and evaluate it in ``cfg.env`` (see
+    :func:`evaluate_policy`); the config is saved next to the report."""
+    device = cfg.policy.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    directory = resolve_pretrained(cfg.policy.path, revision=cfg.policy.revision)
+    policy = PreTrainedPolicy.from_pretrained(directory, device=device)
+    pre, post = load_pre_post_processors(directory, device=device, rename_map=cfg.rename_map)
+    output_dir = cfg.resolved_output_dir()
+    report = evaluate_policy(
+        policy,
+        pre,
+        post,
+        cfg.env,
+        cfg.eval,
+        seed=cfg.seed,
+        output_dir=output_dir,
+        label=str(cfg.policy.path),
+    )
     cfg.save(output_dir / "eval_config.json")
     return report
 

@@ -14,8 +14,10 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from lr_core.config import LrConfig
+from lr_core.env import EnvConfig
 from lr_core.errors import ConfigError
 from lr_core.policy import PolicyConfig
+from lr_policies.eval.config import EvalConfig
 from lr_policies.optim import OptimizerConfig, SchedulerConfig
 
 TRAIN_CONFIG_NAME = "train_config.json"
@@ -49,6 +51,9 @@ class TrainConfig(LrConfig):
     """One training run.
 
     ``batch_size`` is per process (the effective batch is ``batch_size × world size``).
+    With ``env`` set (``--env.type=...``), the policy is evaluated in that environment every
+    ``eval_freq`` steps (``eval``: episodes, batch size, videos) by the main process; results go
+    to ``<output_dir>/eval/<step>/`` and ``metrics.jsonl``.
     ``save_freq`` ≤ 0 keeps only the final checkpoint. ``optimizer``/``scheduler`` left empty
     take the policy's preset (LeRobot's ``use_policy_training_preset``). ``resume=true`` continues
     ``output_dir``'s last checkpoint (or the checkpoint whose ``train_config.json`` was given
@@ -74,6 +79,9 @@ class TrainConfig(LrConfig):
     rename_map: dict[str, str] = {}
     progress_bar: bool = True
     wandb: WandbConfig = WandbConfig()
+    env: EnvConfig | None = None
+    eval_freq: int = 20_000
+    eval: EvalConfig = EvalConfig(n_episodes=10, max_videos=2)
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:

@@ -8,7 +8,7 @@ LeRobot's metadata: ``fps``, ``features`` (feature specs) and ``stats``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -120,8 +120,3 @@ def make_dataset(config: DatasetConfig, policy_config: Any) -> Any:
     if config.revision is not None:
         kwargs["revision"] = config.revision
     return LeRobotDataset(config.repo_id, delta_timestamps=delta, **kwargs)
-
-
-def features_of(dataset: Any) -> Mapping[str, FeatureSpec]:
-    """The feature specs of ``dataset.meta``."""
-    return _features(dataset.meta)

@@ -38,14 +38,17 @@ from lr_policies.train.metrics import MetricsLogger
 from lr_policies.train.sampler import ResumableSampler
 from lr_policies.train.state import (
     CHECKPOINTS_DIR,
+    GRAD_SCALER_STATE,
     LAST_CHECKPOINT_LINK,
     PRETRAINED_MODEL_DIR,
     TRAINING_STATE_DIR,
     checkpoint_dir,
     load_training_state,
     read_training_step,
+    rng_state,
     save_training_state,
     seed_everything,
+    set_rng_state,
     update_last_link,
 )
 
@@ -76,7 +79,8 @@ def train(
     checkpoint: str | Path | None = None,
     stop_after_steps: int | None = None,
 ) -> Path:
-    """Train as ``cfg`` says; return the folder of the last checkpoint written.
+    """Train as ``cfg`` says; return the folder of the last checkpoint written (the output
+    folder when ``save_checkpoint`` is false).
 
     ``dataset`` replaces the one ``cfg.dataset`` names (any map-style dataset with LeRobot's
     ``meta``). ``checkpoint`` is the checkpoint to resume (with ``cfg.resume``; found with
@@ -140,13 +144,16 @@ def _train(
     pretrained = getattr(cfg.policy, "pretrained_path", None)
     if ckpt is not None:
         pretrained = ckpt / PRETRAINED_MODEL_DIR
-    policy = make_policy(cfg.policy, dataset.meta, device=device, pretrained=pretrained)
+    policy = make_policy(
+        cfg.policy, dataset.meta, device=device, pretrained=pretrained, rename_map=cfg.rename_map
+    )
     if ckpt is not None:
         pre, post = load_pre_post_processors(
             ckpt / PRETRAINED_MODEL_DIR, device=str(device), rename_map=cfg.rename_map
         )
     else:
         stats = training_stats(dataset.meta, use_imagenet_stats=cfg.dataset.use_imagenet_stats)
+        stats = {cfg.rename_map.get(k, k): v for k, v in stats.items()}
         pre, post = make_pre_post_processors(
             policy.config, stats, rename_map=cfg.rename_map, device=str(device)
         )
@@ -163,25 +170,7 @@ def _train(
             ckpt / TRAINING_STATE_DIR, optimizer=optimizer, scheduler=scheduler
         )
 
-    drop_first = int(getattr(policy.config, "drop_n_first_frames", 0) or 0)
-    drop_last = int(getattr(policy.config, "drop_n_last_frames", 0) or 0)
-    sampler = ResumableSampler(
-        usable_frames(dataset, drop_n_first=drop_first, drop_n_last=drop_last),
-        seed=cfg.seed,
-        rank=dist.rank,
-        world_size=dist.world_size,
-        start=step * cfg.batch_size,
-    )
-    loader = torch.utils.data.DataLoader(
-        dataset,
-        batch_size=cfg.batch_size,
-        sampler=sampler,
-        num_workers=cfg.num_workers,
-        pin_memory=device.type == "cuda",
-        prefetch_factor=cfg.prefetch_factor if cfg.num_workers > 0 else None,
-        persistent_workers=cfg.num_workers > 0,
-        generator=torch.Generator().manual_seed(cfg.seed + dist.rank),
-    )
+    loader, frames = _make_loader(cfg, dist, dataset, policy.config, device, step)
 
     model: torch.nn.Module = policy
     if dist.enabled:
@@ -202,11 +191,21 @@ def _train(
             run_config=cfg.to_dict(),
         )
         n_params = sum(p.numel() for p in policy.parameters())
+        source = f"{frames} frames" if frames is not None else "a stream"
         logger.write(
             f"lr train: {policy.config.type} ({n_params / 1e6:.2f}M parameters) on {device}, "
-            f"{len(dataset)} frames, batch {cfg.batch_size} x {dist.world_size} process(es), "
+            f"{source}, batch {cfg.batch_size} x {dist.world_size} process(es), "
             f"step {step} -> {cfg.steps}, output {output_dir}"
         )
+
+    # Mixed precision as LeRobot's `use_amp` (fp16 autocast with a gradient scaler), CUDA only.
+    use_amp = bool(getattr(policy.config, "use_amp", False))
+    if use_amp and device.type != "cuda":
+        raise ConfigError(f"policy.use_amp=true needs a CUDA device; this run is on {device}")
+    scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
+    scaler_file = (ckpt / TRAINING_STATE_DIR / GRAD_SCALER_STATE) if ckpt is not None else None
+    if use_amp and scaler_file is not None and scaler_file.is_file():
+        scaler.load_state_dict(json.loads(scaler_file.read_text()))
 
     end = cfg.steps if stop_after_steps is None else min(cfg.steps, stop_after_steps)
     last_saved: Path | None = ckpt
@@ -218,14 +217,17 @@ def _train(
             t0 = time.perf_counter()
             batch = pre(next(batches))
             t1 = time.perf_counter()
-            loss, info = model(batch)
-            loss.backward()
+            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                loss, info = model(batch)
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
             grad_norm = (
                 torch.nn.utils.clip_grad_norm_(policy.parameters(), opt_cfg.grad_clip_norm)
                 if opt_cfg.grad_clip_norm > 0
                 else _grad_norm(policy)
             )
-            optimizer.step()
+            scaler.step(optimizer)
+            scaler.update()
             optimizer.zero_grad(set_to_none=True)
             if scheduler is not None:
                 scheduler.step()
@@ -248,14 +250,17 @@ def _train(
                     metrics = {k: sum(v) / len(v) for k, v in window.items()}
                     metrics["lr"] = optimizer.param_groups[0]["lr"]
                     metrics["samples"] = step * cfg.batch_size * dist.world_size
-                    metrics["epochs"] = metrics["samples"] / len(sampler.indices)
+                    if frames:
+                        metrics["epochs"] = metrics["samples"] / frames
                     window.clear()
                 logger.step(step, metrics)
+            if cfg.env is not None and cfg.eval_freq > 0 and step % cfg.eval_freq == 0:
+                _evaluate_in_env(cfg, dist, output_dir, step, policy, pre, post, logger)
             if cfg.save_checkpoint and (
                 step == end or (cfg.save_freq > 0 and step % cfg.save_freq == 0)
             ):
                 last_saved = _save_checkpoint(
-                    cfg, dist, output_dir, step, policy, pre, post, optimizer, scheduler
+                    cfg, dist, output_dir, step, policy, pre, post, optimizer, scheduler, scaler
                 )
                 if logger is not None:
                     logger.plot()
@@ -264,9 +269,104 @@ def _train(
         if logger is not None:
             logger.plot()
             logger.close()
-    if last_saved is None:
-        raise CheckpointError("training ended without a checkpoint (save_checkpoint is false)")
-    return last_saved
+    return last_saved if last_saved is not None else output_dir
+
+
+def _make_loader(
+    cfg: TrainConfig,
+    dist: DistContext,
+    dataset: Any,
+    policy_config: Any,
+    device: torch.device,
+    step: int,
+) -> tuple[torch.utils.data.DataLoader, int | None]:
+    """The data loader positioned after ``step`` batches, and the number of usable frames
+    (``None`` for a stream).
+
+    A map-style dataset is drawn through a :class:`ResumableSampler`. An ``IterableDataset``
+    (a streaming dataset) orders and shards itself: it is positioned by its
+    ``set_position(seed=, rank=, world_size=, start=)`` method (``start``: samples this rank has
+    already drawn), which DDP and resuming require.
+    """
+    common: dict[str, Any] = {
+        "batch_size": cfg.batch_size,
+        "num_workers": cfg.num_workers,
+        "pin_memory": device.type == "cuda",
+        "prefetch_factor": cfg.prefetch_factor if cfg.num_workers > 0 else None,
+        "persistent_workers": cfg.num_workers > 0,
+        "generator": torch.Generator().manual_seed(cfg.seed + dist.rank),
+    }
+    start = step * cfg.batch_size
+    if isinstance(dataset, torch.utils.data.IterableDataset):
+        set_position = getattr(dataset, "set_position", None)
+        if callable(set_position):
+            set_position(seed=cfg.seed, rank=dist.rank, world_size=dist.world_size, start=start)
+        elif dist.enabled or step > 0:
+            raise ConfigError(
+                f"{type(dataset).__name__} is a stream without set_position(seed=, rank=, "
+                "world_size=, start=): it cannot be sharded across processes or resumed"
+            )
+        return torch.utils.data.DataLoader(dataset, **common), None
+    drop_first = int(getattr(policy_config, "drop_n_first_frames", 0) or 0)
+    drop_last = int(getattr(policy_config, "drop_n_last_frames", 0) or 0)
+    sampler = ResumableSampler(
+        usable_frames(dataset, drop_n_first=drop_first, drop_n_last=drop_last),
+        seed=cfg.seed,
+        rank=dist.rank,
+        world_size=dist.world_size,
+        start=start,
+    )
+    return torch.utils.data.DataLoader(dataset, sampler=sampler, **common), len(sampler.indices)
+
+
+def _evaluate_in_env(
+    cfg: TrainConfig,
+    dist: DistContext,
+    output_dir: Path,
+    step: int,
+    policy: Any,
+    pre: Any,
+    post: Any,
+    logger: MetricsLogger | None,
+) -> None:
+    """Evaluate the policy in ``cfg.env`` on the main process, leaving every RNG as it was (so
+    evaluating does not change the training run) and the policy in training mode."""
+    if dist.is_main and cfg.env is not None:
+        from lr_policies.eval.rollout import evaluate_policy
+
+        saved = rng_state()
+        policy.eval()
+        try:
+            report = evaluate_policy(
+                policy,
+                pre,
+                post,
+                cfg.env,
+                cfg.eval,
+                seed=cfg.seed,
+                output_dir=output_dir / "eval" / checkpoint_dir(output_dir, step, cfg.steps).name,
+                label=f"{output_dir} at step {step}",
+            )
+        finally:
+            policy.reset()
+            policy.train()
+            set_rng_state(saved)
+        agg = report["aggregated"]
+        if logger is not None:
+            logger.record(
+                step,
+                {
+                    "eval_pc_success": agg["pc_success"],
+                    "eval_avg_sum_reward": agg["avg_sum_reward"],
+                    "eval_n_episodes": agg["n_episodes"],
+                    "eval_s": agg["eval_s"],
+                },
+            )
+            logger.write(
+                f"step {step}: eval success {agg['pc_success']:.1f}% "
+                f"({agg['n_success']}/{agg['n_episodes']}), return {agg['avg_sum_reward']:.3f}"
+            )
+    dist.barrier()
 
 
 def _save_checkpoint(
@@ -279,6 +379,7 @@ def _save_checkpoint(
     post: Any,
     optimizer: torch.optim.Optimizer,
     scheduler: Any,
+    scaler: torch.amp.GradScaler,
 ) -> Path:
     target = checkpoint_dir(output_dir, step, cfg.steps)
     if dist.is_main:
@@ -296,6 +397,10 @@ def _save_checkpoint(
             num_processes=dist.world_size,
             batch_size=cfg.batch_size,
         )
+        if scaler.is_enabled():
+            (staging / TRAINING_STATE_DIR / GRAD_SCALER_STATE).write_text(
+                json.dumps(scaler.state_dict()) + "\n"
+            )
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
         update_last_link(target)

@@ -75,6 +75,14 @@ class MetricsLogger:
         if self._wandb is not None:
             self._wandb.log(dict(record), step=step)
 
+    def record(self, step: int, metrics: Mapping[str, float]) -> None:
+        """Append one record (e.g. evaluation results) without touching the progress bar."""
+        record = {"step": step, **{k: _plain(v) for k, v in metrics.items()}}
+        self._handle.write(json.dumps(record) + "\n")
+        self._handle.flush()
+        if self._wandb is not None:
+            self._wandb.log(dict(record), step=step)
+
     def write(self, text: str) -> None:
         """Print a line without breaking the progress bar."""
         if self._bar is not None:

@@ -33,6 +33,8 @@ OPTIMIZER_PARAM_GROUPS = "optimizer_param_groups.json"
 SCHEDULER_STATE = "scheduler_state.json"
 RNG_STATE = "rng_state.safetensors"
 TRAINING_STEP = "training_step.json"
+#: The fp16 gradient scaler's state (only with ``use_amp``).
+GRAD_SCALER_STATE = "grad_scaler_state.json"
 
 
 def checkpoint_dir(output_dir: Path, step: int, total_steps: int) -> Path:
