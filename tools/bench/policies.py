@@ -45,11 +45,11 @@ def _peer_python() -> Path | None:
     return module.peer_python("0.6.1")
 
 
-def _run(python: str, side: str, case: str, workdir: Path, quick: bool) -> dict:
+def _run(python: str, side: str, case: str, workdir: Path, quick: bool, threads: int) -> dict:
     params = CASES[case]
     repeat = params["quick"] if quick else params["repeat"]
     cmd = [python, str(WORKER), "--side", side, "--case", case, "--workdir", str(workdir)]
-    cmd += ["--warmup", str(params["warmup"]), "--repeat", str(repeat)]
+    cmd += ["--warmup", str(params["warmup"]), "--repeat", str(repeat), "--threads", str(threads)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -70,6 +70,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     args = parser.parse_args()
     peer = _peer_python()
     if peer is None:
@@ -84,7 +85,7 @@ def main() -> int:
                 if peer is not None:
                     sides.append(("peer", str(peer)))
                 for side, python in sides:
-                    res = _run(python, side, case, workdir, args.quick)
+                    res = _run(python, side, case, workdir, args.quick, args.threads)
                     results.setdefault((case, side), []).append(res)
                     print(f"# {side:4} {case:9} median {res['median_s']:.3f} s", flush=True)
         diffs = {}
@@ -114,7 +115,7 @@ def main() -> int:
         "act_train": "ACT train step, batch 8",
         "diffusion": "Diffusion, 10 DDPM steps (96×96)",
     }
-    print()
+    print(f"\n{args.threads} thread(s), {args.rounds} round(s)")
     print(f"{'figure':40} {'ours':>12} {'lerobot':>12} {'ratio':>7} {'goal':>6}")
     for case in cases:
         ours, theirs = summary(case, "ours"), summary(case, "peer")
