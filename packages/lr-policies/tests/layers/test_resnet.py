@@ -103,6 +103,21 @@ def test_torchvision_weight_names_map_to_hub_repos(monkeypatch) -> None:  # type
     assert str(path) == "/downloaded/model.safetensors"
 
 
+def test_unreachable_hub_weights_give_a_clear_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import huggingface_hub
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    def offline_download(repo_id: str, filename: str) -> str:  # what an offline machine gets
+        raise LocalEntryNotFoundError("cannot find the requested files in the local cache")
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", offline_download)
+    with pytest.raises(ConfigError) as error:
+        resolve_weights_source("ResNet18_Weights.IMAGENET1K_V1")
+    message = str(error.value)
+    assert "timm/resnet18.tv_in1k" in message
+    assert "pretrained_backbone_weights" in message and "null" in message
+
+
 def test_dilation_and_unknown_backbones_are_refused() -> None:
     with pytest.raises(ConfigError, match="dilated"):
         resnet("resnet18", replace_final_stride_with_dilation=True)

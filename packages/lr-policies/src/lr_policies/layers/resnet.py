@@ -287,8 +287,17 @@ def resolve_weights_source(source: str) -> Path:
             f"id nor one of {sorted(TORCHVISION_WEIGHTS_ON_HUB)}"
         )
     from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-    return Path(hf_hub_download(repo_id=repo, filename="model.safetensors"))
+    try:
+        return Path(hf_hub_download(repo_id=repo, filename="model.safetensors"))
+    except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as error:
+        raise ConfigError(
+            f"could not fetch the backbone weights {source!r} (Hub repo {repo!r}, file "
+            f"model.safetensors): {type(error).__name__}. Without network access, point "
+            "--policy.pretrained_backbone_weights at a local .safetensors file or folder, or "
+            "set it to null to start from random weights"
+        ) from error
 
 
 def load_backbone_weights(model: ResNet, source: str) -> None:
