@@ -148,3 +148,14 @@ def test_help_lists_nested_flags(capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "lr run" in out and "--dataset.repo_id" in out and "--shape.radius" in out
+
+
+def test_defaults_sit_under_the_config_file_and_flags(tmp_path):
+    defaults = {"dataset": {"repo_id": "preset/data", "root": "/preset"}, "steps": 5}
+    cfg = parse_cli(RunConfig, ["--dataset.root=/mine"], defaults=defaults)
+    assert cfg.dataset.repo_id == "preset/data"  # kept from the defaults
+    assert cfg.dataset.root == "/mine" and cfg.steps == 5
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"steps": 9}))
+    cfg = parse_cli(RunConfig, [f"--config_path={path}", "--resume=true"], defaults=defaults)
+    assert cfg.steps == 9 and cfg.resume is True and cfg.dataset.root == "/preset"

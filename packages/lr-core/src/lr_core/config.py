@@ -180,16 +180,24 @@ C = TypeVar("C", bound=LrConfig)
 _FLAG = re.compile(r"^--([A-Za-z_][\w.]*)(?:=(.*))?$", re.DOTALL)
 
 
-def parse_cli(cls: type[C], args: Sequence[str], *, prog: str | None = None) -> C:
+def parse_cli(
+    cls: type[C],
+    args: Sequence[str],
+    *,
+    prog: str | None = None,
+    defaults: Mapping[str, Any] | None = None,
+) -> C:
     """Build ``cls`` from command-line ``args`` (see the module docstring).
 
-    ``--help`` prints the flags of the selected classes and exits, as argparse does.
+    ``defaults`` are base values beneath the config file and the flags (a command's built-in
+    run, e.g. a preset policy whose fields ``--policy.x=…`` then adjust). ``--help`` prints the
+    flags of the selected classes and exits, as argparse does.
     """
     args = list(args)
-    base: dict[str, Any] = {}
+    base: dict[str, Any] = dict(defaults or {})
     config_path, args = _pop_flag(args, "config_path")
     if config_path is not None:
-        base = read_config_file(config_path)
+        base = deep_merge(base, read_config_file(config_path))
 
     selections = _type_selections(args)
     merged_types = deep_merge(_types_in(base), selections)

@@ -321,7 +321,9 @@ def main(argv: list[str]) -> int:
     explicit = frozenset(
         a[2:].split("=")[0].split(".")[0] for a in args if a.startswith("--") and a != "--fast"
     )
-    config = parse_cli(QuickstartConfig, args, prog="lr quickstart")
+    # The built-in run is the base, so --policy.chunk_size=… adjusts the default policy.
+    defaults = QuickstartConfig().to_dict()
+    config = parse_cli(QuickstartConfig, args, prog="lr quickstart", defaults=defaults)
     report = run(config, explicit=explicit)
     agg = report["evaluation"]
     print(
