@@ -27,7 +27,7 @@ import numpy as np
 from gymnasium import spaces
 
 from lr_core.errors import ConfigError
-from lr_core.features import FeatureSpec
+from lr_core.features import FeatureSpec, hw_to_dataset_features
 from lr_sim._mujoco import import_mujoco
 from lr_sim.configs import MetaWorldEnvConfig
 from lr_sim.render import CameraRenderer
@@ -73,13 +73,8 @@ def env_features(config: MetaWorldEnvConfig) -> dict[str, FeatureSpec]:
     features: dict[str, FeatureSpec] = {
         "observation.state": FeatureSpec(dtype="float32", shape=(4,), names=list(STATE_NAMES)),
     }
-    for cam in config.cameras:
-        features[f"observation.images.{cam}"] = FeatureSpec(
-            dtype="video",
-            shape=(config.image_height, config.image_width, 3),
-            names=["height", "width", "channels"],
-            info={"is_depth_map": False},
-        )
+    cameras = {cam: (config.image_height, config.image_width, 3) for cam in config.cameras}
+    features.update(hw_to_dataset_features(cameras, "observation"))
     features["observation.environment_state"] = FeatureSpec(
         dtype="float32", shape=(len(ENV_STATE_NAMES),), names=list(ENV_STATE_NAMES)
     )

@@ -22,7 +22,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from lr_core.features import FeatureSpec
+from lr_core.features import FeatureSpec, hw_to_dataset_features
 from lr_sim.configs import SO101EnvConfig
 from lr_sim.render import CameraRenderer
 from lr_sim.so101.joints import STATE_NAMES, normalized_bounds
@@ -40,13 +40,8 @@ def env_features(config: SO101EnvConfig) -> dict[str, FeatureSpec]:
     features: dict[str, FeatureSpec] = {
         "observation.state": FeatureSpec(dtype="float32", shape=(6,), names=list(STATE_NAMES)),
     }
-    for cam in config.cameras:
-        features[f"observation.images.{cam}"] = FeatureSpec(
-            dtype="video",
-            shape=(config.image_height, config.image_width, 3),
-            names=["height", "width", "channels"],
-            info={"is_depth_map": False},
-        )
+    cameras = {cam: (config.image_height, config.image_width, 3) for cam in config.cameras}
+    features.update(hw_to_dataset_features(cameras, "observation"))
     features["observation.environment_state"] = FeatureSpec(
         dtype="float32", shape=(len(ENV_STATE_NAMES),), names=list(ENV_STATE_NAMES)
     )
