@@ -180,3 +180,25 @@ def test_column_access_without_decoding():
         ds.column("action", episode_index=0)
     with pytest.raises(KeyError, match="observation.images.front"):
         ds.column("observation.images.front")
+
+
+def test_a_process_forked_after_decoding_decodes_too(video_dataset):
+    # swscale's thread pool, cached by the decoder, used to hang a DataLoader worker forked
+    # after the main process had decoded a frame
+    import multiprocessing
+
+    ds = LeRobotDataset("t/fork", root=video_dataset)
+    expected = ds[4]["observation.images.front"]
+    queue = multiprocessing.get_context("fork").SimpleQueue()
+
+    def child() -> None:
+        queue.put(ds[4]["observation.images.front"].tobytes())
+
+    proc = multiprocessing.get_context("fork").Process(target=child, daemon=True)
+    proc.start()
+    proc.join(60)
+    if proc.is_alive():
+        proc.kill()
+        pytest.fail("the forked process hung decoding a frame")
+    assert proc.exitcode == 0
+    assert queue.get() == expected.tobytes()

@@ -382,6 +382,7 @@ class VideoDecoder:
     def _container(self, path: Path) -> Any:
         if self._pid != os.getpid():  # forked: never share libav state across processes
             self._open = OrderedDict()
+            self._reformatter = None
             self._pid = os.getpid()
         key = str(path)
         container = self._open.pop(key, None)
@@ -474,30 +475,39 @@ class VideoDecoder:
                 f"{min(best[t] for t in bad):.6f} s away); the video and the data parquet are "
                 f"out of sync"
             )
-        rgb: dict[int, np.ndarray] = {}
-        out = []
-        for t in timestamps:
+        if not channels_first:
+            rgb: dict[int, np.ndarray] = {}
+            for t in set(timestamps):
+                frame = found[t]
+                if id(frame) not in rgb:
+                    rgb[id(frame)] = frame.to_ndarray(format="rgb24")
+            return np.stack([rgb[id(found[t])] for t in timestamps])
+        # planar RGB written straight into the output: no per-frame array, no stacking copy
+        first_frame = found[timestamps[0]]
+        out = np.empty((len(timestamps), 3, first_frame.height, first_frame.width), np.uint8)
+        written: dict[int, int] = {}
+        for i, t in enumerate(timestamps):
             frame = found[t]
-            arr = rgb.get(id(frame))
-            if arr is None:
-                arr = (
-                    self._planar_rgb(frame) if channels_first else frame.to_ndarray(format="rgb24")
-                )
-                rgb[id(frame)] = arr
-            out.append(arr)
-        return np.stack(out)
+            j = written.get(id(frame))
+            if j is None:
+                self._planar_rgb(frame, out[i])
+                written[id(frame)] = i
+            else:
+                out[i] = out[j]
+        return out
 
-    def _planar_rgb(self, frame: Any) -> np.ndarray:
-        """uint8 ``(3, H, W)`` RGB of a decoded frame (planar GBR from swscale, the same values
-        as ``rgb24``), through one cached swscale context."""
+    def _planar_rgb(self, frame: Any, out: np.ndarray) -> None:
+        """Write the uint8 ``(3, H, W)`` RGB of a decoded frame into ``out`` (planar GBR from
+        swscale, the same values as ``rgb24``), through one cached swscale context."""
         if self._reformatter is None:
             from av.video.reformatter import VideoReformatter
 
             self._reformatter = VideoReformatter()
-        gbr = self._reformatter.reformat(frame, format="gbrp")
+        # threads=1: swscale's default thread pool would not survive a fork (a DataLoader
+        # worker forked after the main process decoded a frame hung in it), and per-frame
+        # conversion gains nothing from threads in workers that already fill the cores
+        gbr = self._reformatter.reformat(frame, format="gbrp", threads=1)
         h, w = gbr.height, gbr.width
-        out = np.empty((3, h, w), dtype=np.uint8)
         for channel, plane_index in ((0, 2), (1, 0), (2, 1)):  # planes are G, B, R
             plane = gbr.planes[plane_index]
             out[channel] = np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w]
-        return out
