@@ -497,17 +497,34 @@ class VideoDecoder:
         return out
 
     def _planar_rgb(self, frame: Any, out: np.ndarray) -> None:
-        """Write the uint8 ``(3, H, W)`` RGB of a decoded frame into ``out`` (planar GBR from
-        swscale, the same values as ``rgb24``), through one cached swscale context."""
+        """Write the uint8 ``(3, H, W)`` RGB of a decoded frame into ``out``, through one
+        cached swscale context."""
         if self._reformatter is None:
             from av.video.reformatter import VideoReformatter
 
             self._reformatter = VideoReformatter()
-        # threads=1: swscale's default thread pool would not survive a fork (a DataLoader
-        # worker forked after the main process decoded a frame hung in it), and per-frame
-        # conversion gains nothing from threads in workers that already fill the cores
-        gbr = self._reformatter.reformat(frame, format="gbrp", threads=1)
-        h, w = gbr.height, gbr.width
+        write_chw_rgb(frame, out, self._reformatter)
+
+
+def write_chw_rgb(frame: Any, out: np.ndarray, reformatter: Any) -> None:
+    """Write a decoded frame's RGB into ``out`` (uint8 ``(3, H, W)``): the values of
+    ``frame.to_ndarray(format="rgb24")``, channels first.
+
+    Widths that are a multiple of 16 convert straight to planar GBR (4x cheaper than rgb24 plus
+    a transpose); swscale's planar output is wrong for other widths (``width % 16`` in 2..8
+    garbles the row ends), which take the rgb24 path. ``threads=1``: swscale's default thread
+    pool would not survive a fork (a DataLoader worker forked after the main process decoded
+    a frame hung in it), and per-frame conversion gains nothing from threads in workers that
+    already fill the cores.
+    """
+    h, w = frame.height, frame.width
+    if w % 16 == 0:
+        gbr = reformatter.reformat(frame, format="gbrp", threads=1)
         for channel, plane_index in ((0, 2), (1, 0), (2, 1)):  # planes are G, B, R
             plane = gbr.planes[plane_index]
             out[channel] = np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, :w]
+        return
+    rgb = reformatter.reformat(frame, format="rgb24", threads=1)
+    plane = rgb.planes[0]
+    rows = np.frombuffer(plane, np.uint8).reshape(h, plane.line_size)[:, : 3 * w]
+    out[...] = rows.reshape(h, w, 3).transpose(2, 0, 1)
