@@ -6,10 +6,12 @@
 Measures (each case in its own process; medians over --repeats):
 - writing: create + add_frame + save_episode (encoding included) + finalize -> frames/s, and
   the time each save_episode blocks the recording loop;
-- training reads: torch DataLoader, batch 8, shuffle, 2 workers, delta windows {camera: [-0.1,
+- training reads: DataLoader, batch 8, shuffle, 2 workers, delta windows {camera: [-0.1,
   0], state: [-0.1, 0], action: 30 steps over 1 s} -> samples/s (after the first batch), peak
   RSS of the main process and of the largest worker; on the LeRobot-written files for both
-  libraries, and on the lr-written files for both;
+  libraries, and on the lr-written files for both. LeRobot runs in torch's DataLoader; lr in
+  lr_dataset.DataLoader (torch's DataLoader with uint8 frame transport, same float32 batches)
+  and, as a second row, in torch's DataLoader unchanged;
 - CPU time per item in one process (no DataLoader, same windows): a figure that other load on
   the machine disturbs much less than wall-clock throughput;
 - metadata load of a synthetic 10,000-episode dataset (meta/ only).
@@ -53,6 +55,13 @@ def child_write(args: argparse.Namespace) -> dict:
 
 
 def child_read(args: argparse.Namespace) -> dict:
+    from lr_dataset.loader import DataLoader
+    from lr_dataset.torch_dataset import LeRobotDataset
+
+    return measure_read(LeRobotDataset, args, DataLoader)
+
+
+def child_read_torch(args: argparse.Namespace) -> dict:
     from lr_dataset.torch_dataset import LeRobotDataset
 
     return measure_read(LeRobotDataset, args)
@@ -195,7 +204,13 @@ def main() -> int:
     if args.child:
         case, root = args.child
         args.root = root
-        cases = {"write": child_write, "read": child_read, "cpu": child_cpu, "meta": child_meta}
+        cases = {
+            "write": child_write,
+            "read": child_read,
+            "read-torch": child_read_torch,
+            "cpu": child_cpu,
+            "meta": child_meta,
+        }
         result = cases[case](args)
         print("RESULT " + json.dumps(result), flush=True)
         return 0
@@ -266,22 +281,34 @@ def main() -> int:
     sources = ["lerobot-written", "lr-written"] if python else ["lr-written"]
     for source in sources:
         root = work / source
-        r_ours, r_peer = [], []
+        r_ours, r_torch, r_peer = [], [], []
         for r in range(args.repeats):
+            # interleaved, so that a change in machine load hits every side alike
             r_ours.append(ours("read", root, args))
+            r_torch.append(ours("read-torch", root, args))
             if python:
                 r_peer.append(peer("read", root, args, python))
             print(
-                f"  read {source} #{r}: lr {r_ours[-1]['samples_per_s']:.1f}"
+                f"  read {source} #{r}: lr {r_ours[-1]['samples_per_s']:.1f} (lr_dataset."
+                f"DataLoader), {r_torch[-1]['samples_per_s']:.1f} (torch DataLoader)"
                 + (f", lerobot {r_peer[-1]['samples_per_s']:.1f}" if python else "")
                 + " samples/s",
                 flush=True,
             )
+        peer_read = median([x["samples_per_s"] for x in r_peer]) if r_peer else None
         rows.append(
             (
-                f"DataLoader samples/s on {source} files (higher)",
+                f"DataLoader samples/s on {source} files, lr_dataset.DataLoader (higher)",
                 median([x["samples_per_s"] for x in r_ours]),
-                median([x["samples_per_s"] for x in r_peer]) if r_peer else None,
+                peer_read,
+                "up",
+            )
+        )
+        rows.append(
+            (
+                f"  same, lr dataset in a plain torch DataLoader (higher) [{source}]",
+                median([x["samples_per_s"] for x in r_torch]),
+                peer_read,
                 "up",
             )
         )

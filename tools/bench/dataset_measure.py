@@ -9,7 +9,7 @@ import resource
 import time
 from typing import Any
 
-from dataset_synth import delta_timestamps, frame_bank, synth_frame
+from dataset_synth import CAMERA, delta_timestamps, frame_bank, synth_frame
 
 
 def measure_write(create: Any, args: argparse.Namespace) -> dict:
@@ -40,15 +40,18 @@ def measure_write(create: Any, args: argparse.Namespace) -> dict:
     }
 
 
-def measure_read(dataset_class: Any, args: argparse.Namespace) -> dict:
-    """DataLoader throughput: batch 8, shuffle, ``args.workers`` workers, the delta windows."""
+def measure_read(dataset_class: Any, args: argparse.Namespace, loader_class: Any = None) -> dict:
+    """DataLoader throughput: batch 8, shuffle, ``args.workers`` workers, the delta windows;
+    ``loader_class`` defaults to ``torch.utils.data.DataLoader``."""
     import torch
+
+    loader_class = loader_class or torch.utils.data.DataLoader
 
     torch.set_num_threads(2)
     t0 = time.perf_counter()
     ds = dataset_class("bench/synthetic", root=args.root, delta_timestamps=delta_timestamps())
     open_s = time.perf_counter() - t0
-    loader = torch.utils.data.DataLoader(
+    loader = loader_class(
         ds,
         batch_size=8,
         shuffle=True,
@@ -64,6 +67,7 @@ def measure_read(dataset_class: Any, args: argparse.Namespace) -> dict:
     for _ in range(args.batches):
         batch = next(it)
         n += len(batch["index"])
+    assert batch[CAMERA].dtype == torch.float32  # both loaders hand out float32 frames
     dt = time.perf_counter() - t0
     del it
     return {

@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "FrameValidationError": "lr_dataset.errors",
     "VideoEncoderError": "lr_dataset.errors",
     "repair": "lr_dataset.recovery",
+    "DataLoader": "lr_dataset.loader",
 }
 
 __all__ = sorted([*_EXPORTS, "LeRobotDataset", "__version__"])
@@ -67,6 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover
         VideoEncoderError,
     )
     from lr_dataset.info import DatasetInfo
+    from lr_dataset.loader import DataLoader
     from lr_dataset.metadata import LeRobotDatasetMetadata
     from lr_dataset.recovery import repair
     from lr_dataset.video import VideoEncoderConfig

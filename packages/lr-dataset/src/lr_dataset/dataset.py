@@ -286,6 +286,13 @@ class LeRobotDataset:
         over the selected episodes or only ``episode_index``; no video is decoded."""
         return self.reader.column(key, episode_index)
 
+    def set_return_uint8(self, flag: bool) -> None:
+        """Return camera frames as uint8 ``(C, H, W)`` in [0, 255] (``True``) or float32 in
+        [0, 1] (``False``) from now on."""
+        self.return_uint8 = bool(flag)
+        if self._reader is not None:
+            self._reader.return_uint8 = self.return_uint8
+
     def get_raw_item(self, idx: int) -> dict[str, Any]:
         """Frame ``idx`` as numpy, before image transforms."""
         return self.reader.get_item(int(idx))

@@ -281,3 +281,41 @@ def test_periodic_evaluation_in_an_env_keeps_resume_exact(tiny_policy_registered
     plain = train(config(tmp_path, *without, out="c"), dataset=data)
     c = tensors(plain)
     assert all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_a_video_dataset_is_loaded_with_uint8_frame_transport(tiny_policy_registered, tmp_path):
+    import numpy as np
+
+    from lr_dataset.loader import DataLoader
+    from lr_dataset.torch_dataset import LeRobotDataset
+    from lr_policies.train.distributed import DistContext
+    from lr_policies.train.loop import _make_loader
+
+    camera = "observation.images.top"
+    features = {
+        "observation.state": {"dtype": "float32", "shape": (2,), "names": ["a", "b"]},
+        "action": {"dtype": "float32", "shape": (2,), "names": ["a", "b"]},
+        camera: {"dtype": "video", "shape": (16, 24, 3), "names": ["height", "width", "channels"]},
+    }
+    ds = LeRobotDataset.create("t/video", 10, features, root=tmp_path / "ds")
+    for i in range(8):
+        ds.add_frame(
+            {
+                "observation.state": np.full(2, i, np.float32),
+                "action": np.full(2, -i, np.float32),
+                camera: np.full((16, 24, 3), 30 * i, np.uint8),
+                "task": "t",
+            }
+        )
+    ds.save_episode()
+    ds.finalize()
+    ds = LeRobotDataset("t/video", root=tmp_path / "ds")
+    cfg = config(tmp_path, "--num_workers=2")
+    loader, frames = _make_loader(cfg, DistContext(), ds, None, torch.device("cpu"), 0)
+    assert isinstance(loader, DataLoader) and loader.ships_uint8_frames
+    assert frames == 8
+    it = iter(loader)  # the training sampler runs forever: take three epochs' worth
+    batches = [next(it) for _ in range(6)]
+    for batch in batches:
+        for k, index in enumerate(batch["index"].tolist()):
+            assert torch.equal(batch[camera][k], ds[index][camera])
