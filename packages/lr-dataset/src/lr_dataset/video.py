@@ -451,7 +451,7 @@ class VideoDecoder:
         for group in groups:
             first, last = group[0], group[-1]
             container.seek(
-                max(0, round(first / tb) - 1), backward=True, any_frame=False, stream=stream
+                max(0, round(first / tb)), backward=True, any_frame=False, stream=stream
             )
             for frame in container.decode(stream):
                 if frame.pts is None:
