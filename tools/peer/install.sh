@@ -31,6 +31,20 @@ make_peer() {  # make_peer <dir> <python minor> <requirement>
   echo "peer installed: $dir ($("$dir/bin/python" -c 'import importlib.metadata as m; print(m.version("lerobot"))'))"
 }
 
+# LeRobot decodes video with torchcodec by default, which does not bundle FFmpeg: without the
+# system's FFmpeg shared libraries it falls back to PyAV (slower), and benchmarks would compare
+# against a LeRobot that no user with FFmpeg installed runs. Debian 12 ships FFmpeg 5.1.
+ffmpeg_libs="libavcodec59 libavformat59 libavutil57 libswscale6 libswresample4 libavfilter8 libavdevice59"
+if ! ldconfig -p 2>/dev/null | grep -q "libavutil.so.5[6-9]\|libavutil.so.60"; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $ffmpeg_libs >/dev/null \
+      || echo "warning: could not install FFmpeg's libraries; LeRobot will decode with PyAV" >&2
+  else
+    echo "warning: no system FFmpeg libraries; LeRobot will decode with PyAV, not torchcodec" \
+      "(install: $ffmpeg_libs)" >&2
+  fi
+fi
+
 make_peer "$home/lerobot-0.6.1" 3.12 "lerobot[dataset,diffusion,feetech,dynamixel]==0.6.1" &
 p1=$!
 make_peer "$home/lerobot-0.4.4" 3.11 "lerobot[feetech,dynamixel]==0.4.4" &

@@ -218,3 +218,45 @@ def test_channels_first_frames_equal_rgb24_at_every_width(width):
     out = np.empty((3, 24, width), np.uint8)
     write_chw_rgb(frame, out, VideoReformatter())
     assert np.array_equal(out, frame.to_ndarray(format="rgb24").transpose(2, 0, 1))
+
+
+def _h264_with_b_frames(path, frames: int = 60) -> None:
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.options = {"g": "30", "bf": "2", "crf": "18"}
+        for i in range(frames):
+            img = np.full((48, 64, 3), (4 * i) % 256, np.uint8)
+            img[:, i % 60 : i % 60 + 4] = 255
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+
+
+@pytest.mark.parametrize("codec", ["av1", "h264"])
+def test_random_access_decodes_the_same_frames_as_sequential_decoding(codec, tmp_path):
+    import av
+
+    from lr_dataset.video import VideoDecoder
+
+    if codec == "av1":
+        path = next((FIXTURES / "lerobot-0.6.1-video").glob("videos/**/*.mp4"))
+    else:
+        path = tmp_path / "b.mp4"
+        _h264_with_b_frames(path)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        tb = float(stream.time_base)
+        sequential = [(f.pts * tb, f.to_ndarray(format="rgb24")) for f in container.decode(stream)]
+    decoder = VideoDecoder()
+    for i, (t, want) in enumerate(sequential):
+        for jitter in (0.0, 4e-5, -4e-5):  # within tolerance_s on either side
+            got = decoder.decode(path, [t + jitter], 1e-4)[0]
+            assert np.array_equal(got, want), (i, jitter)
+        if i >= 3:
+            pair = decoder.decode(path, [sequential[i - 3][0], t], 1e-4, channels_first=True)
+            assert np.array_equal(pair[0], sequential[i - 3][1].transpose(2, 0, 1))
+            assert np.array_equal(pair[1], want.transpose(2, 0, 1))

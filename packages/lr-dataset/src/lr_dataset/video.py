@@ -450,9 +450,7 @@ class VideoDecoder:
         decoded_any = False
         for group in groups:
             first, last = group[0], group[-1]
-            container.seek(
-                max(0, round(first / tb)), backward=True, any_frame=False, stream=stream
-            )
+            container.seek(max(0, round(first / tb)), backward=True, any_frame=False, stream=stream)
             for frame in container.decode(stream):
                 if frame.pts is None:
                     continue
