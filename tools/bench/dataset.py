@@ -291,7 +291,12 @@ def main() -> int:
             print(
                 f"  read {source} #{r}: lr {r_ours[-1]['samples_per_s']:.1f} (lr_dataset."
                 f"DataLoader), {r_torch[-1]['samples_per_s']:.1f} (torch DataLoader)"
-                + (f", lerobot {r_peer[-1]['samples_per_s']:.1f}" if python else "")
+                + (
+                    f", lerobot {r_peer[-1]['samples_per_s']:.1f} (decoder "
+                    f"{r_peer[-1]['video_backend']})"
+                    if python
+                    else ""
+                )
                 + " samples/s",
                 flush=True,
             )

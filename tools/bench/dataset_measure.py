@@ -74,6 +74,8 @@ def measure_read(dataset_class: Any, args: argparse.Namespace, loader_class: Any
         "open_s": open_s,
         "first_batch_s": first,
         "samples_per_s": n / dt,
+        # LeRobot 0.6.1 keeps its decoder in _video_backend; lr decodes with PyAV
+        "video_backend": getattr(ds, "_video_backend", None) or "pyav",
         "samples": n,
         "peak_rss_main_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
