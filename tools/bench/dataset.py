@@ -55,8 +55,8 @@ def child_write(args: argparse.Namespace) -> dict:
 
 
 def child_read(args: argparse.Namespace) -> dict:
-    from lr_dataset.loader import DataLoader
     from lr_dataset.torch_dataset import LeRobotDataset
+    from lr_dataset.torch_loader import DataLoader
 
     return measure_read(LeRobotDataset, args, DataLoader)
 

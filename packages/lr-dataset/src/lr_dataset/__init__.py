@@ -23,7 +23,7 @@ _EXPORTS: dict[str, str] = {
     "FrameValidationError": "lr_dataset.errors",
     "VideoEncoderError": "lr_dataset.errors",
     "repair": "lr_dataset.recovery",
-    "DataLoader": "lr_dataset.loader",
+    "DataLoader": "lr_dataset.torch_loader",
 }
 
 __all__ = sorted([*_EXPORTS, "LeRobotDataset", "__version__"])
@@ -68,7 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover
         VideoEncoderError,
     )
     from lr_dataset.info import DatasetInfo
-    from lr_dataset.loader import DataLoader
     from lr_dataset.metadata import LeRobotDatasetMetadata
     from lr_dataset.recovery import repair
+    from lr_dataset.torch_loader import DataLoader
     from lr_dataset.video import VideoEncoderConfig

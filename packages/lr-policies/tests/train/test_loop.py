@@ -286,8 +286,8 @@ def test_periodic_evaluation_in_an_env_keeps_resume_exact(tiny_policy_registered
 def test_a_video_dataset_is_loaded_with_uint8_frame_transport(tiny_policy_registered, tmp_path):
     import numpy as np
 
-    from lr_dataset.loader import DataLoader
     from lr_dataset.torch_dataset import LeRobotDataset
+    from lr_dataset.torch_loader import DataLoader
     from lr_policies.train.distributed import DistContext
     from lr_policies.train.loop import _make_loader
 

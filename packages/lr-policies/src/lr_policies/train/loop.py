@@ -318,7 +318,7 @@ def _make_loader(
     )
     # lr_dataset's DataLoader: torch's, with camera frames shipped from the workers as uint8
     # through reused shared memory (the same float32 batches, far less CPU per batch)
-    from lr_dataset.loader import DataLoader
+    from lr_dataset.torch_loader import DataLoader
 
     return DataLoader(dataset, sampler=sampler, **common), len(sampler.indices)
 

@@ -10,8 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from lr_dataset import DataLoader  # noqa: E402
-from lr_dataset.loader import SLOT_KEY, FrameRingCollate, frames_to_float  # noqa: E402
 from lr_dataset.torch_dataset import LeRobotDataset  # noqa: E402
+from lr_dataset.torch_loader import SLOT_KEY, FrameRingCollate, frames_to_float  # noqa: E402
 
 CAMERA = "observation.images.front"
 WINDOWS = {CAMERA: [-1 / 30, 0.0], "observation.state": [-1 / 30, 0.0], "action": [0, 1 / 30]}
@@ -103,7 +103,7 @@ def test_full_ring_falls_back_to_torchs_shared_memory(video_dataset):
     class Info:
         id = 0
 
-    import lr_dataset.loader as loader_module
+    import lr_dataset.torch_loader as loader_module
 
     original = loader_module.get_worker_info
     loader_module.get_worker_info = lambda: Info()
