@@ -28,6 +28,9 @@ def test_motors_emulate_prints_a_port_that_works_until_ctrl_c():
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a shell's background job (`cmd &`) starts with SIGINT ignored and passes that on:
+        # Ctrl-C must reach the command whatever started the test run
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert "so101 follower" in proc.stdout.readline()
