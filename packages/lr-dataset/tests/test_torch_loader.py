@@ -94,23 +94,17 @@ def test_spawned_workers(video_dataset):
     _assert_same(got, want)
 
 
-def test_full_ring_falls_back_to_torchs_shared_memory(video_dataset):
+def test_full_ring_falls_back_to_torchs_shared_memory(video_dataset, monkeypatch):
+    import types
+
+    import lr_dataset.torch_loader as loader_module
+
     ds = _open(video_dataset)
     ds.set_return_uint8(True)
     items = [ds[i] for i in range(3)]
     collate = FrameRingCollate((CAMERA,), [[]])  # a worker without free slots
-
-    class Info:
-        id = 0
-
-    import lr_dataset.torch_loader as loader_module
-
-    original = loader_module.get_worker_info
-    loader_module.get_worker_info = lambda: Info()
-    try:
-        batch = collate(items)
-    finally:
-        loader_module.get_worker_info = original
+    monkeypatch.setattr(loader_module, "get_worker_info", lambda: types.SimpleNamespace(id=0))
+    batch = collate(items)
     assert SLOT_KEY not in batch
     assert batch[CAMERA].dtype == torch.uint8
     assert torch.equal(frames_to_float(batch[CAMERA]), batch[CAMERA].float() / 255)

@@ -45,6 +45,14 @@ def check_delta_timestamps(
     return out
 
 
+def frames_to_unit_float(frames: np.ndarray) -> np.ndarray:
+    """uint8 frames -> a new float32 array in [0, 1]: each value cast to float32 and divided by
+    255 in float32, bit-identical to LeRobot's ``tensor.float() / 255``."""
+    out = np.empty(frames.shape, dtype=np.float32)
+    np.divide(frames, np.float32(255), out=out)
+    return out
+
+
 class DatasetReader:
     """Frame access for the selected ``episodes`` of a dataset (all when ``None``)."""
 
@@ -216,14 +224,8 @@ class DatasetReader:
         return self._to_float(np.ascontiguousarray(np.moveaxis(frames_hwc, -1, -3)))
 
     def _to_float(self, chw: np.ndarray) -> np.ndarray:
-        """uint8 -> float32 in [0, 1] unless ``return_uint8``: a cast then an in-place float32
-        division, bit-identical to LeRobot's ``tensor.float() / 255``."""
-        if self.return_uint8:
-            return chw
-        out = np.empty(chw.shape, dtype=np.float32)
-        out[...] = chw
-        np.divide(out, np.float32(255), out=out)
-        return out
+        """uint8 -> float32 in [0, 1] unless ``return_uint8``."""
+        return chw if self.return_uint8 else frames_to_unit_float(chw)
 
     def video_path(self, key: str, episode_index: int) -> Any:
         """Absolute path of the MP4 holding ``key`` for ``episode_index``."""

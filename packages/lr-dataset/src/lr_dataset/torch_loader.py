@@ -27,12 +27,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 import torch.multiprocessing
 import torch.utils.data
 from torch.utils.data import default_collate, get_worker_info
 
+from lr_dataset.reader import frames_to_unit_float
 from lr_dataset.torch_dataset import LeRobotDataset
 
 SLOT_KEY = "_lr_frame_slot"
@@ -73,12 +73,10 @@ class DataLoader(torch.utils.data.DataLoader):
             self._shared_collate = self._new_collate()
             self.collate_fn = self._shared_collate
             self._ring_views = {}
+        assert self._shared_collate is not None
         return self._float_batches(super().__iter__(), self._shared_collate)
 
-    def _float_batches(
-        self, batches: Iterator[Any], collate: FrameRingCollate | None
-    ) -> Iterator[Any]:
-        assert collate is not None
+    def _float_batches(self, batches: Iterator[Any], collate: FrameRingCollate) -> Iterator[Any]:
         for batch in batches:
             slot: SlotMessage | None = batch.pop(SLOT_KEY, None)
             if slot is None:  # torch's own collate (every slot was busy)
@@ -101,11 +99,8 @@ class DataLoader(torch.utils.data.DataLoader):
 
 
 def frames_to_float(frames: torch.Tensor) -> torch.Tensor:
-    """uint8 frames -> a new float32 tensor in [0, 1]: the dataset's own cast and float32
-    division (bit-identical to ``frames.float() / 255``), written into fresh memory."""
-    out = np.empty(tuple(frames.shape), dtype=np.float32)
-    np.divide(frames.numpy(), np.float32(255), out=out)
-    return torch.from_numpy(out)
+    """uint8 frames -> a new float32 tensor in [0, 1], with the dataset's own conversion."""
+    return torch.from_numpy(frames_to_unit_float(frames.numpy()))
 
 
 class FrameRingCollate:
