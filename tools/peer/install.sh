@@ -45,7 +45,7 @@ if ! ldconfig -p 2>/dev/null | grep -q "libavutil.so.5[6-9]\|libavutil.so.60"; t
   fi
 fi
 
-make_peer "$home/lerobot-0.6.1" 3.12 "lerobot[dataset,diffusion,feetech,dynamixel]==0.6.1" &
+make_peer "$home/lerobot-0.6.1" 3.12 "lerobot[dataset,diffusion,feetech,dynamixel,smolvla,pi,lekiwi,async]==0.6.1" &
 p1=$!
 make_peer "$home/lerobot-0.4.4" 3.11 "lerobot[feetech,dynamixel]==0.4.4" &
 p2=$!

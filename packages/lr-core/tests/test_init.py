@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import lr_core
+from lr_core.lazy import export_problems
 
 
 def test_every_public_name_resolves():
@@ -35,3 +36,7 @@ def test_contracts_import_without_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_exports_are_exact():
+    assert export_problems("lr_core") == []

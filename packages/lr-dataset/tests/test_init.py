@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import lr_dataset
+from lr_core.lazy import export_problems
 
 
 def _modules_after(code: str, env: dict | None = None) -> set[str]:
@@ -41,6 +44,6 @@ def test_torch_flavour_when_torch_is_installed():
     assert issubclass(lr_dataset.LeRobotDataset, torch.utils.data.Dataset)
 
 
-def test_all_is_exact():
-    for name in lr_dataset.__all__:
-        assert getattr(lr_dataset, name) is not None
+@pytest.mark.parametrize("package", ["lr_dataset", "lr_dataset.tools"])
+def test_exports_are_exact(package):
+    assert export_problems(package) == []

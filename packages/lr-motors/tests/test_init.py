@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import lr_motors
+from lr_core.lazy import export_problems
 
 
 def test_every_public_name_resolves():
@@ -30,3 +31,7 @@ def test_import_is_cheap_and_torch_free():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_exports_are_exact():
+    assert export_problems("lr_motors") == []

@@ -6,6 +6,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
+from lr_core.lazy import export_problems
+
 
 def test_imports_do_not_load_torch():
     code = (
@@ -29,3 +33,10 @@ def test_public_names():
         "make_policy",
     }
     assert lr_policies.make_policy.__module__ == "lr_policies.pretrained"
+
+
+@pytest.mark.parametrize(
+    "package", ["lr_policies", "lr_policies.train", "lr_policies.eval", "lr_policies.processors"]
+)
+def test_exports_are_exact(package):
+    assert export_problems(package) == []

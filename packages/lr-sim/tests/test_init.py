@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import lr_sim
+from lr_core.lazy import export_problems
 
 
 def test_all_names_resolve():
@@ -21,3 +22,7 @@ def test_import_and_configs_do_not_load_mujoco_or_gymnasium():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_exports_are_exact():
+    assert export_problems("lr_sim") == []

@@ -6,8 +6,9 @@ FeatureSpec`` imports only the module that defines it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lr_core.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     # errors
@@ -64,27 +65,11 @@ _EXPORTS: dict[str, str] = {
     "CommandGroup": "lr_core.cli",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
-
-
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        from importlib.metadata import version
-
-        return version("lr-core")
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lr_core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, distribution="lr-core")
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from lr_core.camera import Camera
     from lr_core.cli import Command, CommandGroup
     from lr_core.config import LrConfig, PluginConfig, parse_cli
     from lr_core.devices import CameraConfig, RobotConfig, TeleoperatorConfig

@@ -13,6 +13,8 @@ import importlib.util
 import os
 from typing import TYPE_CHECKING, Any
 
+from lr_core.lazy import lazy_exports
+
 _EXPORTS: dict[str, str] = {
     "LeRobotDatasetMetadata": "lr_dataset.metadata",
     "DatasetInfo": "lr_dataset.info",
@@ -26,8 +28,6 @@ _EXPORTS: dict[str, str] = {
     "DataLoader": "lr_dataset.torch_loader",
 }
 
-__all__ = sorted([*_EXPORTS, "LeRobotDataset", "__version__"])
-
 
 def torch_available() -> bool:
     """True when torch is importable and ``LR_DATASET_BACKEND`` is not ``numpy``."""
@@ -36,27 +36,14 @@ def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        from importlib.metadata import version
-
-        return version("lr-dataset")
-    if name == "LeRobotDataset":
-        module = "lr_dataset.torch_dataset" if torch_available() else "lr_dataset.dataset"
-        value = importlib.import_module(module).LeRobotDataset
-        globals()[name] = value
-        return value
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lr_dataset' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+def _dataset_class() -> Any:
+    module = "lr_dataset.torch_dataset" if torch_available() else "lr_dataset.dataset"
+    return importlib.import_module(module).LeRobotDataset
 
 
-def __dir__() -> list[str]:
-    return __all__
-
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__, _EXPORTS, distribution="lr-dataset", resolvers={"LeRobotDataset": _dataset_class}
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from lr_dataset.dataset import LeRobotDataset

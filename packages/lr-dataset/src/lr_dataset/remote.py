@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
+from lr_core.fileio import atomic_path
 from lr_core.paths import lerobot_home
 from lr_dataset import layout
 from lr_dataset.errors import DatasetFormatError
@@ -74,17 +74,11 @@ class RemoteDataset:
             if size is not None and int(size) == local.stat().st_size:
                 self.reused.append(relative)
                 return local
-        local.parent.mkdir(parents=True, exist_ok=True)
-        tmp = local.with_name(f".{local.name}.{os.getpid()}.download")
         try:
-            self.fs.get_file(self._remote(relative), str(tmp))
-            os.replace(tmp, local)
+            with atomic_path(local) as tmp:
+                self.fs.get_file(self._remote(relative), str(tmp))
         except FileNotFoundError as exc:
-            tmp.unlink(missing_ok=True)
             raise DatasetFormatError(f"{self.url}/{relative} not found") from exc
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
         self.downloaded.append(relative)
         return local
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from lr_core.fileio import fsync_dir
+from lr_core.fileio import atomic_path, fsync_dir, fsync_file
 from lr_dataset.errors import FrameTimestampError, VideoEncoderError
 from lr_dataset.stats import ImageStats
 
@@ -306,20 +306,13 @@ def append_episode(shared: Path, episode: Path) -> tuple[float, float]:
     shared.parent.mkdir(parents=True, exist_ok=True)
     ep_duration = duration_s(episode)
     if not shared.exists():
+        fsync_file(episode)
         os.replace(episode, shared)
         fsync_dir(shared.parent)
         return 0.0, ep_duration
     start = duration_s(shared)
-    tmp = shared.with_name(f".{shared.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(shared) as tmp:
         _concat([shared, episode], tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, shared)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(shared.parent)
     episode.unlink(missing_ok=True)
     return start, start + ep_duration
 

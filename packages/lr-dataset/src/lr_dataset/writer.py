@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from lr_core.fileio import fsync_dir
+from lr_core.fileio import atomic_path
 from lr_dataset import episodes as episodes_io
 from lr_dataset import layout, tabular
 from lr_dataset import stats as stats_io
@@ -81,19 +80,12 @@ def _atomic_parquet(tables: list[Any], schema: Any, path: Path) -> None:
     """Write ``tables`` (one row group each) to ``path`` through a temporary file."""
     import pyarrow.parquet as pq
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with pq.ParquetWriter(tmp, schema, compression="snappy", use_dictionary=True) as writer:
-            for table in tables:
-                writer.write_table(table, row_group_size=max(1, table.num_rows))
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+    with (
+        atomic_path(path) as tmp,
+        pq.ParquetWriter(tmp, schema, compression="snappy", use_dictionary=True) as writer,
+    ):
+        for table in tables:
+            writer.write_table(table, row_group_size=max(1, table.num_rows))
 
 
 class DatasetWriter:

@@ -6,8 +6,9 @@ Names resolve lazily: ``import lr_motors`` loads neither pyserial nor dynamixel-
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lr_core.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "BusStats": "lr_motors.bus",
@@ -24,16 +25,17 @@ _EXPORTS: dict[str, str] = {
     "ServoSpec": "lr_motors.emulator",
     "calibrate": "lr_motors.calibration",
     "emulated_port": "lr_motors.emulator",
-    "find_port": "lr_motors.find_port",
-    "list_ports": "lr_motors.find_port",
-    "normalize": "lr_motors.normalize",
+    "find_port": "lr_motors.ports",
+    "list_ports": "lr_motors.ports",
+    "normalize": "lr_motors.normalization",
     "robot_motors": "lr_motors.presets",
     "robot_servos": "lr_motors.emulator",
     "setup_motors": "lr_motors.setup",
-    "unnormalize": "lr_motors.normalize",
+    "unnormalize": "lr_motors.normalization",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, distribution="lr-motors")
+
 
 if TYPE_CHECKING:
     from lr_motors.bus import BusStats, SerialBus
@@ -48,24 +50,7 @@ if TYPE_CHECKING:
         MotorWriteVerifyError,
     )
     from lr_motors.feetech.bus import FeetechMotorsBus
-    from lr_motors.find_port import find_port, list_ports
-    from lr_motors.normalize import normalize, unnormalize
+    from lr_motors.normalization import normalize, unnormalize
+    from lr_motors.ports import find_port, list_ports
     from lr_motors.presets import RobotMotors, robot_motors
     from lr_motors.setup import setup_motors
-
-
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        from importlib.metadata import version
-
-        return version("lr-motors")
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lr_motors' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__

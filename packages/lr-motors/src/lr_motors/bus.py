@@ -31,7 +31,7 @@ from lr_motors.errors import (
     MotorStatusError,
     MotorWriteVerifyError,
 )
-from lr_motors.normalize import normalize, unnormalize
+from lr_motors.normalization import normalize, unnormalize
 from lr_motors.transport import CommFailure, Transport
 
 logger = logging.getLogger(__name__)

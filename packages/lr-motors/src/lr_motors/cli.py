@@ -58,7 +58,7 @@ def bus_class(vendor: str) -> type:
 
 def find_port_main(argv: list[str]) -> int:
     """Run ``lr find-port``."""
-    from lr_motors.find_port import find_port, list_ports
+    from lr_motors.ports import find_port, list_ports
 
     cfg = parse_cli(FindPortConfig, argv, prog="lr find-port")
     if cfg.list_only:

@@ -5,8 +5,9 @@ Names resolve lazily, so ``import lr_policies`` does not import torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lr_core.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "PreTrainedPolicy": "lr_policies.pretrained",
@@ -15,24 +16,7 @@ _EXPORTS: dict[str, str] = {
     "PolicyError": "lr_policies.errors",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
-
-
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        from importlib.metadata import version
-
-        return version("lr-policies")
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lr_policies' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, distribution="lr-policies")
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

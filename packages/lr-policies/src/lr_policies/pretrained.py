@@ -32,7 +32,7 @@ from lr_core.features import (
     dataset_to_policy_features,
     features_from_json,
 )
-from lr_core.fileio import atomic_write_text
+from lr_core.fileio import atomic_path, atomic_write_text
 from lr_core.policy import PolicyConfig
 from lr_policies.errors import CheckpointError, PolicyError
 
@@ -106,14 +106,12 @@ class PreTrainedPolicy(nn.Module, abc.ABC):
         directory = Path(save_directory)
         directory.mkdir(parents=True, exist_ok=True)
         save_policy_config(self.config, directory)
-        target = directory / SAFETENSORS_SINGLE_FILE
-        tmp = directory / f".{SAFETENSORS_SINGLE_FILE}.tmp"
-        if state_dict is None:
-            save_model(self, str(tmp), metadata={"format": "pt"})
-        else:
-            tensors = {k: v.detach().contiguous().cpu() for k, v in state_dict.items()}
-            save_file(tensors, str(tmp), metadata={"format": "pt"})
-        tmp.replace(target)
+        with atomic_path(directory / SAFETENSORS_SINGLE_FILE) as tmp:
+            if state_dict is None:
+                save_model(self, str(tmp), metadata={"format": "pt"})
+            else:
+                tensors = {k: v.detach().contiguous().cpu() for k, v in state_dict.items()}
+                save_file(tensors, str(tmp), metadata={"format": "pt"})
         return directory
 
     @classmethod

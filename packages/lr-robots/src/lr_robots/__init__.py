@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from lr_core.lazy import lazy_exports
 
-__all__ = ["__version__"]
+_EXPORTS: dict[str, str] = {}
 
-
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        from importlib.metadata import version
-
-        return version("lr-robots")
-    raise AttributeError(f"module 'lr_robots' has no attribute {name!r}")
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, distribution="lr-robots")

@@ -5,8 +5,9 @@ Names are resolved lazily: ``import lr_sim`` imports neither mujoco nor gymnasiu
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lr_core.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "SO101EnvConfig": "lr_sim.configs",
@@ -19,7 +20,8 @@ _EXPORTS: dict[str, str] = {
     "SO101Expert": "lr_sim.so101.expert",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, distribution="lr-sim")
+
 
 if TYPE_CHECKING:
     from lr_sim.configs import MetaWorldEnvConfig, SO101EnvConfig
@@ -27,15 +29,3 @@ if TYPE_CHECKING:
     from lr_sim.render import CameraRenderer, RenderSettings
     from lr_sim.so101.env import SO101Env
     from lr_sim.so101.expert import SO101Expert
-
-
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        from importlib.metadata import version
-
-        return version("lr-sim")
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'lr_sim' has no attribute {name!r}")

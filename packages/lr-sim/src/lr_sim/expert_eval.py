@@ -5,7 +5,6 @@ lr sim expert --env.type=so101 --env.task=push --episodes 100
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
@@ -14,6 +13,7 @@ from pydantic import Field
 from lr_core.config import LrConfig, parse_cli
 from lr_core.env import EnvConfig
 from lr_core.registry import load_object
+from lr_core.success_rate import wilson_interval
 from lr_sim.configs import SO101EnvConfig
 
 
@@ -23,17 +23,6 @@ class ExpertEvalConfig(LrConfig):
     env: EnvConfig = SO101EnvConfig()
     episodes: int = Field(default=20, gt=0)
     seed: int = 0
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a success rate."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def evaluate_expert(config: ExpertEvalConfig) -> dict[str, Any]:

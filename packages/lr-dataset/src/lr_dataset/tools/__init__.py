@@ -18,8 +18,9 @@ The same tools are ``lr dataset <tool>`` subcommands. Names resolve lazily.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
+
+from lr_core.lazy import lazy_exports
 
 _EXPORTS = {
     "delete_episodes": "lr_dataset.tools.delete",
@@ -34,17 +35,13 @@ _EXPORTS = {
     "pull": "lr_dataset.tools.hub",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lr_dataset.tools' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+if TYPE_CHECKING:  # pragma: no cover
+    from lr_dataset.tools.convert import convert_v21
+    from lr_dataset.tools.delete import delete_episodes
+    from lr_dataset.tools.features import add_features, remove_features
+    from lr_dataset.tools.hub import pull, push
+    from lr_dataset.tools.merge import IncompatibleDatasetsError, merge_datasets
+    from lr_dataset.tools.recompute import recompute_stats
+    from lr_dataset.tools.split import split_dataset

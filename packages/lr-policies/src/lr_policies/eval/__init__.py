@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lr_core.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "EvalRunConfig": "lr_policies.eval.config",
@@ -11,28 +12,15 @@ _EXPORTS: dict[str, str] = {
     "PolicyRef": "lr_policies.eval.config",
     "evaluate": "lr_policies.eval.rollout",
     "load_report": "lr_policies.eval.rollout",
-    "wilson_interval": "lr_policies.eval.report",
+    "wilson_interval": "lr_core.success_rate",
     "write_mp4": "lr_policies.eval.video",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lr_policies.eval' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from lr_core.success_rate import wilson_interval
     from lr_policies.eval.config import EvalConfig, EvalRunConfig, PolicyRef
-    from lr_policies.eval.report import wilson_interval
     from lr_policies.eval.rollout import evaluate, load_report
     from lr_policies.eval.video import write_mp4

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lr_core.fileio import atomic_path
+
 
 def write_mp4(path: str | Path, frames: Sequence[np.ndarray], fps: int) -> Path:
     """Encode ``frames`` (each ``(H, W, 3)`` uint8 RGB) into ``path``; odd sizes are padded by
@@ -19,8 +21,7 @@ def write_mp4(path: str | Path, frames: Sequence[np.ndarray], fps: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     h, w = frames[0].shape[:2]
     ph, pw = h + h % 2, w + w % 2
-    tmp = path.with_name(f".{path.name}.tmp.mp4")
-    with av.open(str(tmp), mode="w") as container:
+    with atomic_path(path) as tmp, av.open(str(tmp), mode="w", format="mp4") as container:
         stream = container.add_stream("h264", rate=int(fps))
         stream.width, stream.height = pw, ph
         stream.pix_fmt = "yuv420p"
@@ -33,5 +34,4 @@ def write_mp4(path: str | Path, frames: Sequence[np.ndarray], fps: int) -> Path:
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
-    tmp.replace(path)
     return path

@@ -3,8 +3,9 @@ policy in LeRobot's file layout. Names resolve lazily (torch is imported on firs
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lr_core.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "NormalizationMode": "lr_policies.policy_config",
@@ -23,20 +24,7 @@ _EXPORTS: dict[str, str] = {
     "POSTPROCESSOR_NAME": "lr_policies.processors.factory",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lr_policies.processors' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

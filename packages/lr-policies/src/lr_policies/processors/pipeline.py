@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Self
 import torch
 from torch import Tensor
 
-from lr_core.fileio import atomic_write_text
+from lr_core.fileio import atomic_path, atomic_write_text
 from lr_policies.errors import CheckpointError
 
 #: A batch: feature key -> tensor (or any other value, passed through untouched).
@@ -135,9 +135,8 @@ class PolicyProcessorPipeline:
             if state:
                 file = f"{self.name}_step_{i}_{step.registry_name}.safetensors"
                 tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
-                tmp = directory / f".{file}.tmp"
-                save_file(tensors, str(tmp))
-                tmp.replace(directory / file)
+                with atomic_path(directory / file) as tmp:
+                    save_file(tensors, str(tmp))
                 entry["state_file"] = file
             entries.append(entry)
         text = json.dumps({"name": self.name, "steps": entries}, indent=2)

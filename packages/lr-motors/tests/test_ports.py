@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from lr_motors.emulator import ServoEmulator, ServoSpec
-from lr_motors.find_port import PortNotFoundError, find_port, list_ports, port_change
+from lr_motors.ports import PortNotFoundError, find_port, list_ports, port_change
 
 
 def test_port_change():

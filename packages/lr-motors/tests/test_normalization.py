@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from lr_core.errors import CalibrationError
 from lr_core.motors import MotorCalibration, MotorNormMode
-from lr_motors.normalize import normalize, unnormalize
+from lr_motors.normalization import normalize, unnormalize
 
 RES = 4096
 

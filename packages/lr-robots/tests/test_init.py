@@ -1,0 +1,9 @@
+"""The package imports cheaply and its public names are exact."""
+
+from __future__ import annotations
+
+from lr_core.lazy import export_problems
+
+
+def test_exports_are_exact():
+    assert export_problems("lr_robots") == []
