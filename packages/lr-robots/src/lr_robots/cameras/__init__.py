@@ -1,0 +1,35 @@
+"""lr's cameras: one capture-thread model behind ``read`` / ``async_read`` / ``read_latest``.
+
+Registered camera types (``lr.cameras`` entry points, config ``type``): ``synthetic``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lr_core.lazy import lazy_exports
+
+_EXPORTS: dict[str, str] = {
+    "CameraCaptureError": "lr_robots.cameras.errors",
+    "CameraConnectionError": "lr_robots.cameras.errors",
+    "ColorMode": "lr_robots.cameras.configs",
+    "Cv2Backends": "lr_robots.cameras.configs",
+    "Cv2Rotation": "lr_robots.cameras.configs",
+    "FrameCameraConfig": "lr_robots.cameras.configs",
+    "SyntheticCamera": "lr_robots.cameras.synthetic.camera",
+    "SyntheticCameraConfig": "lr_robots.cameras.synthetic.config",
+    "ThreadedCamera": "lr_robots.cameras.threaded",
+    "decode_stamp": "lr_robots.cameras.synthetic.pattern",
+    "make_cameras_from_configs": "lr_robots.cameras.factory",
+}
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from lr_robots.cameras.configs import ColorMode, Cv2Backends, Cv2Rotation, FrameCameraConfig
+    from lr_robots.cameras.errors import CameraCaptureError, CameraConnectionError
+    from lr_robots.cameras.factory import make_cameras_from_configs
+    from lr_robots.cameras.synthetic.camera import SyntheticCamera
+    from lr_robots.cameras.synthetic.config import SyntheticCameraConfig
+    from lr_robots.cameras.synthetic.pattern import decode_stamp
+    from lr_robots.cameras.threaded import ThreadedCamera
