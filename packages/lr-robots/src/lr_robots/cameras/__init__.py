@@ -1,6 +1,7 @@
 """lr's cameras: one capture-thread model behind ``read`` / ``async_read`` / ``read_latest``.
 
-Registered camera types (``lr.cameras`` entry points, config ``type``): ``synthetic``.
+Registered camera types (``lr.cameras`` entry points, config ``type``): ``av`` (FFmpeg's
+V4L2 / AVFoundation input through PyAV), ``video_file``, ``synthetic``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import TYPE_CHECKING
 from lr_core.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
+    "AVCamera": "lr_robots.cameras.pyav.camera",
+    "AVCameraConfig": "lr_robots.cameras.pyav.config",
     "CameraCaptureError": "lr_robots.cameras.errors",
     "CameraConnectionError": "lr_robots.cameras.errors",
     "ColorMode": "lr_robots.cameras.configs",
@@ -19,6 +22,8 @@ _EXPORTS: dict[str, str] = {
     "SyntheticCamera": "lr_robots.cameras.synthetic.camera",
     "SyntheticCameraConfig": "lr_robots.cameras.synthetic.config",
     "ThreadedCamera": "lr_robots.cameras.threaded",
+    "VideoFileCamera": "lr_robots.cameras.video_file.camera",
+    "VideoFileCameraConfig": "lr_robots.cameras.video_file.config",
     "decode_stamp": "lr_robots.cameras.synthetic.pattern",
     "make_cameras_from_configs": "lr_robots.cameras.factory",
 }
@@ -29,7 +34,11 @@ if TYPE_CHECKING:
     from lr_robots.cameras.configs import ColorMode, Cv2Backends, Cv2Rotation, FrameCameraConfig
     from lr_robots.cameras.errors import CameraCaptureError, CameraConnectionError
     from lr_robots.cameras.factory import make_cameras_from_configs
+    from lr_robots.cameras.pyav.camera import AVCamera
+    from lr_robots.cameras.pyav.config import AVCameraConfig
     from lr_robots.cameras.synthetic.camera import SyntheticCamera
     from lr_robots.cameras.synthetic.config import SyntheticCameraConfig
     from lr_robots.cameras.synthetic.pattern import decode_stamp
     from lr_robots.cameras.threaded import ThreadedCamera
+    from lr_robots.cameras.video_file.camera import VideoFileCamera
+    from lr_robots.cameras.video_file.config import VideoFileCameraConfig

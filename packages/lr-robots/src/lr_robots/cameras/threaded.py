@@ -59,6 +59,8 @@ class ThreadedCamera(Camera):
     #: Channel order :meth:`_grab` returns; subclasses that can decode straight into the
     #: configured order set :attr:`source_color` per instance.
     source_color: ClassVar[ColorMode] = ColorMode.RGB
+    #: How long ``disconnect()`` waits for the capture thread to leave :meth:`_grab` (s).
+    shutdown_timeout_s: ClassVar[float] = 2.0
 
     def __init__(self, config: FrameCameraConfig) -> None:
         super().__init__(config)
@@ -102,7 +104,8 @@ class ThreadedCamera(Camera):
         raise NotImplementedError
 
     def _close(self) -> None:
-        """Release the source (called once, also after a failed ``connect``)."""
+        """Release the source (also after a failed ``connect``; never while the capture thread
+        is still inside :meth:`_grab`)."""
 
     def _set_source_size(self, width: int, height: int) -> None:
         """Fill in the returned ``width``/``height`` left ``None`` from the source's frame size
@@ -140,6 +143,10 @@ class ThreadedCamera(Camera):
             self._safe_close()
             self._reset_settings()
             raise CameraConnectionError(f"{self} cannot be opened: {exc}") from exc
+        except BaseException:
+            self._safe_close()
+            self._reset_settings()
+            raise
         self.capture_width, self.capture_height = capture_size(
             self.width, self.height, self.rotation
         )
@@ -180,12 +187,16 @@ class ThreadedCamera(Camera):
         self._stop.set()
         thread = self._thread
         if thread is not None and thread.is_alive():
-            thread.join(timeout=2.0)
-        self._safe_close()
+            thread.join(timeout=self.shutdown_timeout_s)
         if thread is not None and thread.is_alive():
-            thread.join(timeout=2.0)
-            if thread.is_alive():
-                logger.warning("%s: capture thread still running after close", self)
+            # Never free a source under a native call still using it: leak it instead.
+            logger.warning(
+                "%s: capture thread still blocked in the source after %.0f s; leaving it open",
+                self,
+                self.shutdown_timeout_s,
+            )
+        else:
+            self._safe_close()
         self._thread = None
         self._open_done = False
         with self._cond:
