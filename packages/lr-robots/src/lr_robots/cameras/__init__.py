@@ -1,7 +1,8 @@
 """lr's cameras: one capture-thread model behind ``read`` / ``async_read`` / ``read_latest``.
 
 Registered camera types (``lr.cameras`` entry points, config ``type``): ``av`` (FFmpeg's
-V4L2 / AVFoundation input through PyAV), ``video_file``, ``synthetic``.
+V4L2 / AVFoundation input through PyAV), ``video_file``, ``synthetic``, ``zmq`` (with
+:class:`ImageServer`, LeRobot's network camera layout).
 """
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ _EXPORTS: dict[str, str] = {
     "Cv2Backends": "lr_robots.cameras.configs",
     "Cv2Rotation": "lr_robots.cameras.configs",
     "FrameCameraConfig": "lr_robots.cameras.configs",
+    "ImageServer": "lr_robots.cameras.zmq.server",
     "SyntheticCamera": "lr_robots.cameras.synthetic.camera",
     "SyntheticCameraConfig": "lr_robots.cameras.synthetic.config",
     "ThreadedCamera": "lr_robots.cameras.threaded",
     "VideoFileCamera": "lr_robots.cameras.video_file.camera",
     "VideoFileCameraConfig": "lr_robots.cameras.video_file.config",
+    "ZMQCamera": "lr_robots.cameras.zmq.camera",
+    "ZMQCameraConfig": "lr_robots.cameras.zmq.config",
+    "decode_jpeg": "lr_robots.cameras.jpeg",
+    "encode_jpeg": "lr_robots.cameras.jpeg",
     "decode_stamp": "lr_robots.cameras.synthetic.pattern",
     "make_cameras_from_configs": "lr_robots.cameras.factory",
 }
@@ -34,6 +40,7 @@ if TYPE_CHECKING:
     from lr_robots.cameras.configs import ColorMode, Cv2Backends, Cv2Rotation, FrameCameraConfig
     from lr_robots.cameras.errors import CameraCaptureError, CameraConnectionError
     from lr_robots.cameras.factory import make_cameras_from_configs
+    from lr_robots.cameras.jpeg import decode_jpeg, encode_jpeg
     from lr_robots.cameras.pyav.camera import AVCamera
     from lr_robots.cameras.pyav.config import AVCameraConfig
     from lr_robots.cameras.synthetic.camera import SyntheticCamera
@@ -42,3 +49,6 @@ if TYPE_CHECKING:
     from lr_robots.cameras.threaded import ThreadedCamera
     from lr_robots.cameras.video_file.camera import VideoFileCamera
     from lr_robots.cameras.video_file.config import VideoFileCameraConfig
+    from lr_robots.cameras.zmq.camera import ZMQCamera
+    from lr_robots.cameras.zmq.config import ZMQCameraConfig
+    from lr_robots.cameras.zmq.server import ImageServer

@@ -133,6 +133,7 @@ class ThreadedCamera(Camera):
         if self._open_done:
             raise DeviceAlreadyConnectedError(f"{self} is already connected")
         self._reset_settings()
+        self._stop = threading.Event()
         try:
             self._open()
         except CameraConnectionError:
@@ -204,7 +205,6 @@ class ThreadedCamera(Camera):
             self.latest_timestamp = None
 
     def _start_thread(self) -> None:
-        self._stop = threading.Event()
         self._error = None
         self._ended = False
         with self._cond:
