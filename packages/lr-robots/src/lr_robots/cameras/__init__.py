@@ -2,7 +2,7 @@
 
 Registered camera types (``lr.cameras`` entry points, config ``type``): ``av`` (FFmpeg's
 V4L2 / AVFoundation input through PyAV), ``video_file``, ``synthetic``, ``zmq`` (with
-:class:`ImageServer`, LeRobot's network camera layout).
+:class:`ImageServer`, LeRobot's network camera layout), ``opencv`` (extra ``opencv``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ _EXPORTS: dict[str, str] = {
     "Cv2Rotation": "lr_robots.cameras.configs",
     "FrameCameraConfig": "lr_robots.cameras.configs",
     "ImageServer": "lr_robots.cameras.zmq.server",
+    "OpenCVCamera": "lr_robots.cameras.opencv.camera",
+    "OpenCVCameraConfig": "lr_robots.cameras.opencv.config",
     "SyntheticCamera": "lr_robots.cameras.synthetic.camera",
     "SyntheticCameraConfig": "lr_robots.cameras.synthetic.config",
     "ThreadedCamera": "lr_robots.cameras.threaded",
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
     from lr_robots.cameras.errors import CameraCaptureError, CameraConnectionError
     from lr_robots.cameras.factory import make_cameras_from_configs
     from lr_robots.cameras.jpeg import decode_jpeg, encode_jpeg
+    from lr_robots.cameras.opencv.camera import OpenCVCamera
+    from lr_robots.cameras.opencv.config import OpenCVCameraConfig
     from lr_robots.cameras.pyav.camera import AVCamera
     from lr_robots.cameras.pyav.config import AVCameraConfig
     from lr_robots.cameras.synthetic.camera import SyntheticCamera

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from lr_core.camera import Camera
-from lr_core.errors import DeviceAlreadyConnectedError, DeviceNotConnectedError
+from lr_core.errors import DeviceAlreadyConnectedError, DeviceNotConnectedError, LrError
 from lr_robots.cameras.configs import ColorMode, Cv2Rotation, FrameCameraConfig
 from lr_robots.cameras.errors import CameraCaptureError, CameraConnectionError
 from lr_robots.cameras.frames import capture_size, check_frame, postprocess
@@ -129,6 +129,7 @@ class ThreadedCamera(Camera):
         Raises:
             DeviceAlreadyConnectedError: already connected.
             CameraConnectionError: the source cannot be opened or gives no frame in time.
+            MissingDependencyError: the camera's optional extra is not installed.
         """
         if self._open_done:
             raise DeviceAlreadyConnectedError(f"{self} is already connected")
@@ -136,7 +137,7 @@ class ThreadedCamera(Camera):
         self._stop = threading.Event()
         try:
             self._open()
-        except CameraConnectionError:
+        except LrError:  # already names the problem (missing extra, bad config, no device)
             self._safe_close()
             self._reset_settings()
             raise
