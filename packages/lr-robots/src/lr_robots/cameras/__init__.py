@@ -2,7 +2,8 @@
 
 Registered camera types (``lr.cameras`` entry points, config ``type``): ``av`` (FFmpeg's
 V4L2 / AVFoundation input through PyAV), ``video_file``, ``synthetic``, ``zmq`` (with
-:class:`ImageServer`, LeRobot's network camera layout), ``opencv`` (extra ``opencv``).
+:class:`ImageServer`, LeRobot's network camera layout), ``opencv`` (extra ``opencv``),
+``intelrealsense`` (extra ``intelrealsense``: colour and depth).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ _EXPORTS: dict[str, str] = {
     "ImageServer": "lr_robots.cameras.zmq.server",
     "OpenCVCamera": "lr_robots.cameras.opencv.camera",
     "OpenCVCameraConfig": "lr_robots.cameras.opencv.config",
+    "RealSenseCamera": "lr_robots.cameras.realsense.camera",
+    "RealSenseCameraConfig": "lr_robots.cameras.realsense.config",
     "SyntheticCamera": "lr_robots.cameras.synthetic.camera",
     "SyntheticCameraConfig": "lr_robots.cameras.synthetic.config",
     "ThreadedCamera": "lr_robots.cameras.threaded",
@@ -47,6 +50,8 @@ if TYPE_CHECKING:
     from lr_robots.cameras.opencv.config import OpenCVCameraConfig
     from lr_robots.cameras.pyav.camera import AVCamera
     from lr_robots.cameras.pyav.config import AVCameraConfig
+    from lr_robots.cameras.realsense.camera import RealSenseCamera
+    from lr_robots.cameras.realsense.config import RealSenseCameraConfig
     from lr_robots.cameras.synthetic.camera import SyntheticCamera
     from lr_robots.cameras.synthetic.config import SyntheticCameraConfig
     from lr_robots.cameras.synthetic.pattern import decode_stamp

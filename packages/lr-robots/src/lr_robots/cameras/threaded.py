@@ -99,9 +99,15 @@ class ThreadedCamera(Camera):
         """Open the source; set ``fps``/``width``/``height`` left ``None`` from it."""
         raise NotImplementedError
 
-    def _grab(self) -> np.ndarray:
-        """Block until the source's next frame; raise :class:`EndOfStream` at its end."""
+    def _grab(self) -> np.ndarray | None:
+        """Block until the source's next frame; raise :class:`EndOfStream` at its end.
+
+        ``None`` means "a capture without a colour frame" (a depth-only camera)."""
         raise NotImplementedError
+
+    def _publish(self) -> None:
+        """Called with the frame lock held after each frame, to publish data that arrived
+        with it (a depth map); the default does nothing."""
 
     def _close(self) -> None:
         """Release the source (also after a failed ``connect``; never while the capture thread
@@ -244,8 +250,10 @@ class ThreadedCamera(Camera):
         while not stop.is_set():
             try:
                 raw = self._grab()
-                check_frame(raw, self.capture_width, self.capture_height, str(self))
-                frame = postprocess(raw, self._source_color, self.color_mode, self.rotation)
+                frame = None
+                if raw is not None:
+                    check_frame(raw, self.capture_width, self.capture_height, str(self))
+                    frame = postprocess(raw, self._source_color, self.color_mode, self.rotation)
             except EndOfStream:
                 with self._cond:
                     self._ended = True
@@ -269,6 +277,7 @@ class ThreadedCamera(Camera):
                 self.latest_frame = frame
                 self.latest_timestamp = now
                 self.frame_count += 1
+                self._publish()
                 self._cond.notify_all()
 
     # ------------------------------------------------------------------ reading
