@@ -125,8 +125,8 @@ def open_keyboard(backend: str = "auto", **options: Any) -> Keyboard:
     """A :class:`Keyboard` on the shared back end, starting it if needed.
 
     ``options`` go to the terminal back end (``fd``, ``hold_s``, ``kitty``,
-    ``negotiate_timeout_s``); a second caller asking for another back end or other options
-    while one runs gets :class:`ConfigError`.
+    ``negotiate_timeout_s``) and apply when it starts: a later caller joins the running back
+    end as it is. Asking for another back end while one runs is a :class:`ConfigError`.
 
     Raises:
         ConfigError, HardwareError (no terminal / display), MissingDependencyError (pynput).
@@ -135,10 +135,10 @@ def open_keyboard(backend: str = "auto", **options: Any) -> Keyboard:
     name = choose_backend(backend)
     key = (name, tuple(sorted(options.items())))
     with _lock:
-        if _backend is not None and _backend_key != key:
+        if _backend is not None and _backend_key is not None and _backend_key[0] != name:
             raise ConfigError(
-                f"the keyboard is already open with {_backend_key}; close it before opening "
-                f"it as {key}"
+                f"the keyboard is already open with the {_backend_key[0]!r} back end; close it "
+                f"before opening it with {name!r}"
             )
         started = _backend is None
         if started:
