@@ -88,6 +88,7 @@ def test_lerobot_spellings_of_the_arguments():
     )
 
 
+@pytest.mark.slow
 def test_find_cameras_command_saves_a_frame(tmp_path, stamped_video):
     out = tmp_path / "images"
     clip = stamped_video(n=30, fps=30)
