@@ -73,7 +73,7 @@ def start(keyboard: TerminalKeyboard, master: int, reply: bytes | None) -> bytes
 def test_plain_terminal_cbreak_hold_and_restore(pty_pair):
     master, slave = pty_pair
     before = termios.tcgetattr(slave)
-    kb = TerminalKeyboard(fd=slave, hold_s=0.2)
+    kb = TerminalKeyboard(fd=slave, hold_s=0.5)
     assert FOCUS_ON in start(kb, master, DA1_REPLY)
     assert not kb.reports_release
     lflag = termios.tcgetattr(slave)[3]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import pytest
@@ -18,25 +19,38 @@ def _camera(path, **kwargs) -> VideoFileCamera:
     return VideoFileCamera(VideoFileCameraConfig(path=path, **kwargs))
 
 
-def test_replays_every_frame_in_order_at_the_file_rate(stamped_video):
-    path = stamped_video(n=12, fps=30)
+def _indices_until_end(cam: VideoFileCamera) -> list[int]:
+    """Stamp indices read with ``async_read`` until the file ends (a reader descheduled for
+    more than a frame skips frames: the newest wins, as with a camera)."""
+    seen = []
+    while True:
+        try:
+            seen.append(decode_stamp(cam.async_read(timeout_ms=1000))[0])
+        except TimeoutError as exc:
+            assert "source has ended" in str(exc)
+            return seen
+
+
+def test_replays_the_frames_in_order_at_the_file_rate(stamped_video):
+    path = stamped_video(n=30, fps=30)
     with _camera(path, loop=False) as cam:
         assert (cam.fps, cam.width, cam.height) == (30, 160, 128)
         start = time.perf_counter()
-        indices = [decode_stamp(cam.async_read(timeout_ms=1000))[0] for _ in range(12)]
-        elapsed = time.perf_counter() - start
-        assert indices == list(range(12))  # stamps survived H.264
-        with pytest.raises(TimeoutError, match="source has ended"):
-            cam.async_read(timeout_ms=200)
-    assert elapsed == pytest.approx(11 / 30, rel=0.3)
+        indices = _indices_until_end(cam)
+        elapsed = time.perf_counter() - start - 1.0  # less the final timeout
+    assert indices == sorted(set(indices)) and indices[-1] == 29  # stamps survived H.264
+    assert len(indices) >= 15  # most frames seen even on a busy machine
+    assert elapsed == pytest.approx((indices[-1] - indices[0]) / 30, abs=0.25)
 
 
 def test_loops_back_to_the_first_frame(stamped_video):
-    path = stamped_video(n=6, fps=60)
+    path = stamped_video(n=10, fps=60)
     with _camera(path, loop=True) as cam:
-        indices = [decode_stamp(cam.async_read(timeout_ms=1000))[0] for _ in range(14)]
-    assert indices[:6] == list(range(6))
-    assert indices[6:12] == list(range(6))
+        indices = [decode_stamp(cam.async_read(timeout_ms=1000))[0] for _ in range(25)]
+    wraps = [i for i in range(1, len(indices)) if indices[i] < indices[i - 1]]
+    assert len(wraps) >= 1  # it started again
+    for a, b in itertools.pairwise([0, *wraps, len(indices)]):
+        assert indices[a:b] == sorted(set(indices[a:b]))  # in order within each pass
 
 
 def test_scales_to_the_requested_size_and_checks_fps(stamped_video):
