@@ -97,6 +97,17 @@ def column_array(spec: FeatureSpec, values: list[Any]) -> Any:
     return pa.FixedSizeListArray.from_arrays(flat, int(spec.shape[0]))
 
 
+def column_values(table: Any, key: str) -> np.ndarray:
+    """A numeric column of an arrow table as numpy: ``(n,)`` for a scalar column, ``(n, d)``
+    for a (fixed-size) list column."""
+    import pyarrow.types as pat
+
+    column = table.column(key).combine_chunks()
+    if pat.is_list(column.type) or pat.is_fixed_size_list(column.type):
+        return column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), -1)
+    return column.to_numpy(zero_copy_only=False)
+
+
 def encode_png(image_hwc: np.ndarray, compress_level: int = 6) -> bytes:
     """PNG bytes of a uint8 ``(H, W, C)`` image (Pillow, LeRobot's compression level 6)."""
     from PIL import Image

@@ -14,8 +14,12 @@ The conversion follows LeRobot's ``convert_dataset_v21_to_v30`` (0.6.1):
   ``videos/<key>/chunk-XXX/file-XXX.mp4`` up to ``video_files_size_in_mb``, every episode's
   ``from/to_timestamp`` being its span in the joined file;
 - ``meta/episodes`` rows are built from ``episodes.jsonl`` (tasks, length), the file locations
-  and ``episodes_stats.jsonl`` (``stats/<feature>/<stat>`` columns); ``meta/stats.json`` is their
+  and the per-episode stats (``stats/<feature>/<stat>`` columns); ``meta/stats.json`` is their
   aggregate; ``meta/tasks.parquet`` comes from ``tasks.jsonl``;
+- the per-episode stats of numeric features are computed again from the episode's rows (in
+  float64, with quantiles: v2.1 files have none, and their means and stds were computed in
+  float32); camera stats are taken from ``episodes_stats.jsonl`` (decoding every frame would
+  cost more than the whole conversion). LeRobot copies ``episodes_stats.jsonl`` as it is;
 - ``info.json`` loses ``total_chunks`` / ``total_videos``, gains the size limits and the v3.0
   path templates, an int ``fps``, and ``fps`` on every non-video feature (as LeRobot writes it).
 
@@ -31,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from lr_dataset import episodes as episodes_io
-from lr_dataset import layout
+from lr_dataset import layout, tabular
 from lr_dataset import stats as stats_io
 from lr_dataset import tasks as tasks_io
 from lr_dataset.errors import DatasetFormatError
@@ -126,10 +130,10 @@ def convert_v21(
     staging = _staging_dir(target)
     try:
         tasks_io.save(TaskTable(r["task"] for r in tasks_rows), staging)
-        rows = _convert_data(root, staging, old_info, episodes, info, chunks_size)
+        rows, numeric_stats = _convert_data(root, staging, old_info, episodes, info, chunks_size)
         for key in info.video_keys:
             _convert_videos(root, staging, old_info, key, episodes, info, rows, chunks_size)
-        per_episode = [stats_rows[i] for i in indices]
+        per_episode = [{**stats_rows[i], **numeric_stats[i]} for i in indices]
         full = [
             {**row, **episodes_io.stats_columns(stats)} for row, stats in zip(rows, per_episode)
         ]
@@ -175,7 +179,9 @@ def _convert_data(
     episodes: list[dict[str, Any]],
     info: DatasetInfo,
     chunks_size: int,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, dict[str, Any]]]]:
+    """Concatenate the episode parquets; return the episode rows and each episode's numeric
+    stats, computed from its rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -189,6 +195,12 @@ def _convert_data(
     schema = None
     frames = 0
     rows: list[dict[str, Any]] = []
+    all_stats: list[dict[str, dict[str, Any]]] = []
+    numeric = [
+        k
+        for k, f in info.features.items()
+        if not f.is_visual and f.dtype not in ("string", "language")
+    ]
 
     def flush() -> None:
         path = out / info.data_path.format(chunk_index=loc[0], file_index=loc[1])
@@ -238,9 +250,16 @@ def _convert_data(
             }
         )
         frames += table.num_rows
+        all_stats.append(
+            {
+                key: stats_io.vector_stats(tabular.column_values(table, key))
+                for key in numeric
+                if key in table.column_names
+            }
+        )
     if pending:
         flush()
-    return rows
+    return rows, all_stats
 
 
 def _convert_videos(

@@ -178,15 +178,6 @@ def _is_sorted(values: np.ndarray) -> bool:
     return bool(len(values) < 2 or np.all(values[1:] >= values[:-1]))
 
 
-def _column_values(table: Any, key: str, spec: FeatureSpec) -> np.ndarray:
-    import pyarrow.types as pat
-
-    column = table.column(key).combine_chunks()
-    if pat.is_list(column.type) or pat.is_fixed_size_list(column.type):
-        return column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), -1)
-    return column.to_numpy(zero_copy_only=False)
-
-
 def _added_column(
     name: str,
     spec: FeatureSpec,
@@ -388,7 +379,7 @@ def _write_data(
             values = (
                 new_values[key]
                 if key in new_values
-                else _column_values(out_table, key, spec).reshape(n, *spec.shape)
+                else tabular.column_values(out_table, key).reshape(n, *spec.shape)
             )
             ep_stats[key] = stats_io.vector_stats(values)
         all_stats.append(ep_stats)
