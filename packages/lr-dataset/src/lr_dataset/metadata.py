@@ -25,6 +25,7 @@ from lr_dataset import episodes as episodes_io
 from lr_dataset import layout
 from lr_dataset import stats as stats_io
 from lr_dataset import tasks as tasks_io
+from lr_dataset.consistency import check_episodes
 from lr_dataset.errors import DatasetFormatError, DatasetWriteError
 from lr_dataset.info import DatasetInfo
 from lr_dataset.tasks import TaskTable
@@ -69,6 +70,10 @@ class LeRobotDatasetMetadata:
         self.info = DatasetInfo.load(self.root)
         self.tasks = tasks_io.load(self.root)
         self.episodes = episodes_io.load(self.root)
+        if self.episodes is not None:
+            check_episodes(
+                self.root, self.episodes, fps=self.info.fps, video_keys=self.info.video_keys
+            )
         self.stats = stats_io.load(self.root)
         self._reconcile()
 

@@ -38,11 +38,12 @@ from lr_dataset import episodes as episodes_io
 from lr_dataset import layout, tabular
 from lr_dataset import stats as stats_io
 from lr_dataset import tasks as tasks_io
+from lr_dataset.consistency import check_rows
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.info import DatasetInfo
 from lr_dataset.metadata import LeRobotDatasetMetadata
 from lr_dataset.tasks import TaskTable
-from lr_dataset.tools.rebuild import _commit, _staging_dir, write_episode_rows
+from lr_dataset.tools.rebuild import _staging_dir, commit_output, write_episode_rows
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def convert_v21(
         info.total_tasks = len(tasks_rows)
         info.splits = {"train": f"0:{len(rows)}"}
         info.save(staging)
-        _commit(staging, target)
+        commit_output(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -230,14 +231,18 @@ def _convert_data(
             schema = table.schema
         else:
             table = table.cast(schema)
+        # the rows are this episode's frames, in order, with a contiguous global index
+        check_rows(
+            path,
+            index,
+            frames,
+            table.column("index").to_numpy(),
+            table.column("episode_index").to_numpy(),
+            table.column("frame_index").to_numpy(),
+            int(ep["length"]),
+        )
         pending.append(table)
         pending_bytes += size
-        first = int(table.column("index")[0].as_py()) if table.num_rows else frames
-        if first != frames:
-            raise DatasetFormatError(
-                f"{path}: the first 'index' is {first}, expected {frames} (episodes must be "
-                f"stored in order with a contiguous global index)"
-            )
         rows.append(
             {
                 "episode_index": index,

@@ -35,6 +35,7 @@ from lr_dataset import episodes as episodes_io
 from lr_dataset import layout, tabular
 from lr_dataset import stats as stats_io
 from lr_dataset import tasks as tasks_io
+from lr_dataset.consistency import check_rows
 from lr_dataset.errors import DatasetFormatError, DatasetWriteError
 from lr_dataset.info import DatasetInfo
 from lr_dataset.metadata import LeRobotDatasetMetadata
@@ -115,7 +116,8 @@ def _staging_dir(target: Path) -> Path:
     return staging
 
 
-def _commit(staging: Path, target: Path) -> None:
+def commit_output(staging: Path, target: Path) -> None:
+    """Move a finished staging folder into place at ``target`` (new or empty)."""
     if target.exists():
         target.rmdir()  # empty (checked by prepare_output)
     os.replace(staging, target)
@@ -132,6 +134,7 @@ class _DataFiles:
         self._from = eps.column("dataset_from_index").astype(np.int64)
         self._to = eps.column("dataset_to_index").astype(np.int64)
         self._loc: tuple[int, int] | None = None
+        self._path: Path | None = None
         self._table: Any = None
         self._index: np.ndarray | None = None
         self._bytes_per_row = 0.0
@@ -147,13 +150,14 @@ class _DataFiles:
         except (OSError, pa.ArrowInvalid) as exc:
             raise DatasetFormatError(f"{path}: cannot read data file: {exc}") from exc
         # one file open at a time: sources are mostly read in file order
-        self._loc, self._table = loc, table
+        self._loc, self._table, self._path = loc, table, path
         self._index = table.column("index").to_numpy().astype(np.int64)
         self._bytes_per_row = path.stat().st_size / max(table.num_rows, 1)
         self._sorted = _is_sorted(self._index)
 
     def episode(self, ep: int) -> tuple[Any, float]:
-        """``(table, bytes per row)`` for episode ``ep``."""
+        """``(table, bytes per row)`` for episode ``ep``, its rows checked against the episode
+        row (:func:`~lr_dataset.consistency.check_rows`)."""
         import pyarrow as pa
 
         loc = (int(self._chunk[ep]), int(self._file[ep]))
@@ -164,14 +168,20 @@ class _DataFiles:
         row = int(np.searchsorted(self._index, first)) if self._sorted else -1
         n = stop - first
         if row >= 0 and np.array_equal(self._index[row : row + n], np.arange(first, stop)):
-            return self._table.slice(row, n), self._bytes_per_row
-        rows = np.flatnonzero((self._index >= first) & (self._index < stop))
-        if len(rows) != n:
-            raise DatasetFormatError(
-                f"{self.meta.root}: episode {ep} should hold {n} frames (index {first}.."
-                f"{stop - 1}) but its data file has {len(rows)}"
-            )
-        return self._table.take(pa.array(rows)), self._bytes_per_row
+            table = self._table.slice(row, n)
+        else:
+            rows = np.flatnonzero((self._index >= first) & (self._index < stop))
+            table = self._table.take(pa.array(rows))
+        check_rows(
+            self._path,
+            ep,
+            first,
+            table.column("index").to_numpy(),
+            table.column("episode_index").to_numpy(),
+            table.column("frame_index").to_numpy(),
+            n,
+        )
+        return table, self._bytes_per_row
 
 
 def _is_sorted(values: np.ndarray) -> bool:
@@ -238,6 +248,7 @@ def rebuild(
     recompute_stats: Sequence[str] = (),
     stats_overrides: Sequence[Mapping[str, Mapping[str, np.ndarray]]] | None = None,
     concatenate_videos: bool = False,
+    commit: bool = True,
 ) -> tuple[Path, RebuildReport]:
     """Write the episodes of ``sources`` (in order) as a new dataset at ``output``.
 
@@ -248,6 +259,8 @@ def rebuild(
     the carried-over ones (visual stats computed by the caller). Returns the output root and a
     :class:`RebuildReport`. ``concatenate_videos``: join whole source MP4s into shared files
     (stream copy, up to ``video_files_size_in_mb``) instead of copying each one.
+    ``commit=False`` returns the hidden staging folder instead, for the caller to move into
+    place with :func:`commit_output` (several outputs all or none, as ``split`` does).
     """
     if not sources or not any(s.episodes for s in sources):
         raise DatasetWriteError("no episodes to write: the result would be an empty dataset")
@@ -305,7 +318,9 @@ def rebuild(
             for ep_stats, override in zip(per_episode_stats, stats_overrides):
                 ep_stats.update({k: dict(v) for k, v in override.items()})
         _write_metadata(staging, info, rows, per_episode_stats, tasks)
-        _commit(staging, target)
+        if not commit:
+            return staging, report
+        commit_output(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from lr_dataset.errors import DatasetWriteError
-from lr_dataset.tools.rebuild import Source, prepare_output, rebuild
+from lr_dataset.tools.rebuild import Source, commit_output, prepare_output, rebuild
 from lr_dataset.tools.source import DatasetLike, load_result, open_meta
 
 logger = logging.getLogger(__name__)
@@ -79,9 +80,20 @@ def split_dataset(
     base = Path(output_dir).expanduser()
     for name in chosen:
         prepare_output(base / name, [meta])
-    out: dict[str, Any] = {}
-    for name, eps in chosen.items():
-        logger.info("split %r: %d episodes", name, len(eps))
-        root, _ = rebuild([Source(meta, eps)], base / name)
-        out[name] = load_result(root, f"{meta.repo_id}_{name}")
-    return out
+    # every split is built before any is moved into place: all of them are written, or none
+    created_base = not base.exists()
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, eps in chosen.items():
+            logger.info("split %r: %d episodes", name, len(eps))
+            staging, _ = rebuild([Source(meta, eps)], base / name, commit=False)
+            staged.append((staging, base / name))
+        for staging, target in staged:
+            commit_output(staging, target)
+    except BaseException:
+        for staging, _ in staged:
+            shutil.rmtree(staging, ignore_errors=True)
+        if created_base:
+            shutil.rmtree(base, ignore_errors=True)
+        raise
+    return {name: load_result(base / name, f"{meta.repo_id}_{name}") for name in chosen}
