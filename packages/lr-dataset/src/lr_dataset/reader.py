@@ -17,6 +17,7 @@ from lr_dataset import tabular
 from lr_dataset.consistency import check_selection
 from lr_dataset.errors import DatasetFormatError, FrameTimestampError
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.timestamps import frame_times
 from lr_dataset.video import VideoDecoder
 
 
@@ -312,16 +313,18 @@ class DatasetReader:
             else:
                 item[key] = self._to_chw(self._image(key, row))
         if meta.video_keys:
-            timestamps = self._arrays["timestamp"]
+            timestamps, frame_index = self._arrays["timestamp"], self._arrays["frame_index"]
             for key in meta.video_keys:
                 rows = query_rows.get(key)
-                local = timestamps[rows] if rows is not None else timestamps[[row]]
+                rows = rows if rows is not None else np.array([row])
+                # exact float64 frame times, not the float32 column (lr_dataset.timestamps)
+                local, slack = frame_times(timestamps[rows], frame_index[rows], meta.fps)
                 query = [float(self._video_from[key][ep]) + float(t) for t in local]
                 try:
                     frames = self._decoder.decode(
                         self.video_path(key, ep),
                         query,
-                        self.tolerance_s,
+                        self.tolerance_s + float(slack.max()),
                         what=f"video {key!r} of episode {ep}",
                         channels_first=True,
                     )

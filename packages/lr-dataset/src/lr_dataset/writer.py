@@ -36,6 +36,7 @@ from lr_dataset import video as video_io
 from lr_dataset.errors import DatasetWriteError, FrameValidationError
 from lr_dataset.metadata import LeRobotDatasetMetadata
 from lr_dataset.stats import ImageStats
+from lr_dataset.timestamps import TIMESTAMP_DTYPE, is_frame_time
 from lr_dataset.validation import validate_frame
 from lr_dataset.video import EpisodeEncoder, VideoEncoderConfig
 
@@ -178,7 +179,7 @@ class DatasetWriter:
             last_timestamp=self._timestamps[-1] if self._timestamps else None,
             default_timestamp=n / fps,
         )
-        if self.meta.video_keys and abs(timestamp - n / fps) > 1e-4:
+        if self.meta.video_keys and not is_frame_time(timestamp, n, fps):
             raise FrameValidationError(
                 f"frame['timestamp'] = {timestamp} but this is frame {n} of the episode at "
                 f"{fps} fps (expected {n / fps:.6f}): video frames are stored at a constant rate, "
@@ -262,7 +263,7 @@ class DatasetWriter:
         # 3. data table and stats
         columns: dict[str, Any] = {}
         auto = {
-            "timestamp": np.asarray(self._timestamps, dtype=np.float32),
+            "timestamp": np.asarray(self._timestamps, dtype=TIMESTAMP_DTYPE),
             "frame_index": np.arange(n, dtype=np.int64),
             "episode_index": np.full(n, ep_index, dtype=np.int64),
             "index": np.arange(first_index, first_index + n, dtype=np.int64),
