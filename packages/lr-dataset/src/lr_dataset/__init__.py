@@ -21,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "VideoEncoderConfig": "lr_dataset.video",
     "DatasetFormatError": "lr_dataset.errors",
     "DatasetWriteError": "lr_dataset.errors",
+    "FeatureSpecError": "lr_dataset.errors",
     "FrameTimestampError": "lr_dataset.errors",
     "FrameValidationError": "lr_dataset.errors",
     "VideoEncoderError": "lr_dataset.errors",
@@ -50,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from lr_dataset.errors import (
         DatasetFormatError,
         DatasetWriteError,
+        FeatureSpecError,
         FrameTimestampError,
         FrameValidationError,
         VideoEncoderError,

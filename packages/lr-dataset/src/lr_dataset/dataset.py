@@ -25,8 +25,9 @@ from typing import Any
 
 from lr_core.features import FeatureSpec
 from lr_dataset.errors import DatasetWriteError
-from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.metadata import LeRobotDatasetMetadata, user_features
 from lr_dataset.reader import DatasetReader
+from lr_dataset.specs import check_features
 from lr_dataset.video import VideoEncoderConfig
 from lr_dataset.writer import DatasetWriter
 
@@ -130,6 +131,11 @@ class LeRobotDataset:
         """
         _check_lerobot_options("create", lerobot_options)
         video_encoder = _encoder(video_encoder, vcodec, rgb_encoder) or VideoEncoderConfig()
+        specs = user_features(features)
+        if use_videos and any(spec.dtype == "video" for spec in specs.values()):
+            video_encoder.check_available()
+        # every feature (video sizes with this encoder) before the folder is created
+        check_features(specs, video_encoder=video_encoder if use_videos else None)
         meta = LeRobotDatasetMetadata.create(
             repo_id,
             fps,

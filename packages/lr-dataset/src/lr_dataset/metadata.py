@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from lr_core.features import FeatureSpec, check_feature_key
+from lr_core.features import DEFAULT_FEATURES, FeatureSpec, check_feature_key
 from lr_core.paths import dataset_root
 from lr_dataset import episodes as episodes_io
 from lr_dataset import layout
@@ -28,6 +28,7 @@ from lr_dataset import tasks as tasks_io
 from lr_dataset.consistency import check_episodes
 from lr_dataset.errors import DatasetFormatError, DatasetWriteError
 from lr_dataset.info import DatasetInfo
+from lr_dataset.specs import check_features
 from lr_dataset.tasks import TaskTable
 
 logger = logging.getLogger(__name__)
@@ -115,17 +116,13 @@ class LeRobotDatasetMetadata:
         data_files_size_in_mb: float | None = None,
         video_files_size_in_mb: float | None = None,
     ) -> LeRobotDatasetMetadata:
-        """Start a new, empty dataset at ``root`` (which must not exist or be empty)."""
-        specs: dict[str, FeatureSpec] = {}
-        for key, value in features.items():
-            check_feature_key(key)
-            if key in ("timestamp", "frame_index", "episode_index", "index", "task_index"):
-                continue
-            specs[key] = (
-                value
-                if isinstance(value, FeatureSpec)
-                else FeatureSpec.from_json(_plain(value), key=key)
-            )
+        """Start a new, empty dataset at ``root`` (which must not exist or be empty).
+
+        Every feature is checked first (:func:`lr_dataset.specs.check_features`): nothing is
+        created for a feature lr cannot store.
+        """
+        specs = user_features(features)
+        check_features(specs)
         if any(s.dtype == "video" for s in specs.values()) and not use_videos:
             raise DatasetWriteError(
                 "features declare video keys but use_videos=False: use dtype 'image' instead"
@@ -275,6 +272,24 @@ class LeRobotDatasetMetadata:
             f"episodes={self.total_episodes}, frames={self.total_frames}, fps={self.fps}, "
             f"features={list(self.features)})"
         )
+
+
+def user_features(
+    features: Mapping[str, FeatureSpec | Mapping[str, Any]],
+) -> dict[str, FeatureSpec]:
+    """The user's features as specs (``info.json`` dicts parsed), without the five default
+    columns; errors name the feature."""
+    specs: dict[str, FeatureSpec] = {}
+    for key, value in features.items():
+        check_feature_key(key)
+        if key in DEFAULT_FEATURES:
+            continue
+        specs[key] = (
+            value
+            if isinstance(value, FeatureSpec)
+            else FeatureSpec.from_json(_plain(value), key=key)
+        )
+    return specs
 
 
 def _plain(value: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,23 +24,11 @@ from typing import Any
 import numpy as np
 
 from lr_core.features import FeatureSpec
-from lr_dataset.errors import DatasetFormatError
 
 
 def parquet_columns(features: Mapping[str, FeatureSpec]) -> list[str]:
     """The features stored in the data parquet (all but videos), in order."""
     return [k for k, f in features.items() if f.dtype not in ("video", "language")]
-
-
-def check_storable(key: str, spec: FeatureSpec) -> None:
-    """Raise :class:`DatasetFormatError` for features the writer cannot store."""
-    if spec.is_visual or spec.dtype in ("string", "language"):
-        return
-    if len(spec.shape) != 1:
-        raise DatasetFormatError(
-            f"feature {key!r} has shape {list(spec.shape)}: the writer stores numeric features "
-            f"as scalars or 1-D vectors; flatten it to ({int(np.prod(spec.shape))},)"
-        )
 
 
 def arrow_type(spec: FeatureSpec) -> Any:

@@ -10,6 +10,8 @@ temporary MP4 while they are recorded, then appended to the camera's shared MP4 
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import logging
 import os
 import queue
@@ -80,6 +82,16 @@ class VideoEncoderConfig:
         if codec.type != "video":
             raise VideoEncoderError(f"{self.vcodec!r} is a {codec.type} codec, not a video encoder")
 
+    def refuses_size(self, width: int, height: int) -> str | None:
+        """Why this encoder cannot encode ``width x height`` frames (``None`` when it can).
+
+        Found by encoding one black frame into memory (a few ms; cached): the rules differ per
+        encoder (``h264`` wants even sizes in yuv420p, ``libsvtav1`` at least 4 px...).
+        """
+        return _trial_encode(
+            self.vcodec, self.pix_fmt, _freeze(self.codec_options(1)), width, height
+        )
+
     def codec_options(self, threads: int | None = None) -> dict[str, str]:
         """FFmpeg options for ``add_stream`` (strings), as LeRobot maps them."""
         opts: dict[str, Any] = {}
@@ -133,6 +145,31 @@ class VideoEncoderConfig:
             if info.get(f"video.{name}") is not None:
                 kwargs[name] = info[f"video.{name}"]
         return cls(**kwargs)
+
+
+def _freeze(options: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(options.items()))
+
+
+@functools.lru_cache(maxsize=256)
+def _trial_encode(
+    vcodec: str, pix_fmt: str, options: tuple[tuple[str, str], ...], width: int, height: int
+) -> str | None:
+    av = _av()
+    try:
+        with av.open(io.BytesIO(), "w", format="mp4") as out:
+            stream = out.add_stream(vcodec, rate=30, options=dict(options))
+            stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+            stream.time_base = Fraction(1, 30)
+            frame = av.VideoFrame.from_ndarray(np.zeros((height, width, 3), np.uint8), "rgb24")
+            frame.pts = 0
+            for packet in stream.encode(frame):
+                out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+    except Exception as exc:  # the encoder's own words (FFmpeg/PyAV errors vary by build)
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _has_encoder(name: str) -> bool:

@@ -35,6 +35,7 @@ from lr_dataset import tasks as tasks_io
 from lr_dataset import video as video_io
 from lr_dataset.errors import DatasetWriteError, FrameValidationError
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.specs import check_features
 from lr_dataset.stats import ImageStats
 from lr_dataset.timestamps import TIMESTAMP_DTYPE, is_frame_time
 from lr_dataset.validation import validate_frame
@@ -103,16 +104,10 @@ class DatasetWriter:
     ) -> None:
         self.meta = meta
         self.root = meta.root
-        for key, spec in meta.features.items():
-            tabular.check_storable(key, spec)
-            if spec.dtype == "video" and spec.shape[2] != 3:
-                raise DatasetWriteError(
-                    f"video feature {key!r} has {spec.shape[2]} channels; lr encodes RGB video "
-                    f"only (store depth as dtype 'image')"
-                )
         self.video_encoder = video_encoder or VideoEncoderConfig()
         if meta.video_keys:
             self.video_encoder.check_available()
+        check_features(meta.features, video_encoder=self.video_encoder)
         self.encoder_threads = encoder_threads
         self.encoder_queue_maxsize = encoder_queue_maxsize
         self._schema = tabular.schema(meta.features)

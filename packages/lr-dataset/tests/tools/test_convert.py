@@ -126,3 +126,15 @@ def test_convert_image_dataset_agrees_with_lerobot(v21_images, tmp_path):
     from test_tools_peer import compare_with_peer
 
     compare_with_peer(tmp_path / "ours", tmp_path / "peer.npz")
+
+
+def test_the_converter_uses_the_same_check(tmp_path):
+    from lr_dataset.errors import FeatureSpecError
+
+    src = write_v21(tmp_path / "v21", episodes=1, frames=3, camera="image")
+    info = json.loads((src / "meta/info.json").read_text())
+    info["features"]["observation.images.front"]["shape"] = [16, 16, 4]
+    (src / "meta/info.json").write_text(json.dumps(info))
+    with pytest.raises(FeatureSpecError, match="'observation.images.front'.*1 or 3 channels"):
+        convert_v21(src, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -42,6 +42,7 @@ from lr_dataset.consistency import check_rows
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.info import DatasetInfo
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.specs import check_features
 from lr_dataset.tasks import TaskTable
 from lr_dataset.tools.rebuild import _staging_dir, commit_output, write_episode_rows
 
@@ -166,7 +167,9 @@ def _convert_info(old: dict[str, Any], data_mb: float, video_mb: float) -> Datas
         key: feature if feature["dtype"] == "video" else {**feature, "fps": info["fps"]}
         for key, feature in old["features"].items()
     }
-    return DatasetInfo.from_json(info, source="converted info.json")
+    converted = DatasetInfo.from_json(info, source="converted info.json")
+    check_features(converted.features)  # what lr could not read back or add episodes to
+    return converted
 
 
 def _legacy_path(template: str, episode: int, chunks_size: int, **extra: Any) -> str:
