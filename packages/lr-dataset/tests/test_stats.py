@@ -13,6 +13,7 @@ from hypothesis.extra.numpy import arrays
 
 from lr_dataset import stats as stats_io
 from lr_dataset.stats import QUANTILE_KEYS, ImageStats, RunningStats, aggregate, vector_stats
+from lr_dataset.testing import image
 
 
 def _reference(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -176,9 +177,8 @@ def test_recorded_dataset_stats(tmp_path):
 
 
 @pytest.mark.peer
-def test_stats_agree_with_lerobot(tmp_path):
+def test_stats_agree_with_lerobot(tmp_path, run_peer):
     """LeRobot 0.6.1's compute_episode_stats / aggregate_stats on the same episodes."""
-    from dataset_helpers import image, run_peer
 
     features = {
         "observation.state": {"dtype": "float32", "shape": [3], "names": None},

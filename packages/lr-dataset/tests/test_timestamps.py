@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from lr_dataset.testing import frame_value, write_long_episode, write_sparse_video
 from lr_dataset.timestamps import float32_slack, frame_times, is_frame_time
 
 FPS_VALUES = (1, 3, 7, 13, 24, 29, 30, 60, 90, 240, 1000)
@@ -41,93 +39,6 @@ def test_the_writer_accepts_float32_frame_times():
     assert not is_frame_time((n + 1) / fps, n, fps)
 
 
-def _frame_value(i: int) -> int:
-    return 20 + (i % 12) * 18  # flat frames 18 levels apart: identifiable after lossy coding
-
-
-def _sparse_video(path: Path, fps: int, frames: list[int], size: int = 16) -> float:
-    """An h264 MP4 holding only ``frames`` (at pts = frame index); returns its duration (s)."""
-    import av
-
-    with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream("h264", rate=fps, options={"g": "1", "crf": "10"})
-        stream.width = stream.height = size
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = Fraction(1, fps)
-        for i in frames:
-            image = np.full((size, size, 3), _frame_value(i), np.uint8)
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts = i
-            frame.time_base = Fraction(1, fps)
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    from lr_dataset.video import duration_s
-
-    return duration_s(path)
-
-
-def _long_episode_dataset(root: Path, fps: int, length: int, video_frames: list[int]) -> Path:
-    """One episode of ``length`` frames whose MP4 holds only ``video_frames`` (cheap to make)."""
-    import pyarrow as pa
-
-    from lr_core.features import FeatureSpec
-    from lr_dataset import episodes as episodes_io
-    from lr_dataset import layout, tabular
-    from lr_dataset import tasks as tasks_io
-    from lr_dataset.info import DatasetInfo
-    from lr_dataset.tasks import TaskTable
-
-    cam = "observation.images.front"
-    features = {
-        "observation.state": FeatureSpec(dtype="float32", shape=(1,), names=["x"]),
-        cam: FeatureSpec(dtype="video", shape=(16, 16, 3), names=["height", "width", "channels"]),
-    }
-    info = DatasetInfo.new(fps, features, use_videos=True)
-    n = np.arange(length, dtype=np.int64)
-    columns = {
-        "observation.state": n.astype(np.float32),
-        "timestamp": (n / fps).astype(np.float32),
-        "frame_index": n,
-        "episode_index": np.zeros(length, np.int64),
-        "index": n,
-        "task_index": np.zeros(length, np.int64),
-    }
-    schema = tabular.schema(info.features)
-    table = pa.Table.from_arrays(
-        [pa.array(columns[k]) for k in tabular.parquet_columns(info.features)], schema=schema
-    )
-    data = root / info.data_path.format(chunk_index=0, file_index=0)
-    data.parent.mkdir(parents=True)
-    import pyarrow.parquet as pq
-
-    pq.write_table(table, data)
-    video = root / info.video_path.format(video_key=cam, chunk_index=0, file_index=0)
-    video.parent.mkdir(parents=True)
-    end = _sparse_video(video, fps, video_frames)
-    row = {
-        "episode_index": 0,
-        "tasks": ["t"],
-        "length": length,
-        "data/chunk_index": 0,
-        "data/file_index": 0,
-        "dataset_from_index": 0,
-        "dataset_to_index": length,
-        f"videos/{cam}/chunk_index": 0,
-        f"videos/{cam}/file_index": 0,
-        f"videos/{cam}/from_timestamp": 0.0,
-        f"videos/{cam}/to_timestamp": end,
-        "meta/episodes/chunk_index": 0,
-        "meta/episodes/file_index": 0,
-    }
-    episodes_io.write_file([row], layout.episodes_path(root, 0, 0))
-    tasks_io.save(TaskTable(["t"]), root)
-    info.total_episodes, info.total_frames, info.total_tasks = 1, length, 1
-    info.save(root)
-    return root
-
-
 @pytest.mark.parametrize(("fps", "seconds"), [(30, 2100), (7, 2400), (13, 4100)])
 def test_long_episode_reads_the_right_frames(tmp_path, fps, seconds):
     """Past 2048 s the stored float32 timestamps are further than tolerance_s from the frames;
@@ -136,7 +47,7 @@ def test_long_episode_reads_the_right_frames(tmp_path, fps, seconds):
 
     length = seconds * fps
     tail = list(range(length - 40, length))
-    root = _long_episode_dataset(tmp_path / "ds", fps, length, [0, *tail])
+    root = write_long_episode(tmp_path / "ds", fps=fps, length=length, video_frames=[0, *tail])
     stored = (np.array(tail) / fps).astype(np.float32)
     assert np.abs(stored - np.array(tail) / fps).max() > 1e-4  # the float32 column is off
     ds = LeRobotDataset(
@@ -149,7 +60,7 @@ def test_long_episode_reads_the_right_frames(tmp_path, fps, seconds):
         item = ds[i]
         assert int(item["frame_index"]) == i
         values = item["observation.images.front"][:, 0, 8, 8].astype(int)
-        expected = [_frame_value(j) for j in (i - 2, i - 1, i)]
+        expected = [frame_value(j) for j in (i - 2, i - 1, i)]
         assert np.abs(values - expected).max() <= 3, (i, values.tolist(), expected)
 
 
@@ -161,12 +72,12 @@ def test_decoder_at_times_where_float32_frames_collide(tmp_path):
     fps, first = 1000, 3 * 2**23
     frames = [first + k for k in range(6)]
     path = tmp_path / "v.mp4"
-    _sparse_video(path, fps, frames)
+    write_sparse_video(path, fps, frames)
     stored = (np.array(frames) / fps).astype(np.float32)
     assert len(set(stored.tolist())) < len(frames)
     times, _ = frame_times(stored, np.array(frames), fps)
     got = VideoDecoder().decode(path, times.tolist(), 1e-4)
-    assert np.abs(got[:, 8, 8, 0].astype(int) - [_frame_value(i) for i in frames]).max() <= 3
+    assert np.abs(got[:, 8, 8, 0].astype(int) - [frame_value(i) for i in frames]).max() <= 3
 
 
 @pytest.mark.slow
@@ -190,7 +101,7 @@ def test_recorded_long_episode_reads_back(tmp_path, fps):
     tail = np.arange(length - 30, length)
     assert np.abs((tail / fps).astype(np.float32) - tail / fps).max() > 1e-4
     for i in range(length):
-        image = np.full((16, 16, 3), _frame_value(i), np.uint8)
+        image = np.full((16, 16, 3), frame_value(i), np.uint8)
         frame = {"observation.state": np.float32([i]), "observation.images.front": image}
         if i % 2:  # half of them give the float32 timestamp LeRobot code passes around
             frame["timestamp"] = np.float32(i / fps)
@@ -200,4 +111,4 @@ def test_recorded_long_episode_reads_back(tmp_path, fps):
     ds = LeRobotDataset("me/long", root=root, return_uint8=True)
     for i in [0, 1, *tail.tolist()]:
         value = int(ds[i]["observation.images.front"][0, 8, 8])
-        assert abs(value - _frame_value(i)) <= 3, i
+        assert abs(value - frame_value(i)) <= 3, i

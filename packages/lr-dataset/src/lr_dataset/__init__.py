@@ -18,7 +18,7 @@ from lr_core.lazy import lazy_exports
 _EXPORTS: dict[str, str] = {
     "LeRobotDatasetMetadata": "lr_dataset.metadata",
     "DatasetInfo": "lr_dataset.info",
-    "VideoEncoderConfig": "lr_dataset.video",
+    "VideoEncoderConfig": "lr_dataset.video.encode",
     "DatasetFormatError": "lr_dataset.errors",
     "DatasetWriteError": "lr_dataset.errors",
     "FeatureSpecError": "lr_dataset.errors",
@@ -60,4 +60,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from lr_dataset.metadata import LeRobotDatasetMetadata
     from lr_dataset.recovery import repair
     from lr_dataset.torch_loader import DataLoader
-    from lr_dataset.video import VideoEncoderConfig
+    from lr_dataset.video.encode import VideoEncoderConfig

@@ -28,7 +28,7 @@ from lr_dataset.errors import DatasetWriteError
 from lr_dataset.metadata import LeRobotDatasetMetadata, user_features
 from lr_dataset.reader import DatasetReader
 from lr_dataset.specs import check_features
-from lr_dataset.video import VideoEncoderConfig
+from lr_dataset.video.encode import VideoEncoderConfig
 from lr_dataset.writer import DatasetWriter
 
 
@@ -253,7 +253,7 @@ class LeRobotDataset:
     def reader(self) -> DatasetReader:
         """The frame reader (after ``finalize`` for a dataset being written)."""
         if self._reader is None:
-            if self.writer is not None and not self.writer._finalized:
+            if self.writer is not None and not self.writer.finalized:
                 raise DatasetWriteError(
                     "the dataset is being recorded: call finalize() before reading frames"
                 )

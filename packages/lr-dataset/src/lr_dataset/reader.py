@@ -18,7 +18,7 @@ from lr_dataset.consistency import check_selection
 from lr_dataset.errors import DatasetFormatError, FrameTimestampError
 from lr_dataset.metadata import LeRobotDatasetMetadata
 from lr_dataset.timestamps import frame_times
-from lr_dataset.video import VideoDecoder
+from lr_dataset.video.decode import VideoDecoder
 
 
 def check_delta_timestamps(

@@ -18,6 +18,8 @@ from lr_dataset import stats as stats_io
 from lr_dataset.consistency import check_rows
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.parquet_io import write_tables
+from lr_dataset.staging import RECORDING_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +43,9 @@ def repair(root: Path, repo_id: str = "local/dataset") -> RepairReport:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from lr_dataset.writer import STAGING_DIR, _atomic_parquet
-
     report = RepairReport()
     meta = LeRobotDatasetMetadata(repo_id, root=root)
-    staging = root / STAGING_DIR
+    staging = root / RECORDING_DIR
     if staging.exists():
         shutil.rmtree(staging)
         report.removed_files.append(staging)
@@ -84,7 +84,7 @@ def repair(root: Path, repo_id: str = "local/dataset") -> RepairReport:
             keep = table.filter(pc.less(table.column("index"), meta.total_frames))
             _check_kept(path, keep, episodes_of[path], meta)
             groups = _split_by_episode(keep)
-            _atomic_parquet(groups, table.schema, path)
+            write_tables(groups, table.schema, path)
             report.truncated_files.append(path)
         elif rows < expected_rows[path]:
             raise DatasetFormatError(

@@ -30,7 +30,7 @@ from lr_core.features import FeatureSpec, check_feature_key
 from lr_dataset.errors import FeatureSpecError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from lr_dataset.video import VideoEncoderConfig
+    from lr_dataset.video.encode import VideoEncoderConfig
 
 #: numpy dtype kinds the data parquet (and LeRobot's HF ``datasets`` schema) can hold
 STORABLE_KINDS = frozenset("biuf")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from tools_helpers import tree_digest
 
 from lr_core.cli import main
+from lr_dataset.testing import tree_digest
 from lr_dataset.tools.source import open_meta
 
 

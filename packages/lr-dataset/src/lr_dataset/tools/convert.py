@@ -42,9 +42,11 @@ from lr_dataset.consistency import check_rows
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.info import DatasetInfo
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.parquet_io import write_tables
 from lr_dataset.specs import check_features
+from lr_dataset.staging import commit, new_partial_dir
 from lr_dataset.tasks import TaskTable
-from lr_dataset.tools.rebuild import _staging_dir, commit_output, write_episode_rows
+from lr_dataset.tools.rebuild import write_episode_rows
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +131,7 @@ def convert_v21(
 
     info = _convert_info(old_info, data_mb, video_mb)
     chunks_size = int(old_info.get("chunks_size", layout.DEFAULT_CHUNK_SIZE))
-    staging = _staging_dir(target)
+    staging = new_partial_dir(target)
     try:
         tasks_io.save(TaskTable(r["task"] for r in tasks_rows), staging)
         rows, numeric_stats = _convert_data(root, staging, old_info, episodes, info, chunks_size)
@@ -146,7 +148,7 @@ def convert_v21(
         info.total_tasks = len(tasks_rows)
         info.splits = {"train": f"0:{len(rows)}"}
         info.save(staging)
-        commit_output(staging, target)
+        commit(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -189,8 +191,6 @@ def _convert_data(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from lr_dataset.writer import _atomic_parquet
-
     template = old_info.get("data_path", "")
     limit = info.data_files_size_in_mb * 1024**2
     loc = (0, 0)
@@ -208,7 +208,7 @@ def _convert_data(
 
     def flush() -> None:
         path = out / info.data_path.format(chunk_index=loc[0], file_index=loc[1])
-        _atomic_parquet(pending, schema, path)
+        write_tables(pending, schema, path)
 
     for ep in episodes:
         index = int(ep["episode_index"])
@@ -281,7 +281,7 @@ def _convert_videos(
     chunks_size: int,
 ) -> None:
     from lr_dataset.tools.video_segments import Segment, join_segments
-    from lr_dataset.video import duration_s
+    from lr_dataset.video.files import duration_s
 
     template = old_info.get("video_path") or ""
     limit = info.video_files_size_in_mb * 1024**2

@@ -27,11 +27,12 @@ from lr_core.paths import dataset_root
 from lr_dataset import layout
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.staging import RECORDING_DIR
 
 logger = logging.getLogger(__name__)
 
 #: never uploaded: recording leftovers and lr's temporary files
-IGNORED = ("images/", ".staging/", ".cache/")
+IGNORED = ("images/", f"{RECORDING_DIR}/", ".cache/")
 
 
 def dataset_card(meta: LeRobotDatasetMetadata, license: str | None = "apache-2.0") -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,14 +32,16 @@ import numpy as np
 from lr_core.features import FeatureSpec
 from lr_dataset import episodes as episodes_io
 from lr_dataset import layout, tabular
+from lr_dataset import staging as staging_io
 from lr_dataset import stats as stats_io
 from lr_dataset import tasks as tasks_io
 from lr_dataset.consistency import check_rows
 from lr_dataset.errors import DatasetFormatError, DatasetWriteError
 from lr_dataset.info import DatasetInfo
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.parquet_io import write_tables
 from lr_dataset.tasks import TaskTable
-from lr_dataset.video import VideoEncoderConfig
+from lr_dataset.video.encode import VideoEncoderConfig
 
 logger = logging.getLogger(__name__)
 
@@ -92,39 +93,9 @@ def prepare_output(root: str | Path, sources: Sequence[LeRobotDatasetMetadata]) 
     return path
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True
-    return True
-
-
-def _staging_dir(target: Path) -> Path:
-    """A fresh hidden folder beside ``target``; leftovers of killed tool runs are removed."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for old in target.parent.glob(f".{target.name}.partial-*"):
-        pid = old.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _pid_alive(int(pid)):
-            shutil.rmtree(old, ignore_errors=True)
-    staging = target.parent / f".{target.name}.partial-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    return staging
-
-
-def commit_output(staging: Path, target: Path) -> None:
-    """Move a finished staging folder into place at ``target`` (new or empty)."""
-    if target.exists():
-        target.rmdir()  # empty (checked by prepare_output)
-    os.replace(staging, target)
-
-
-class _DataFiles:
-    """Reads source data files lazily (memory-mapped) and slices one episode's rows."""
+class EpisodeRows:
+    """A dataset's data rows episode by episode: files are opened lazily (memory-mapped, one at
+    a time) and every slice is checked against its episode row before it is handed out."""
 
     def __init__(self, meta: LeRobotDatasetMetadata) -> None:
         self.meta = meta
@@ -260,7 +231,8 @@ def rebuild(
     :class:`RebuildReport`. ``concatenate_videos``: join whole source MP4s into shared files
     (stream copy, up to ``video_files_size_in_mb``) instead of copying each one.
     ``commit=False`` returns the hidden staging folder instead, for the caller to move into
-    place with :func:`commit_output` (several outputs all or none, as ``split`` does).
+    place with :func:`lr_dataset.staging.commit` (several outputs all or none, as ``split``
+    does).
     """
     if not sources or not any(s.episodes for s in sources):
         raise DatasetWriteError("no episodes to write: the result would be an empty dataset")
@@ -306,7 +278,7 @@ def rebuild(
         for e in source.episodes:
             refs.append(_Ref(s_i, e, len(refs)))
 
-    staging = _staging_dir(target)
+    staging = staging_io.new_partial_dir(target)
     report = RebuildReport()
     try:
         rows, per_episode_stats, tasks = _write_data(
@@ -320,7 +292,7 @@ def rebuild(
         _write_metadata(staging, info, rows, per_episode_stats, tasks)
         if not commit:
             return staging, report
-        commit_output(staging, target)
+        staging_io.commit(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -338,11 +310,9 @@ def _write_data(
 ) -> tuple[list[dict[str, Any]], list[dict[str, dict[str, np.ndarray]]], TaskTable]:
     import pyarrow as pa
 
-    from lr_dataset.writer import _atomic_parquet
-
     schema = tabular.schema(features)
     columns = tabular.parquet_columns(features)
-    readers = [_DataFiles(s.meta) for s in sources]
+    readers = [EpisodeRows(s.meta) for s in sources]
     src_stats = [episodes_io.load_stats(s.meta.root) for s in sources]
     tasks = TaskTable()
     rows: list[dict[str, Any]] = []
@@ -355,7 +325,7 @@ def _write_data(
 
     def flush() -> None:
         path = root / info.data_path.format(chunk_index=loc[0], file_index=loc[1])
-        _atomic_parquet(pending, schema, path)
+        write_tables(pending, schema, path)
 
     for ref in refs:
         meta = sources[ref.src].meta

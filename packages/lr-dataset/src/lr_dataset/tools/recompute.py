@@ -12,16 +12,16 @@ from typing import Any
 
 from lr_dataset import tabular
 from lr_dataset.stats import ImageStats
-from lr_dataset.tools.rebuild import Source, _DataFiles, rebuild
+from lr_dataset.tools.rebuild import EpisodeRows, Source, rebuild
 from lr_dataset.tools.source import DatasetLike, load_result, open_meta
 
 
 def _video_episode_stats(path: Path, start: float, end: float, fps: int, is_depth: bool) -> dict:
     from fractions import Fraction
 
-    from lr_dataset.video import _av
+    from lr_dataset.video.pyav import import_av
 
-    av = _av()
+    av = import_av()
     stats = ImageStats(is_depth=is_depth)
     half = Fraction(1, 2 * fps)
     with av.open(str(path)) as container:
@@ -54,7 +54,7 @@ def recompute_stats(
     ]
     overrides: list[dict[str, Any]] = []
     if include_visual and meta.camera_keys:
-        data = _DataFiles(meta)
+        data = EpisodeRows(meta)
         for ep in range(meta.total_episodes):
             ep_stats: dict[str, Any] = {}
             row = meta.episode(ep)

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from lr_dataset.errors import DatasetWriteError
-from lr_dataset.tools.rebuild import Source, commit_output, prepare_output, rebuild
+from lr_dataset.staging import commit
+from lr_dataset.tools.rebuild import Source, prepare_output, rebuild
 from lr_dataset.tools.source import DatasetLike, load_result, open_meta
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def split_dataset(
             staging, _ = rebuild([Source(meta, eps)], base / name, commit=False)
             staged.append((staging, base / name))
         for staging, target in staged:
-            commit_output(staging, target)
+            commit(staging, target)
     except BaseException:
         for staging, _ in staged:
             shutil.rmtree(staging, ignore_errors=True)
