@@ -56,20 +56,29 @@ class LeRobotDataset:
         video_backend: str | None = None,
         force_cache_sync: bool = False,
         download_videos: bool = True,
+        token: str | bool | None = None,
     ) -> None:
-        """Open the dataset at ``root``.
+        """Open the dataset at ``root`` (a folder or URL).
+
+        Without ``root``: ``$HF_LEROBOT_HOME/<repo_id>`` when a dataset is there, else the Hub
+        repo ``repo_id`` at ``revision`` (default: its ``v3.0`` tag), downloaded into
+        ``$HF_LEROBOT_HOME/hub`` as LeRobot does: the metadata, then the data files of the
+        selected episodes and, unless ``download_videos=False``, their videos; files already
+        cached are reused, ``force_cache_sync=True`` fetches the metadata again (see
+        :mod:`lr_dataset.hub_cache`). ``token`` is the Hub token (default: huggingface_hub's).
 
         ``episode_filter`` keeps the episodes whose metadata row (a dict without stats) it
-        accepts, within ``episodes`` when both are given. ``video_backend``,
-        ``force_cache_sync`` and ``download_videos`` are accepted so LeRobot code runs
-        unchanged; lr decodes with PyAV and reads local folders.
+        accepts, within ``episodes`` when both are given. ``video_backend`` is accepted so
+        LeRobot code runs unchanged; lr decodes with PyAV.
         """
         if image_transforms is not None and not callable(image_transforms):
             raise TypeError("image_transforms must be callable or None")
         if video_backend not in (None, "pyav", "torchcodec", "video_reader"):
             raise ValueError(f"unknown video_backend {video_backend!r}")
         self.repo_id = repo_id
-        self.meta = LeRobotDatasetMetadata(repo_id, root=root, revision=revision)
+        self.meta = LeRobotDatasetMetadata(
+            repo_id, root=root, revision=revision, force_cache_sync=force_cache_sync, token=token
+        )
         if episode_filter is not None and self.meta.episodes is not None:
             candidates = set(episodes) if episodes is not None else None
             episodes = [
@@ -78,6 +87,10 @@ class LeRobotDataset:
                 if (candidates is None or row["episode_index"] in candidates)
                 and episode_filter(row)
             ]
+        if self.meta.hub is not None:
+            from lr_dataset.hub_cache import fetch_files
+
+            fetch_files(self.meta.hub, self.meta.files_of(episodes, videos=download_videos))
         self.root = self.meta.root
         self.revision = revision
         self.tolerance_s = tolerance_s
