@@ -26,6 +26,8 @@ _EXPORTS: dict[str, str] = {
     "FrameValidationError": "lr_dataset.errors",
     "VideoEncoderError": "lr_dataset.errors",
     "repair": "lr_dataset.recovery",
+    "scan_frames": "lr_dataset.frames",
+    "scan_episodes": "lr_dataset.frames",
     "DataLoader": "lr_dataset.torch_loader",
 }
 
@@ -56,6 +58,7 @@ if TYPE_CHECKING:  # pragma: no cover
         FrameValidationError,
         VideoEncoderError,
     )
+    from lr_dataset.frames import scan_episodes, scan_frames
     from lr_dataset.info import DatasetInfo
     from lr_dataset.metadata import LeRobotDatasetMetadata
     from lr_dataset.recovery import repair

@@ -37,6 +37,23 @@ def summary(root: Path, repo_id: str = "local/dataset") -> dict[str, Any]:
             entry["codec"] = info["video.codec"]
         features[key] = entry
     lengths = meta.episodes.column("length") if meta.episodes is not None else []
+    per_task: dict[str, dict[str, int]] = {}
+    if meta.episodes is not None:
+        import polars as pl
+
+        from lr_dataset.frames import scan_frames
+
+        counts = (
+            scan_frames(meta)
+            .group_by("task")
+            .agg(pl.col("episode_index").n_unique().alias("episodes"), pl.len().alias("frames"))
+            .sort("frames", descending=True)
+            .collect()
+        )
+        per_task = {
+            row["task"]: {"episodes": row["episodes"], "frames": row["frames"]}
+            for row in counts.to_dicts()
+        }
     return {
         "repo_id": repo_id,
         "root": str(root),
@@ -51,6 +68,7 @@ def summary(root: Path, repo_id: str = "local/dataset") -> dict[str, Any]:
             "max": int(max(lengths)) if len(lengths) else 0,
         },
         "tasks": list(meta.tasks),
+        "frames_per_task": per_task,
         "features": features,
         "files": len(files),
         "size_mb": round(sum(p.stat().st_size for p in files) / 1024**2, 3),
@@ -80,7 +98,11 @@ def info(argv: list[str]) -> int:
         f"({data['duration_s']} s; episodes of {data['episode_length']['min']}-"
         f"{data['episode_length']['max']} frames)"
     )
-    print(f"  {len(data['tasks'])} task(s): " + "; ".join(repr(t) for t in data["tasks"][:5]))
+    print(f"  {len(data['tasks'])} task(s):")
+    for task, count in list(data["frames_per_task"].items())[:10]:
+        print(f"    {count['episodes']:>5} episodes {count['frames']:>8} frames  {task!r}")
+    if len(data["frames_per_task"]) > 10:
+        print(f"    ... ({len(data['frames_per_task']) - 10} more; --json lists them all)")
     print("  features:")
     width = max(len(k) for k in data["features"])
     for key, entry in data["features"].items():

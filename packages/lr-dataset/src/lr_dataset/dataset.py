@@ -305,6 +305,13 @@ class LeRobotDataset:
         over the selected episodes or only ``episode_index``; no video is decoded."""
         return self.reader.column(key, episode_index)
 
+    def scan_frames(self) -> Any:
+        """The selected episodes' frames as a lazy polars view joined with their task and episode
+        row (no video decoded): see :func:`lr_dataset.frames.scan_frames`."""
+        from lr_dataset.frames import scan_frames
+
+        return scan_frames(self.meta, self.episodes)
+
     def set_return_uint8(self, flag: bool) -> None:
         """Return camera frames as uint8 ``(C, H, W)`` in [0, 255] (``True``) or float32 in
         [0, 1] (``False``) from now on."""

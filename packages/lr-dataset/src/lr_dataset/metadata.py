@@ -343,3 +343,20 @@ def _plain(value: Mapping[str, Any]) -> dict[str, Any]:
     if "shape" in out:
         out["shape"] = tuple(out["shape"])
     return out
+
+
+def as_metadata(dataset: Any, repo_id: str | None = None) -> LeRobotDatasetMetadata:
+    """The metadata of ``dataset``: a root folder, metadata, or anything with ``.meta`` (a
+    ``LeRobotDataset``)."""
+    if isinstance(dataset, LeRobotDatasetMetadata):
+        return dataset
+    meta = getattr(dataset, "meta", None)
+    if isinstance(meta, LeRobotDatasetMetadata):
+        return meta
+    if isinstance(dataset, (str, Path)):
+        root = Path(dataset).expanduser()
+        return LeRobotDatasetMetadata(repo_id or f"local/{root.name}", root=root)
+    raise TypeError(
+        f"expected a dataset folder, LeRobotDatasetMetadata or LeRobotDataset, got "
+        f"{type(dataset).__name__}"
+    )
