@@ -114,7 +114,8 @@ def _explain(exc: Exception, repo_id: str, revision: str | None, endpoint: str |
     return (
         f"cannot fetch dataset {repo_id!r}{rev} from the Hub ({where}): "
         f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. A local dataset "
-        f"is read from $HF_LEROBOT_HOME/{repo_id} or root=<folder>"
+        f"is read from $HF_LEROBOT_HOME/{repo_id}, or from the folder given as root (--root on "
+        f"the command line)"
     )
 
 

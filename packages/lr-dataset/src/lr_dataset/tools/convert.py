@@ -43,6 +43,7 @@ from lr_dataset.errors import DatasetFormatError
 from lr_dataset.info import DatasetInfo
 from lr_dataset.metadata import LeRobotDatasetMetadata
 from lr_dataset.parquet_io import write_tables
+from lr_dataset.progress import progress
 from lr_dataset.specs import check_features
 from lr_dataset.staging import commit, new_partial_dir
 from lr_dataset.tasks import TaskTable
@@ -210,61 +211,63 @@ def _convert_data(
         path = out / info.data_path.format(chunk_index=loc[0], file_index=loc[1])
         write_tables(pending, schema, path)
 
-    for ep in episodes:
-        index = int(ep["episode_index"])
-        path = root / _legacy_path(template, index, chunks_size)
-        try:
-            table = pq.read_table(path)
-        except FileNotFoundError as exc:
-            raise DatasetFormatError(
-                f"{path} not found (episode {index} of episodes.jsonl)"
-            ) from exc
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise DatasetFormatError(f"{path}: cannot read: {exc}") from exc
-        if table.num_rows != int(ep["length"]):
-            raise DatasetFormatError(
-                f"{path}: {table.num_rows} rows but episodes.jsonl says length {ep['length']}"
+    with progress(len(episodes), "convert: data") as bar:
+        for ep in episodes:
+            index = int(ep["episode_index"])
+            path = root / _legacy_path(template, index, chunks_size)
+            try:
+                table = pq.read_table(path)
+            except FileNotFoundError as exc:
+                raise DatasetFormatError(
+                    f"{path} not found (episode {index} of episodes.jsonl)"
+                ) from exc
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise DatasetFormatError(f"{path}: cannot read: {exc}") from exc
+            if table.num_rows != int(ep["length"]):
+                raise DatasetFormatError(
+                    f"{path}: {table.num_rows} rows but episodes.jsonl says length {ep['length']}"
+                )
+            size = path.stat().st_size
+            if pending and pending_bytes + size >= limit:
+                flush()
+                loc = layout.next_file(*loc, chunks_size)
+                pending, pending_bytes = [], 0
+            if schema is None:
+                schema = table.schema
+            else:
+                table = table.cast(schema)
+            # the rows are this episode's frames, in order, with a contiguous global index
+            check_rows(
+                path,
+                index,
+                frames,
+                table.column("index").to_numpy(),
+                table.column("episode_index").to_numpy(),
+                table.column("frame_index").to_numpy(),
+                int(ep["length"]),
             )
-        size = path.stat().st_size
-        if pending and pending_bytes + size >= limit:
-            flush()
-            loc = layout.next_file(*loc, chunks_size)
-            pending, pending_bytes = [], 0
-        if schema is None:
-            schema = table.schema
-        else:
-            table = table.cast(schema)
-        # the rows are this episode's frames, in order, with a contiguous global index
-        check_rows(
-            path,
-            index,
-            frames,
-            table.column("index").to_numpy(),
-            table.column("episode_index").to_numpy(),
-            table.column("frame_index").to_numpy(),
-            int(ep["length"]),
-        )
-        pending.append(table)
-        pending_bytes += size
-        rows.append(
-            {
-                "episode_index": index,
-                "tasks": list(ep.get("tasks", [])),
-                "length": int(ep["length"]),
-                "data/chunk_index": loc[0],
-                "data/file_index": loc[1],
-                "dataset_from_index": frames,
-                "dataset_to_index": frames + table.num_rows,
-            }
-        )
-        frames += table.num_rows
-        all_stats.append(
-            {
-                key: stats_io.vector_stats(tabular.column_values(table, key))
-                for key in numeric
-                if key in table.column_names
-            }
-        )
+            pending.append(table)
+            pending_bytes += size
+            rows.append(
+                {
+                    "episode_index": index,
+                    "tasks": list(ep.get("tasks", [])),
+                    "length": int(ep["length"]),
+                    "data/chunk_index": loc[0],
+                    "data/file_index": loc[1],
+                    "dataset_from_index": frames,
+                    "dataset_to_index": frames + table.num_rows,
+                }
+            )
+            frames += table.num_rows
+            all_stats.append(
+                {
+                    key: stats_io.vector_stats(tabular.column_values(table, key))
+                    for key in numeric
+                    if key in table.column_names
+                }
+            )
+            bar.update(1)
     if pending:
         flush()
     return rows, all_stats
@@ -304,18 +307,20 @@ def _convert_videos(
                 }
             )
 
-    for ep in episodes:
-        index = int(ep["episode_index"])
-        path = root / _legacy_path(template, index, chunks_size, video_key=key)
-        if not path.exists():
-            raise DatasetFormatError(f"{path} not found (camera {key!r}, episode {index})")
-        size = path.stat().st_size
-        if batch and batch_bytes + size >= limit:
-            flush()
-            loc = layout.next_file(*loc, chunks_size)
-            batch, batch_bytes = [], 0
-        batch.append((index, Segment(path, 0.0, duration_s(path))))
-        batch_bytes += size
+    with progress(len(episodes), f"convert: {key}") as bar:
+        for ep in episodes:
+            index = int(ep["episode_index"])
+            path = root / _legacy_path(template, index, chunks_size, video_key=key)
+            if not path.exists():
+                raise DatasetFormatError(f"{path} not found (camera {key!r}, episode {index})")
+            size = path.stat().st_size
+            if batch and batch_bytes + size >= limit:
+                flush()
+                loc = layout.next_file(*loc, chunks_size)
+                batch, batch_bytes = [], 0
+            batch.append((index, Segment(path, 0.0, duration_s(path))))
+            batch_bytes += size
+            bar.update(1)
     if batch:
         flush()
 

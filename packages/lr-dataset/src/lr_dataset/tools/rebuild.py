@@ -40,6 +40,7 @@ from lr_dataset.errors import DatasetFormatError, DatasetWriteError
 from lr_dataset.info import DatasetInfo
 from lr_dataset.metadata import LeRobotDatasetMetadata
 from lr_dataset.parquet_io import write_tables
+from lr_dataset.progress import progress
 from lr_dataset.tasks import TaskTable
 from lr_dataset.video.encode import VideoEncoderConfig
 
@@ -220,6 +221,7 @@ def rebuild(
     stats_overrides: Sequence[Mapping[str, Mapping[str, np.ndarray]]] | None = None,
     concatenate_videos: bool = False,
     commit: bool = True,
+    label: str | None = None,
 ) -> tuple[Path, RebuildReport]:
     """Write the episodes of ``sources`` (in order) as a new dataset at ``output``.
 
@@ -232,7 +234,7 @@ def rebuild(
     (stream copy, up to ``video_files_size_in_mb``) instead of copying each one.
     ``commit=False`` returns the hidden staging folder instead, for the caller to move into
     place with :func:`lr_dataset.staging.commit` (several outputs all or none, as ``split``
-    does).
+    does). ``label`` names the output in the progress bars (:mod:`lr_dataset.progress`).
     """
     if not sources or not any(s.episodes for s in sources):
         raise DatasetWriteError("no episodes to write: the result would be an empty dataset")
@@ -281,11 +283,16 @@ def rebuild(
     staging = staging_io.new_partial_dir(target)
     report = RebuildReport()
     try:
-        rows, per_episode_stats, tasks = _write_data(
-            sources, refs, staging, info, out_features, add, recompute_stats
-        )
+        name = label or target.name
+        with progress(len(refs), f"{name}: data") as bar:
+            rows, per_episode_stats, tasks = _write_data(
+                sources, refs, staging, info, out_features, add, recompute_stats, bar
+            )
         for key in video_keys:
-            _write_videos(sources, refs, staging, info, key, rows, report, concatenate_videos)
+            with progress(len(refs), f"{name}: {key}") as bar:
+                _write_videos(
+                    sources, refs, staging, info, key, rows, report, concatenate_videos, bar
+                )
         if stats_overrides is not None:
             for ep_stats, override in zip(per_episode_stats, stats_overrides):
                 ep_stats.update({k: dict(v) for k, v in override.items()})
@@ -307,6 +314,7 @@ def _write_data(
     features: Mapping[str, FeatureSpec],
     add: Mapping[str, FeatureValues],
     recompute: Sequence[str],
+    bar: Any,
 ) -> tuple[list[dict[str, Any]], list[dict[str, dict[str, np.ndarray]]], TaskTable]:
     import pyarrow as pa
 
@@ -381,6 +389,7 @@ def _write_data(
             }
         )
         next_index += n
+        bar.update(1)
     if pending:
         flush()
     return rows, all_stats, tasks
@@ -395,6 +404,7 @@ def _write_videos(
     rows: list[dict[str, Any]],
     report: RebuildReport,
     concatenate: bool,
+    bar: Any,
 ) -> None:
     from lr_dataset.tools.video_segments import Segment, build_file, stream_signature
 
@@ -479,6 +489,7 @@ def _write_videos(
             for r in run:
                 rows[r.new].update(_video_columns(key, loc, *span(r)))
             i += len(whole)
+            bar.update(len(run))
             continue
         a, b = span(ref)
         path = src_path(ref)
@@ -491,6 +502,7 @@ def _write_videos(
         batch.append(ref)
         batch_bytes += size
         i += 1
+        bar.update(1)
     flush_batch()
 
 
