@@ -130,6 +130,29 @@ def test_image_stats_of_constant_frames_are_exact():
     assert np.all(out["q99"] == 77 / 255) and np.all(out["q01"] == 77 / 255)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.sampled_from([0, 3, 60, 255]))
+def test_uint8_pixels_counted_per_level_equal_the_values_path(seed, frames, spread):
+    """Camera pixels go through per-level counts; the stats equal those of the values."""
+    rng = np.random.default_rng(seed)
+    batches = [
+        np.clip(rng.integers(0, spread + 1, (300, 3)) + rng.integers(0, 200), 0, 255).astype(
+            np.uint8
+        )
+        for _ in range(frames)
+    ]
+    by_level, by_value = RunningStats(), RunningStats()
+    for b in batches:
+        by_level.update(b)
+        by_value.update(b.astype(np.float64))
+    a, b = by_level.result(), by_value.result()
+    for key in ("min", "max", "count", *QUANTILE_KEYS):
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    np.testing.assert_allclose(a["mean"], b["mean"], rtol=1e-14)
+    np.testing.assert_allclose(a["std"], b["std"], rtol=1e-9, atol=1e-12)
+    _check(a, np.concatenate(batches))
+
+
 def test_quantiles_follow_the_distribution():
     x = np.linspace(0, 1, 10001, dtype=np.float64)[:, None]
     out = vector_stats(x)

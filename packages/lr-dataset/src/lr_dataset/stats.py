@@ -41,12 +41,15 @@ NUM_BINS = 5000
 
 Stats = dict[str, dict[str, np.ndarray]]
 
+_UINT8_LEVELS = np.arange(256, dtype=np.float64)
+
 
 def batch_moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(min, max, mean, m2)`` per column of a float64 ``(N, D)`` array, ``N >= 1``.
 
     ``m2`` is the sum of squared deviations from the mean (corrected two-pass formula); a
-    constant column gets its value as mean and ``m2 = 0`` exactly.
+    constant column gets its value as mean and ``m2 = 0`` exactly. Columns are reduced
+    contiguously (give a Fortran-ordered array for speed), so sums are numpy's pairwise ones.
     """
     lo, hi = values.min(axis=0), values.max(axis=0)
     n = values.shape[0]
@@ -55,6 +58,22 @@ def batch_moments(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     dev_sum = dev.sum(axis=0)
     m2 = np.einsum("ij,ij->j", dev, dev) - dev_sum**2 / n
     mean = mean + dev_sum / n
+    mean, m2 = _bounded(mean, np.maximum(m2, 0.0), lo, hi)
+    return lo, hi, mean, m2
+
+
+def level_moments(
+    counts: np.ndarray, levels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`batch_moments` of data given as ``counts[d, k]`` occurrences of ``levels[k]`` in
+    column ``d`` (a histogram of uint8 pixels): exact, in float64, without the pixels."""
+    n = counts.sum(axis=1)
+    present = counts > 0
+    lo = np.array([levels[np.flatnonzero(p)[0]] for p in present], dtype=np.float64)
+    hi = np.array([levels[np.flatnonzero(p)[-1]] for p in present], dtype=np.float64)
+    mean = (counts * levels).sum(axis=1) / n
+    dev = levels[None, :] - mean[:, None]
+    m2 = (counts * dev * dev).sum(axis=1)
     mean, m2 = _bounded(mean, np.maximum(m2, 0.0), lo, hi)
     return lo, hi, mean, m2
 
@@ -110,22 +129,31 @@ class RunningStats:
         batch = np.asarray(batch)
         if batch.ndim == 0:
             batch = batch.reshape(1, 1)
-        values = batch.reshape(-1, batch.shape[-1]).astype(np.float64, copy=False)
-        n = values.shape[0]
+        batch = batch.reshape(-1, batch.shape[-1])
+        n = batch.shape[0]
         if n == 0:
             return
-        bmin, bmax, bmean, bm2 = batch_moments(values)
+        counts: np.ndarray | None = None
+        if batch.dtype == np.uint8:  # camera pixels: 256 levels, count them once per channel
+            counts = np.stack(
+                [np.bincount(batch[:, d], minlength=256) for d in range(batch.shape[1])]
+            )
+            values = None
+            bmin, bmax, bmean, bm2 = level_moments(counts, _UINT8_LEVELS)
+        else:
+            values = np.array(batch, dtype=np.float64, order="F")  # one copy, columns contiguous
+            bmin, bmax, bmean, bm2 = batch_moments(values)
         if self._mean is None:
             self._min, self._max, self._mean, self._m2 = bmin, bmax, bmean, bm2
             self._lo = bmin - 1e-10
             self._hi = bmax + 1e-10
-            self._hist = np.zeros((values.shape[1], self.num_bins))
+            self._hist = np.zeros((batch.shape[1], self.num_bins))
             self.count = n
         else:
             assert self._min is not None and self._max is not None and self._m2 is not None
-            if values.shape[1] != self._mean.size:
+            if batch.shape[1] != self._mean.size:
                 raise ValueError(
-                    f"vector length {values.shape[1]} does not match the first batch's "
+                    f"vector length {batch.shape[1]} does not match the first batch's "
                     f"{self._mean.size}"
                 )
             grew = bool(np.any(bmax > self._max) or np.any(bmin < self._min))
@@ -136,21 +164,38 @@ class RunningStats:
             mean, m2 = merge_moments(self.count, self._mean, self._m2, n, bmean, bm2)
             self._mean, self._m2 = _bounded(mean, m2, self._min, self._max)
             self.count += n
-        self._add_to_hist(values)
+        if counts is not None:
+            self._add_counts_to_hist(counts, _UINT8_LEVELS)
+        else:
+            assert values is not None
+            self._add_to_hist(values)
 
-    def _add_to_hist(self, values: np.ndarray) -> None:
-        """One ``bincount`` for every dimension: value ``v`` of dim ``d`` goes to bin
-        ``floor((v - lo[d]) / width[d])`` (clipped), flattened as ``d * bins + bin``."""
-        assert self._lo is not None and self._hi is not None and self._hist is not None
+    def _bins(self, values: np.ndarray) -> np.ndarray:
+        """Bin of each value of an ``(N, D)`` array: ``floor((v - lo[d]) / width[d])``, clipped
+        (LeRobot bins with ``np.histogram`` over the same edges)."""
+        assert self._lo is not None and self._hi is not None
         bins = self.num_bins
         width = (self._hi - self._lo) / bins
         safe = np.where(width > 0, width, 1.0)
         idx = np.floor((values - self._lo) / safe)
         idx = np.where(width > 0, idx, 0)
-        idx = np.clip(idx, 0, bins - 1).astype(np.int64)
-        idx += np.arange(values.shape[1], dtype=np.int64) * bins
-        flat = np.bincount(idx.ravel(), minlength=values.shape[1] * bins)
-        self._hist += flat.reshape(values.shape[1], bins)
+        return np.clip(idx, 0, bins - 1).astype(np.int64)
+
+    def _add_to_hist(self, values: np.ndarray) -> None:
+        """One ``bincount`` for every dimension, flattened as ``d * bins + bin``."""
+        assert self._hist is not None
+        dims, bins = values.shape[1], self.num_bins
+        idx = self._bins(values) + np.arange(dims, dtype=np.int64) * bins
+        self._hist += np.bincount(idx.ravel(order="F"), minlength=dims * bins).reshape(dims, bins)
+
+    def _add_counts_to_hist(self, counts: np.ndarray, levels: np.ndarray) -> None:
+        """Add ``counts[d, k]`` values ``levels[k]``: each level binned once, counts as weights
+        (the same bins as :meth:`_add_to_hist` of the values themselves)."""
+        assert self._hist is not None
+        dims = counts.shape[0]
+        idx = self._bins(np.repeat(levels[:, None], dims, axis=1))  # (K, D)
+        for d in range(dims):
+            self._hist[d] += np.bincount(idx[:, d], weights=counts[d], minlength=self.num_bins)
 
     def _rebin(self) -> None:
         """Move the counts to bins over the grown range (LeRobot's ``_adjust_histograms``:
