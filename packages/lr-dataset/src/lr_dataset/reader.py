@@ -14,9 +14,11 @@ import numpy as np
 
 from lr_core.errors import ConfigError
 from lr_dataset import tabular
+from lr_dataset.consistency import check_selection
 from lr_dataset.errors import DatasetFormatError, FrameTimestampError
 from lr_dataset.metadata import LeRobotDatasetMetadata
-from lr_dataset.video import VideoDecoder
+from lr_dataset.timestamps import frame_times
+from lr_dataset.video.decode import VideoDecoder
 
 
 def check_delta_timestamps(
@@ -128,8 +130,10 @@ class DatasetReader:
         paths = sorted({(int(c), int(f)) for c, f in zip(chunks, files)})
         wanted = tabular.parquet_columns(meta.features)
         tables = []
+        files_read = []
         for c, f in paths:
             path = meta.root / meta.data_path.format(chunk_index=c, file_index=f)
+            files_read.append(path)
             try:
                 names = pq.read_schema(path).names
                 missing = [k for k in wanted if k not in names]
@@ -166,9 +170,50 @@ class DatasetReader:
         self._row_of_abs = np.full(int(index.max()) - lo + 1 if len(index) else 0, -1, np.int64)
         self._row_of_abs[index - lo] = np.arange(len(index))
         self._abs_lo = lo
+        self._check_rows(selected, files_read, [t.num_rows for t in tables], index)
         self._chunk_offsets = {
             k: np.cumsum([0] + [len(ch) for ch in col.chunks]) for k, col in self._arrow.items()
         }
+
+    def _check_rows(
+        self, selected: np.ndarray, files: list[Any], counts: list[int], index: np.ndarray
+    ) -> None:
+        """The selected episodes' rows exist once each, with their own ``episode_index`` and
+        ``frame_index`` (:mod:`lr_dataset.consistency`); errors name the episode and file."""
+        meta = self.meta
+        ends = np.cumsum(counts)
+
+        def file_of(row: int | None, ep: int) -> Any:
+            if row is None:
+                return meta.root / meta.get_data_file_path(ep)
+            return files[int(np.searchsorted(ends, row, side="right"))]
+
+        starts, stops = self._ep_from[selected], self._ep_to[selected]
+        wanted = np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in zip(starts, stops)])
+        inside = (wanted >= self._abs_lo) & (wanted < self._abs_lo + len(self._row_of_abs))
+        rows = np.full(len(wanted), -1, np.int64)
+        rows[inside] = self._row_of_abs[wanted[inside] - self._abs_lo]
+        seen = np.bincount(index - self._abs_lo, minlength=len(self._row_of_abs))
+        twice = np.flatnonzero(seen[wanted[inside] - self._abs_lo] > 1)
+        if len(twice):
+            value = int(wanted[inside][twice[0]])
+            where = [
+                str(files[int(np.searchsorted(ends, r, side="right"))])
+                for r in np.flatnonzero(index == value)
+            ]
+            raise DatasetFormatError(
+                f"index {value} appears in {len(where)} data rows ({', '.join(where)}); each "
+                f"frame must be stored once"
+            )
+        check_selection(
+            selected,
+            starts,
+            stops,
+            rows,
+            self._arrays["episode_index"],
+            self._arrays["frame_index"],
+            file_of,
+        )
 
     # ------------------------------------------------------------------ access
     def __len__(self) -> int:
@@ -268,16 +313,18 @@ class DatasetReader:
             else:
                 item[key] = self._to_chw(self._image(key, row))
         if meta.video_keys:
-            timestamps = self._arrays["timestamp"]
+            timestamps, frame_index = self._arrays["timestamp"], self._arrays["frame_index"]
             for key in meta.video_keys:
                 rows = query_rows.get(key)
-                local = timestamps[rows] if rows is not None else timestamps[[row]]
+                rows = rows if rows is not None else np.array([row])
+                # exact float64 frame times, not the float32 column (lr_dataset.timestamps)
+                local, slack = frame_times(timestamps[rows], frame_index[rows], meta.fps)
                 query = [float(self._video_from[key][ep]) + float(t) for t in local]
                 try:
                     frames = self._decoder.decode(
                         self.video_path(key, ep),
                         query,
-                        self.tolerance_s,
+                        self.tolerance_s + float(slack.max()),
                         what=f"video {key!r} of episode {ep}",
                         channels_first=True,
                     )

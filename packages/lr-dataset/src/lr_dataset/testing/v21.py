@@ -1,4 +1,4 @@
-"""Write a small LeRobot v2.1 dataset (the layout LeRobot 0.1-0.3 wrote) for converter tests.
+"""A small LeRobot v2.1 dataset (the layout LeRobot 0.1-0.3 wrote), for converter tests.
 
 Follows the v2.1 format: one parquet per episode with the HF ``datasets`` schema metadata,
 one AV1 MP4 per episode and camera, ``meta/{info.json, episodes.jsonl, tasks.jsonl,
@@ -14,15 +14,15 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from dataset_helpers import NAMES, frame
 
 from lr_core.features import DEFAULT_FEATURES, FeatureSpec
 from lr_dataset import stats as stats_io
 from lr_dataset import tabular
 from lr_dataset.stats import ImageStats
-from lr_dataset.video import EpisodeEncoder, VideoEncoderConfig, probe
+from lr_dataset.testing.synthetic import CAMERA, NAMES, frame
+from lr_dataset.video.encode import EpisodeEncoder, VideoEncoderConfig
+from lr_dataset.video.files import probe
 
-CAM = "observation.images.front"
 V21_DATA_PATH = "data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet"
 V21_VIDEO_PATH = "videos/chunk-{episode_chunk:03d}/{video_key}/episode_{episode_index:06d}.mp4"
 
@@ -32,7 +32,7 @@ def _features(h: int, w: int, camera: str) -> dict[str, FeatureSpec]:
         "observation.state": FeatureSpec(dtype="float32", shape=(6,), names=NAMES),
         "action": FeatureSpec(dtype="float32", shape=(6,), names=NAMES),
         "next.reward": FeatureSpec(dtype="float32", shape=(1,), names=None),
-        CAM: FeatureSpec(dtype=camera, shape=(h, w, 3), names=["height", "width", "channels"]),
+        CAMERA: FeatureSpec(dtype=camera, shape=(h, w, 3), names=["height", "width", "channels"]),
     }
     return {**out, **DEFAULT_FEATURES}
 
@@ -74,7 +74,7 @@ def write_v21(
             "task_index": np.full(frames, tasks.index(task), dtype=np.int64),
         }
         if camera == "image":
-            cols[CAM] = [tabular.encode_png(f[CAM]) for f in items]
+            cols[CAMERA] = [tabular.encode_png(f[CAMERA]) for f in items]
         table = pa.Table.from_arrays(
             [tabular.column_array(features[k], list(cols[k])) for k in schema.names],
             schema=schema,
@@ -83,24 +83,27 @@ def write_v21(
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, path)
         if camera == "video":
-            video = root / V21_VIDEO_PATH.format(episode_chunk=0, episode_index=ep, video_key=CAM)
+            video = root / V21_VIDEO_PATH.format(
+                episode_chunk=0, episode_index=ep, video_key=CAMERA
+            )
             encoder = EpisodeEncoder(video, fps, VideoEncoderConfig())
             for f in items:
-                encoder.put(f[CAM])
+                encoder.put(f[CAMERA])
             image_stats = encoder.finish()
         else:
             running = ImageStats()
             for f in items:
-                running.update(f[CAM])
+                running.update(f[CAMERA])
             image_stats = running.result()
-        ep_stats = {k: _basic_stats(v) for k, v in cols.items() if k != CAM}
-        ep_stats[CAM] = {
+        ep_stats = {k: _basic_stats(v) for k, v in cols.items() if k != CAMERA}
+        ep_stats[CAMERA] = {
             k: np.asarray(image_stats[k]).tolist() for k in ("min", "max", "mean", "std", "count")
         }
         ep_lines.append({"episode_index": ep, "tasks": [task], "length": frames})
         stats_lines.append({"episode_index": ep, "stats": ep_stats})
         index += frames
-    if camera == "video":
+    has_video = camera == "video"
+    if has_video:
         video_info = {**probe(video), "video.is_depth_map": False, "video.fps": float(fps)}
     info = {
         "codebase_version": "v2.1",
@@ -116,7 +119,7 @@ def write_v21(
         "data_path": V21_DATA_PATH,
         "video_path": V21_VIDEO_PATH if camera == "video" else None,
         "features": {
-            k: {**f.to_json(), **({"info": video_info} if k == CAM and camera == "video" else {})}
+            k: {**f.to_json(), **({"info": video_info} if k == CAMERA and has_video else {})}
             for k, f in features.items()
         },
     }
@@ -129,9 +132,3 @@ def write_v21(
     )
     (meta / "episodes_stats.jsonl").write_text("".join(json.dumps(s) + "\n" for s in stats_lines))
     return root
-
-
-if __name__ == "__main__":  # python v21_fixture.py OUT
-    import sys
-
-    print(write_v21(Path(sys.argv[1])))
