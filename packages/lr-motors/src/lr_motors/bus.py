@@ -55,6 +55,18 @@ class BusStats:
     status_errors: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PlannedWrite:
+    """One register write, encoded and checked, waiting to be sent (see :meth:`SerialBus.plan`)."""
+
+    motor: str
+    data_name: str
+    value: int  # the signed value, in register units
+    address: int
+    size: int
+    raw: int  # the register content on the wire
+
+
 class SerialBus(MotorsBus):
     """A servo bus on one serial port; subclasses supply the vendor tables and transport."""
 
@@ -68,6 +80,9 @@ class SerialBus(MotorsBus):
     #: whether ``drive_mode`` is applied in software by normalisation (Feetech) or by the servo
     apply_drive_mode: ClassVar[bool]
     eeprom_end: ClassVar[int]
+    #: ``model -> register -> (lowest, highest)`` signed values the servo accepts; registers not
+    #: listed only have to fit their encoding
+    model_register_limits: ClassVar[dict[str, dict[str, tuple[int, int]]]] = {}
 
     def __init__(
         self,
@@ -110,8 +125,13 @@ class SerialBus(MotorsBus):
     def _decode_sign(self, data_name: str, model: str, value: int) -> int: ...
 
     @abstractmethod
-    def _half_turn_homing(self, position: int, resolution: int) -> int:
-        """The Homing_Offset that makes ``position`` (read with offset 0) read half a turn."""
+    def _half_turn_homing(self, motor: str, position: int) -> int:
+        """The Homing_Offset, within the register's limits, that makes ``position`` (read with
+        offset 0) read half a turn."""
+
+    @abstractmethod
+    def _unhomed_position(self, motor: str, present: int, homing_offset: int) -> int:
+        """What ``Present_Position`` would read with ``Homing_Offset`` 0."""
 
     @abstractmethod
     def configure_motors(self) -> None:
@@ -311,7 +331,28 @@ class SerialBus(MotorsBus):
             )
         else:
             raw = int(value)
-        return self._encode_sign(data_name, m.model, raw)
+        self._check_limits(name, data_name, raw)
+        try:
+            return self._encode_sign(data_name, m.model, raw)
+        except MotorConfigError as exc:
+            raise MotorConfigError(
+                f"value {raw} for register {data_name!r} of motor {name!r} (id {m.id}, "
+                f"{m.model}) on {self.port} cannot be encoded: {exc}"
+            ) from None
+
+    def register_limits(self, motor: str, data_name: str) -> tuple[int, int] | None:
+        """``(lowest, highest)`` signed value ``motor``'s ``data_name`` register accepts, or
+        ``None`` when only its size limits it."""
+        return self.model_register_limits.get(self._motor(motor).model, {}).get(data_name)
+
+    def _check_limits(self, name: str, data_name: str, value: int) -> None:
+        limits = self.register_limits(name, data_name)
+        if limits is not None and not limits[0] <= value <= limits[1]:
+            m = self.motors[name]
+            raise MotorConfigError(
+                f"value {value} is out of range for register {data_name!r} of motor {name!r} "
+                f"(id {m.id}, {m.model}) on {self.port}: it accepts {limits[0]}..{limits[1]}"
+            )
 
     def _from_raw(self, data_name: str, name: str, raw: int, normalize_: bool) -> Value:
         m = self.motors[name]
@@ -366,24 +407,56 @@ class SerialBus(MotorsBus):
         raises :class:`~lr_motors.errors.MotorWriteVerifyError`.
         """
         self._require_connected()
-        m = self._motor(motor)
-        addr, size = self._address(m.model, data_name)
-        raw = self._to_raw(data_name, motor, value, normalize)
-        if addr < self.eeprom_end:
-            self._check_eeprom_writable(motor, data_name, num_retry)
-        self._write_raw(m.id, motor, data_name, addr, size, raw, num_retry)
-        if addr < self.eeprom_end and data_name not in ("ID", "Baud_Rate"):
-            what = f"read back {data_name!r} of motor {motor!r} (id {m.id})"
-            back, error = self._retry(
-                lambda: self.transport.read(m.id, addr, size), what, num_retry
-            )
-            self._check_status(error, motor, what)
-            if back != raw:
-                raise MotorWriteVerifyError(
-                    f"EEPROM register {data_name!r} of motor {motor!r} (id {m.id}) on {self.port} "
-                    f"reads {back} after writing {raw}: disable torque first "
-                    "(bus.disable_torque() also unlocks Feetech EEPROM)"
+        self.apply(self.plan([(motor, data_name, value)], normalize=normalize), num_retry=num_retry)
+
+    def plan(
+        self, writes: Sequence[tuple[str, str, Value]], *, normalize: bool = False
+    ) -> list[PlannedWrite]:
+        """Encode and check ``(motor, register, value)`` writes without sending anything.
+
+        Multi-motor procedures (calibration, configuration) plan every write first, so a value
+        a register cannot hold raises :class:`~lr_motors.errors.MotorConfigError` (naming the
+        motor, the register and the accepted range) before the first motor is touched.
+        """
+        out = []
+        for motor, data_name, value in writes:
+            m = self._motor(motor)
+            addr, size = self._address(m.model, data_name)
+            raw = self._to_raw(data_name, motor, value, normalize)
+            if not 0 <= raw < 1 << (8 * size):
+                raise MotorConfigError(
+                    f"value {value} does not fit register {data_name!r} ({size} bytes) of motor "
+                    f"{motor!r} (id {m.id}) on {self.port}"
                 )
+            signed = self._decode_sign(data_name, m.model, raw)
+            out.append(PlannedWrite(motor, data_name, signed, addr, size, raw))
+        return out
+
+    def apply(self, plan: Sequence[PlannedWrite], *, num_retry: int | None = None) -> None:
+        """Send planned writes in order; EEPROM writes are read back and verified.
+
+        Raises :class:`~lr_motors.errors.MotorWriteVerifyError` when an EEPROM value did not
+        stick (torque on, Feetech ``Lock`` set).
+        """
+        self._require_connected()
+        for w in plan:
+            m = self.motors[w.motor]
+            eeprom = w.address < self.eeprom_end
+            if eeprom:
+                self._check_eeprom_writable(w.motor, w.data_name, num_retry)
+            self._write_raw(m.id, w.motor, w.data_name, w.address, w.size, w.raw, num_retry)
+            if eeprom and w.data_name not in ("ID", "Baud_Rate"):
+                what = f"read back {w.data_name!r} of motor {w.motor!r} (id {m.id})"
+                back, error = self._retry(
+                    lambda m=m, w=w: self.transport.read(m.id, w.address, w.size), what, num_retry
+                )
+                self._check_status(error, w.motor, what)
+                if back != w.raw:
+                    raise MotorWriteVerifyError(
+                        f"EEPROM register {w.data_name!r} of motor {w.motor!r} (id {m.id}) on "
+                        f"{self.port} reads {back} after writing {w.raw}: disable torque first "
+                        "(bus.disable_torque() also unlocks Feetech EEPROM)"
+                    )
 
     def _write_raw(
         self, motor_id: int, name: str, data_name: str, addr: int, size: int, raw: int,
@@ -479,7 +552,8 @@ class SerialBus(MotorsBus):
             value = self._to_raw(data_name, name, items[name], normalize)
             if not 0 <= value < 1 << (8 * size):
                 raise MotorConfigError(
-                    f"value {items[name]} does not fit register {data_name!r} of motor {name!r}"
+                    f"value {items[name]} does not fit register {data_name!r} of motor {name!r} "
+                    f"on {self.port}"
                 )
             raw[motor_id] = value
         self._retry(lambda: self.transport.sync_write(addr, size, raw), what, num_retry)
@@ -574,28 +648,69 @@ class SerialBus(MotorsBus):
         return found
 
     # calibration ------------------------------------------------------------------------------
+    def _reset_writes(self, names: Sequence[str]) -> list[tuple[str, str, Value]]:
+        writes: list[tuple[str, str, Value]] = []
+        for name in names:
+            model = self.motors[name].model
+            if "Homing_Offset" in self.model_ctrl_table[model]:
+                writes.append((name, "Homing_Offset", 0))
+            writes.append((name, "Min_Position_Limit", 0))
+            writes.append((name, "Max_Position_Limit", self.model_resolution_table[model] - 1))
+        return writes
+
     def reset_calibration(self, motors: Sequence[str] | None = None) -> None:
         """Homing offset 0 and the full position range on ``motors``; clears the cache."""
-        for name in self._names(motors):
-            res = self.model_resolution_table[self.motors[name].model]
-            self.write("Homing_Offset", name, 0, normalize=False)
-            self.write("Min_Position_Limit", name, 0, normalize=False)
-            self.write("Max_Position_Limit", name, res - 1, normalize=False)
+        names = self._names(motors)
+        self.apply(self.plan(self._reset_writes(names)))
         self.calibration = {}
+
+    def _check_homing_possible(self, names: Sequence[str]) -> None:
+        """Vendor checks before homing (Dynamixel: the operating mode keeps the offset)."""
+        no_offset = [n for n in names if "Homing_Offset" not in self.model_ctrl_table[
+            self.motors[n].model]]  # fmt: skip
+        if no_offset:
+            models = sorted({self.motors[n].model for n in no_offset})
+            raise MotorConfigError(
+                f"motors {', '.join(no_offset)} on {self.port} ({', '.join(models)}) have no "
+                "Homing_Offset register, so they cannot be homed; record their ranges directly "
+                "(bus.record_ranges_of_motion) with homing_offset 0"
+            )
+
+    def _effective_offsets(self, names: Sequence[str], offsets: dict[str, int]) -> dict[str, int]:
+        """The offsets the servos apply, given those in their registers (vendor rules)."""
+        return offsets
+
+    def _check_offsets(self, offsets: Mapping[str, int]) -> None:
+        """Vendor checks of computed offsets before anything is written."""
 
     def set_half_turn_homings(self, motors: Sequence[str] | None = None) -> dict[str, int]:
         """Write offsets that make every motor's present position read half a turn (2047).
 
-        Torque must be off. Returns ``{motor: offset written}``.
+        Torque must be off. Every offset is computed from the present positions and the
+        offsets in the motors, brought into the register's range and checked before the first
+        write (a joint resting at raw 4095 reads 2048: ``Homing_Offset`` cannot hold 2048).
+        Limits are reset to the full range, as :meth:`reset_calibration` does. Returns
+        ``{motor: offset written}``; raises :class:`~lr_motors.errors.MotorConfigError` naming
+        the motor when one cannot be homed, before anything is written.
         """
         names = self._names(motors)
-        self.reset_calibration(names)
-        positions = self.sync_read("Present_Position", names, normalize=False)
-        offsets = {}
-        for name in names:
-            res = self.model_resolution_table[self.motors[name].model]
-            offsets[name] = self._half_turn_homing(int(positions[name]), res)
-            self.write("Homing_Offset", name, offsets[name], normalize=False)
+        self._check_homing_possible(names)
+        presents = self.sync_read("Present_Position", names, normalize=False)
+        current = self._effective_offsets(
+            names,
+            {n: int(v) for n, v in self.sync_read("Homing_Offset", names, normalize=False).items()},
+        )
+        offsets = {
+            name: self._half_turn_homing(
+                name, self._unhomed_position(name, int(presents[name]), current[name])
+            )
+            for name in names
+        }
+        self._check_offsets(offsets)
+        writes = [w for w in self._reset_writes(names) if w[1] != "Homing_Offset"]
+        writes += [(name, "Homing_Offset", offset) for name, offset in offsets.items()]
+        self.apply(self.plan(writes))
+        self.calibration = {}
         return offsets
 
     def record_ranges_of_motion(
@@ -617,17 +732,33 @@ class SerialBus(MotorsBus):
         return record_ranges(self, self._names(motors), stop or enter_pressed, on_update, poll_s)
 
     def write_calibration(self, calibration: Mapping[str, object], cache: bool = True) -> None:
-        """Write offsets and limits to the motors (torque must be off); keep them if ``cache``."""
-        cal = {name: MotorCalibration.model_validate(c) for name, c in calibration.items()}
-        for name, c in cal.items():
-            self._write_calibration_motor(name, c)
+        """Write offsets and limits to the motors (torque must be off); keep them if ``cache``.
+
+        Every entry is checked first (a motor of this bus, its id, a range inside the encoder's
+        and each register's limits): a bad value raises before any motor is written, naming the
+        motor and the register.
+        """
+        cal: dict[str, MotorCalibration] = {}
+        for name, c in calibration.items():
+            m = self._motor(name)
+            entry = MotorCalibration.model_validate(c)
+            if entry.id != m.id:
+                raise CalibrationError(
+                    f"the calibration of motor {name!r} is for id {entry.id}, but the motor on "
+                    f"{self.port} has id {m.id}; is this the calibration of another arm?"
+                )
+            cal[name] = entry
+        self.apply(self.plan([w for n, c in cal.items() for w in self._calibration_writes(n, c)]))
         if cache:
             self.calibration = dict(cal)
 
-    def _write_calibration_motor(self, name: str, cal: MotorCalibration) -> None:
-        self.write("Homing_Offset", name, cal.homing_offset, normalize=False)
-        self.write("Min_Position_Limit", name, cal.range_min, normalize=False)
-        self.write("Max_Position_Limit", name, cal.range_max, normalize=False)
+    def _calibration_writes(self, name: str, cal: MotorCalibration) -> list[tuple[str, str, Value]]:
+        writes: list[tuple[str, str, Value]] = []
+        if "Homing_Offset" in self.model_ctrl_table[self.motors[name].model]:
+            writes.append((name, "Homing_Offset", cal.homing_offset))
+        writes.append((name, "Min_Position_Limit", cal.range_min))
+        writes.append((name, "Max_Position_Limit", cal.range_max))
+        return writes
 
     @abstractmethod
     def read_calibration(self) -> Calibration:

@@ -157,8 +157,14 @@ def test_configure_motors(bus, so101):
 def test_configure_failure_disables_torque(bus, so101):
     bus.enable_torque()
     so101.inject("wrist_flex", no_reply=-1)
+    with pytest.raises(MotorCommError, match="wrist_flex"):
+        bus.configure_motors()  # reads every motor's Phase before the first write
+    assert so101.register("shoulder_pan", "Torque_Enable") == 0
+    assert so101.register("shoulder_pan", "Return_Delay_Time") == 250  # nothing was written
+    so101.inject("wrist_flex")
+    bus.enable_torque()
     with pytest.raises(MotorWriteVerifyError):
-        bus.configure_motors()  # locked EEPROM: the first write does not stick
+        bus.configure_motors()  # locked EEPROM: the first write would not stick
     assert so101.register("shoulder_pan", "Torque_Enable") == 0
 
 

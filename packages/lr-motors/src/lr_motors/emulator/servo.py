@@ -6,7 +6,8 @@ registers show them through the vendor's homing rule:
 
 - Feetech: ``Present_Position = (actual - Homing_Offset) mod resolution`` (sign-magnitude offset).
 - Dynamixel: ``Present_Position = actual + Homing_Offset`` (negated first when ``Drive_Mode``
-  bit 0 is set).
+  bit 0 is set); in Position Control mode an offset beyond ±1024 is ignored, as the ROBOTIS
+  e-manual says of Homing Offset(20).
 
 EEPROM (addresses below the model's ``eeprom_end``) survives :meth:`VirtualServo.power_cycle`
 only when it was written while the Feetech ``Lock`` register was 0 (with ``Lock`` 1 the value
@@ -150,11 +151,12 @@ class VirtualServo:
 
     # frames --------------------------------------------------------------------------------
     def _offset(self) -> int:
-        return (
-            self._decode_signed("Homing_Offset", self.get("Homing_Offset"))
-            if ("Homing_Offset" in self._reg)
-            else 0
-        )
+        if "Homing_Offset" not in self._reg:
+            return 0
+        offset = self._decode_signed("Homing_Offset", self.get("Homing_Offset"))
+        if not self._feetech and self._mode_register() == 3 and abs(offset) > 1024:
+            return 0  # ROBOTIS: in Position Control mode an offset beyond ±1024 is ignored
+        return offset
 
     def _inverted(self) -> bool:
         return not self._feetech and bool(self.get("Drive_Mode") & 1)
