@@ -31,7 +31,7 @@ from lr_motors.errors import (
     MotorStatusError,
     MotorWriteVerifyError,
 )
-from lr_motors.normalization import normalize, unnormalize
+from lr_motors.normalization import goal_limits, normalize, unnormalize
 from lr_motors.transport import CommFailure, Transport
 
 logger = logging.getLogger(__name__)
@@ -80,6 +80,11 @@ class SerialBus(MotorsBus):
     #: whether ``drive_mode`` is applied in software by normalisation (Feetech) or by the servo
     apply_drive_mode: ClassVar[bool]
     eeprom_end: ClassVar[int]
+    #: ``Present_Position = actual - homing_sign * Homing_Offset`` (Feetech +1, Dynamixel -1)
+    homing_sign: ClassVar[int]
+    #: whether ``Present_Position`` wraps at the resolution (Feetech) or runs on (Dynamixel
+    #: with torque off / Extended Position mode): decides how out-of-range readings normalise
+    positions_wrap: ClassVar[bool]
     #: ``model -> register -> (lowest, highest)`` signed values the servo accepts; registers not
     #: listed only have to fit their encoding
     model_register_limits: ClassVar[dict[str, dict[str, tuple[int, int]]]] = {}
@@ -365,6 +370,7 @@ class SerialBus(MotorsBus):
                 self.model_resolution_table[m.model],
                 invert=self._invert(name),
                 motor=name,
+                wrap=self.positions_wrap,
             )
         return value
 
@@ -376,6 +382,17 @@ class SerialBus(MotorsBus):
                 f"motor {name!r} on {self.port} has no calibration; calibrate the robot, or pass "
                 "normalize=False for raw ticks"
             ) from None
+
+    def goal_limits(self, motor: str) -> tuple[float, float]:
+        """``(lowest, highest)`` normalised goal ``motor`` accepts: its calibrated range in its
+        norm mode's units. Normalised goals outside it are clamped when written."""
+        m = self._motor(motor)
+        return goal_limits(
+            m.norm_mode,
+            self._calibration_of(motor),
+            self.model_resolution_table[m.model],
+            invert=self._invert(motor),
+        )
 
     def _invert(self, name: str) -> bool:
         return self.apply_drive_mode and bool(self._calibration_of(name).drive_mode)
@@ -716,6 +733,7 @@ class SerialBus(MotorsBus):
     def record_ranges_of_motion(
         self,
         motors: Sequence[str] | None = None,
+        display_values: bool = True,
         *,
         stop: Callable[[], bool] | None = None,
         on_update: Callable[[dict[str, int], dict[str, int], dict[str, int]], None] | None = None,
@@ -723,13 +741,47 @@ class SerialBus(MotorsBus):
     ) -> tuple[dict[str, int], dict[str, int]]:
         """Track min/max raw positions while the joints are moved by hand, until ``stop()``.
 
-        ``stop`` defaults to "Enter was pressed"; ``on_update(mins, positions, maxes)`` is
-        called after every read (a live table). Raises
-        :class:`~lr_core.errors.CalibrationError` naming motors that never moved.
+        LeRobot's signature, plus: ``stop`` defaults to "Enter was pressed";
+        ``on_update(mins, positions, maxes)`` is called after every read (default: the live
+        table when ``display_values``). Positions are unwrapped along the shortest arc.
+        Raises :class:`~lr_core.errors.CalibrationError` naming motors that never moved,
+        turned a full turn, or whose travel crossed the encoder's seam (4095 → 0): such a range
+        cannot be written as position limits at the present homing. Re-home with the joint in
+        the middle of its travel, or calibrate with :func:`lr_motors.calibration.calibrate`
+        (``lr calibrate``), which moves the offset to centre the real arc.
         """
-        from lr_motors.calibration import enter_pressed, record_ranges
+        from lr_motors.calibration import crosses_seam, enter_pressed, print_table, record_ranges
 
-        return record_ranges(self, self._names(motors), stop or enter_pressed, on_update, poll_s)
+        names = self._names(motors)
+        if on_update is None and display_values:
+            on_update = print_table
+        mins, maxes = record_ranges(self, names, stop or enter_pressed, on_update, poll_s)
+        crossed = [
+            n
+            for n in names
+            if crosses_seam(mins[n], maxes[n], self.model_resolution_table[self.motors[n].model])
+        ]
+        if crossed:
+            arcs = ", ".join(f"{n} ({mins[n]}..{maxes[n]})" for n in crossed)
+            raise CalibrationError(
+                f"the travel of these joints on {self.port} crossed the encoder's 4095 -> 0 seam: "
+                f"{arcs}. Such a range cannot be written as position limits at this homing: "
+                "home again with each joint in the middle of its travel, or calibrate with "
+                "lr_motors.calibrate (lr calibrate), which moves the offset to centre the arc"
+            )
+        return mins, maxes
+
+    def shifted_homing_offset(self, motor: str, homing_offset: int, shift: int) -> int | None:
+        """The offset that makes ``motor`` read ``shift`` ticks less than ``homing_offset``
+        does, within the register's limits; ``None`` when the register cannot hold it."""
+        res = self.model_resolution_table[self.motors[motor].model]
+        offset = homing_offset + self.homing_sign * shift
+        limits = self.register_limits(motor, "Homing_Offset")
+        candidates = (offset, offset - res, offset + res) if self.positions_wrap else (offset,)
+        for candidate in candidates:
+            if limits is None or limits[0] <= candidate <= limits[1]:
+                return candidate
+        return None
 
     def write_calibration(self, calibration: Mapping[str, object], cache: bool = True) -> None:
         """Write offsets and limits to the motors (torque must be off); keep them if ``cache``.

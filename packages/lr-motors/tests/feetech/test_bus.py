@@ -290,3 +290,20 @@ def test_threads_can_share_a_bus(bus):
     reader.join(), writer.join()
     assert errors == []
     assert bus.stats.retries == 0
+
+
+def test_a_reading_past_the_seam_normalises_to_the_near_end(bus, so101):
+    bus.calibration = {
+        name: MotorCalibration(
+            id=m.id, drive_mode=0, homing_offset=0, range_min=100, range_max=4080
+        )
+        for name, m in MOTORS.items()
+    }
+    so101.move("gripper", 16)  # pushed 32 ticks past range_max, across 4095 -> 0
+    assert bus.read("Present_Position", "gripper") == 100.0  # LeRobot: 0.0, the other end
+    so101.move("gripper", 90)
+    assert bus.read("Present_Position", "gripper") == 0.0
+    lo, hi = bus.goal_limits("shoulder_pan")
+    assert (lo, hi) == pytest.approx(((100 - 2090) * 360 / 4095, (4080 - 2090) * 360 / 4095))
+    bus.write("Goal_Position", "shoulder_pan", 400.0)  # degrees goals are clamped too
+    assert so101.register("shoulder_pan", "Goal_Position") == 4080

@@ -37,6 +37,8 @@ class DynamixelMotorsBus(SerialBus):
     scan_baudrates = AVAILABLE_BAUDRATES
     default_baudrate = 1_000_000
     apply_drive_mode = False
+    homing_sign = -1
+    positions_wrap = False
     eeprom_end = tables.EEPROM_END
 
     def __init__(

@@ -174,7 +174,10 @@ class VirtualServo:
             lo, hi = self.get("Min_Position_Limit"), self.get("Max_Position_Limit")
             if lo or hi:
                 goal = min(max(goal, lo), hi)
-            return float(goal + self._offset())
+            # the servo regulates its wrapped reading (0..res-1), not the shaft's turns: the
+            # goal is reached along the reading's scale, never by a turn through the seam
+            present = (self.actual - self._offset()) % self.spec.resolution
+            return self.actual + (goal - present)
         if self._mode_register() == 3:
             lo = self._decode_signed("Goal_Position", self.get("Min_Position_Limit"))
             hi = self._decode_signed("Goal_Position", self.get("Max_Position_Limit"))

@@ -39,6 +39,8 @@ class FeetechMotorsBus(SerialBus):
     scan_baudrates = tables.SCAN_BAUDRATES
     default_baudrate = 1_000_000
     apply_drive_mode = True
+    homing_sign = 1
+    positions_wrap = True
     eeprom_end = tables.EEPROM_END
 
     def __init__(
