@@ -77,3 +77,35 @@ def test_lerobot_calibration_is_read_identically(peer_python, so101, tmp_path):
     ours_path = tmp_path / "lr.json"
     save_calibration(ours_path, cal)
     assert ours_path.read_text().strip() == path.read_text().strip()
+
+
+PEER_PING = r"""
+import json, sys
+from lerobot.motors import Motor, MotorNormMode
+from lerobot.motors.feetech import FeetechMotorsBus
+names = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"]
+motors = {n: Motor(i + 1, "sts3215", MotorNormMode.RANGE_M100_100) for i, n in enumerate(names)}
+bus = FeetechMotorsBus(sys.argv[1], motors)
+bus.connect(handshake=False)
+out = {"by_name": bus.ping("gripper"), "by_id": bus.ping(3), "missing": bus.ping(42),
+       "broadcast": bus.broadcast_ping()}
+print(json.dumps(out))
+bus.disconnect(disable_torque=False)
+"""
+
+
+def test_ping_and_broadcast_ping_return_what_lerobot_returns(peer_python, so101):
+    out = subprocess.run(
+        [str(peer_python), "-c", PEER_PING, so101.port], capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    theirs = json.loads(out.stdout.strip().splitlines()[-1])
+    bus = FeetechMotorsBus(so101.port, robot_motors("so101").motors)
+    bus.connect(handshake=False)
+    ours = {"by_name": bus.ping("gripper"), "by_id": bus.ping(3), "missing": bus.ping(42),
+            "broadcast": bus.broadcast_ping()}  # fmt: skip
+    bus.disconnect(disable_torque=False)
+    assert theirs["broadcast"] == {str(k): v for k, v in ours.pop("broadcast").items()}
+    theirs.pop("broadcast")
+    assert theirs == ours

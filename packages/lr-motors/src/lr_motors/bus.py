@@ -596,6 +596,56 @@ class SerialBus(MotorsBus):
             m = self.motors[name]
             self._disable_torque_id(m.id, m.model, num_retry)
 
+    # discovery --------------------------------------------------------------------------------
+    def ping(
+        self, motor: str | int, num_retry: int = 0, raise_on_error: bool = False
+    ) -> int | None:
+        """The model number of one motor (by name or id), as LeRobot's ``ping``.
+
+        Returns ``None`` when it does not answer or answers with error bits, unless
+        ``raise_on_error``: then :class:`~lr_motors.errors.MotorCommError` (no reply, naming
+        the motor and port) or :class:`~lr_motors.errors.MotorStatusError` (error bits).
+        """
+        self._require_connected()
+        if isinstance(motor, str):
+            motor_id = self._motor(motor).id
+            name = motor
+        else:
+            motor_id, name = int(motor), self._id_to_name.get(int(motor), f"id {motor}")
+        what = f"ping motor {name!r} (id {motor_id})"
+        try:
+            model_nb, error = self._retry(lambda: self.transport.ping(motor_id), what, num_retry)
+        except MotorCommError:
+            if raise_on_error:
+                raise
+            return None
+        if error:
+            if raise_on_error:
+                self._check_status(error, name, what)
+            return None
+        return model_nb
+
+    def broadcast_ping(
+        self, num_retry: int = 0, raise_on_error: bool = False
+    ) -> dict[int, int] | None:
+        """``{id: model number}`` of every servo answering at the port's baud rate, as
+        LeRobot's ``broadcast_ping``; ``None`` when none answers (or
+        :class:`~lr_motors.errors.MotorCommError` with ``raise_on_error``)."""
+        self._require_connected()
+        for _ in range(1 + num_retry):
+            self.stats.transactions += 1
+            with self._lock:
+                found = self.transport.broadcast_ping()
+            if found:
+                return found
+        if raise_on_error:
+            raise MotorCommError(
+                f"no servo answered a broadcast ping on port {self.port} at "
+                f"{self.transport.baudrate} bps after {1 + num_retry} tries; check the power "
+                "supply and the cable, or scan other baud rates (lr motors scan)"
+            )
+        return None
+
     # setup ------------------------------------------------------------------------------------
     def find_single_motor(self, motor: str, initial_baudrate: int | None = None) -> tuple[int, int]:
         """``(baudrate, id)`` of the one servo connected to the port, scanning baud rates.
