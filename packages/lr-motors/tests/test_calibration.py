@@ -80,8 +80,8 @@ def test_full_calibration_writes_registers_and_a_lerobot_file(bus, so101, tmp_pa
         return False
 
     prompts = []
-    cal = calibrate(bus, full_turn_motors=["wrist_roll"], prompt=prompts.append, stop=stop,
-                    on_update=None)  # fmt: skip
+    cal = calibrate(bus, full_turn_motors=["wrist_roll"], prompt=prompts.append,
+                    say=prompts.append, stop=stop, on_update=None)  # fmt: skip
     assert len(prompts) == 2
     assert cal["wrist_roll"].range_min == 0 and cal["wrist_roll"].range_max == 4095
     assert cal["shoulder_pan"].range_min == 1200 and cal["shoulder_pan"].range_max == 2900

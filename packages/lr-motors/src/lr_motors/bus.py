@@ -591,10 +591,27 @@ class SerialBus(MotorsBus):
     def disable_torque(
         self, motors: Sequence[str] | None = None, num_retry: int | None = None
     ) -> None:
-        """Disable torque (all motors by default)."""
+        """Disable torque (all motors by default).
+
+        Every motor is tried even when one fails (a faulted servo must not leave the others
+        holding torque); then :class:`~lr_motors.errors.MotorCommError` (or the status error)
+        names each motor that did not acknowledge.
+        """
+        failures: list[tuple[str, Exception]] = []
         for name in self._names(motors):
             m = self.motors[name]
-            self._disable_torque_id(m.id, m.model, num_retry)
+            try:
+                self._disable_torque_id(m.id, m.model, num_retry)
+            except (MotorCommError, MotorStatusError) as exc:
+                failures.append((name, exc))
+        if len(failures) == 1:
+            raise failures[0][1]
+        if failures:
+            names = ", ".join(f"{n!r} (id {self.motors[n].id})" for n, _ in failures)
+            raise MotorCommError(
+                f"torque off failed on port {self.port} for motors {names}; the other motors are "
+                f"off. First error: {failures[0][1]}"
+            ) from failures[0][1]
 
     # discovery --------------------------------------------------------------------------------
     def ping(

@@ -140,23 +140,27 @@ def calibrate(
     prompt: Callable[[str], str] = input,
     stop: Callable[[], bool] | None = None,
     on_update: UpdateFn | None = print_table,
+    device: str = "the arm",
+    say: Callable[[str], object] = print,
 ) -> Calibration:
     """Interactive calibration of every motor of ``bus``, as LeRobot's arms do it.
 
     Disables torque, asks (through ``prompt``) for the arm to be put mid-range, writes half-turn
-    homings, records ranges until ``stop()`` (default: Enter), gives ``full_turn_motors`` the
-    whole encoder range, writes the result to the motors and returns it (not yet saved). A
+    homings, tells (``say``) the user to move the joints and records ranges until ``stop()``
+    (default: Enter), gives ``full_turn_motors`` the
+    whole encoder range, writes the result to the motors and returns it (not yet saved).
+    ``device`` names the arm in the prompts. A
     joint whose travel crossed the encoder's seam gets the offset that centres its real arc
     (:func:`fit_range`) instead of a silent 0..4095.
     """
     bus.disable_torque()
-    prompt("Move the arm to the middle of its range of motion and press ENTER...")
+    prompt(f"Move {device} to the middle of its range of motion and press ENTER...")
     offsets = bus.set_half_turn_homings()
     recorded = [m for m in bus.motors if m not in full_turn_motors]
-    prompt(
+    say(
         "Move every joint except "
         + (", ".join(full_turn_motors) or "none")
-        + " through its entire range of motion; press ENTER to stop recording..."
+        + " through its entire range of motion.\nRecording positions. Press ENTER to stop..."
     )
     mins, maxes = record_ranges(bus, recorded, stop or enter_pressed, on_update)
     calibration: Calibration = {}

@@ -124,3 +124,11 @@ def test_a_late_reply_is_not_taken_for_the_next_one(bus, koch):
         bus.read("ID", "gripper", normalize=False, num_retry=0)
     koch.inject("gripper")  # answered once the late reply has been sent (one emulator thread)
     assert bus.read("Model_Number", "gripper", normalize=False) == 1200
+
+
+def test_a_transaction_interrupted_midway_does_not_leave_the_port_busy(bus, koch):
+    """Ctrl-C between the SDK's send and receive leaves its port flagged busy."""
+    bus.transport.port_handler.is_using = True
+    bus.enable_torque(["gripper"])
+    bus.disable_torque()  # the torque-off after an interrupt must go through
+    assert koch.register("gripper", "Torque_Enable") == 0

@@ -307,3 +307,16 @@ def test_a_reading_past_the_seam_normalises_to_the_near_end(bus, so101):
     assert (lo, hi) == pytest.approx(((100 - 2090) * 360 / 4095, (4080 - 2090) * 360 / 4095))
     bus.write("Goal_Position", "shoulder_pan", 400.0)  # degrees goals are clamped too
     assert so101.register("shoulder_pan", "Goal_Position") == 4080
+
+
+def test_torque_off_reaches_every_motor_when_one_is_faulted(bus, so101):
+    bus.enable_torque()
+    so101.inject("elbow_flex", no_reply=-1)
+    with pytest.raises(MotorCommError, match=r"'elbow_flex' \(id 3\)"):
+        bus.disable_torque(num_retry=0)
+    for name in MOTORS:
+        if name != "elbow_flex":
+            assert so101.register(name, "Torque_Enable") == 0, name
+    so101.inject("gripper", no_reply=-1)
+    with pytest.raises(MotorCommError, match=r"'elbow_flex' \(id 3\), 'gripper' \(id 6\)"):
+        bus.disable_torque(num_retry=0)
