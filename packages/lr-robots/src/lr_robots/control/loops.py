@@ -1,0 +1,94 @@
+"""The control loops behind ``lr teleoperate`` and ``lr replay`` (and, next, ``lr record``).
+
+Each loop runs at ``fps`` with :func:`~lr_robots.control.timing.precise_sleep`, records every
+iteration in :class:`~lr_robots.control.timing.LoopStats`, and leaves connecting, signals and
+the safe shutdown to its caller (see :mod:`lr_robots.control.session`). An exception, Ctrl-C or
+SIGTERM (:class:`~lr_robots.control.safety.Stopped`) ends the loop where it is.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from lr_core.robot import Robot
+from lr_core.teleoperator import Teleoperator
+from lr_robots.control.timing import LoopStats, precise_sleep
+
+#: ``on_step(observation, action, sent_action)`` after each teleoperation step
+StepFn = Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], None]
+
+
+def print_action_table(sent: Mapping[str, Any], width: int) -> None:
+    """LeRobot's live ``NAME | NORM`` table of the action sent, redrawn in place."""
+    lines = ["-" * (width + 10), f"{'NAME':<{width}} | {'NORM':>7}"]
+    lines += [f"{key:<{width}} | {float(value):>7.2f}" for key, value in sent.items()]
+    sys.stdout.write("\n".join(lines) + "\n" + f"\x1b[{len(lines)}A")
+    sys.stdout.flush()
+
+
+def teleop_loop(
+    teleop: Teleoperator,
+    robot: Robot,
+    fps: int,
+    duration: float | None = None,
+    *,
+    display_data: bool = False,
+    on_step: StepFn | None = None,
+    stats: LoopStats | None = None,
+) -> LoopStats:
+    """Leader → follower at ``fps`` (Hz) for ``duration`` s (forever when ``None``).
+
+    Each step reads the robot's observation (positions and camera frames, as LeRobot's loop
+    does), the teleoperator's action, and sends it; ``on_step`` sees all three.
+    """
+    stats = stats or LoopStats()
+    period = 1.0 / fps
+    width = max((len(k) for k in robot.action_features), default=4)
+    start = time.perf_counter()
+    try:
+        while True:
+            t0 = time.perf_counter()
+            observation = robot.get_observation()
+            action = teleop.get_action()
+            sent = robot.send_action(action)
+            if on_step is not None:
+                on_step(observation, action, sent)
+            if display_data:
+                print_action_table(sent, width)
+            work = time.perf_counter() - t0
+            precise_sleep(period - work)
+            stats.add(time.perf_counter() - t0, work)
+            if duration is not None and time.perf_counter() - start >= duration:
+                break
+    finally:
+        stats.stop()
+    return stats
+
+
+def replay_loop(
+    robot: Robot,
+    actions: Iterable[dict[str, Any]],
+    fps: float,
+    *,
+    on_step: Callable[[int, dict[str, Any], dict[str, Any]], None] | None = None,
+    stats: LoopStats | None = None,
+) -> LoopStats:
+    """Send each recorded action at ``fps`` (Hz) through ``robot.send_action`` (so its clamps
+    apply); ``on_step(index, action, sent)`` after each."""
+    stats = stats or LoopStats()
+    period = 1.0 / fps
+    try:
+        for index, action in enumerate(actions):
+            t0 = time.perf_counter()
+            sent = robot.send_action(action)
+            if on_step is not None:
+                on_step(index, action, sent)
+            work = time.perf_counter() - t0
+            precise_sleep(period - work)
+            stats.add(time.perf_counter() - t0, work)
+    finally:
+        stats.stop()
+    return stats
