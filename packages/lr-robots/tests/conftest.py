@@ -85,6 +85,26 @@ class LrProcess:
             self.proc.wait()
 
 
+def wait_for(check, timeout: float = 5.0, what: str = "condition") -> None:
+    """Poll ``check()`` until true (a SYNC_WRITE has no reply: the servos apply it a moment
+    after the bus returns)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout} s")
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def register_becomes():
+    """``register_becomes(emu, servo, register, value)``: wait until the register holds it."""
+
+    def check(emu: ServoEmulator, servo: str, register: str, value: int) -> None:
+        wait_for(lambda: emu.register(servo, register) == value, what=f"{servo}.{register}={value}")
+
+    return check
+
+
 @pytest.fixture
 def calibration_home(tmp_path, monkeypatch) -> Path:
     """A private ``$HF_LEROBOT_CALIBRATION`` for this test (and its subprocesses)."""
@@ -149,6 +169,17 @@ def install_calibration(
             (1 << 11) if cal.homing_offset < 0 else 0))  # fmt: skip
         emu.set_register(name, "Min_Position_Limit", cal.range_min)
         emu.set_register(name, "Max_Position_Limit", cal.range_max)
+
+
+@pytest.fixture
+def calibrate_emulated():
+    """``calibrate_emulated(emu, path, calibration=None)``: install a calibration (default:
+    :func:`so_calibration`) in a file and in the emulated servos' registers."""
+
+    def install(emu: ServoEmulator, path: Path, calibration: dict | None = None) -> None:
+        install_calibration(emu, path, calibration or so_calibration())
+
+    return install
 
 
 @pytest.fixture

@@ -119,7 +119,7 @@ def test_teleoperate_stops_on_ctrl_c_and_signals_with_torque_off(run_lr, calibra
         assert state["torque"] is False, motor
 
 
-def test_teleoperate_can_leave_the_follower_holding(run_lr, calibrated_so101):
+def test_teleoperate_can_leave_the_follower_holding(run_lr, calibrated_so101, register_becomes):
     follower, leader = calibrated_so101
     proc = run_lr(
         "teleoperate", SO101_FOLLOWER, f"--robot.port={follower.port}", "--robot.id=black",
@@ -133,7 +133,7 @@ def test_teleoperate_can_leave_the_follower_holding(run_lr, calibrated_so101):
     assert proc.wait() == 0, proc.text
     state = follower.state()
     assert all(s["torque"] for s in state.values())
-    assert follower.register("elbow_flex", "Goal_Position") == state["elbow_flex"]["present"]
+    register_becomes(follower, "elbow_flex", "Goal_Position", state["elbow_flex"]["present"])
     assert "holding its position" in proc.text
 
 
@@ -181,3 +181,73 @@ def test_a_missing_motor_at_connect_is_named_and_the_arm_left_safe(run_lr, calib
     assert "gripper (id 6, sts3215): no answer" in proc.text
     assert "so_follower 'black'" in proc.text and follower.port in proc.text
     assert follower.register("elbow_flex", "Torque_Enable") == 0
+
+
+@pytest.fixture
+def recorded_dataset(tmp_path):
+    """A two-episode SO-101 dataset: episode 1 drives elbow_flex from 0 to 40 degrees and the
+    gripper to 90, at 30 fps."""
+    import numpy as np
+
+    from lr_core.features import hw_to_dataset_features
+    from lr_dataset.dataset import LeRobotDataset
+    from lr_robots.robots.so_follower import SO101Follower, SO101FollowerConfig
+
+    robot = SO101Follower(SO101FollowerConfig(port="/dev/null", id="any"))
+    features = {
+        **hw_to_dataset_features(robot.action_features, "action"),
+        **hw_to_dataset_features(robot.observation_features, "observation"),
+    }
+    root = tmp_path / "pick"
+    ds = LeRobotDataset.create("local/pick", 30, features, root=root, robot_type="so_follower")
+    for elbow_end, gripper in [(-10.0, 20.0), (40.0, 90.0)]:
+        for i in range(30):
+            action = np.zeros(6, np.float32)
+            action[2] = elbow_end * i / 29
+            action[5] = gripper
+            ds.add_frame({"action": action, "observation.state": action.copy(), "task": "pick"})
+        ds.save_episode()
+    ds.finalize()
+    return root
+
+
+def test_replay_sends_an_episode_at_the_dataset_fps(run_lr, calibrated_so101, recorded_dataset,
+                                                    register_becomes):  # fmt: skip
+    follower, _ = calibrated_so101
+    proc = run_lr(
+        "replay", SO101_FOLLOWER, f"--robot.port={follower.port}", "--robot.id=black",
+        f"--dataset.root={recorded_dataset}", "--dataset.episode=1",
+    )  # fmt: skip
+    assert proc.wait() == 0, proc.text
+    assert "Replaying episode 1: 30 actions at 30.0 fps" in proc.text
+    assert "replayed 30/30 actions" in proc.text
+    achieved = float(proc.text.split("Hz achieved")[0].rsplit(":", 1)[1])
+    assert 20 < achieved < 40  # the dataset's 30 fps, not as fast as possible
+    # the last action: elbow at +40 degrees from mid-range (2000), gripper at 90 %
+    register_becomes(follower, "elbow_flex", "Goal_Position", int(40 * 4095 / 360 + 2000))
+    register_becomes(follower, "gripper", "Goal_Position", int(0.9 * 2000 + 1000))
+    assert follower.register("elbow_flex", "Torque_Enable") == 0
+
+
+def test_replay_honours_max_relative_target(run_lr, calibrated_so101, recorded_dataset):
+    follower, _ = calibrated_so101
+    proc = run_lr(
+        "replay", SO101_FOLLOWER, f"--robot.port={follower.port}", "--robot.id=black",
+        "--robot.max_relative_target=1.0",
+        f"--dataset.root={recorded_dataset}", "--dataset.episode=1",
+    )  # fmt: skip
+    assert proc.wait() == 0, proc.text
+    assert "Relative goal position magnitude had to be clamped" in proc.text
+    # 30 steps of at most 1 degree (follower lagging behind): far from the recorded 40 degrees
+    goal = follower.register("elbow_flex", "Goal_Position")
+    assert goal < int(31 * 4095 / 360 + 2048)
+
+
+def test_replay_names_a_missing_episode(run_lr, calibrated_so101, recorded_dataset):
+    follower, _ = calibrated_so101
+    proc = run_lr(
+        "replay", SO101_FOLLOWER, f"--robot.port={follower.port}", "--robot.id=black",
+        f"--dataset.root={recorded_dataset}", "--dataset.episode=7",
+    )  # fmt: skip
+    assert proc.wait() == 1
+    assert "--dataset.episode=7" in proc.text and "episodes 0..1" in proc.text
