@@ -76,7 +76,7 @@ def test_lerobot_calibration_is_read_identically(peer_python, so101, tmp_path):
     # and lr writes the same bytes LeRobot does
     ours_path = tmp_path / "lr.json"
     save_calibration(ours_path, cal)
-    assert ours_path.read_text().strip() == path.read_text().strip()
+    assert ours_path.read_bytes() == path.read_bytes()
 
 
 PEER_PING = r"""

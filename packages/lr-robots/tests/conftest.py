@@ -20,13 +20,13 @@ from lr_motors.presets import robot_motors
 LR = [sys.executable, "-c", "import sys; from lr_core.cli import main; sys.exit(main())"]
 
 
-class LrProcess:
-    """An ``lr`` command in a subprocess, driven like a person at a terminal: wait for a
-    prompt, do something to the emulated arm, press Enter."""
+class Terminal:
+    """A command in a subprocess, driven like a person at a terminal: wait for a prompt, do
+    something to the emulated arm, press Enter."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
         self.proc = subprocess.Popen(
-            [*LR, *args],
+            argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -114,20 +114,26 @@ def calibration_home(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
-def run_lr(calibration_home) -> Iterator:
-    """Start ``lr <args>`` with the test's calibration folder; killed at the end."""
-    started: list[LrProcess] = []
+def spawn(calibration_home) -> Iterator:
+    """``spawn(argv)``: start a command (a :class:`Terminal`) with the test's calibration
+    folder in its environment; killed at the end of the test."""
+    started: list[Terminal] = []
 
-    def start(*args: str) -> LrProcess:
-        env = dict(os.environ)
-        env["PYTHONUNBUFFERED"] = "1"
-        proc = LrProcess(list(args), env)
+    def start(argv: list[str]) -> Terminal:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        proc = Terminal(list(argv), env)
         started.append(proc)
         return proc
 
     yield start
     for proc in started:
         proc.close()
+
+
+@pytest.fixture
+def run_lr(spawn) -> Iterator:
+    """``run_lr(*args)``: start ``lr <args>`` (see :func:`spawn`)."""
+    return lambda *args: spawn([*LR, *args])
 
 
 @pytest.fixture
