@@ -841,7 +841,10 @@ class SerialBus(MotorsBus):
     def shifted_homing_offset(self, motor: str, homing_offset: int, shift: int) -> int | None:
         """The offset that makes ``motor`` read ``shift`` ticks less than ``homing_offset``
         does, within the register's limits; ``None`` when the register cannot hold it."""
-        res = self.model_resolution_table[self.motors[motor].model]
+        model = self.motors[motor].model
+        if "Homing_Offset" not in self.model_ctrl_table[model]:
+            return None
+        res = self.model_resolution_table[model]
         offset = homing_offset + self.homing_sign * shift
         limits = self.register_limits(motor, "Homing_Offset")
         candidates = (offset, offset - res, offset + res) if self.positions_wrap else (offset,)

@@ -320,3 +320,21 @@ def test_torque_off_reaches_every_motor_when_one_is_faulted(bus, so101):
     so101.inject("gripper", no_reply=-1)
     with pytest.raises(MotorCommError, match=r"'elbow_flex' \(id 3\), 'gripper' \(id 6\)"):
         bus.disable_torque(num_retry=0)
+
+
+def test_firmware_versions_must_agree_within_a_model_only():
+    motors = {
+        "a": Motor(id=1, model="sts3215", norm_mode=MotorNormMode.DEGREES),
+        "b": Motor(id=2, model="sts3215", norm_mode=MotorNormMode.DEGREES),
+        "pitch": Motor(id=3, model="sm8512bl", norm_mode=MotorNormMode.DEGREES),
+    }
+    servos = [ServoSpec("a", "sts3215", 1), ServoSpec("b", "sts3215", 2),
+              ServoSpec("pitch", "sm8512bl", 3)]  # fmt: skip
+    with ServoEmulator(servos) as emu:
+        emu.set_register("pitch", "Firmware_Minor_Version", 4)  # another model: fine
+        bus = FeetechMotorsBus(emu.port, motors)
+        bus.connect()
+        bus.disconnect()
+        emu.set_register("b", "Firmware_Minor_Version", 9)
+        with pytest.raises(MotorsNotFoundError, match=r"sts3215 motors .* \(a=3.10, b=3.9\)"):
+            bus.connect()

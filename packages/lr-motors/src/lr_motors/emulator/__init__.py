@@ -260,6 +260,15 @@ class ServoEmulator:
         """Move ``servo``'s shaft so that its ``Present_Position`` reads ``present`` ticks."""
         self._call(op="move", servo=servo, present=present)
 
+    def press(self, servo: str, present: int) -> None:
+        """A hand holds ``servo``'s shaft where ``Present_Position`` reads ``present``, against
+        the motor (squeezing a leader's trigger gripper); :meth:`release` lets go."""
+        self._call(op="press", servo=servo, present=present)
+
+    def release(self, servo: str) -> None:
+        """The hand lets go of ``servo``: with torque on it returns to its goal."""
+        self._call(op="release", servo=servo)
+
     def attach(self, servo: str, attached: bool = True) -> None:
         """Plug ``servo`` into the bus (or unplug it with ``attached=False``)."""
         self._call(op="attach", servo=servo, attached=attached)

@@ -147,6 +147,10 @@ class EmulatedBus:
             servo.attached = bool(cmd.get("attached", True))
         elif op == "move":
             servo.move_to(int(cmd["present"]))
+        elif op == "press":
+            servo.press(int(cmd["present"]))
+        elif op == "release":
+            servo.release()
         elif op == "faults":
             servo.faults = Faults(**cmd.get("faults", {}))
         elif op == "power_cycle":

@@ -77,6 +77,8 @@ class VirtualServo:
         self.set("Baud_Rate", spec.baudrates[baudrate])
         self.actual = float(position)
         self.velocity = 0.0
+        #: where a hand holds the shaft (actual ticks), overpowering the motor; None: free
+        self.hand: float | None = None
         self._last_update: float | None = None
         self.pending: tuple[int, bytes] | None = None  # REG_WRITE waiting for ACTION
         self._refresh()
@@ -215,7 +217,11 @@ class VirtualServo:
             self._reconfigure()
         last, self._last_update = self._last_update, now
         dt = now - last if last is not None else 0.0
-        if dt > 0:
+        if dt > 0 and self.hand is not None:
+            self.actual = self.hand
+            changed = changed or self.velocity != 0.0
+            self.velocity = 0.0
+        elif dt > 0:
             velocity = 0.0
             if self._torque and self._mode == 1:
                 velocity = self._goal_speed
@@ -261,6 +267,21 @@ class VirtualServo:
             self.set("Goal_Position", self._encode_signed("Goal_Position", present))
         self._dirty = True
         self._refresh()
+
+    def press(self, present: int) -> None:
+        """A hand holds the shaft where ``Present_Position`` reads ``present``, whatever the
+        motor does (a finger squeezing a current-limited trigger); the goal is unchanged."""
+        if self._feetech:
+            self.hand = float(present + self._offset())
+        else:
+            value = present - self._offset()
+            self.hand = float(-value if self._inverted() else value)
+        self.actual = self.hand
+        self._refresh()
+
+    def release(self) -> None:
+        """The hand lets go: the motor drives the shaft back toward its goal."""
+        self.hand = None
 
     # client access -------------------------------------------------------------------------
     def read(self, address: int, size: int) -> bytes:

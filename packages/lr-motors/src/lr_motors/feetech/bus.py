@@ -99,17 +99,20 @@ class FeetechMotorsBus(SerialBus):
         return (present + homing_offset) % res
 
     def _handshake_extra(self) -> None:
-        versions = {}
-        for name in self.motors:
+        """Motors of one model must run one firmware version (LeRobot checks the whole bus;
+        a HopeJR arm mixes an SM8512BL with STS3250s, whose firmware differs by design)."""
+        by_model: dict[str, dict[str, str]] = {}
+        for name, m in self.motors.items():
             major = self.read("Firmware_Major_Version", name, normalize=False)
             minor = self.read("Firmware_Minor_Version", name, normalize=False)
-            versions[name] = f"{major}.{minor}"
-        if len(set(versions.values())) > 1:
-            listing = ", ".join(f"{n}={v}" for n, v in versions.items())
-            raise MotorsNotFoundError(
-                f"motors on {self.port} run different firmware versions ({listing}); update "
-                "them with Feetech's software so they behave alike"
-            )
+            by_model.setdefault(m.model, {})[name] = f"{major}.{minor}"
+        for model, versions in by_model.items():
+            if len(set(versions.values())) > 1:
+                listing = ", ".join(f"{n}={v}" for n, v in versions.items())
+                raise MotorsNotFoundError(
+                    f"{model} motors on {self.port} run different firmware versions "
+                    f"({listing}); update them with Feetech's software so they behave alike"
+                )
 
     def _check_eeprom_writable(self, motor: str, data_name: str, num_retry: int | None) -> None:
         # with Lock 1 the servo accepts the value but forgets it at power-off: refuse instead
