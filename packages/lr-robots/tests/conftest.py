@@ -106,6 +106,27 @@ def register_becomes():
 
 
 @pytest.fixture
+def calibrate_by_hand():
+    """``calibrate_by_hand(proc, emu, joints, path)``: answer a calibration's prompts like a
+    person: Enter with the arm mid-range, then move ``joints`` along ``path`` (positions read
+    after homing) and press Enter."""
+
+    def drive(proc: Terminal, emu: ServoEmulator, joints, path=(2047, 1500, 1000, 1500, 2500,
+                                                                3100, 2600)) -> None:  # fmt: skip
+        proc.expect("middle of its range of motion", timeout=60)
+        proc.send()
+        proc.expect("Press ENTER to stop", timeout=60)
+        for position in path:
+            for name in joints:
+                emu.move(name, position)
+            time.sleep(0.06)
+        proc.send()
+        proc.expect("Calibration saved to", timeout=60)
+
+    return drive
+
+
+@pytest.fixture
 def calibration_home(tmp_path, monkeypatch) -> Path:
     """A private ``$HF_LEROBOT_CALIBRATION`` for this test (and its subprocesses)."""
     root = tmp_path / "calibration"
