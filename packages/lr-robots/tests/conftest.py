@@ -10,9 +10,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar, Literal
 
+import numpy as np
 import pytest
 
+from lr_core.camera import Camera
+from lr_core.devices import CameraConfig
 from lr_core.motors import MotorCalibration, save_calibration
 from lr_motors.emulator import ServoEmulator, robot_servos
 from lr_motors.presets import robot_motors
@@ -124,6 +128,54 @@ def calibrate_by_hand():
         proc.expect("Calibration saved to", timeout=60)
 
     return drive
+
+
+class FakeCameraConfig(CameraConfig):
+    """A camera that exists only in these tests (the real ones come from ``lr.cameras``):
+    frames of 7s, or a connect that fails."""
+
+    type: Literal["fake_test"] = "fake_test"
+    fail_connect: bool = False
+
+    @classmethod
+    def implementation_class(cls) -> type:
+        return FakeCamera
+
+
+class FakeCamera(Camera):
+    config_class: ClassVar[type[CameraConfig]] = FakeCameraConfig
+
+    def __init__(self, config: FakeCameraConfig) -> None:
+        super().__init__(config)
+        self.config: FakeCameraConfig = config
+        self.open = False
+
+    @property
+    def is_connected(self) -> bool:
+        return self.open
+
+    def connect(self, warmup: bool = True) -> None:
+        if self.config.fail_connect:
+            raise TimeoutError("fake camera did not start")
+        self.open = True
+
+    def read(self) -> np.ndarray:
+        return np.full((self.height, self.width, 3), 7, np.uint8)
+
+    def async_read(self, timeout_ms: float = 200) -> np.ndarray:
+        return self.read()
+
+    def read_latest(self, max_age_ms: float = 500) -> np.ndarray:
+        return self.read()
+
+    def disconnect(self) -> None:
+        self.open = False
+
+
+@pytest.fixture
+def fake_camera() -> type[FakeCameraConfig]:
+    """The config class of an in-test camera (``fake_camera(width=.., height=..)``)."""
+    return FakeCameraConfig
 
 
 @pytest.fixture

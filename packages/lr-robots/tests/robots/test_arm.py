@@ -4,59 +4,15 @@ send_action, cameras, and the state a failure or a disconnect leaves the arm in.
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal
 
 import numpy as np
 import pytest
 
-from lr_core.camera import Camera
-from lr_core.devices import CameraConfig
 from lr_core.errors import ConfigError, FeatureError
 from lr_core.features import hw_to_dataset_features
 from lr_robots.robots.so_follower import SO101Follower, SO101FollowerConfig
 
 TICK = 360 / 4095
-
-
-class FakeCameraConfig(CameraConfig):
-    """A camera that exists only in these tests (the real ones come from ``lr.cameras``)."""
-
-    type: Literal["fake_test"] = "fake_test"
-    fail_connect: bool = False
-
-    @classmethod
-    def implementation_class(cls) -> type:
-        return FakeCamera
-
-
-class FakeCamera(Camera):
-    config_class: ClassVar[type[CameraConfig]] = FakeCameraConfig
-
-    def __init__(self, config: FakeCameraConfig) -> None:
-        super().__init__(config)
-        self.config: FakeCameraConfig = config
-        self.open = False
-
-    @property
-    def is_connected(self) -> bool:
-        return self.open
-
-    def connect(self, warmup: bool = True) -> None:
-        if self.config.fail_connect:
-            raise TimeoutError("fake camera did not start")
-        self.open = True
-
-    def read(self) -> np.ndarray:
-        return np.full((self.height, self.width, 3), 7, np.uint8)
-
-    def async_read(self, timeout_ms: float = 200) -> np.ndarray:
-        return self.read()
-
-    def read_latest(self, max_age_ms: float = 500) -> np.ndarray:
-        return self.read()
-
-    def disconnect(self) -> None:
-        self.open = False
 
 
 @pytest.fixture
@@ -69,8 +25,8 @@ def make(emu, **fields) -> SO101Follower:
     return SO101Follower(SO101FollowerConfig(port=emu.port, id="black", **fields))
 
 
-def test_features_work_disconnected_and_feed_dataset_features(calibration_home):
-    cam = FakeCameraConfig(width=64, height=48, fps=30)
+def test_features_work_disconnected_and_feed_dataset_features(calibration_home, fake_camera):
+    cam = fake_camera(width=64, height=48, fps=30)
     robot = SO101Follower(SO101FollowerConfig(port="/dev/null", id="x", cameras={"front": cam}))
     assert not robot.is_connected
     assert list(robot.action_features) == [
@@ -156,8 +112,8 @@ def test_bad_actions_are_refused_by_key_and_nothing_moves(follower, action, matc
     robot.disconnect()
 
 
-def test_cameras_are_read_with_the_positions(follower):
-    cam = FakeCameraConfig(width=32, height=24, fps=30)
+def test_cameras_are_read_with_the_positions(follower, fake_camera):
+    cam = fake_camera(width=32, height=24, fps=30)
     robot = make(follower, cameras={"front": cam})
     robot.connect()
     obs = robot.get_observation()
@@ -167,10 +123,8 @@ def test_cameras_are_read_with_the_positions(follower):
     assert not robot.cameras["front"].is_connected
 
 
-def test_a_camera_that_fails_to_connect_leaves_the_arm_safe(follower):
-    robot = make(
-        follower, cameras={"front": FakeCameraConfig(width=8, height=8, fail_connect=True)}
-    )
+def test_a_camera_that_fails_to_connect_leaves_the_arm_safe(follower, fake_camera):
+    robot = make(follower, cameras={"front": fake_camera(width=8, height=8, fail_connect=True)})
     with pytest.raises(TimeoutError):
         robot.connect()
     assert not robot.bus.is_connected

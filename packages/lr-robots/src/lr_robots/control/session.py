@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 
 def safe_state(robot: Any) -> str:
     """What a robot is left doing after :func:`shutdown`, for the user."""
+    arms = getattr(robot, "arms", None)
+    if arms:
+        return "; ".join(safe_state(arm) for arm in arms)
     config = getattr(robot, "config", None)
     holds = config is not None and getattr(config, "disable_torque_on_disconnect", True) is False
     name = getattr(robot, "label", None) or str(robot)
