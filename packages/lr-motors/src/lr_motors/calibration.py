@@ -118,6 +118,13 @@ def fit_range(
         offset = bus.shifted_homing_offset(motor, homing_offset, d)
         if offset is not None and lo - d >= 0 and hi - d <= res - 1:
             return offset, lo - d, hi - d
+    if "Homing_Offset" not in bus.model_ctrl_table[bus.motors[motor].model]:
+        raise CalibrationError(
+            f"the travel of motor {motor!r} on {bus.port} ({lo}..{hi}) crossed its encoder's "
+            f"{res - 1} -> 0 seam, and a {bus.motors[motor].model} has no Homing_Offset register "
+            "to move the seam away: remount the horn so the joint's travel stays within one "
+            "side of it"
+        )
     raise CalibrationError(
         f"the range of motor {motor!r} on {bus.port} ({hi - lo} ticks) cannot be held in one "
         f"turn of {res} ticks; declare it a full-turn motor"
