@@ -11,7 +11,14 @@ from lr_core.lazy import export_problems
 
 PACKAGES = [
     "lr_robots",
+    "lr_robots.robots.bi_so_follower",
+    "lr_robots.robots.hope_jr",
+    "lr_robots.robots.koch_follower",
+    "lr_robots.robots.omx_follower",
     "lr_robots.robots.so_follower",
+    "lr_robots.teleoperators.bi_so_leader",
+    "lr_robots.teleoperators.koch_leader",
+    "lr_robots.teleoperators.omx_leader",
     "lr_robots.teleoperators.so_leader",
 ]
 
