@@ -1,6 +1,6 @@
 """The control loops behind ``lr teleoperate`` and ``lr replay`` (and, next, ``lr record``).
 
-Each loop runs at ``fps`` with :func:`~lr_robots.control.timing.precise_sleep`, records every
+Each loop runs at ``fps`` on a :class:`~lr_robots.control.timing.Ticker` grid, records every
 iteration in :class:`~lr_robots.control.timing.LoopStats`, and leaves connecting, signals and
 the safe shutdown to its caller (see :mod:`lr_robots.control.session`). An exception, Ctrl-C or
 SIGTERM (:class:`~lr_robots.control.safety.Stopped`) ends the loop where it is.
@@ -15,7 +15,7 @@ from typing import Any
 
 from lr_core.robot import Robot
 from lr_core.teleoperator import Teleoperator
-from lr_robots.control.timing import LoopStats, precise_sleep
+from lr_robots.control.timing import LoopStats, Ticker
 
 #: ``on_step(observation, action, sent_action)`` after each teleoperation step
 StepFn = Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], None]
@@ -45,7 +45,7 @@ def teleop_loop(
     does), the teleoperator's action, and sends it; ``on_step`` sees all three.
     """
     stats = stats or LoopStats()
-    period = 1.0 / fps
+    ticker = Ticker(fps)
     width = max((len(k) for k in robot.action_features), default=4)
     start = time.perf_counter()
     try:
@@ -59,7 +59,7 @@ def teleop_loop(
             if display_data:
                 print_action_table(sent, width)
             work = time.perf_counter() - t0
-            precise_sleep(period - work)
+            ticker.wait()
             stats.add(time.perf_counter() - t0, work)
             if duration is not None and time.perf_counter() - start >= duration:
                 break
@@ -79,7 +79,7 @@ def replay_loop(
     """Send each recorded action at ``fps`` (Hz) through ``robot.send_action`` (so its clamps
     apply); ``on_step(index, action, sent)`` after each."""
     stats = stats or LoopStats()
-    period = 1.0 / fps
+    ticker = Ticker(fps)
     try:
         for index, action in enumerate(actions):
             t0 = time.perf_counter()
@@ -87,7 +87,7 @@ def replay_loop(
             if on_step is not None:
                 on_step(index, action, sent)
             work = time.perf_counter() - t0
-            precise_sleep(period - work)
+            ticker.wait()
             stats.add(time.perf_counter() - t0, work)
     finally:
         stats.stop()

@@ -1,4 +1,5 @@
-"""Loop timing: a precise sleep and loop-time statistics (achieved Hz, p50/p99).
+"""Loop timing: a precise sleep, a fixed-rate ticker and loop-time statistics (achieved Hz,
+p50/p99).
 
 ``time.sleep`` wakes up to about a millisecond late on a loaded Linux machine; at 200 Hz (5 ms
 periods) that is a 20 % error. :func:`precise_sleep` sleeps the bulk and spins the last
@@ -23,6 +24,29 @@ def precise_sleep(seconds: float) -> None:
         time.sleep(seconds - SPIN_S)
     while time.perf_counter() < end:
         pass
+
+
+class Ticker:
+    """Iteration starts on a fixed grid of ``1 / fps`` s.
+
+    Unlike sleeping ``period - work`` after each iteration (LeRobot's loops), which adds every
+    late wake-up to the period and so runs slower than asked on a loaded machine, the next start
+    stays on the grid: an iteration that starts late gets a shorter sleep. A loop more than one
+    period behind (a stall) drops the missed ticks and starts a new grid instead of bursting.
+    """
+
+    def __init__(self, fps: float) -> None:
+        self.period = 1.0 / fps
+        self.next = time.perf_counter()
+
+    def wait(self) -> None:
+        """Sleep until the next tick (at once if it has passed)."""
+        self.next += self.period
+        now = time.perf_counter()
+        if now > self.next + self.period:
+            self.next = now  # more than a period behind: start a new grid now
+            return
+        precise_sleep(self.next - now)
 
 
 @dataclass
