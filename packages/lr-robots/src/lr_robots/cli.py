@@ -146,7 +146,7 @@ def load_episode_actions(cfg: DatasetReplayConfig) -> tuple[list[dict[str, float
     from lr_core.errors import require
 
     require("lr_dataset", "dataset", "lr-robots")
-    from lr_robots.control.replay import episode_actions
+    from lr_robots.replay import episode_actions
 
     return episode_actions(cfg.repo_id, cfg.root, cfg.episode)
 
