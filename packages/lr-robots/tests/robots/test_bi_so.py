@@ -97,3 +97,17 @@ def test_connect_is_all_or_nothing(four_arms):
         robot.connect()
     assert not robot.left_arm.bus.is_connected  # the left arm was let go of again
     assert not any(s["torque"] for s in fl.state().values())
+
+
+def test_lr_calibrate_a_bimanual_robot_asks_for_each_arm(run_lr, four_arms):
+    fl, fr, _, _ = four_arms
+    fl.set_register("gripper", "Min_Position_Limit", 0)  # the motors lost the left calibration
+    proc = run_lr("calibrate", "--robot.type=bi_so_follower", "--robot.id=bi",
+                  f"--robot.left_arm_config.port={fl.port}",
+                  f"--robot.right_arm_config.port={fr.port}")  # fmt: skip
+    proc.expect("associated with the id bi_left")
+    proc.send()
+    proc.expect("associated with the id bi_right")
+    proc.send()
+    assert proc.wait() == 0, proc.text
+    assert fl.register("gripper", "Min_Position_Limit") == 1000
