@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from lr_core.robot import Robot
@@ -38,21 +39,34 @@ def teleop_loop(
     display_data: bool = False,
     on_step: StepFn | None = None,
     stats: LoopStats | None = None,
+    parallel_reads: bool = True,
 ) -> LoopStats:
     """Leader → follower at ``fps`` (Hz) for ``duration`` s (forever when ``None``).
 
     Each step reads the robot's observation (positions and camera frames, as LeRobot's loop
-    does), the teleoperator's action, and sends it; ``on_step`` sees all three.
+    does), the teleoperator's action, and sends it; ``on_step`` sees all three. With
+    ``parallel_reads`` the teleoperator is read in a worker thread while the robot is read
+    (two serial ports: the two round trips overlap instead of adding up).
     """
     stats = stats or LoopStats()
     ticker = Ticker(fps)
     width = max((len(k) for k in robot.action_features), default=4)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="teleop-read") if parallel_reads else None
     start = time.perf_counter()
     try:
         while True:
             t0 = time.perf_counter()
-            observation = robot.get_observation()
-            action = teleop.get_action()
+            if pool is not None:
+                pending = pool.submit(teleop.get_action)
+                try:
+                    observation = robot.get_observation()
+                except BaseException:
+                    wait([pending])  # never leave a transaction running on the leader's bus
+                    raise
+                action = pending.result()
+            else:
+                observation = robot.get_observation()
+                action = teleop.get_action()
             sent = robot.send_action(action)
             if on_step is not None:
                 on_step(observation, action, sent)
@@ -64,6 +78,8 @@ def teleop_loop(
             if duration is not None and time.perf_counter() - start >= duration:
                 break
     finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
         stats.stop()
     return stats
 
