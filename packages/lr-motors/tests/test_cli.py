@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from lr_motors.emulator import ServoEmulator, robot_servos
 from lr_motors.feetech.bus import FeetechMotorsBus
 from lr_motors.presets import robot_motors
@@ -167,6 +169,7 @@ def test_emulate_a_dynamixel_set_from_json_at_another_baud_rate_and_sigterm_the_
     assert not link.is_symlink()
 
 
+@pytest.mark.slow
 def test_emulate_refuses_a_bad_servo_set_by_name():
     for servos, message in [
         ("sts3215:1,sts9999:2", "unknown servo model 'sts9999'"),

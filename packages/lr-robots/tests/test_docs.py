@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[3]
 BLOCKS = re.findall(r"```python\n(.*?)```", (REPO / "docs/robots.md").read_text(), flags=re.S)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_doc_example_runs(index, tmp_path):
     env = {**os.environ, "HF_LEROBOT_CALIBRATION": str(tmp_path)}

@@ -37,6 +37,7 @@ def plugin_site(tmp_path_factory) -> Path:
     return target
 
 
+@pytest.mark.slow
 def test_the_plugin_robot_is_found_calibrated_and_teleoperated(
     plugin_site, spawn, calibration_home, calibrate_by_hand, monkeypatch
 ):
