@@ -26,6 +26,8 @@ TELEOPERATORS = {
     "koch_leader": {"port": "p"},
     "omx_leader": {"port": "p"},
     "bi_so_leader": {"left_arm_config": {"port": "a"}, "right_arm_config": {"port": "b"}},
+    "homunculus_arm": {"port": "p"},
+    "homunculus_glove": {"port": "p", "side": "right"},
 }
 
 
@@ -60,6 +62,8 @@ def test_leaders_and_followers_pair_up(calibration_home):
         ("koch_follower", "koch_leader"),
         ("omx_follower", "omx_leader"),
         ("bi_so_follower", "bi_so_leader"),
+        ("hope_jr_arm", "homunculus_arm"),
+        ("hope_jr_hand", "homunculus_glove"),
     ]
     for follower, leader in pairs:
         robot = make_robot_from_config(

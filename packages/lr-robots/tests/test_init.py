@@ -17,6 +17,7 @@ PACKAGES = [
     "lr_robots.robots.omx_follower",
     "lr_robots.robots.so_follower",
     "lr_robots.teleoperators.bi_so_leader",
+    "lr_robots.teleoperators.homunculus",
     "lr_robots.teleoperators.koch_leader",
     "lr_robots.teleoperators.omx_leader",
     "lr_robots.teleoperators.so_leader",
