@@ -251,3 +251,15 @@ def test_replay_names_a_missing_episode(run_lr, calibrated_so101, recorded_datas
     )  # fmt: skip
     assert proc.wait() == 1
     assert "--dataset.episode=7" in proc.text and "episodes 0..1" in proc.text
+
+
+def test_teleoperate_with_a_synthetic_camera(run_lr, calibrated_so101):
+    follower, leader = calibrated_so101
+    proc = run_lr(
+        "teleoperate", SO101_FOLLOWER, f"--robot.port={follower.port}", "--robot.id=black",
+        '--robot.cameras={"front": {"type": "synthetic", "width": 160, "height": 120}}',
+        SO101_LEADER, f"--teleop.port={leader.port}", "--teleop.id=blue",
+        "--fps=30", "--teleop_time_s=1.5",
+    )  # fmt: skip
+    assert proc.wait() == 0, proc.text
+    assert "Hz achieved" in proc.text

@@ -14,7 +14,7 @@ _EXPORTS: dict[str, str] = {
     "MotorArm": "lr_robots.robots.arm",
     "LeaderArm": "lr_robots.teleoperators.leader",
     "ensure_safe_goal_position": "lr_robots.control.safety",
-    "make_cameras_from_configs": "lr_robots.devices",
+    "make_cameras_from_configs": "lr_robots.cameras.factory",
     "make_robot_from_config": "lr_robots.devices",
     "make_teleoperator_from_config": "lr_robots.devices",
     "precise_sleep": "lr_robots.control.timing",
@@ -26,14 +26,11 @@ _EXPORTS: dict[str, str] = {
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, distribution="lr-robots")
 
 if TYPE_CHECKING:
+    from lr_robots.cameras.factory import make_cameras_from_configs
     from lr_robots.control.loops import replay_loop, teleop_loop
     from lr_robots.control.safety import ensure_safe_goal_position
     from lr_robots.control.session import run_safely
     from lr_robots.control.timing import LoopStats, precise_sleep
-    from lr_robots.devices import (
-        make_cameras_from_configs,
-        make_robot_from_config,
-        make_teleoperator_from_config,
-    )
+    from lr_robots.devices import make_robot_from_config, make_teleoperator_from_config
     from lr_robots.robots.arm import MotorArm
     from lr_robots.teleoperators.leader import LeaderArm

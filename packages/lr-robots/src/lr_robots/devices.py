@@ -1,4 +1,6 @@
-"""Build robots, teleoperators and cameras from their configs (LeRobot's factory names).
+"""Build robots and teleoperators from their configs (LeRobot's factory names), and the camera
+features a robot declares before it connects. Cameras are built by
+:func:`lr_robots.cameras.make_cameras_from_configs`, re-exported here.
 
 A config names its implementation lazily (:class:`lr_core.config.PluginConfig`), so a plugin
 distribution registered under ``lr.robots`` / ``lr.teleoperators`` / ``lr.cameras`` is built
@@ -9,11 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lr_core.camera import Camera
 from lr_core.devices import CameraConfig, RobotConfig, TeleoperatorConfig
 from lr_core.errors import PluginError
 from lr_core.robot import Robot
 from lr_core.teleoperator import Teleoperator
+from lr_robots.cameras.factory import make_cameras_from_configs
+
+__all__ = [
+    "camera_features",
+    "make_cameras_from_configs",
+    "make_robot_from_config",
+    "make_teleoperator_from_config",
+]
 
 
 def _build(config: object, base: type, what: str) -> object:
@@ -37,16 +46,6 @@ def make_teleoperator_from_config(config: TeleoperatorConfig) -> Teleoperator:
     teleop = _build(config, Teleoperator, "teleoperator")
     assert isinstance(teleop, Teleoperator)
     return teleop
-
-
-def make_cameras_from_configs(configs: Mapping[str, CameraConfig]) -> dict[str, Camera]:
-    """``{name: Camera}`` for each camera config (through the ``lr.cameras`` registry)."""
-    cameras: dict[str, Camera] = {}
-    for key, config in configs.items():
-        camera = _build(config, Camera, f"camera {key!r}:")
-        assert isinstance(camera, Camera)
-        cameras[key] = camera
-    return cameras
 
 
 def camera_features(configs: Mapping[str, CameraConfig]) -> dict[str, tuple[int, int, int]]:

@@ -44,14 +44,21 @@ def teleop_loop(
     """Leader → follower at ``fps`` (Hz) for ``duration`` s (forever when ``None``).
 
     Each step reads the robot's observation (positions and camera frames, as LeRobot's loop
-    does), the teleoperator's action, and sends it; ``on_step`` sees all three. With
-    ``parallel_reads`` the teleoperator is read in a worker thread while the robot is read
-    (two serial ports: the two round trips overlap instead of adding up).
+    does), passes it to the teleoperator (:meth:`~lr_core.teleoperator.Teleoperator.observe`),
+    reads the teleoperator's action and sends it; ``on_step`` sees all three. With
+    ``parallel_reads``, a teleoperator that does not use the observation (a leader arm) is read
+    in a worker thread while the robot is read: two serial ports, so the two round trips
+    overlap instead of adding up. One that does (a keyboard jogging joints) is read after.
     """
     stats = stats or LoopStats()
     ticker = Ticker(fps)
     width = max((len(k) for k in robot.action_features), default=4)
-    pool = ThreadPoolExecutor(1, thread_name_prefix="teleop-read") if parallel_reads else None
+    observes = type(teleop).observe is not Teleoperator.observe
+    pool = (
+        ThreadPoolExecutor(1, thread_name_prefix="teleop-read")
+        if parallel_reads and not observes
+        else None
+    )
     start = time.perf_counter()
     try:
         while True:
@@ -66,6 +73,7 @@ def teleop_loop(
                 action = pending.result()
             else:
                 observation = robot.get_observation()
+                teleop.observe(observation)
                 action = teleop.get_action()
             sent = robot.send_action(action)
             if on_step is not None:
