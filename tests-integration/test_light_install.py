@@ -85,3 +85,79 @@ def test_lr_help_works_in_light_install(light_venv: Path) -> None:
         assert name in info
     assert "lr-policies" not in info and "lr-dataset" not in info
     assert "torch: not installed" in info
+
+
+def _calibrated_so101_pair(home: Path):
+    """Emulated SO-101 follower and leader whose registers and files hold one calibration."""
+    from lr_core.motors import MotorCalibration, save_calibration
+    from lr_motors.emulator import ServoEmulator, robot_servos
+    from lr_motors.presets import robot_motors
+
+    calibration = {
+        name: MotorCalibration(
+            id=m.id,
+            drive_mode=0,
+            homing_offset=0,
+            range_min=0 if name == "wrist_roll" else 1000,
+            range_max=4095 if name == "wrist_roll" else 3000,
+        )
+        for name, m in robot_motors("so101").motors.items()
+    }
+    follower = ServoEmulator(robot_servos("so101", "follower"))
+    leader = ServoEmulator(robot_servos("so101", "leader"))
+    for emu, path in (
+        (follower, home / "robots/so_follower/black.json"),
+        (leader, home / "teleoperators/so_leader/blue.json"),
+    ):
+        emu.start()
+        save_calibration(path, calibration)
+        for name, cal in calibration.items():
+            emu.set_register(name, "Min_Position_Limit", cal.range_min)
+            emu.set_register(name, "Max_Position_Limit", cal.range_max)
+    return follower, leader
+
+
+def test_teleoperate_runs_in_light_install(light_venv: Path, tmp_path: Path) -> None:
+    """The robot computer of the design card: lr teleoperate on emulated arms, no torch."""
+    follower, leader = _calibrated_so101_pair(tmp_path / "calibration")
+    try:
+        env = {**os.environ, "HF_LEROBOT_CALIBRATION": str(tmp_path / "calibration")}
+        leader.move("elbow_flex", 2600)
+        out = run(
+            [
+                str(light_venv / "bin" / "lr"),
+                "teleoperate",
+                "--robot.type=so101_follower",
+                f"--robot.port={follower.port}",
+                "--robot.id=black",
+                "--teleop.type=so101_leader",
+                f"--teleop.port={leader.port}",
+                "--teleop.id=blue",
+                "--fps=30",
+                "--teleop_time_s=2",
+            ],
+            env=env,
+            timeout=120,
+        )
+        assert "Hz achieved" in out.stdout, out.stdout + out.stderr
+        assert follower.register("elbow_flex", "Goal_Position") == 2600
+        replay = subprocess.run(
+            [
+                str(light_venv / "bin" / "lr"),
+                "replay",
+                "--robot.type=so101_follower",
+                f"--robot.port={follower.port}",
+                "--robot.id=black",
+                f"--dataset.root={tmp_path}",
+                "--dataset.episode=0",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert replay.returncode == 1
+        assert "pip install 'lr-robots[dataset]'" in replay.stderr
+    finally:
+        follower.stop()
+        leader.stop()
