@@ -93,10 +93,10 @@ class PolicyWorker:
             self._cond.notify()
         return replaced
 
-    def drop(self, identity: bytes) -> None:
-        """Forget a departed client's waiting request."""
+    def drop(self, identity: bytes) -> Request | None:
+        """Forget a departed client's waiting request; return it (``None`` if none waited)."""
         with self._cond:
-            self._pending.pop(identity, None)
+            return self._pending.pop(identity, None)
 
     def _take(self) -> list[Request] | None:
         with self._cond:
@@ -189,9 +189,10 @@ class PolicyWorker:
                 self.reply(request.identity, chunks[0])
 
 
-def superseded(request: Request) -> ObservationSkipped:
-    """The answer to a waiting request that a newer one from the same client replaced."""
+def superseded(
+    request: Request, reason: str = "superseded by a newer observation"
+) -> ObservationSkipped:
+    """The answer to a waiting request that will not run (a newer one from the same client
+    replaced it, or its session ended)."""
     obs = request.observations[0]
-    return ObservationSkipped(
-        timestamp=obs.timestamp, timestep=obs.timestep, reason="superseded by a newer observation"
-    )
+    return ObservationSkipped(timestamp=obs.timestamp, timestep=obs.timestep, reason=reason)

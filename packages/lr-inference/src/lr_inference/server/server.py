@@ -124,6 +124,8 @@ class PolicyServer:
         self._check_binding()
         router = self._context.socket(zmq.ROUTER)
         router.setsockopt(zmq.ROUTER_HANDOVER, 1)
+        # report (rather than silently drop) replies to a peer that is gone or not reading
+        router.setsockopt(zmq.ROUTER_MANDATORY, 1)
         transport.common_options(router, max_message_bytes=cfg.max_message_bytes)
         if cfg.keys.enabled:
             self._start_authenticator()
@@ -274,8 +276,8 @@ class PolicyServer:
                 continue
             try:
                 self._router.send_multipart(frames, flags=zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                self._bad.warning("a client's send queue is full; dropped a reply")
+            except zmq.ZMQError as exc:  # EAGAIN: the client does not read; EHOSTUNREACH: gone
+                self._bad.warning("dropped a reply to client %s: %s", frames[0].bytes[:16], exc)
 
     def _drain_router(self) -> None:
         zmq = self._zmq
@@ -295,8 +297,17 @@ class PolicyServer:
                 self._reply(identity, ErrorReply(error=BAD_MESSAGE, message="server error"))
 
     def _reply(self, identity: bytes, message: WireMessage) -> None:
-        if not transport.send_message(self._router, message, identity=identity):
-            self._bad.warning("could not send %s to a client", type(message).__name__)
+        try:
+            sent = transport.send_message(self._router, message, identity=identity)
+        except self._zmq.ZMQError as exc:  # EHOSTUNREACH: the client disconnected
+            sent = False
+            reason = str(exc)
+        else:
+            reason = "its queue is full"
+        if not sent:
+            self._bad.warning(
+                "dropped %s to client %s: %s", type(message).__name__, identity[:16], reason
+            )
 
     def _reject(self, identity: bytes, code: str, reason: str) -> None:
         self.stats.rejected += 1
@@ -543,7 +554,9 @@ class PolicyServer:
         entry = self._policies.get(session.key)
         if entry is not None:
             if entry.worker is not None:
-                entry.worker.drop(identity)
+                dropped = entry.worker.drop(identity)
+                if dropped is not None:
+                    self._reply(identity, superseded(dropped, "the session ended"))
             entry.sessions.discard(identity)
         return entry
 
