@@ -107,6 +107,7 @@ class Connection:
         self._socket: Any = None
         self._monitor: Any = None
         self._poller: Any = None
+        self._failed_handshakes = 0
         self._hello_sent: float | None = None
         self._last_heard = 0.0
         self._last_ping = 0.0
@@ -162,8 +163,12 @@ class Connection:
                 server_public_key=self.options.server_public_key,
             )
         self._monitor = sock.get_monitor_socket(
-            zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+            zmq.EVENT_HANDSHAKE_FAILED_AUTH
+            | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+            | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+            | zmq.EVENT_HANDSHAKE_SUCCEEDED
         )
+        self._failed_handshakes = 0
         sock.connect(self.address)
         self._socket = sock
         self._poller = zmq.Poller()
@@ -324,7 +329,13 @@ class Connection:
                     f"({self.options.client_secret_key}): copy this client's public .key file "
                     "into the server's keys.allowed_clients folder and restart the server"
                 )
-            if kind == self._zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+            if kind == self._zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                self._failed_handshakes = 0
+                continue
+            # A server that cannot decrypt (wrong server key) just drops the connection: the
+            # client sees "no detail". Once is a blip; three times in a row is the keys.
+            self._failed_handshakes += 1
+            if kind == self._zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL or self._failed_handshakes >= 3:
                 self.state = "refused"
                 self._close_socket()
                 keys = "with" if self.options.client_secret_key else "without"

@@ -121,7 +121,7 @@ class PolicyServer:
         """Bind and start serving in a background thread; return the bound address."""
         zmq = self._zmq
         cfg = self.config
-        self._check_binding()
+        check_binding(cfg)
         router = self._context.socket(zmq.ROUTER)
         router.setsockopt(zmq.ROUTER_HANDOVER, 1)
         # report (rather than silently drop) replies to a peer that is gone or not reading
@@ -187,25 +187,6 @@ class PolicyServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def _check_binding(self) -> None:
-        cfg = self.config
-        if cfg.keys.enabled or transport.is_loopback(cfg.host):
-            return
-        if not cfg.insecure:
-            raise ConfigError(
-                f"refusing to listen on {cfg.host} without CurveZMQ keys: anyone who can reach "
-                "this port could drive your policy and read the observations. Create keys with "
-                "`lr keys generate` and pass --keys.server_secret_key and --keys.allowed_clients, "
-                "listen on 127.0.0.1 (and tunnel, e.g. ssh -L), or pass --insecure=true on a "
-                "network you trust"
-            )
-        logger.warning(
-            "INSECURE: listening on %s without encryption or client authentication "
-            "(--insecure); any host that reaches port %d can use this server",
-            cfg.host,
-            cfg.port,
-        )
 
     def _start_authenticator(self) -> None:
         from zmq.auth.thread import ThreadAuthenticator
@@ -585,6 +566,30 @@ class PolicyServer:
             for key, entry in list(self._policies.items())
             if entry.worker is not None
         }
+
+
+def check_binding(cfg: PolicyServerConfig) -> None:
+    """Refuse to listen beyond this machine without CurveZMQ unless ``cfg.insecure``.
+
+    Raises :class:`ConfigError` naming the ways out (keys, a loopback host and a tunnel, or
+    ``--insecure=true``); with ``insecure`` a warning is logged instead.
+    """
+    if cfg.keys.enabled or transport.is_loopback(cfg.host):
+        return
+    if not cfg.insecure:
+        raise ConfigError(
+            f"refusing to listen on {cfg.host} without CurveZMQ keys: anyone who can reach "
+            "this port could drive your policy and read the observations. Create keys with "
+            "`lr keys generate` and pass --keys.server_secret_key and --keys.allowed_clients, "
+            "listen on 127.0.0.1 (and tunnel, e.g. ssh -L), or pass --insecure=true on a "
+            "network you trust"
+        )
+    logger.warning(
+        "INSECURE: listening on %s without encryption or client authentication "
+        "(--insecure); any host that reaches port %d can use this server",
+        cfg.host,
+        cfg.port,
+    )
 
 
 def _user_id(frames: list[Any]) -> str | None:
