@@ -35,8 +35,9 @@ class FixedCostPolicy:
 
     ``motion="hold"`` repeats the first ``D_action`` state values; ``"sine"`` adds
     ``amplitude · sin(2π · i / period)`` for chunk step ``i`` so the arm keeps moving (the
-    server's similarity filter then never skips it). ``cost_s`` is spent busy-waiting on the
-    worker thread, like a model that holds the GIL.
+    server's similarity filter then never skips it). ``cost_s`` is spent per forward pass,
+    whatever the batch size: sleeping, like a GPU model (torch releases the GIL while kernels
+    run), or spinning with ``busy=True``, like a CPU-bound model that holds it.
     """
 
     def __init__(
@@ -47,9 +48,11 @@ class FixedCostPolicy:
         motion: Literal["hold", "sine"] = "hold",
         amplitude: float = 5.0,
         period: int = 60,
+        busy: bool = False,
     ) -> None:
         self.description = description
         self.cost_s = cost_s
+        self.busy = busy
         self.motion = motion
         self.amplitude = amplitude
         self.period = period
@@ -68,10 +71,12 @@ class FixedCostPolicy:
                 n = min(d.action_dim, flat.shape[0])
                 base[row, :n] = flat[:n]
         stamps.inference_started = now()
-        if self.cost_s > 0:
+        if self.cost_s > 0 and self.busy:
             deadline = time.perf_counter() + self.cost_s
             while time.perf_counter() < deadline:
                 pass
+        elif self.cost_s > 0:
+            time.sleep(self.cost_s)
         actions = np.repeat(base[:, None, :], d.chunk_length, axis=1)
         if self.motion == "sine":
             phase = 2 * np.pi * np.arange(1, d.chunk_length + 1) / self.period
@@ -85,6 +90,7 @@ class FixedCostPolicyConfig(LrConfig):
     """Options of :func:`fixed_cost_loader` (``--policy.*`` of this module's command)."""
 
     cost_s: float = Field(default=0.0, ge=0)
+    busy: bool = False
     chunk_length: int = Field(default=100, gt=0)
     motion: Literal["hold", "sine"] = "hold"
     amplitude: float = 5.0
@@ -127,6 +133,7 @@ def fixed_cost_loader(config: FixedCostPolicyConfig | None = None) -> PolicyLoad
             motion=cfg.motion,
             amplitude=cfg.amplitude,
             period=cfg.period,
+            busy=cfg.busy,
         )
 
     return load

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 
 import numpy as np
 
@@ -144,3 +145,19 @@ def test_a_failing_policy_answers_with_an_error_and_keeps_running():
     assert isinstance(messages[0], ErrorReply) and "CUDA out of memory" in messages[0].message
     assert isinstance(messages[1], ErrorReply) and "NaN" in messages[1].message
     assert isinstance(messages[2], ActionChunk)
+
+
+def test_batch_wait_lets_clients_in_step_share_a_pass_and_ends_when_the_batch_is_full():
+    policy = FixedCostPolicy(DESCRIPTION)
+    worker, replies = run_worker(policy, max_batch_size=2, batch_wait_s=5.0)
+    try:
+        started = time.monotonic()
+        worker.submit(request(b"a", 1.0))
+        worker.submit(request(b"b", 2.0))
+        got = dict(replies.get(timeout=10) for _ in range(2))
+        elapsed = time.monotonic() - started
+    finally:
+        worker.stop()
+    assert policy.batch_sizes == [2]
+    assert set(got) == {b"a", b"b"}
+    assert elapsed < 4.0  # a full batch does not wait out batch_wait_s

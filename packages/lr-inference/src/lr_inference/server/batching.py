@@ -4,8 +4,11 @@ Requests wait in arrival order, at most one per session (a newer observation fro
 client replaces a waiting one, which is answered ``ObservationSkipped``: acting on a stale
 observation helps no one). When the policy is free, the worker takes every waiting request
 up to ``max_batch_size`` observations, runs them in one forward pass, and answers each client
-with its own chunk. Nothing waits on purpose to form a batch: requests that arrived during
-the previous forward pass form the next batch, so batching costs no latency.
+with its own chunk. By default nothing waits on purpose to form a batch: requests that
+arrived during the previous forward pass form the next batch, so batching costs no latency.
+Clients that send in step (they all got their previous chunk from the same batch) would then
+alternate between a batch of one and a batch of the rest; ``batch_wait_s`` (a few milliseconds) lets
+the worker wait that long for more requests before it starts a pass.
 """
 
 from __future__ import annotations
@@ -62,12 +65,14 @@ class PolicyWorker:
         *,
         max_batch_size: int = 64,
         inference_latency: float = 0.0,
+        batch_wait_s: float = 0.0,
         name: str = "policy",
     ) -> None:
         self.policy = policy
         self.reply = reply
         self.max_batch_size = max(1, min(max_batch_size, policy.description.max_batch_size))
         self.inference_latency = inference_latency
+        self.batch_wait_s = batch_wait_s
         self.stats = WorkerStats()
         self._pending: OrderedDict[bytes, Request] = OrderedDict()
         self._cond = threading.Condition()
@@ -102,6 +107,13 @@ class PolicyWorker:
         with self._cond:
             while not self._pending and not self._stopping:
                 self._cond.wait()
+            if self.batch_wait_s > 0:  # let clients that send in step join this batch
+                deadline = time.monotonic() + self.batch_wait_s
+                while not self._stopping and self._waiting() < self.max_batch_size:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
             if self._stopping:
                 return None
             batch: list[Request] = []
@@ -113,6 +125,9 @@ class PolicyWorker:
                 batch.append(self._pending.pop(identity))
                 size += len(request.items)
             return batch
+
+    def _waiting(self) -> int:
+        return sum(len(request.items) for request in self._pending.values())
 
     def _run(self) -> None:
         while True:

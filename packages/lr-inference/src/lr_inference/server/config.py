@@ -46,6 +46,8 @@ class PolicyServerConfig(LrConfig):
       sleeps the rest; LeRobot's option, used to emulate a slower policy). 0: no padding.
     - ``max_batch_size``: most observations run in one forward pass; observations from
       several clients that wait together are batched (1 disables batching).
+      ``batch_wait_s``: how long a free policy waits for more requests before it starts a
+      pass (0: never; a few ms helps clients that send in step).
     - ``obs_similarity_atol``: an observation whose ``observation.state`` is within this L2
       distance of the last run one is skipped unless ``must_go`` (LeRobot's filter, same
       default); 0 disables the filter.
@@ -61,6 +63,7 @@ class PolicyServerConfig(LrConfig):
     keys: ServerKeysConfig = Field(default_factory=ServerKeysConfig)
     inference_latency: float = Field(default=0.0, ge=0)
     max_batch_size: int = Field(default=64, ge=1)
+    batch_wait_s: float = Field(default=0.0, ge=0, le=1)
     obs_similarity_atol: float = Field(default=1.0, ge=0)
     max_message_bytes: int = Field(default=DEFAULT_MAX_MESSAGE_BYTES, gt=1024)
     client_timeout_s: float = Field(default=60.0, gt=0)

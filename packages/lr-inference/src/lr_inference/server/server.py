@@ -381,6 +381,7 @@ class PolicyServer:
                 self._send_from_thread,
                 max_batch_size=self.config.max_batch_size,
                 inference_latency=self.config.inference_latency,
+                batch_wait_s=self.config.batch_wait_s,
                 name=spec.policy_type or "policy",
             )
             worker.start()
