@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -58,7 +58,7 @@ class FixedCostPolicy:
         self.period = period
         self.batch_sizes: list[int] = []
 
-    def predict(self, batch: list[dict[str, np.ndarray]]) -> tuple[np.ndarray, StageStamps]:
+    def predict(self, batch: list[dict[str, Any]]) -> tuple[np.ndarray, StageStamps]:
         """``(B, T, D_action)`` float32: the state held (or swayed), after ``cost_s``."""
         stamps = StageStamps(preprocess_started=now())
         self.batch_sizes.append(len(batch))

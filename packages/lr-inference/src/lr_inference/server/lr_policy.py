@@ -75,12 +75,16 @@ class LrServedPolicy:
             item[key] = np.zeros(((steps, *shape) if steps > 1 else shape), dtype=dtype)
         return item
 
-    def predict(self, batch: list[dict[str, np.ndarray]]) -> tuple[np.ndarray, StageStamps]:
+    def predict(self, batch: list[dict[str, Any]]) -> tuple[np.ndarray, StageStamps]:
         """See :meth:`lr_inference.server.served.ServedPolicy.predict`."""
         torch = self._torch
         stamps = StageStamps(preprocess_started=now())
         tensors: dict[str, Any] = {}
+        if any("task" in item for item in batch):  # one instruction per observation
+            tensors["task"] = [str(item.get("task", "")) for item in batch]
         for key in batch[0]:
+            if key == "task":
+                continue
             array = np.stack([item[key] for item in batch])
             tensor = torch.from_numpy(array)
             if key in self._images:

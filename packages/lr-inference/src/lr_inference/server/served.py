@@ -54,12 +54,13 @@ class ServedPolicy(Protocol):
 
     description: PolicyDescription
 
-    def predict(self, batch: list[dict[str, np.ndarray]]) -> tuple[np.ndarray, StageStamps]:
+    def predict(self, batch: list[dict[str, Any]]) -> tuple[np.ndarray, StageStamps]:
         """Actions ``(B, T, D_action)`` float32 in robot units for ``B`` observations.
 
         Each item maps policy keys to raw arrays: images ``(H, W, C)`` uint8 (``(S, H, W, C)``
-        when ``n_obs_steps`` = S > 1), state vectors ``(D,)`` (``(S, D)``) float32. Raises any
-        exception on failure; the server reports it to the clients of the batch.
+        when ``n_obs_steps`` = S > 1), state vectors ``(D,)`` (``(S, D)``) float32, and
+        ``"task"`` to the instruction string when the client sent one. Raises any exception on
+        failure; the server reports it to the clients of the batch.
         """
         ...
 

@@ -484,7 +484,7 @@ class PolicyServer:
             )
             return
         try:
-            items = [session.prepare(obs) for obs in observations]
+            items: list[dict[str, Any]] = [session.prepare(obs) for obs in observations]
         except ObservationError as exc:
             self._reject(identity, BAD_OBSERVATION, str(exc))
             return
@@ -502,8 +502,10 @@ class PolicyServer:
                     ),
                 )
                 return
-        for obs in observations:
+        for obs, item in zip(observations, items):
             session.ran(obs)
+            if obs.task:  # language-conditioned policies read it; others ignore the key
+                item["task"] = obs.task
         replaced = entry.worker.submit(
             Request(
                 identity=identity,
