@@ -137,6 +137,7 @@ def hostile_messages(count: int, seed: int) -> list[list[bytes]]:
     return out
 
 
+@pytest.mark.slow
 def test_ten_thousand_fuzzed_messages_are_rejected_and_the_server_keeps_serving(
     fixed_cost_server,
 ):

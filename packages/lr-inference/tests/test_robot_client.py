@@ -3,7 +3,10 @@ with a 100 ms policy, sync shows the idle time, a server killed mid-run is survi
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
 import threading
 import time
 from typing import Any, ClassVar
@@ -17,55 +20,74 @@ from lr_inference.configs import ConnectionConfig, RobotClientConfig
 from lr_inference.robot_client import RobotClient, queue_size_chart
 
 
-def sim_config(server: str, **kw: Any) -> RobotClientConfig:
+def run_lr_client_on_sim(server: str, tmp_path, *flags: str) -> dict:
+    """``lr client`` on the simulated SO-101 in a child process; its stats as a dict.
+
+    A child process, as a user runs it, and because MuJoCo's EGL renderer must not live in the
+    test process: torch's later import of triton (an in-process ``lr eval``) crashes there.
+    """
     pytest.importorskip("lr_sim")
-    return RobotClientConfig(
-        policy_type="",
-        pretrained_name_or_path="fixed-cost",
-        robot={
-            "type": "sim_so101",
-            "cameras": {"front": {"width": 64, "height": 48}},
-            "task": "reach",
-        },
-        server_address=server,
-        actions_per_chunk=30,
-        fps=30,
-        **kw,
+    stats_file = tmp_path / "stats.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lr_core.cli",
+            "client",
+            "--robot.type=sim_so101",
+            '--robot.cameras={"front": {"width": 64, "height": 48}}',
+            "--robot.task=reach",
+            f"--server_address={server}",
+            "--policy_type=act",
+            "--pretrained_name_or_path=fixed-cost",
+            "--actions_per_chunk=30",
+            "--fps=30",
+            f"--stats_file={stats_file}",
+            *flags,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "lr client: " in result.stdout
+    return json.loads(stats_file.read_text())
 
 
 @pytest.mark.slow
-def test_async_keeps_the_queue_non_empty_at_30_hz_with_a_100_ms_policy(fixed_cost_server):
+def test_async_keeps_the_queue_non_empty_at_30_hz_with_a_100_ms_policy(fixed_cost_server, tmp_path):
     server = fixed_cost_server(
         "--policy.chunk_length=30",
         "--policy.motion=sine",
         "--server.inference_latency=0.1",
     )
-    cfg = sim_config(server.address, mode="async", chunk_size_threshold=0.5)
-    stats = RobotClient(cfg).run(duration_s=4.0)
-    assert stats.chunks >= 4
-    assert stats.empty_ticks == 0, stats
-    assert stats.actions_executed + stats.startup_ticks == stats.ticks
-    assert stats.timing["inference"]["median_ms"] >= 99.0  # the padded policy
-    assert stats.server_errors == 0 and stats.rejected_chunks == 0
+    stats = run_lr_client_on_sim(
+        server.address, tmp_path, "--mode=async", "--chunk_size_threshold=0.5", "--duration_s=4"
+    )
+    assert stats["chunks"] >= 4
+    assert stats["empty_ticks"] == 0, stats
+    assert stats["actions_executed"] + stats["startup_ticks"] == stats["ticks"]
+    assert stats["timing"]["inference"]["median_ms"] >= 99.0  # the padded policy
+    assert stats["server_errors"] == 0 and stats["rejected_chunks"] == 0
 
 
 @pytest.mark.slow
-def test_sync_mode_idles_while_the_policy_runs(fixed_cost_server):
+def test_sync_mode_idles_while_the_policy_runs(fixed_cost_server, tmp_path):
     server = fixed_cost_server(
         "--policy.chunk_length=30",
         "--policy.motion=sine",
         "--server.inference_latency=0.1",
     )
-    cfg = sim_config(server.address, mode="sync", debug_visualize_queue_size=True)
-    stats = RobotClient(cfg).run(duration_s=4.0)
-    assert stats.chunks >= 2
+    stats = run_lr_client_on_sim(
+        server.address, tmp_path, "--mode=sync", "--debug_visualize_queue_size=true",
+        "--duration_s=4",
+    )  # fmt: skip
+    assert stats["chunks"] >= 2
     # every chunk after the first was waited for: at least 100 ms = 3 ticks at 30 Hz each
     # (at least 2 counted, a tick may straddle the reply)
-    assert stats.empty_ticks >= 2 * (stats.chunks - 1), stats
-    assert stats.queue_sizes.count(0) >= stats.empty_ticks
-    chart = queue_size_chart(stats.queue_sizes, 30)
-    assert "empty at" in chart
+    assert stats["empty_ticks"] >= 2 * (stats["chunks"] - 1), stats
+    assert stats["queue_sizes"].count(0) >= stats["empty_ticks"]
+    assert "empty at" in queue_size_chart(stats["queue_sizes"], 30)
 
 
 class RecordingConfig(RobotConfig):
