@@ -362,11 +362,14 @@ class Connection:
             # Resend the Hello when it could not be sent, when the server went silent after it
             # (it died before answering: its successor never saw it), or when a reachable
             # server took longer than handshake_timeout_s.
-            if (
-                hello_age > opts.handshake_timeout_s
-                or (silent > opts.timeout_s and hello_age > opts.timeout_s)
-                or self._hello_sent is None
-            ):
+            unanswered = silent > opts.timeout_s and hello_age > opts.timeout_s
+            if hello_age > opts.handshake_timeout_s or unanswered or self._hello_sent is None:
+                if unanswered:
+                    logger.warning(
+                        "no answer from the policy server at %s for %.0f s; still trying",
+                        self.address,
+                        silent,
+                    )
                 self._send_hello()
         # Pings also flow while handshaking: a server busy loading a policy still answers,
         # which tells a slow load from a dead server.
