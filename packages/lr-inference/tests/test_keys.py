@@ -61,3 +61,12 @@ def test_lr_keys_generate_command(tmp_path, capsys):
     assert "robot.key" in out and "robot.key_secret" in out
     assert (tmp_path / "robot.key").is_file() and (tmp_path / "robot.key_secret").is_file()
     assert main(["keys", "generate", "--name=robot", f"--output_dir={tmp_path}"]) == 1
+
+
+def test_key_paths_may_start_with_a_tilde(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    generate_keys("~/keys", "robot")
+    assert (tmp_path / "keys" / "robot.key_secret").is_file()
+    public, _ = load_secret_key("~/keys/robot.key_secret")
+    assert load_public_key("~/keys/robot.key") == public
+    assert allowed_public_keys("~/keys") == [public]

@@ -101,7 +101,7 @@ def load_secret_key(path: str | Path) -> tuple[bytes, bytes]:
             f"{path} holds no secret key: give the '{SECRET_SUFFIX}' file of this machine's "
             f"key pair (the '{PUBLIC_SUFFIX}' file is the one you copy to the other side)"
         )
-    mode = Path(path).stat().st_mode
+    mode = Path(path).expanduser().stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         import logging
 

@@ -316,7 +316,9 @@ class RobotClient:
         if self.config.debug_visualize_queue_size and s.queue_sizes:
             print(queue_size_chart(s.queue_sizes, self.config.actions_per_chunk))
         if self.config.stats_file is not None:
-            atomic_write_text(self.config.stats_file, json.dumps(s.to_dict(), indent=2) + "\n")
+            atomic_write_text(
+                self.config.stats_file.expanduser(), json.dumps(s.to_dict(), indent=2) + "\n"
+            )
 
 
 def queue_size_chart(sizes: list[int], capacity: int, *, width: int = 72, height: int = 8) -> str:

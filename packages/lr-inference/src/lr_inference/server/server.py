@@ -193,8 +193,8 @@ class PolicyServer:
 
         from lr_inference.keys import allowed_public_keys
 
-        folder = self.config.keys.allowed_clients
-        assert folder is not None
+        assert self.config.keys.allowed_clients is not None
+        folder = self.config.keys.allowed_clients.expanduser()
         count = len(allowed_public_keys(folder))  # fail early, naming the folder
         self._auth = ThreadAuthenticator(self._context, log=logging.getLogger(f"{__name__}.auth"))
         self._auth.start()
