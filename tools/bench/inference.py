@@ -36,6 +36,7 @@ import select
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -56,11 +57,17 @@ def load_locate():
     return module
 
 
+#: Working folder of the peer's processes (LeRobot writes ./logs/*.log wherever it runs).
+PEER_CWD = Path(tempfile.gettempdir()) / "lr-bench-inference-peer"
+
+
 @contextmanager
-def process(args: list[str], marker: str = "listening on") -> Iterator[str]:
+def process(
+    args: list[str], marker: str = "listening on", cwd: Path | None = None
+) -> Iterator[str]:
     """Run ``args``; yield what follows ``marker`` on its first stdout line (the address)."""
     child = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV
+        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV, cwd=cwd
     )
     try:
         ready, _, _ = select.select([child.stdout], [], [], 300)
@@ -169,12 +176,14 @@ def peer_round_trip(n: int, warmup: int) -> list[float] | None:
         print(f"  (lerobot 0.6.1 skipped: {load_locate().INSTALL_HINT})")
         return None
     script = str(REPO / "tools/bench/inference_peer.py")
-    with process([str(peer), script, "server"]) as address:
+    PEER_CWD.mkdir(exist_ok=True)
+    with process([str(peer), script, "server"], cwd=PEER_CWD) as address:
         result = subprocess.run(
             [str(peer), script, "client", f"--address={address}", f"--n={n}", f"--warmup={warmup}"],
             capture_output=True,
             text=True,
             env=ENV,
+            cwd=PEER_CWD,
             timeout=1800,
         )
     if result.returncode != 0:
@@ -324,8 +333,14 @@ print(next(int(l.split()[1]) for l in status if l.startswith("VmRSS:")) / 1024)
 
 
 def import_rss(python: str, module: str) -> float:
+    PEER_CWD.mkdir(exist_ok=True)
     result = subprocess.run(
-        [python, "-c", IMPORT_RSS, module], capture_output=True, text=True, env=ENV, timeout=600
+        [python, "-c", IMPORT_RSS, module],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=PEER_CWD,
+        timeout=600,
     )
     if result.returncode != 0:
         raise RuntimeError(result.stderr[-2000:])
