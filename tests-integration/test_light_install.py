@@ -258,6 +258,9 @@ save_calibration(calibration_dir / "emulated.json", {{
     name: MotorCalibration(id=i + 1, drive_mode=0, homing_offset=0, range_min=1024, range_max=3072)
     for i, name in enumerate(motors)}})
 with ServoEmulator(robot_servos("so101", "follower")) as emulator:
+    for name in motors:  # the registers hold the file's calibration: no calibration prompt
+        emulator.set_register(name, "Min_Position_Limit", 1024)
+        emulator.set_register(name, "Max_Position_Limit", 3072)
     result = subprocess.run(
         [sys.executable, "-m", "lr_core.cli", "client", "--robot.type=so101_follower",
          f"--robot.port={{emulator.port}}", "--robot.id=emulated",

@@ -17,7 +17,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from lr_core.errors import DeviceAlreadyConnectedError, DeviceNotConnectedError, HardwareError
+from lr_core.errors import (
+    CalibrationError,
+    DeviceAlreadyConnectedError,
+    DeviceNotConnectedError,
+    HardwareError,
+)
 from lr_core.motors import Calibration
 from lr_motors.bus import SerialBus
 
@@ -122,7 +127,7 @@ class ServoDevice:
         self._require_connected()
         with self.named_errors():
             if self.calibration:
-                answer = input(
+                answer = self.ask(
                     "Press ENTER to use provided calibration file associated with the id "
                     f"{self.id}, or type 'c' and press ENTER to run calibration: "
                 )
@@ -153,7 +158,27 @@ class ServoDevice:
             full_turn_motors=self.full_turn_motors,
             drive_modes=dict(self.calibration_drive_modes),
             device=str(self),
+            prompt=self.ask,
         )
+
+    def ask(self, question: str) -> str:
+        """``input(question)``; with no terminal to answer (stdin closed: a service, a pipe, a
+        script) a :class:`~lr_core.errors.CalibrationError` that names the arm, its calibration
+        file and the command that calibrates it, instead of an ``EOFError`` traceback."""
+        try:
+            return input(question)
+        except EOFError:
+            from lr_core.robot import Robot
+
+            kind = "robot" if isinstance(self, Robot) else "teleop"
+            kind_type = getattr(self.config, "type", self.name)
+            raise CalibrationError(
+                f"{self.label} needs calibrating, which asks questions, but nothing can answer "
+                f"them (standard input is closed): the motors do not hold the calibration in "
+                f"{getattr(self, 'calibration_fpath', 'its calibration file')}. Run `lr calibrate "
+                f"--{kind}.type={kind_type} --{kind}.port={self.bus.port} --{kind}.id={self.id}` "
+                f"in a terminal first."
+            ) from None
 
     # helpers --------------------------------------------------------------------------------
     @property

@@ -150,3 +150,37 @@ def test_uncalibrated_motors_with_a_file_ask_before_writing_it(follower, monkeyp
     assert follower.register("gripper", "Min_Position_Limit") == 1000
     assert robot.is_calibrated
     robot.disconnect()
+
+
+@pytest.mark.parametrize("with_file", [True, False])
+def test_calibration_without_a_terminal_is_a_clear_error_not_an_eof_traceback(
+    calibration_home, so101_follower_emu, monkeypatch, with_file
+):
+    # a service, a pipe or `lr client` under a script: input() meets a closed stdin
+    import io
+
+    from lr_core.errors import CalibrationError
+    from lr_core.motors import MotorCalibration, save_calibration
+
+    if with_file:  # a file the registers do not hold: LeRobot asks "ENTER or c"
+        calibration = {
+            name: MotorCalibration(
+                id=i + 1, drive_mode=0, homing_offset=7, range_min=1000, range_max=3000
+            )
+            for i, name in enumerate(
+                [
+                    "shoulder_pan",
+                    "shoulder_lift",
+                    "elbow_flex",
+                    "wrist_flex",
+                    "wrist_roll",
+                    "gripper",
+                ]
+            )
+        }
+        save_calibration(calibration_home / "robots/so_follower/black.json", calibration)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    robot = make(so101_follower_emu)
+    with pytest.raises(CalibrationError, match=r"lr calibrate --robot.type=so101_follower"):
+        robot.connect()
+    assert not robot.is_connected
