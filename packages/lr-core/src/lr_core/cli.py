@@ -47,7 +47,7 @@ class CommandGroup:
     """A command with subcommands (``lr dataset info``, ``lr motors emulate``)."""
 
     help: str
-    commands: Mapping[str, Command | CommandGroup] = field(default_factory=dict)
+    commands: Mapping[str, Command | CommandGroup] = field(default_factory=dict[str, Any])
 
     def __call__(self, argv: list[str], *, prog: str = "lr") -> int:
         """Dispatch ``argv[0]`` to a subcommand."""

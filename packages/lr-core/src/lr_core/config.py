@@ -24,7 +24,19 @@ import re
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, NoReturn, Self, TypeVar, Union, get_args, get_origin
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    NoReturn,
+    Self,
+    TypeGuard,
+    TypeVar,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+)
 
 from pydantic import (
     BaseModel,
@@ -92,7 +104,7 @@ class PluginConfig(LrConfig):
     @model_validator(mode="wrap")
     @classmethod
     def _dispatch_on_type(cls, data: Any, handler: Any) -> Any:
-        if isinstance(data, Mapping) and isinstance(data.get("type"), str):
+        if _is_mapping(data) and isinstance(data.get("type"), str):
             try:
                 target = cls.for_type(data["type"])
             except PluginError as exc:
@@ -160,7 +172,7 @@ def parse_index_list(value: Any) -> Any:
     if not isinstance(value, (list, tuple)):
         return value
     out: list[Any] = []
-    for item in value:
+    for item in cast("Sequence[Any]", value):
         if isinstance(item, str) and "," in item:
             out.extend(parse_index_list(item))
             continue
@@ -210,7 +222,12 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping at the top level")
-    return data
+    return cast("dict[str, Any]", data)
+
+
+def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """Whether ``value`` is a mapping (config data: JSON/YAML objects, keys are strings)."""
+    return isinstance(value, Mapping)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -221,7 +238,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     out = dict(base)
     for key, value in override.items():
         old = out.get(key)
-        if isinstance(value, Mapping) and isinstance(old, Mapping):
+        if _is_mapping(value) and _is_mapping(old):
             if "type" in value and value["type"] != old.get("type"):
                 out[key] = dict(value)
             else:
@@ -271,7 +288,9 @@ def parse_cli(
 
 
 def _pop_flag(args: list[str], name: str) -> tuple[str | None, list[str]]:
-    value, rest, i = None, [], 0
+    value: str | None = None
+    rest: list[str] = []
+    i = 0
     while i < len(args):
         arg = args[i]
         if arg == f"--{name}" and i + 1 < len(args):
@@ -311,7 +330,7 @@ def _types_in(data: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in data.items():
         if key == "type" and isinstance(value, str):
             out["type"] = value
-        elif isinstance(value, Mapping):
+        elif _is_mapping(value):
             sub = _types_in(value)
             if sub:
                 out[key] = sub
@@ -338,7 +357,7 @@ def _specialise(cls: type[BaseModel], selections: Mapping[str, Any]) -> type[Bas
         annotation, optional = _unwrap_optional(field.annotation)
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             continue
-        sub = selections.get(name) or {}
+        sub: Mapping[str, Any] = selections.get(name) or {}
         target: type[BaseModel] = annotation
         if issubclass(annotation, PluginConfig):
             wanted = sub.get("type")
@@ -389,7 +408,7 @@ def _parse_flags(cls: type[BaseModel], args: list[str], prog: str | None) -> dic
         "Lists and mappings are given as JSON: --x='[1, 2]'.",
     )
     try:
-        source = CliSettingsSource(
+        source: CliSettingsSource[argparse.ArgumentParser] = CliSettingsSource(
             settings_cls,
             cli_parse_args=args,
             cli_exit_on_error=False,
@@ -419,7 +438,7 @@ def _explain_cli_error(cls: type[BaseModel], message: str) -> str:
     if not match:
         return message.replace("error parsing CLI: ", "")
     valid = _flag_names(cls)
-    lines = []
+    lines: list[str] = []
     for token in match.group(1).split():
         flag = _FLAG.match(token)
         if not flag:
@@ -466,7 +485,8 @@ def _valid_keys_at(cls: type[BaseModel], dotted: str, data: Mapping[str, Any]) -
         annotation, _ = _unwrap_optional(node.model_fields[part].annotation)
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
-        data = data.get(part) if isinstance(data.get(part), Mapping) else {}
+        nested = data.get(part)
+        data = nested if _is_mapping(nested) else {}
         node = annotation
         if issubclass(node, PluginConfig) and isinstance(data.get("type"), str):
             try:

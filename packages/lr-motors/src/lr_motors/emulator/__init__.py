@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from types import TracebackType
@@ -322,7 +322,7 @@ class ServoEmulator:
 
 
 @contextmanager
-def emulated_port(robot: str = "so101", side: str = "follower", **options: Any) -> Iterator[str]:
+def emulated_port(robot: str = "so101", side: str = "follower", **options: Any) -> Generator[str]:
     """The port path of an emulated arm, for as long as the block runs::
 
         with emulated_port("so101") as port:
