@@ -31,7 +31,7 @@ class GamepadTeleopConfig(TeleoperatorConfig):
     speed_m_s: float = Field(default=0.05, gt=0)
     gripper_speed: float = Field(default=50.0, gt=0)
     bounds: dict[str, tuple[float, float, float]] = Field(
-        default_factory=lambda: {k: tuple(v) for k, v in DEFAULT_BOUNDS.items()}
+        default_factory=lambda: dict(DEFAULT_BOUNDS)
     )
     deadzone: float = Field(default=0.1, ge=0, lt=1)
     joystick_index: int = Field(default=0, ge=0)
