@@ -161,7 +161,8 @@ TYPE_IGNORE = re.compile(r"#\s*type:\s*ignore\b(\[[\w\-, ]+\])?")
 
 
 def comments(path: Path) -> list[tuple[int, str, list[str]]]:
-    """``(line, comment, the comment lines just above it)`` for each comment token."""
+    """``(line, comment, the comment lines just above it)`` for each comment token (decorator
+    lines between the comment block and the line are skipped)."""
     source = path.read_text(encoding="utf-8")
     lines = source.splitlines()
     out = []
@@ -170,6 +171,8 @@ def comments(path: Path) -> list[tuple[int, str, list[str]]]:
             row = tok.start[0]
             above = []
             k = row - 2
+            while k >= 0 and lines[k].strip().startswith("@"):
+                k -= 1
             while k >= 0 and lines[k].strip().startswith("#"):
                 above.append(lines[k].strip())
                 k -= 1
@@ -223,6 +226,9 @@ def test_the_ignore_rules_catch_what_they_are_for(tmp_path):
         "c = 3  # pyright: ignore[reportCallIssue]\n"
         "d = 4  # pyright: ignore[reportCallIssue]  # the SDK returns a list here\n"
         "e = 5  # type: ignore\n"
+        "# a cached value is never assigned\n"
+        "@cached_property\n"
+        "def f(self): ...  # pyright: ignore[reportIncompatibleMethodOverride]\n"
     )
     found = {row: comment for row, comment, above in comments(sample) if not above}
     assert PYRIGHT_IGNORE.search(found[1]).group(1) is None
@@ -230,3 +236,4 @@ def test_the_ignore_rules_catch_what_they_are_for(tmp_path):
     assert 4 not in found  # the comment above counts as its reason
     assert PYRIGHT_IGNORE.search(found[5]).group(2).strip(" #") == "the SDK returns a list here"
     assert TYPE_IGNORE.search(found[6]).group(1) is None
+    assert 9 not in found  # the comment above the decorator counts
