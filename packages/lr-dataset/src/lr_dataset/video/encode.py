@@ -233,7 +233,7 @@ class EpisodeEncoder:
                 item = self._queue.get()
                 if item is _STOP:
                     break
-                if container is None:
+                if container is None or stream is None:  # the first frame: both made here
                     h, w = item.shape[:2]
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                     container = av.open(str(self.path), "w", format="mp4")
@@ -254,7 +254,7 @@ class EpisodeEncoder:
                 if self._stats is not None:
                     self._stats.update(item)
                 index += 1
-            if stream is not None:
+            if stream is not None and container is not None:
                 for packet in stream.encode():
                     container.mux(packet)
         except BaseException as exc:  # reported to the recording thread on put/finish
