@@ -18,7 +18,7 @@ import json
 import math
 import struct
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -47,7 +47,10 @@ MESSAGE_TYPES: dict[str, type[WireMessage]] = {
 Buffer = bytes | bytearray | memoryview
 
 
-def register_message(cls: type[WireMessage]) -> type[WireMessage]:
+_Message = TypeVar("_Message", bound=WireMessage)
+
+
+def register_message(cls: type[_Message]) -> type[_Message]:
     """Allow ``cls`` on the wire (a class decorator for messages defined elsewhere)."""
     MESSAGE_TYPES[cls.__name__] = cls
     return cls
