@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import Field
+
 from lr_core.config import LrConfig
 from lr_core.errors import ConfigError
 
@@ -40,7 +42,7 @@ class SchedulerConfig(LrConfig):
     half cosine to 0 at the last step) or ``linear`` (warm-up, then linear decay to 0)."""
 
     type: Literal["none", "cosine", "linear"] = "none"
-    num_warmup_steps: int = 0
+    num_warmup_steps: int = Field(0, ge=0)
 
 
 def optimizer_preset(policy_config: Any) -> OptimizerConfig:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
 
 from lr_core.errors import ConfigError
 from lr_policies.policy_config import LeRobotPolicyConfig, NormalizationMode
@@ -43,30 +43,30 @@ class ACTConfig(LeRobotPolicyConfig):
     type: Literal["act"] = "act"
     implementation: ClassVar[str] = "lr_policies.act.model:ACTPolicy"
 
-    n_obs_steps: int = 1
-    chunk_size: int = 100
-    n_action_steps: int = 100
+    n_obs_steps: PositiveInt = 1
+    chunk_size: PositiveInt = 100
+    n_action_steps: PositiveInt = 100
     normalization_mapping: dict[str, NormalizationMode] = _act_normalization()
 
     vision_backbone: str = "resnet18"
     pretrained_backbone_weights: str | None = "ResNet18_Weights.IMAGENET1K_V1"
     replace_final_stride_with_dilation: bool = False
     pre_norm: bool = False
-    dim_model: int = 512
-    n_heads: int = 8
-    dim_feedforward: int = 3200
+    dim_model: PositiveInt = 512
+    n_heads: PositiveInt = 8
+    dim_feedforward: PositiveInt = 3200
     feedforward_activation: str = "relu"
-    n_encoder_layers: int = 4
+    n_encoder_layers: PositiveInt = 4
     # The original ACT code builds 7 decoder layers but, through a bug, uses only the first.
-    n_decoder_layers: int = 1
+    n_decoder_layers: PositiveInt = 1
     use_vae: bool = True
-    latent_dim: int = 32
-    n_vae_encoder_layers: int = 4
+    latent_dim: PositiveInt = 32
+    n_vae_encoder_layers: PositiveInt = 4
 
     temporal_ensemble_coeff: float | None = None
 
-    dropout: float = 0.1
-    kl_weight: float = 10.0
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    kl_weight: NonNegativeFloat = 10.0
 
     optimizer_lr: float = 1e-5
     optimizer_weight_decay: float = 1e-4
@@ -78,6 +78,23 @@ class ACTConfig(LeRobotPolicyConfig):
             raise ValueError(
                 f"vision_backbone must be a ResNet variant, got {self.vision_backbone!r}"
             )
+        if self.feedforward_activation not in ("relu", "gelu", "glu"):
+            raise ValueError(
+                "feedforward_activation must be 'relu', 'gelu' or 'glu', "
+                f"got {self.feedforward_activation!r}"
+            )
+        if self.dim_model % self.n_heads:
+            raise ValueError(
+                f"dim_model ({self.dim_model}) must be divisible by n_heads ({self.n_heads})"
+            )
+        if self.dim_model % 2:
+            # The 2-D sinusoidal embedding of the feature map gives dim_model/2 channels per axis.
+            raise ValueError(f"dim_model ({self.dim_model}) must be even")
+        return self
+
+    def validate_windows(self) -> None:
+        """LeRobot's ``__post_init__`` relations: ``n_action_steps`` ≤ ``chunk_size``, one
+        observation step, and ``n_action_steps == 1`` with temporal ensembling."""
         if self.temporal_ensemble_coeff is not None and self.n_action_steps > 1:
             raise ValueError(
                 "n_action_steps must be 1 when temporal_ensemble_coeff is set: the policy is "
@@ -91,16 +108,7 @@ class ACTConfig(LeRobotPolicyConfig):
             )
         if self.n_obs_steps != 1:
             raise ValueError(f"ACT uses one observation step; got n_obs_steps={self.n_obs_steps}")
-        if self.feedforward_activation not in ("relu", "gelu", "glu"):
-            raise ValueError(
-                "feedforward_activation must be 'relu', 'gelu' or 'glu', "
-                f"got {self.feedforward_activation!r}"
-            )
-        if self.dim_model % self.n_heads:
-            raise ValueError(
-                f"dim_model ({self.dim_model}) must be divisible by n_heads ({self.n_heads})"
-            )
-        return self
+        super().validate_windows()
 
     @property
     def action_delta_indices(self) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import NonNegativeInt, PositiveInt, model_validator
 
 from lr_core.errors import ConfigError
 from lr_policies.policy_config import LeRobotPolicyConfig, NormalizationMode
@@ -38,11 +38,11 @@ class DiffusionConfig(LeRobotPolicyConfig):
     type: Literal["diffusion"] = "diffusion"
     implementation: ClassVar[str] = "lr_policies.diffusion.model:DiffusionPolicy"
 
-    n_obs_steps: int = 2
-    horizon: int = 64
-    n_action_steps: int = 32
+    n_obs_steps: PositiveInt = 2
+    horizon: PositiveInt = 64
+    n_action_steps: PositiveInt = 32
     normalization_mapping: dict[str, NormalizationMode] = _diffusion_normalization()
-    drop_n_last_frames: int = 7
+    drop_n_last_frames: NonNegativeInt = 7
 
     vision_backbone: str = "resnet18"
     resize_shape: tuple[int, int] | None = None
@@ -51,18 +51,18 @@ class DiffusionConfig(LeRobotPolicyConfig):
     crop_is_random: bool = True
     pretrained_backbone_weights: str | None = "ResNet18_Weights.IMAGENET1K_V1"
     use_group_norm: bool = False
-    spatial_softmax_num_keypoints: int = 32
+    spatial_softmax_num_keypoints: PositiveInt = 32
     use_separate_rgb_encoder_per_camera: bool = True
 
-    down_dims: tuple[int, ...] = (512, 1024, 2048)
-    kernel_size: int = 5
-    n_groups: int = 8
-    diffusion_step_embed_dim: int = 128
+    down_dims: tuple[PositiveInt, ...] = (512, 1024, 2048)
+    kernel_size: PositiveInt = 5
+    n_groups: PositiveInt = 8
+    diffusion_step_embed_dim: PositiveInt = 128
     use_film_scale_modulation: bool = True
     gradient_checkpointing: bool = False
 
     noise_scheduler_type: str = "DDPM"
-    num_train_timesteps: int = 100
+    num_train_timesteps: PositiveInt = 100
     beta_schedule: str = "squaredcos_cap_v2"
     beta_start: float = 0.0001
     beta_end: float = 0.02
@@ -70,7 +70,7 @@ class DiffusionConfig(LeRobotPolicyConfig):
     clip_sample: bool = True
     clip_sample_range: float = 1.0
 
-    num_inference_steps: int | None = None
+    num_inference_steps: PositiveInt | None = None
 
     compile_model: bool = False
     compile_mode: str = "reduce-overhead"
@@ -82,7 +82,7 @@ class DiffusionConfig(LeRobotPolicyConfig):
     optimizer_eps: float = 1e-8
     optimizer_weight_decay: float = 1e-6
     scheduler_name: str = "cosine"
-    scheduler_warmup_steps: int = 500
+    scheduler_warmup_steps: NonNegativeInt = 500
 
     @model_validator(mode="after")
     def _check(self) -> DiffusionConfig:
@@ -118,10 +118,29 @@ class DiffusionConfig(LeRobotPolicyConfig):
             object.__setattr__(self, "crop_shape", crop)
         if self.crop_shape is not None and min(self.crop_shape) <= 0:
             raise ValueError(f"crop_shape must have positive dimensions, got {self.crop_shape}")
-        factor = 2 ** len(self.down_dims)
-        if self.horizon % factor:
+        if not self.down_dims:
+            raise ValueError("down_dims must list at least one U-Net stage width")
+        uneven = [d for d in self.down_dims if d % self.n_groups]
+        if uneven:
             raise ValueError(
-                f"horizon ({self.horizon}) must be a multiple of 2**len(down_dims) = {factor}"
+                f"every down_dims entry must be divisible by n_groups ({self.n_groups}) for the "
+                f"U-Net's group norm; {uneven} are not"
+            )
+        if self.down_dims[0] % 8:
+            # LeRobot's final convolution block keeps GroupNorm's default of 8 groups.
+            raise ValueError(
+                f"down_dims[0] ({self.down_dims[0]}) must be divisible by 8: the U-Net's final "
+                "convolution block normalises it in 8 groups"
+            )
+        if self.kernel_size % 2 == 0:
+            raise ValueError(
+                f"kernel_size ({self.kernel_size}) must be odd: the U-Net's convolutions keep "
+                "the sequence length with padding kernel_size // 2"
+            )
+        if self.diffusion_step_embed_dim % 2 or self.diffusion_step_embed_dim < 4:
+            raise ValueError(
+                "diffusion_step_embed_dim must be even and at least 4 (sin and cos halves of "
+                f"the timestep embedding), got {self.diffusion_step_embed_dim}"
             )
         if self.num_inference_steps is not None and not (
             0 < self.num_inference_steps <= self.num_train_timesteps
@@ -131,6 +150,24 @@ class DiffusionConfig(LeRobotPolicyConfig):
                 f"({self.num_train_timesteps}), got {self.num_inference_steps}"
             )
         return self
+
+    def validate_windows(self) -> None:
+        """``horizon`` a multiple of the U-Net's downsampling factor (LeRobot's check), and the
+        executed actions inside the predicted ones: ``n_action_steps ≤ horizon − n_obs_steps
+        + 1`` (the chunk starts at the oldest observation; LeRobot silently runs fewer)."""
+        factor = 2 ** len(self.down_dims)
+        if self.horizon % factor:
+            raise ValueError(
+                f"horizon ({self.horizon}) must be a multiple of 2**len(down_dims) = {factor}"
+            )
+        ahead = self.horizon - self.n_obs_steps + 1
+        if self.n_action_steps > ahead:
+            raise ValueError(
+                f"n_action_steps ({self.n_action_steps}) cannot exceed horizon - n_obs_steps + 1 "
+                f"= {ahead} (horizon {self.horizon}, n_obs_steps {self.n_obs_steps}): the "
+                "predicted chunk starts at the oldest observation"
+            )
+        super().validate_windows()
 
     @property
     def observation_delta_indices(self) -> list[int]:

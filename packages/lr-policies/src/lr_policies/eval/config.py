@@ -39,7 +39,7 @@ class EvalRunConfig(LrConfig):
     eval: EvalConfig = EvalConfig()
     output_dir: str | None = None
     job_name: str | None = None
-    seed: int = 1000
+    seed: int = Field(1000, ge=0)
     rename_map: dict[str, str] = {}
 
     def resolved_output_dir(self) -> Path:

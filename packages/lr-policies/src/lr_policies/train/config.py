@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, NonNegativeInt, model_validator
 
 from lr_core.config import LrConfig
 from lr_core.env import EnvConfig
@@ -33,7 +33,7 @@ class DatasetConfig(LrConfig):
     repo_id: str
     root: str | None = None
     revision: str | None = None
-    episodes: list[int] | None = None
+    episodes: list[NonNegativeInt] | None = None
     use_imagenet_stats: bool = True
 
 
@@ -65,7 +65,7 @@ class TrainConfig(LrConfig):
     output_dir: str | None = None
     job_name: str | None = None
     resume: bool = False
-    seed: int = 1000
+    seed: int = Field(1000, ge=0)
     steps: int = Field(100_000, ge=1)
     batch_size: int = Field(8, ge=1)
     num_workers: int = Field(4, ge=0)
