@@ -22,5 +22,8 @@ class EnvConfig(PluginConfig):
     registry_group: ClassVar[str | None] = "lr.envs"
 
     task: str | None = None
+    """The task to run (each env lists its tasks)."""
     fps: PositiveInt = 30
+    """Control steps per simulated second."""
     episode_length: PositiveInt = 300
+    """Steps before an episode is cut."""
