@@ -16,7 +16,9 @@ the page faults of that memory cost more CPU than decoding the video. This loade
   division as the dataset (bit-identical batches to torch's DataLoader on the same dataset).
 
 Everything else is torch's DataLoader, unchanged. The frame path is used when the dataset is an
-``lr_dataset`` LeRobotDataset without ``image_transforms`` (they expect float frames),
+``lr_dataset`` LeRobotDataset without ``image_transforms`` or with transforms that keep uint8
+frames uint8 (``keeps_uint8``: :class:`lr_dataset.transforms.ImageTransforms`, applied in the
+workers; other transforms expect float frames),
 ``num_workers > 0``, no custom ``collate_fn`` and ``pin_memory=False``; otherwise the loader
 behaves exactly like ``torch.utils.data.DataLoader``.
 """
@@ -210,13 +212,19 @@ class _WorkerInit:
             self.user_init(worker_id)
 
 
+def _transforms_keep_uint8(transforms: Any) -> bool:
+    """No image transforms, or ones that map uint8 frames to uint8 frames (``keeps_uint8``, as
+    :class:`lr_dataset.transforms.ImageTransforms`): they then run in the workers."""
+    return transforms is None or bool(getattr(transforms, "keeps_uint8", False))
+
+
 def _frame_keys(loader: torch.utils.data.DataLoader) -> tuple[str, ...]:
     dataset = loader.dataset
     if (
         not isinstance(dataset, LeRobotDataset)
         or loader.num_workers == 0
         or loader.pin_memory
-        or dataset.image_transforms is not None
+        or not _transforms_keep_uint8(dataset.image_transforms)
         or dataset.return_uint8
         or loader.collate_fn is not default_collate
         or isinstance(dataset, torch.utils.data.IterableDataset)
