@@ -40,16 +40,28 @@ class LeRobotPolicyConfig(PolicyConfig):
     """
 
     n_obs_steps: PositiveInt = 1
+    """Observation frames the policy sees per step: the current one and those before it."""
     normalization_mapping: dict[str, NormalizationMode] = {}
+    """Normalisation per feature type (VISUAL, STATE, ACTION, ...): MEAN_STD, MIN_MAX, QUANTILES,
+    QUANTILE10 or IDENTITY."""
     use_amp: bool = False
+    """Train with fp16 autocast and a gradient scaler (CUDA only)."""
     use_peft: bool = False
+    """Kept for LeRobot's config files; lr does not train PEFT adapters."""
     push_to_hub: bool = True
+    """Kept for LeRobot's config files; lr train does not upload."""
     repo_id: str | None = None
+    """Hub repository the policy is meant for (kept for LeRobot's config files)."""
     private: bool | None = None
+    """Whether that Hub repository is private (kept for LeRobot's config files)."""
     tags: list[str] | None = None
+    """Hub tags (kept for LeRobot's config files)."""
     license: str | None = None
+    """License of the weights (kept for LeRobot's config files)."""
     pretrained_path: str | None = None
+    """Start from these weights: a checkpoint folder or a Hub model id (fine-tuning)."""
     pretrained_revision: str | None = None
+    """Hub revision of pretrained_path."""
 
     @model_validator(mode="after")
     def _check_window_relations(self) -> LeRobotPolicyConfig:

@@ -44,33 +44,60 @@ class ACTConfig(LeRobotPolicyConfig):
     implementation: ClassVar[str] = "lr_policies.act.model:ACTPolicy"
 
     n_obs_steps: PositiveInt = 1
+    """Observation frames per step; ACT uses only the current one (1)."""
     chunk_size: PositiveInt = 100
+    """Actions predicted per model call."""
     n_action_steps: PositiveInt = 100
+    """Actions of each chunk executed before the next model call (at most chunk_size)."""
     normalization_mapping: dict[str, NormalizationMode] = _act_normalization()
+    """Normalisation per feature type (VISUAL, STATE, ACTION): MEAN_STD, MIN_MAX, QUANTILES,
+    QUANTILE10 or IDENTITY."""
 
     vision_backbone: str = "resnet18"
+    """torchvision ResNet variant encoding each camera (resnet18, resnet34, ...)."""
     pretrained_backbone_weights: str | None = "ResNet18_Weights.IMAGENET1K_V1"
+    """Backbone initialisation: a torchvision weights name (fetched from the Hub as
+    timm/resnet18.tv_in1k), a Hub repo id, a local .safetensors file or folder, or null for random
+    weights."""
     replace_final_stride_with_dilation: bool = False
+    """Replace the ResNet's last stride-2 with a dilated convolution (a 2x larger feature map)."""
     pre_norm: bool = False
+    """Layer norm before (true) or after (false) each transformer sub-layer."""
     dim_model: PositiveInt = 512
+    """Width of the transformer (and of the projected image features)."""
     n_heads: PositiveInt = 8
+    """Attention heads per transformer layer (must divide dim_model)."""
     dim_feedforward: PositiveInt = 3200
+    """Hidden width of the transformer's feed-forward layers."""
     feedforward_activation: str = "relu"
+    """Activation of the feed-forward layers: relu, gelu or glu."""
     n_encoder_layers: PositiveInt = 4
+    """Transformer encoder layers."""
     # The original ACT code builds 7 decoder layers but, through a bug, uses only the first.
     n_decoder_layers: PositiveInt = 1
+    """Transformer decoder layers (the original ACT code used only 1 of its 7)."""
     use_vae: bool = True
+    """Train with the CVAE objective (a latent style variable inferred from the action chunk)."""
     latent_dim: PositiveInt = 32
+    """Size of the CVAE's latent variable."""
     n_vae_encoder_layers: PositiveInt = 4
+    """Transformer layers of the CVAE encoder."""
 
     temporal_ensemble_coeff: float | None = None
+    """Temporal ensembling weight k (the paper uses 0.01): query the model every step and average
+    overlapping chunks with weights exp(-k i); needs n_action_steps=1 (null: off)."""
 
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    """Dropout in the transformer layers."""
     kl_weight: NonNegativeFloat = 10.0
+    """Weight of the KL term of the CVAE loss (loss = L1 + kl_weight KL)."""
 
     optimizer_lr: float = 1e-5
+    """Learning rate of the policy's training preset (AdamW)."""
     optimizer_weight_decay: float = 1e-4
+    """Weight decay of the policy's training preset."""
     optimizer_lr_backbone: float = 1e-5
+    """Learning rate of the vision backbone in the training preset."""
 
     @model_validator(mode="after")
     def _check(self) -> ACTConfig:

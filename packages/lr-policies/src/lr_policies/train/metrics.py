@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from lr_core.fileio import atomic_write_bytes
+from lr_core.progress import ProgressBar
+from lr_core.progress import progress_bar as lr_progress_bar
 
 METRICS_FILE = "metrics.jsonl"
 LOSS_CURVE_FILE = "loss_curve.png"
@@ -40,13 +42,9 @@ class MetricsLogger:
         self.file = self.output_dir / METRICS_FILE
         self._truncate_after(start_step)
         self._handle = self.file.open("a")
-        self._bar = None
+        self._bar: ProgressBar | None = None
         if progress_bar:
-            from tqdm import tqdm
-
-            self._bar = tqdm(
-                total=total_steps, initial=start_step, desc="train", unit="step", file=sys.stderr
-            )
+            self._bar = lr_progress_bar(total_steps, desc="train", unit="step", initial=start_step)
         self._wandb = _start_wandb(wandb_config, run_config, self.output_dir)
 
     def _truncate_after(self, step: int) -> None:
