@@ -11,7 +11,7 @@ from lr_policies.train.config import TRAIN_CONFIG_NAME, TrainConfig
 
 EXTRA_FLAGS = {
     "stop_after_steps=INT": "End this invocation at step N with a checkpoint, to be continued "
-    "with --resume=true (not saved in the config).",
+    "with --resume=true; not saved in the config (default: run to --steps).",
 }
 
 
