@@ -13,7 +13,9 @@ the page faults of that memory cost more CPU than decoding the video. This loade
 - sends the batch's small tensors (state, action, indices, pad masks) by value instead of one
   shared-memory file each, and a slot's buffers only the first time it is used;
 - turns the frames into float32 in [0, 1] in the process that iterates, with the same cast and
-  division as the dataset (bit-identical batches to torch's DataLoader on the same dataset).
+  division as the dataset (bit-identical batches to torch's DataLoader on the same dataset), or
+  hands them to ``convert_frames`` (``lr train`` on a GPU: pinned as uint8, converted on the
+  GPU).
 
 Everything else is torch's DataLoader, unchanged. The frame path is used when the dataset is an
 ``lr_dataset`` LeRobotDataset without ``image_transforms`` or with transforms that keep uint8
@@ -25,7 +27,7 @@ behaves exactly like ``torch.utils.data.DataLoader``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,8 +47,19 @@ class DataLoader(torch.utils.data.DataLoader):
     """``torch.utils.data.DataLoader`` (same arguments) that ships camera frames from its
     workers as uint8 through reused shared memory and hands out float32 batches."""
 
-    def __init__(self, dataset: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        dataset: Any,
+        *args: Any,
+        convert_frames: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """torch's arguments, plus ``convert_frames``: what turns a batch's uint8 frames
+        ``(B, ..., C, H, W)`` into the tensor the batch hands out (default: float32 in [0, 1] on
+        the CPU, :func:`frames_to_float`). Its input may be a view of shared memory that is
+        reused once it returns, so it must copy (e.g. into pinned memory, then to a GPU)."""
         super().__init__(dataset, *args, **kwargs)
+        self._convert = convert_frames or frames_to_float
         self._frame_keys = _frame_keys(self)
         self._shared_collate: FrameRingCollate | None = None
         self._ring_views: dict[tuple[int, int, str], torch.Tensor] = {}
@@ -85,7 +98,7 @@ class DataLoader(torch.utils.data.DataLoader):
                 for key in self._frame_keys:
                     frames = batch.get(key)
                     if isinstance(frames, torch.Tensor) and frames.dtype == torch.uint8:
-                        batch[key] = frames_to_float(frames)
+                        batch[key] = self._convert(frames)
                 yield batch
                 continue
             for key in slot.by_value:
@@ -95,7 +108,7 @@ class DataLoader(torch.utils.data.DataLoader):
                 if ring is not None:  # first use of this slot: its memory is mapped once
                     self._ring_views[(slot.worker, slot.slot, key)] = ring
                 ring = self._ring_views[(slot.worker, slot.slot, key)]
-                batch[key] = frames_to_float(ring[:rows])
+                batch[key] = self._convert(ring[:rows])
             collate.release(slot.worker, slot.slot)
             yield batch
 
