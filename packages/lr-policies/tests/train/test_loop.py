@@ -354,3 +354,63 @@ def test_a_video_dataset_is_loaded_with_uint8_frame_transport(tiny_policy_regist
     for batch in batches:
         for k, index in enumerate(batch["index"].tolist()):
             assert torch.equal(batch[camera][k], ds[index][camera])
+
+
+def test_on_a_gpu_frames_cross_as_uint8_and_are_converted_on_the_device(
+    tiny_policy_registered, tmp_path, monkeypatch
+):
+    """The CUDA branch of make_data_loader, run on the CPU: the device conversion is called
+    with the uint8 frames (pinning and the GPU copy are what this machine cannot run)."""
+    import numpy as np
+
+    from lr_dataset.torch_dataset import LeRobotDataset
+    from lr_policies.train import data
+    from lr_policies.train.distributed import DistContext
+
+    camera = "observation.images.top"
+    features = {
+        "observation.state": {"dtype": "float32", "shape": (2,), "names": ["a", "b"]},
+        "action": {"dtype": "float32", "shape": (2,), "names": ["a", "b"]},
+        camera: {"dtype": "video", "shape": (16, 24, 3), "names": ["height", "width", "channels"]},
+    }
+    ds = LeRobotDataset.create("t/gpu", 10, features, root=tmp_path / "ds")
+    for i in range(8):
+        ds.add_frame(
+            {
+                "observation.state": np.full(2, i, np.float32),
+                "action": np.full(2, -i, np.float32),
+                camera: np.full((16, 24, 3), 30 * i, np.uint8),
+                "task": "t",
+            }
+        )
+    ds.save_episode()
+    ds.finalize()
+    ds = LeRobotDataset("t/gpu", root=tmp_path / "ds")
+    seen: list[tuple[torch.dtype, str]] = []
+    convert = data.frames_to_device
+
+    def on_cpu_instead(frames: torch.Tensor, device: torch.device) -> torch.Tensor:
+        seen.append((frames.dtype, device.type))
+        return convert(frames, torch.device("cpu"))
+
+    monkeypatch.setattr(data, "frames_to_device", on_cpu_instead)
+    cfg = config(tmp_path, "--num_workers=2")
+    loader, _ = data.make_data_loader(cfg, ds, cfg.policy, torch.device("cuda"), DistContext(), 0)
+    assert loader.ships_uint8_frames and not loader.pin_memory
+    it = iter(loader)
+    for _ in range(4):
+        batch = next(it)
+        for k, index in enumerate(batch["index"].tolist()):
+            assert torch.equal(batch[camera][k], ds[index][camera])  # bit-identical
+    assert seen and set(seen) == {(torch.uint8, "cuda")}
+
+
+def test_frames_to_device_matches_the_datasets_conversion():
+    from lr_dataset.torch_loader import frames_to_float
+    from lr_policies.train.data import frames_to_device
+
+    frames = torch.randint(0, 256, (4, 2, 3, 8, 8), dtype=torch.uint8)
+    converted = frames_to_device(frames, torch.device("cpu"))
+    assert converted.dtype == torch.float32
+    assert torch.equal(converted, frames_to_float(frames))
+    assert converted.data_ptr() != frames.data_ptr()

@@ -12,6 +12,7 @@ episode-aware sampling also ``episodes`` (rows with ``dataset_from_index`` /
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -208,10 +209,11 @@ def make_data_loader(
     from lr_policies.train.sampler import ResumableSampler
 
     workers = cfg.num_workers
+    on_gpu = device.type == "cuda"
     common: dict[str, Any] = {
         "batch_size": cfg.batch_size,
         "num_workers": workers,
-        "pin_memory": device.type == "cuda",
+        "pin_memory": on_gpu,
         "prefetch_factor": cfg.prefetch_factor if workers > 0 else None,
         "persistent_workers": cfg.persistent_workers and workers > 0,
         "generator": torch.Generator().manual_seed(cfg.seed + dist.rank),
@@ -243,4 +245,37 @@ def make_data_loader(
     )
     from lr_dataset.torch_loader import DataLoader
 
-    return DataLoader(dataset, sampler=sampler, **common), len(sampler.indices)
+    frames = len(sampler.indices)
+    if on_gpu and workers > 0:
+        # Camera frames stay uint8 up to the GPU (ADR 0007): the frame path needs torch's
+        # pin_memory off; frames_to_device pins them as uint8 and converts on the GPU (a
+        # quarter of the bytes of float32 frames). Without cameras torch pins the batch.
+        loader = DataLoader(
+            dataset,
+            sampler=sampler,
+            convert_frames=functools.partial(frames_to_device, device=device),
+            **{**common, "pin_memory": False},
+        )
+        if loader.ships_uint8_frames:
+            return loader, frames
+    return DataLoader(dataset, sampler=sampler, **common), frames
+
+
+def frames_to_device(frames: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """uint8 camera frames -> float32 in [0, 1] on ``device``, converted there.
+
+    ``frames`` may be a view of the data loader's shared memory that is reused once this
+    returns: on CUDA they are copied into pinned host memory and sent as uint8 without blocking
+    (4x fewer bytes than float32), then cast and divided by 255 in float32 on the GPU, the
+    dataset's own arithmetic (bit-identical to converting on the CPU). On any other device they
+    are copied and converted there.
+    """
+    import torch
+
+    if device.type == "cuda":
+        staged = torch.empty(frames.shape, dtype=torch.uint8, pin_memory=True)
+        staged.copy_(frames)
+        moved = staged.to(device, non_blocking=True)
+    else:
+        moved = frames.to(device, copy=True)
+    return moved.to(torch.float32).div_(255.0)
