@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from lr_core.errors import ConfigError
-from lr_core.fileio import atomic_write_text
+from lr_core.fileio import atomic_path, atomic_write_text
 from lr_policies.errors import CheckpointError
 from lr_policies.processors import save_pre_post_processors
 from lr_policies.train.config import TRAIN_CONFIG_NAME
@@ -143,13 +143,16 @@ def save_training_state(
 
     directory.mkdir(parents=True, exist_ok=True)
     state = optimizer.state_dict()
-    save_file(_flatten({"state": state["state"]}), str(directory / OPTIMIZER_STATE))
+    # safetensors creates its files 0600; atomic_path gives them the umask's mode
+    with atomic_path(directory / OPTIMIZER_STATE) as tmp:
+        save_file(_flatten({"state": state["state"]}), str(tmp))
     atomic_write_text(
         directory / OPTIMIZER_PARAM_GROUPS, json.dumps(state["param_groups"], indent=4) + "\n"
     )
     if scheduler is not None:
         atomic_write_text(directory / SCHEDULER_STATE, json.dumps(scheduler.state_dict()) + "\n")
-    save_file(rng_state(), str(directory / RNG_STATE))
+    with atomic_path(directory / RNG_STATE) as tmp:
+        save_file(rng_state(), str(tmp))
     atomic_write_text(
         directory / TRAINING_STEP,
         json.dumps({"step": step, "num_processes": num_processes, "batch_size": batch_size}) + "\n",
