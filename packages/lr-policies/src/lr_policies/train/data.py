@@ -132,7 +132,8 @@ def usable_frames(
     if not out:
         raise ConfigError(
             f"dropping {drop_n_first} first and {drop_n_last} last frames of each episode "
-            f"leaves no frame to train on"
+            "leaves no frame to train on: lower --policy.drop_n_last_frames (or "
+            "drop_n_first_frames), or train on longer episodes"
         )
     return out
 
@@ -226,7 +227,8 @@ def make_data_loader(
         elif dist.enabled or step > 0:
             raise ConfigError(
                 f"{type(dataset).__name__} is a stream without set_position(seed=, rank=, "
-                "world_size=, start=): it cannot be sharded across processes or resumed"
+                "world_size=, start=): it cannot be sharded across processes or resumed; give it "
+                "that method, or train it in one process from step 0 (without --resume=true)"
             )
         return torch.utils.data.DataLoader(dataset, **common), None
     if not isinstance(dataset, MapDataset):

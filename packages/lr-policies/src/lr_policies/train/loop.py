@@ -266,7 +266,10 @@ class _Optimization:
         scheduler = make_scheduler(optimizer, sched_cfg, cfg.steps)
         use_amp = bool(getattr(policy.config, "use_amp", False))
         if use_amp and device.type != "cuda":
-            raise ConfigError(f"policy.use_amp=true needs a CUDA device; this run is on {device}")
+            raise ConfigError(
+                f"policy.use_amp=true needs a CUDA device; this run is on {device}: drop "
+                "--policy.use_amp=true, or train on a GPU (--device=cuda)"
+            )
         scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
         return cls(optimizer, scheduler, scaler, opt_cfg, use_amp, device)
 
