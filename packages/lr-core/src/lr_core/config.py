@@ -56,9 +56,7 @@ class LrConfig(BaseModel):
     this class knows but lr does not implement to the reason, which is what the user sees.
     """
 
-    model_config = ConfigDict(
-        extra="forbid", protected_namespaces=(), use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     aliases: ClassVar[dict[str, str]] = {}
     unsupported: ClassVar[dict[str, str]] = {}

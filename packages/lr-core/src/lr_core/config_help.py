@@ -1,16 +1,21 @@
 """``--help`` for commands built on :func:`lr_core.config.parse_cli`: every flag with its type,
 the first line of its description and its real default.
 
-A field's description is its docstring (the string literal under it, read by pydantic's
-``use_attribute_docstrings``), else a ``Field(description=...)``, else the line that documents it
-in its class docstring (``- ``name``: ...``). Defaults are the values the command would run
-with: the field's default (a default factory is called), the default instance of the section
-it sits in (a preset env or policy), the command's built-in defaults and a ``--config_path``
-file. reST markup (``code``, :class:`~a.B`) is shown as plain text.
+A field's description is a ``Field(description=...)``, else its docstring (the string literal
+under it, read from the class's source only when help is shown, so that importing configs stays
+fast), else the line that documents it in its class docstring (``- ``name``: ...``). Defaults
+are the values the command would run with: the field's default (a default factory is called),
+the default instance of the section it sits in (a preset env or policy), the command's built-in
+defaults and a ``--config_path`` file. reST markup (``code``, :class:`~a.B`) is shown as plain
+text.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import inspect
+import itertools
 import json
 import re
 import shutil
@@ -53,6 +58,13 @@ def field_description(cls: type[BaseModel], name: str) -> str:
         fields = getattr(klass, "model_fields", None) or {}
         if name in fields and fields[name].description:
             return first_line(fields[name].description)
+        doc = (
+            attribute_docstrings(klass).get(name)
+            if name in vars(klass).get("__annotations__", {})
+            else None
+        )
+        if doc:
+            return first_line(doc)
     pattern = re.compile(rf"``{re.escape(name)}``(?:\s*/\s*``\w+``)*\s*[:—]\s*(.+)", re.DOTALL)
     for klass in cls.__mro__:
         doc = " ".join(line.strip() for line in (getattr(klass, "__doc__", None) or "").split())
@@ -61,6 +73,32 @@ def field_description(cls: type[BaseModel], name: str) -> str:
             text = re.split(r";\s|\.\s|\s-\s``|\s``\w+``:", match.group(1))[0]
             return plain(text.strip().rstrip(".")) + "."
     return ""
+
+
+@functools.cache
+def attribute_docstrings(cls: type) -> dict[str, str]:
+    """``{field: docstring}`` for the string literals written under annotated attributes in
+    the body of ``cls`` (empty when its source is not available)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(cls))
+    except (OSError, TypeError):
+        return {}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    body = next((n.body for n in tree.body if isinstance(n, ast.ClassDef)), [])
+    out: dict[str, str] = {}
+    for node, after in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            out[node.target.id] = inspect.cleandoc(after.value.value)
+    return out
 
 
 def type_name(annotation: Any) -> str:
