@@ -220,3 +220,16 @@ def test_client_connect_times_out_naming_the_address(ports):
     with pytest.raises(DeviceNotConnectedError, match=f"127.0.0.1:{ports[1]} within 0.3 s"):
         client.connect()
     assert not client.is_connected
+
+
+def test_a_motor_fault_ends_the_host_naming_it_with_the_robot_left_safe(kiwi, start_host):
+    host = start_host(kiwi, "--host.connection_time_s=60", camera="{}")
+    client = LeKiwiClient(host.client_config(cameras={}))
+    client.connect()
+    kiwi.inject("base_right_wheel", no_reply=-1)  # unplugged mid-run
+    assert host.proc.wait() == 1
+    assert "base_right_wheel" in host.proc.text and "lekiwi 'kiwi'" in host.proc.text
+    assert "torque" in host.proc.text
+    state = kiwi.state()
+    assert not any(s["torque"] for name, s in state.items() if name != "base_right_wheel")
+    client.disconnect()
