@@ -19,6 +19,7 @@ PACKAGES = [
     "lr_robots.robots.so_follower",
     "lr_robots.teleoperators.bi_so_leader",
     "lr_robots.teleoperators.koch_leader",
+    "lr_robots.teleoperators.lekiwi_leader",
     "lr_robots.teleoperators.omx_leader",
     "lr_robots.teleoperators.so_leader",
 ]
