@@ -115,7 +115,7 @@ class LeKiwiLeader(Teleoperator):
     def send_feedback(self, feedback: dict[str, Any]) -> None:
         """The ``arm_*`` part of ``feedback``, unprefixed, to the leader arm."""
         if self.arm is not None:
-            part = {k[len(PREFIX):]: v for k, v in feedback.items() if k.startswith(PREFIX)}
+            part = {k[len(PREFIX) :]: v for k, v in feedback.items() if k.startswith(PREFIX)}
             if part:
                 self.arm.send_feedback(part)
 
