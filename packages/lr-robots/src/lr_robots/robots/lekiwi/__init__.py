@@ -13,6 +13,8 @@ from lr_core.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "LeKiwi": "lr_robots.robots.lekiwi.robot",
+    "LeKiwiClient": "lr_robots.robots.lekiwi.lekiwi_client",
+    "LeKiwiHost": "lr_robots.robots.lekiwi.lekiwi_host",
     "LeKiwiConfig": "lr_robots.robots.lekiwi.config",
     "LeKiwiHostConfig": "lr_robots.robots.lekiwi.config",
     "LeKiwiServerConfig": "lr_robots.robots.lekiwi.config",
@@ -28,4 +30,6 @@ if TYPE_CHECKING:
         LeKiwiHostConfig,
         LeKiwiServerConfig,
     )
+    from lr_robots.robots.lekiwi.lekiwi_client import LeKiwiClient
+    from lr_robots.robots.lekiwi.lekiwi_host import LeKiwiHost
     from lr_robots.robots.lekiwi.robot import LeKiwi
