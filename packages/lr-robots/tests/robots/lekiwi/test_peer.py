@@ -191,8 +191,9 @@ def test_an_lr_client_drives_lerobots_host(peer_python, kiwi, ports, wheel_goals
 
 def connect_to_peer_host(spawn, argv: list[str], client) -> object:
     """Start LeRobot's host and connect ``client`` to it. On a loaded machine LeRobot's bus
-    gives up on the first servo reply later than its ~34 ms packet timeout ("There is no
-    status packet!", no retry at connect): such a start is retried, twice at most."""
+    gives up on a servo reply later than its ~34 ms packet timeout ("There is no status
+    packet!", or a motor missing from its broadcast ping; no retry at connect): a start that
+    failed in ``robot.connect()`` is retried, twice at most."""
     from lr_core.errors import DeviceNotConnectedError
 
     for _ in range(3):
@@ -205,6 +206,6 @@ def connect_to_peer_host(spawn, argv: list[str], client) -> object:
             except DeviceNotConnectedError:
                 continue
         host.wait()
-        if "There is no status packet" not in host.text:
+        if "robot.connect()" not in host.text:
             break
     pytest.fail(f"LeRobot's host did not come up:\n{host.text[-3000:]}")
