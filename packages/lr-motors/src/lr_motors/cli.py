@@ -98,7 +98,7 @@ def setup_motors_main(argv: list[str]) -> int:
     preset = robot_motors(cfg.robot, cfg.side)
     bus = bus_class(preset.vendor)(cfg.port, preset.motors)
     try:
-        setup_motors(bus)
+        setup_motors(bus, order=preset.motors_to_set_up())
     finally:
         if bus.is_connected:
             bus.disconnect(disable_torque=False)
