@@ -200,10 +200,12 @@ def parse_index_list(value: Any) -> Any:
             if hi < lo:
                 raise ValueError(f"range {item!r} is empty: write it low-high, e.g. '5-9'")
             out.extend(range(lo, hi + 1))
-        elif isinstance(item, str) and not re.fullmatch(r"\s*-?\d+\s*", item):
-            raise ValueError(
-                f"{item!r} is neither an index nor a range: use '0,2,5-9' or '[0, 2, 5]'"
-            )
+        elif isinstance(item, str):
+            if not re.fullmatch(r"\s*-?\d+\s*", item):
+                raise ValueError(
+                    f"{item!r} is neither an index nor a range: use '0,2,5-9' or '[0, 2, 5]'"
+                )
+            out.append(int(item))
         else:
             out.append(item)
     return out

@@ -250,6 +250,7 @@ def _collect(
                 default = sub_values
             if issubclass(annotation, PluginConfig) and annotation.own_type() is None:
                 types_ = unselected.get(path) or annotation.available_types()
+                description = description or f"Which {name} to use: one of the types listed."
                 state = "required; " if default is _MISSING else ""
                 if default is not _MISSING and not (default is None and "default" in description):
                     state = f"default: {show(default)}; "
