@@ -6,6 +6,7 @@ it on made-up reports, the checked-in budget, and every ignore comment in the so
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import io
 import re
@@ -215,6 +216,47 @@ def test_no_bare_type_ignore_and_none_at_all_in_strict_distributions():
             elif not match.group(1):
                 bad.append(f"{relative}:{row}: a bare `# type: ignore` names no error code")
     assert bad == []
+
+
+#: Files that still give pydantic Field defaults positionally, owned by branches that were
+#: rewriting them when the rule came in; this list only shrinks.
+POSITIONAL_FIELD_DEFAULTS_LEFT = {
+    "packages/lr-policies/src/lr_policies/eval/config.py",
+    "packages/lr-policies/src/lr_policies/optim.py",
+    "packages/lr-policies/src/lr_policies/train/config.py",
+    "packages/lr-sim/src/lr_sim/quickstart.py",
+}
+
+
+def positional_field_defaults(source: str) -> list[int]:
+    """Lines of ``Field(value, ...)`` calls: type checkers read a Field default only when it is
+    given as ``default=``, so with a positional one the field looks required to them."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and node.args:
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name == "Field":
+                lines.append(node.lineno)
+    return lines
+
+
+def test_pydantic_field_defaults_are_given_as_default_keyword():
+    found = {}
+    for path in sorted(REPO.glob("packages/*/src/**/*.py")):
+        relative = path.relative_to(REPO).as_posix()
+        lines = positional_field_defaults(path.read_text(encoding="utf-8"))
+        if lines and relative not in POSITIONAL_FIELD_DEFAULTS_LEFT:
+            found[relative] = lines
+    assert found == {}, "write Field(default=..., ...): " + repr(found)
+    fixed = [
+        name
+        for name in POSITIONAL_FIELD_DEFAULTS_LEFT
+        if not positional_field_defaults((REPO / name).read_text(encoding="utf-8"))
+    ]
+    assert fixed == [], f"remove from POSITIONAL_FIELD_DEFAULTS_LEFT: {fixed}"
+    assert positional_field_defaults("x: int = Field(0, ge=0)\n") == [1]
+    assert positional_field_defaults("x: int = Field(default=0, ge=0)\n") == []
 
 
 def test_the_ignore_rules_catch_what_they_are_for(tmp_path):
