@@ -48,7 +48,19 @@ def make_pre_post_processors(
 ) -> Processors:
     """Fresh processors for ``config`` with the dataset's statistics
     (``{feature: {"mean": ..., "std": ..., "min": ..., "max": ...}}``; only the config's
-    features are kept)."""
+    features are kept).
+
+    A config class that names a ``processor_factory`` (``"module:function"``, e.g. the VLAs',
+    which add task tokenisation) gets its pipelines from that function, called with the same
+    arguments.
+    """
+    factory = getattr(type(config), "processor_factory", None)
+    if factory:
+        from lr_core import registry
+
+        return registry.load_object(factory)(
+            config, dataset_stats, rename_map=rename_map, device=device
+        )
     features = {**config.input_features, **config.output_features}
     norm_map = normalization_mapping(config)
     stats = {k: v for k, v in (dataset_stats or {}).items() if k in features}
@@ -93,6 +105,10 @@ def load_pre_post_processors(
     post = PolicyProcessorPipeline.from_pretrained(
         directory, f"{POSTPROCESSOR_NAME}.json", overrides=post_over
     )
+    if any(s.registry_name == "absolute_actions_processor" for s in post.steps):
+        from lr_policies.processors.relative_actions import pair_relative_steps
+
+        pair_relative_steps(pre, post)
     return pre, post
 
 
