@@ -15,13 +15,24 @@ import torch
 from torch import Tensor
 
 
-def rope_tables(positions: Tensor, head_dim: int, max_wavelength: float = 10_000.0):  # type: ignore[no-untyped-def]
-    """``(cos, sin)`` (B, L, 1, D/2) float32 for integer ``positions`` (B, L): the split-half
-    RoPE of openpi / LeRobot's SmolVLA (``apply_rope``), frequencies ``max_wavelength^(−2i/D)``."""
+def rope_tables(  # type: ignore[no-untyped-def]
+    positions: Tensor, head_dim: int, max_wavelength: float = 10_000.0, *, inverse: bool = False
+):
+    """``(cos, sin)`` (B, L, 1, D/2) float32 for integer ``positions`` (B, L): split-half RoPE
+    with frequencies ``max_wavelength^(−2i/D)``. The angle is ``position / timescale`` as
+    LeRobot's SmolVLA computes it, or with ``inverse`` ``position · (1 / timescale)`` as
+    transformers' Gemma rotary embedding does (the same up to float32 rounding)."""
     half = head_dim // 2
-    exponents = (2.0 / head_dim) * torch.arange(half, dtype=torch.float32, device=positions.device)
-    timescale = max_wavelength**exponents
-    radians = positions[..., None].to(torch.float32) / timescale[None, None, :]
+    if inverse:
+        steps = torch.arange(0, head_dim, 2, dtype=torch.int64, device=positions.device).float()
+        inv_freq = 1.0 / (max_wavelength ** (steps / head_dim))
+        radians = positions[..., None].to(torch.float32) * inv_freq[None, None, :]
+    else:
+        exponents = (2.0 / head_dim) * torch.arange(
+            half, dtype=torch.float32, device=positions.device
+        )
+        timescale = max_wavelength**exponents
+        radians = positions[..., None].to(torch.float32) / timescale[None, None, :]
     radians = radians[..., None, :]
     return torch.cos(radians), torch.sin(radians)
 
