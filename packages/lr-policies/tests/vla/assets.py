@@ -129,24 +129,25 @@ def make_paligemma_tokenizer(folder: Path) -> Path:
     return folder
 
 
-#: Tiny π0 / π0.5 architecture: Gemma variants and the SigLIP tower (patched over openpi's
-#: gemma_2b / gemma_300m and so400m/14 on both sides).
+#: Tiny π0 / π0.5 architecture (8 heads: LeRobot hard-codes 8 in its attention reshape): Gemma
+#: variants and the SigLIP tower, patched over openpi's gemma_2b / gemma_300m and so400m/14 on
+#: both sides.
 TINY_GEMMA = {
     "gemma_2b": {
         "width": 64,
         "depth": 3,
         "mlp_dim": 128,
-        "num_heads": 4,
+        "num_heads": 8,
         "num_kv_heads": 1,
-        "head_dim": 16,
+        "head_dim": 8,
     },
     "gemma_300m": {
         "width": 48,
         "depth": 3,
         "mlp_dim": 96,
-        "num_heads": 4,
+        "num_heads": 8,
         "num_kv_heads": 1,
-        "head_dim": 16,
+        "head_dim": 8,
     },
 }
 TINY_SIGLIP = {

@@ -26,7 +26,8 @@ to the prefix, the action tokens to everything before and to each other (big_vis
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
 import torch
 import torch.nn.functional as F
@@ -71,6 +72,49 @@ class PI0Policy(PreTrainedPolicy):
 
     def build_model(self, config: PI0Config) -> nn.Module:
         return PI0FlowMatching(config)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_name_or_path: str | Path, **kwargs: Any) -> Self:
+        """Load a saved policy (:meth:`PreTrainedPolicy.from_pretrained`).
+
+        PaliGemma's token embedding and ``lm_head`` share one tensor in lr but are separate in
+        LeRobot 0.6.1, whose files may hold different values under the two names: the embedding
+        takes the file's ``embed_tokens`` (what LeRobot's model uses), or ``lm_head`` when the
+        file has no embedding (LeRobot's ``_fix_pytorch_state_dict_keys``, for openpi files).
+        """
+        from safetensors import safe_open
+
+        from lr_policies.pretrained import SAFETENSORS_SINGLE_FILE, resolve_pretrained
+
+        policy = super().from_pretrained(pretrained_name_or_path, **kwargs)
+        directory = resolve_pretrained(pretrained_name_or_path, revision=kwargs.get("revision"))
+        prefix = "model.paligemma_with_expert.paligemma."
+        keys = (prefix + "model.language_model.embed_tokens.weight", prefix + "lm_head.weight")
+        with safe_open(str(directory / SAFETENSORS_SINGLE_FILE), framework="pt") as f:
+            names = set(f.keys())
+            key = next((k for k in keys if k in names), None)
+            if key is not None:
+                embed = policy.model.paligemma_with_expert.language_model.embed_tokens.weight
+                with torch.no_grad():
+                    embed.copy_(f.get_tensor(key).to(embed.dtype))
+        return policy
+
+    def save_pretrained(self, save_directory: str | Path, **kwargs: Any) -> Path:
+        """As :meth:`PreTrainedPolicy.save_pretrained`, writing tied tensors under every name.
+
+        PaliGemma's token embedding and ``lm_head`` share one tensor here; LeRobot's π0 holds
+        them apart and loads strictly, so both names go into the file (LeRobot's loader then
+        copies ``lm_head`` into the embedding, which is what sharing gives on lr's side).
+        """
+        if kwargs.get("state_dict") is None:
+            seen: set[int] = set()
+            state = {}
+            for name, tensor in self.state_dict().items():
+                key = tensor.untyped_storage().data_ptr()
+                state[name] = tensor.clone() if key in seen else tensor
+                seen.add(key)
+            kwargs["state_dict"] = state
+        return super().save_pretrained(save_directory, **kwargs)
 
     def supports_rtc(self) -> bool:
         """Real-time chunking is available (``predict_action_chunk(prev_chunk_left_over=...)``)."""

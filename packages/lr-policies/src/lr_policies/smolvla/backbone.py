@@ -111,6 +111,17 @@ class SmolVLMWithExpert(nn.Module):
                 layer.self_attn.k_proj = nn.Linear(kv, expert_kv, bias=expert.attention_bias)
                 layer.self_attn.v_proj = nn.Linear(kv, expert_kv, bias=expert.attention_bias)
 
+        for i, (_, partner) in enumerate(self.layer_pairs()):
+            j = i // (self.num_vlm_layers // self.num_expert_layers)
+            if partner is not None and self.is_self_attention(i) != self.is_self_attention(j):
+                # LeRobot picks the cross-attention expert layers by expert index but runs them by
+                # VLM index; where the two disagree its model fails on the first batch.
+                raise ValueError(
+                    f"VLM layer {i} is a {'self' if self.is_self_attention(i) else 'cross'}-"
+                    f"attention layer but its expert layer {j} is built for the other kind: choose "
+                    f"self_attn_every_n_layers ({self_attn_every_n_layers}) and num_expert_layers "
+                    f"({num_expert_layers}) so that they agree (as LeRobot requires)"
+                )
         self.num_heads = text.num_attention_heads
         self.num_kv_heads = text.num_key_value_heads
         self.head_dim = text.head_dim
