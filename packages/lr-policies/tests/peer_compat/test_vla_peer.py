@@ -266,3 +266,63 @@ def test_lr_checkpoint_runs_in_lerobot(lr_written, kind: str, name: str) -> None
     results, cases = lr_written
     peer = load_file(str(Path(cases[(kind, name)]["dir"]) / "peer_out.safetensors"))
     _compare(results[(kind, name)], peer)
+
+
+FULL_FEATURES = _features({"front": [3, 512, 512]})
+
+
+@pytest.fixture(scope="module")
+def full_size_shapes(tmp_path_factory) -> dict[str, dict[str, list[int]]]:  # type: ignore[no-untyped-def]
+    """LeRobot's full-size SmolVLA / π0 / π0.5 state-dict shapes (meta device, no weights).
+    LeRobot reads SmolVLM2's config.json (and processor) from the Hub cache: a private cache
+    holds lr's shipped copy of the published config, with a small tokenizer."""
+    from lr_policies.smolvla.vlm_config import shipped_config
+
+    root = tmp_path_factory.mktemp("vla_full")
+    snapshot = (
+        root / "hf" / "hub" / "models--HuggingFaceTB--SmolVLM2-500M-Video-Instruct" / "snapshots"
+    ) / ("0" * 40)
+    assets_py = str(HERE.parent / "vla" / "assets.py")
+    script = (
+        "import importlib.util,sys;"
+        f"s=importlib.util.spec_from_file_location('a', {assets_py!r});"
+        "m=importlib.util.module_from_spec(s);s.loader.exec_module(m);"
+        f"m.make_smolvlm({str(snapshot)!r})"
+    )
+    python = H.peer_python("0.6.1")
+    if python is None:
+        pytest.skip(H.install_hint())
+    subprocess.run([str(python), "-c", script], check=True, capture_output=True, timeout=300)
+    (snapshot / "config.json").write_text(json.dumps(shipped_config(A_SMOLVLM2)))
+    (snapshot.parents[1] / "refs").mkdir(parents=True, exist_ok=True)
+    (snapshot.parents[1] / "refs" / "main").write_text("0" * 40)
+    cases = [
+        {"type": kind, "config": {"type": kind, "device": "cpu", **FULL_FEATURES}}
+        for kind in ("smolvla", "pi0", "pi05")
+    ]
+    out = root / "shapes.json"
+    env = {"HF_HOME": str(root / "hf"), "HF_HUB_OFFLINE": "1"}
+    _peer({"mode": "shapes", "cases": cases, "out": str(out)}, root, env)
+    return json.loads(out.read_text())
+
+
+A_SMOLVLM2 = "HuggingFaceTB/SmolVLM2-500M-Video-Instruct"
+
+
+@pytest.mark.parametrize("kind", ["smolvla", "pi0", "pi05"])
+def test_full_size_state_dict_matches_lerobot(full_size_shapes, kind: str) -> None:  # type: ignore[no-untyped-def]
+    """The default (full-size) architectures, from lr's shipped configs, have LeRobot's
+    parameter names and shapes (SmolVLA ~450M, π0/π0.5 ~3.5B parameters)."""
+    from lr_core.policy import PolicyConfig
+    from lr_policies.pretrained import policy_class_for
+
+    config = PolicyConfig.from_dict({"type": kind, **FULL_FEATURES})
+    with torch.device("meta"):
+        policy = policy_class_for(config)(config)
+    ours = {k: list(v.shape) for k, v in policy.state_dict().items()}
+    theirs = full_size_shapes[kind]
+    assert sorted(set(theirs) - set(ours)) == []
+    assert sorted(set(ours) - set(theirs)) == []
+    assert {k: v for k, v in ours.items() if theirs[k] != v} == {}
+    n_params = sum(torch.Size(s).numel() for s in ours.values())
+    assert n_params > (4e8 if kind == "smolvla" else 3e9)

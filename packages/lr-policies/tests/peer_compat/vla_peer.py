@@ -142,9 +142,28 @@ def run(case: dict, policy, pre, post) -> dict[str, torch.Tensor]:  # type: igno
     return {k: v.detach().contiguous() for k, v in out.items()}
 
 
+def shapes(spec: dict) -> None:
+    """Full-size policies built on the meta device: every state-dict name and shape."""
+    out = {}
+    for case in spec["cases"]:
+        cls = policy_class(case["type"])  # registers the config class
+        config = lerobot_config(case)
+        with torch.device("meta"):
+            if case["type"] != "smolvla":
+                # PI0Policy moves itself to config.device; a meta model cannot be copied.
+                config.device = "meta"
+            policy = cls(config)
+        out[case["type"]] = {k: list(v.shape) for k, v in policy.state_dict().items()}
+    Path(spec["out"]).write_text(json.dumps(out))
+
+
 def main() -> None:
     spec = json.loads(Path(sys.argv[1]).read_text())
     torch.set_num_threads(1)
+    if spec["mode"] == "shapes":
+        shapes(spec)
+        print("ok")
+        return
     if any(c["type"] in ("pi0", "pi05") for c in spec["cases"]):
         shrink_pi()
     from lerobot.processor import PolicyProcessorPipeline

@@ -96,7 +96,8 @@ class SmolVLMWithExpert(nn.Module):
                     f"{self.num_vlm_layers} layers"
                 )
             expert.num_hidden_layers = num_expert_layers
-        expert.vocab_size = 1  # the expert's token embedding is removed below
+        # The expert's token embedding is removed below: do not allocate a vocabulary for it.
+        expert.vocab_size, expert.pad_token_id = 1, None
         self.lm_expert = AutoModel.from_config(expert)
         self.lm_expert.embed_tokens = None
         self.expert_hidden_size = width
