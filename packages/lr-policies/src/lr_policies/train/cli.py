@@ -9,13 +9,23 @@ from lr_policies.train.config import TrainConfig
 def main(argv: list[str]) -> int:
     """``lr train --policy.type=act --dataset.repo_id=user/name --steps=... [--resume=true]``.
 
-    Extra flag (not part of the saved config): ``--stop_after_steps=N`` ends this invocation at
-    step N with a checkpoint, to be continued later with ``--resume=true``.
+    Extra flags (not part of the saved config): ``--stop_after_steps=N`` ends this invocation at
+    step N with a checkpoint, to be continued later with ``--resume=true``;
+    ``--policy.path=DIR_OR_HUB_ID`` fine-tunes a saved policy as LeRobot does: its
+    ``config.json`` is the base of ``--policy.*`` (other flags override fields) and its weights
+    are the starting point (``pretrained_path``).
     """
     argv = list(argv)
     stop = _pop(argv, "stop_after_steps")
     config_path = _peek(argv, "config_path")
-    cfg = parse_cli(TrainConfig, argv, prog="lr train")
+    policy_path = _pop(argv, "policy.path")
+    defaults = None
+    if policy_path is not None:
+        from lr_policies.pretrained import load_policy_config, resolve_pretrained
+
+        saved = load_policy_config(resolve_pretrained(policy_path)).to_dict()
+        defaults = {"policy": {**saved, "pretrained_path": policy_path}}
+    cfg = parse_cli(TrainConfig, argv, prog="lr train", defaults=defaults)
     from lr_policies.train.loop import find_checkpoint, train
 
     checkpoint = find_checkpoint(cfg, config_path) if cfg.resume else None
