@@ -125,8 +125,9 @@ def run_batch(
                 frames[j].append(np.asarray(obs[camera][j]).copy())
 
     capture(observation, ~done)
+    tasks = env_tasks(venv)
     for t in range(max_steps):
-        batch = pre(observation_to_batch(observation))
+        batch = pre({**observation_to_batch(observation), "task": tasks})
         if t == 0:
             check_inputs(policy, batch)
         with torch.inference_mode():
@@ -155,9 +156,36 @@ def run_batch(
     return results, frames
 
 
+def env_tasks(venv: Any) -> list[str]:
+    """Each env's language instruction (its ``task_description``, else a string ``task``, else
+    ``""``), as LeRobot's ``add_envs_task`` adds it; VLA pre-processors tokenise it. Envs in
+    other processes (``use_async_envs``) are asked for ``task_description`` only when the first
+    one in this process has it (asking a subprocess env for a missing attribute breaks it)."""
+    envs = getattr(venv, "envs", None)
+    if envs is not None:
+        tasks = []
+        for env in envs:
+            base = getattr(env, "unwrapped", env)
+            value = getattr(base, "task_description", None) or getattr(base, "task", None)
+            tasks.append(value if isinstance(value, str) else "")
+        return tasks
+    probe = getattr(venv, "env_fns", None)
+    if probe:
+        env = probe[0]()
+        try:
+            has = isinstance(getattr(env.unwrapped, "task_description", None), str)
+        finally:
+            env.close()
+        if has:
+            return [str(v) for v in venv.get_attr("task_description")]
+    return [""] * venv.num_envs
+
+
 def check_inputs(policy: PreTrainedPolicy, batch: Mapping[str, Any]) -> None:
-    """Raise :class:`PolicyError` when the env does not provide an input the policy needs."""
-    missing = sorted(set(policy.config.input_features) - set(batch))
+    """Raise :class:`PolicyError` when the env does not provide an input the policy needs
+    (VLA empty-camera slots, ``observation.images.empty_camera_<i>``, are the model's own)."""
+    wanted = {k for k in policy.config.input_features if ".empty_camera_" not in k}
+    missing = sorted(wanted - set(batch))
     if missing:
         raise PolicyError(
             f"the env does not provide the policy inputs {missing}; it gives {sorted(batch)}. "
