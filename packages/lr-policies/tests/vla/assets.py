@@ -44,6 +44,8 @@ TINY_SMOLVLM = {
         "max_position_embeddings": 512,
         "rms_norm_eps": 1e-5,
         "pad_token_id": 0,
+        # as SmolVLM2's: the text model (and the expert) are built in bfloat16
+        "torch_dtype": "bfloat16",
     },
     "vision_config": {
         "model_type": "smolvlm_vision",

@@ -55,8 +55,9 @@ class SmolVLMWithExpert(nn.Module):
     """The VLM (``vlm``) and the action expert (``lm_expert``).
 
     ``vlm_config``: a ``transformers.SmolVLMConfig`` (see :mod:`lr_policies.smolvla.vlm_config`);
-    only its first ``num_vlm_layers`` text layers are built. ``vlm_dtype`` is the VLM's dtype
-    (LeRobot keeps the VLM in bfloat16 when it starts from the pretrained VLM weights).
+    only its first ``num_vlm_layers`` text layers are built. Each part takes its config's dtype
+    (SmolVLM2's config puts the text model, hence the expert, in bfloat16); ``vlm_dtype`` casts the
+    whole VLM (LeRobot's bfloat16 when it starts from the pretrained VLM weights).
     """
 
     def __init__(
@@ -70,7 +71,7 @@ class SmolVLMWithExpert(nn.Module):
         expert_width_multiplier: float = 0.75,
         freeze_vision_encoder: bool = True,
         train_expert_only: bool = True,
-        vlm_dtype: torch.dtype = torch.float32,
+        vlm_dtype: torch.dtype | None = None,
     ) -> None:
         from transformers import AutoModel, SmolVLMForConditionalGeneration
 
@@ -80,7 +81,12 @@ class SmolVLMWithExpert(nn.Module):
         if 0 < num_vlm_layers < text.num_hidden_layers:
             # Build only the layers LeRobot keeps (it builds all, then slices the list).
             text.num_hidden_layers = num_vlm_layers
-        self.vlm = SmolVLMForConditionalGeneration(config).to(vlm_dtype)
+        # transformers builds each sub-model in its config's dtype: SmolVLM2's text model (and so
+        # the expert, a copy of its config) in bfloat16, the vision tower in float32, as in
+        # LeRobot. Starting from the pretrained VLM, LeRobot loads all of it in bfloat16.
+        self.vlm = SmolVLMForConditionalGeneration(config)
+        if vlm_dtype is not None:
+            self.vlm.to(vlm_dtype)
         self.config = config
         self.num_vlm_layers = text.num_hidden_layers
 
@@ -228,8 +234,10 @@ class SmolVLMWithExpert(nn.Module):
 
     @staticmethod
     def _finish(layer: nn.Module, hidden: Tensor, attended: Tensor) -> Tensor:
-        """o_proj + residual, then RMSNorm, MLP + residual."""
-        out = layer.self_attn.o_proj(attended.to(layer.self_attn.o_proj.weight.dtype)) + hidden
+        """o_proj + residual, then RMSNorm, MLP + residual; the stream takes the layer's dtype
+        after the first residual (LeRobot adds in place into the projection's output)."""
+        dtype = layer.self_attn.o_proj.weight.dtype
+        out = (layer.self_attn.o_proj(attended.to(dtype)) + hidden).to(dtype)
         return layer.mlp(layer.post_attention_layernorm(out)) + out
 
     # ----------------------------------------------------------------- passes

@@ -234,7 +234,7 @@ class VLAFlowMatching(nn.Module):
             freeze_vision_encoder=config.freeze_vision_encoder,
             train_expert_only=config.train_expert_only,
             # LeRobot loads the pretrained VLM in bfloat16 when load_vlm_weights is set.
-            vlm_dtype=torch.bfloat16 if config.load_vlm_weights else torch.float32,
+            vlm_dtype=torch.bfloat16 if config.load_vlm_weights else None,
         )
         width = vlm_config.text_config.hidden_size
         expert = self.vlm_with_expert.expert_hidden_size
