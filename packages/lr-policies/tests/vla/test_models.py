@@ -166,3 +166,22 @@ def test_select_action_with_rtc_guides_toward_the_leftover(built, kind: str) -> 
     assert calls[1]["inference_delay"] == 1
     # The new chunk continues from its action `inference_delay` (one ran while it was computed).
     torch.testing.assert_close(second, calls[1]["out"][:, 1])
+
+
+def test_make_policy_takes_features_and_action_names_from_the_dataset(tiny_pi, vla_assets) -> None:  # type: ignore[no-untyped-def]
+    from lr_policies import make_policy
+
+    features = {
+        "observation.state": {"dtype": "float32", "shape": [5], "names": list("abcde")},
+        "observation.images.top": {
+            "dtype": "video",
+            "shape": [24, 40, 3],
+            "names": ["height", "width", "channels"],
+        },
+        "action": {"dtype": "float32", "shape": [4], "names": ["a", "b", "c", "gripper"]},
+    }
+    config = H.tiny_config("pi0", vla_assets, use_relative_actions=True)
+    config = config.model_copy(update={"input_features": {}, "output_features": {}})
+    policy = make_policy(config, features)
+    assert policy.config.action_feature_names == ["a", "b", "c", "gripper"]
+    assert set(policy.config.input_features) == {"observation.state", "observation.images.top"}
