@@ -326,3 +326,32 @@ def test_full_size_state_dict_matches_lerobot(full_size_shapes, kind: str) -> No
     assert {k: v for k, v in ours.items() if theirs[k] != v} == {}
     n_params = sum(torch.Size(s).numel() for s in ours.values())
     assert n_params > (4e8 if kind == "smolvla" else 3e9)
+
+
+def test_aloha_adaptation_matches_lerobot() -> None:
+    """SmolVLA's adapt_to_pi_aloha conversions give LeRobot's numbers."""
+    from lr_policies.smolvla import aloha
+
+    python = H.peer_python("0.6.1")
+    if python is None:
+        pytest.skip(H.install_hint())
+    values = torch.linspace(0.02, 0.055, 14).repeat(2, 1)
+    values[:, 1] = -0.3
+    script = (
+        "import json,sys,torch;from lerobot.policies.smolvla import modeling_smolvla as m;"
+        "x=torch.tensor(json.loads(sys.argv[1]));p=m.SmolVLAPolicy.__new__(m.SmolVLAPolicy);"
+        "s=p._pi_aloha_decode_state(x.clone());a=p._pi_aloha_encode_actions(x.clone()[:,None]);"
+        "i=p._pi_aloha_encode_actions_inv(x.clone()[:,None]);"
+        "print(json.dumps([s.tolist(),a.tolist(),i.tolist()]))"
+    )
+    done = subprocess.run(
+        [str(python), "-c", script, json.dumps(values.tolist())],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    state, actions, inverse = (torch.tensor(v) for v in json.loads(done.stdout.splitlines()[-1]))
+    torch.testing.assert_close(aloha.decode_state(values), state)
+    torch.testing.assert_close(aloha.encode_actions(values[:, None]), actions)
+    torch.testing.assert_close(aloha.encode_actions_inv(values[:, None]), inverse)

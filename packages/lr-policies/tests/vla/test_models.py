@@ -185,3 +185,27 @@ def test_make_policy_takes_features_and_action_names_from_the_dataset(tiny_pi, v
     policy = make_policy(config, features)
     assert policy.config.action_feature_names == ["a", "b", "c", "gripper"]
     assert set(policy.config.input_features) == {"observation.state", "observation.images.top"}
+
+
+def test_pi0_gradient_checkpointing_gives_the_same_gradients(built) -> None:  # type: ignore[no-untyped-def]
+    grads = []
+    for flag in (False, True):
+        policy, pre, _ = built("pi0", gradient_checkpointing=flag)
+        assert policy.model.paligemma_with_expert.gradient_checkpointing is flag
+        policy.train()
+        loss, _ = policy(pre(raw_batch()), noise=torch.ones(2, 6, 8), time=torch.tensor([0.2, 0.6]))
+        loss.backward()
+        grads.append(
+            torch.cat([p.grad.flatten() for p in policy.parameters() if p.grad is not None])
+        )
+    torch.testing.assert_close(grads[0], grads[1])
+
+
+def test_smolvla_aloha_adaptation_round_trips() -> None:
+    from lr_policies.smolvla import aloha
+
+    actions = torch.rand(2, 3, 14) * 0.5 + 0.2
+    back = aloha.gripper_from_angular(aloha.gripper_from_angular_inv(actions[..., 6]))
+    torch.testing.assert_close(back, actions[..., 6])
+    flipped = aloha.encode_actions(actions)
+    torch.testing.assert_close(flipped[..., 1], -actions[..., 1])

@@ -167,6 +167,8 @@ class PaliGemmaWithExpert(nn.Module):
                 )
             model.norm = AdaRMSNorm(exp["width"], eps, cond_dim=exp["width"])
         self.head_dim = vlm["head_dim"]
+        #: Recompute each layer's activations in the backward pass (``gradient_checkpointing``).
+        self.gradient_checkpointing = False
         self.rope_theta = float(getattr(expert_config, "rope_theta", None) or 10_000.0)
         self._set_precision(precision)
         self.freeze_vision_encoder = freeze_vision_encoder

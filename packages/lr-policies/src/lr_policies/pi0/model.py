@@ -267,6 +267,7 @@ class PI0FlowMatching(nn.Module):
             train_expert_only=config.train_expert_only,
             architecture=arch,
         )
+        self.paligemma_with_expert.gradient_checkpointing = config.gradient_checkpointing
         width = arch["gemma_variants"][config.action_expert_variant]["width"]
         self.action_in_proj = nn.Linear(config.max_action_dim, width)
         self.action_out_proj = nn.Linear(width, config.max_action_dim)

@@ -55,6 +55,7 @@ from lr_policies.layers.vla_policy import (
 )
 from lr_policies.policy_config import ACTION, OBS_STATE
 from lr_policies.pretrained import PreTrainedPolicy
+from lr_policies.smolvla import aloha
 from lr_policies.smolvla.backbone import SmolVLMWithExpert
 from lr_policies.smolvla.config import SmolVLAConfig
 
@@ -121,9 +122,12 @@ class SmolVLAPolicy(PreTrainedPolicy):
         return images, masks
 
     def prepare_state(self, batch: dict[str, Tensor]) -> Tensor:
-        """(B, max_state_dim) state (the last frame when a time axis is present)."""
+        """(B, max_state_dim) state (the last frame when a time axis is present; in the π
+        runtime's convention with ``adapt_to_pi_aloha``)."""
         state = batch[OBS_STATE]
         state = state[:, -1] if state.ndim > 2 else state
+        if self.config.adapt_to_pi_aloha:
+            state = aloha.decode_state(state)
         return pad_vector(state, self.config.max_state_dim)
 
     def _inputs(self, batch: dict[str, Tensor]) -> tuple[Any, ...]:
@@ -163,7 +167,8 @@ class SmolVLAPolicy(PreTrainedPolicy):
             self.config.rtc_config, prev_chunk_left_over, inference_delay, execution_horizon
         )
         actions = self.model.sample_actions(*self._inputs(batch), noise=noise, guide=guide)
-        return actions[:, :, : self.config.action_feature.shape[0]]  # type: ignore[union-attr]
+        actions = actions[:, :, : self.config.action_feature.shape[0]]  # type: ignore[union-attr]
+        return aloha.encode_actions(actions) if self.config.adapt_to_pi_aloha else actions
 
     @torch.no_grad()
     def select_action(
@@ -198,7 +203,10 @@ class SmolVLAPolicy(PreTrainedPolicy):
         and the steps inside the episode. ``reduction="none"`` gives per-sample losses (B,)."""
         if ACTION not in batch:
             raise PolicyError(f"SmolVLA training batch lacks 'action'; it has {sorted(batch)}")
-        actions = pad_vector(batch[ACTION], self.config.max_action_dim)
+        actions = batch[ACTION]
+        if self.config.adapt_to_pi_aloha:
+            actions = aloha.encode_actions_inv(actions)
+        actions = pad_vector(actions, self.config.max_action_dim)
         losses = self.model(*self._inputs(batch), actions, noise=noise, time=time)
         losses = losses[:, :, : self.config.action_feature.shape[0]]  # type: ignore[union-attr]
         is_pad = batch.get("action_is_pad")
