@@ -20,6 +20,8 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from lr_policies.pi0.backbone import openpi_architecture
+
 pytestmark = pytest.mark.peer
 
 HERE = Path(__file__).resolve().parent
@@ -37,6 +39,7 @@ def _load(path: Path, name: str):  # type: ignore[no-untyped-def]
 
 
 A = _load(HERE.parent / "vla" / "assets.py", "vla_assets")
+SHIPPED_ARCHITECTURE = openpi_architecture  # bound before any fixture patches the module
 H = _load(HERE / "conftest.py", "lr_policies_peer_compat_helpers")
 
 
@@ -310,11 +313,15 @@ A_SMOLVLM2 = "HuggingFaceTB/SmolVLM2-500M-Video-Instruct"
 
 
 @pytest.mark.parametrize("kind", ["smolvla", "pi0", "pi05"])
-def test_full_size_state_dict_matches_lerobot(full_size_shapes, kind: str) -> None:  # type: ignore[no-untyped-def]
+def test_full_size_state_dict_matches_lerobot(full_size_shapes, kind: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The default (full-size) architectures, from lr's shipped configs, have LeRobot's
     parameter names and shapes (SmolVLA ~450M, π0/π0.5 ~3.5B parameters)."""
+    import lr_policies.pi0.backbone as backbone
     from lr_core.policy import PolicyConfig
     from lr_policies.pretrained import policy_class_for
+
+    # the shipped architecture, whatever the small-config fixtures patched in
+    monkeypatch.setattr(backbone, "openpi_architecture", SHIPPED_ARCHITECTURE)
 
     config = PolicyConfig.from_dict({"type": kind, **FULL_FEATURES})
     with torch.device("meta"):
