@@ -49,6 +49,11 @@ def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
 def masked_gqa_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, scale: float) -> Tensor:
     """Attention of q (B, L, H, D) over k, v (B, S, K, D) where ``mask`` (B, L, S) bool allows;
     returns (B, L, H·D) in ``v``'s dtype (scores and softmax in float32)."""
+    with torch.autocast(q.device.type, enabled=False):  # float32 scores even under autocast
+        return _attention(q, k, v, mask, scale)
+
+
+def _attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, scale: float) -> Tensor:
     b, n_q, n_heads, d = q.shape
     n_kv = k.shape[2]
     groups = n_heads // n_kv
