@@ -209,3 +209,33 @@ def test_smolvla_aloha_adaptation_round_trips() -> None:
     torch.testing.assert_close(back, actions[..., 6])
     flipped = aloha.encode_actions(actions)
     torch.testing.assert_close(flipped[..., 1], -actions[..., 1])
+
+
+def test_smolvla_load_vlm_weights_starts_from_the_pretrained_vlm(vla_assets, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """load_vlm_weights copies a pretrained VLM (here a local folder) into the first layers, in
+    bfloat16; loading a checkpoint does not fetch it."""
+    import shutil
+
+    from transformers import AutoConfig, SmolVLMForConditionalGeneration
+
+    folder = tmp_path / "vlm"
+    shutil.copytree(vla_assets["smolvlm"], folder)
+    torch.manual_seed(9)
+    source = SmolVLMForConditionalGeneration(AutoConfig.from_pretrained(str(folder)))
+    source.save_pretrained(str(folder))
+    policy, _, _ = make_tiny(
+        "smolvla", {"smolvlm": folder}, load_vlm_weights=True, num_vlm_layers=2
+    )
+    ours = policy.model.vlm_with_expert.vlm.state_dict()
+    theirs = source.state_dict()
+    assert len(policy.model.vlm_with_expert.text_model.layers) == 2
+    for key, value in ours.items():
+        assert value.dtype == torch.bfloat16
+        torch.testing.assert_close(value, theirs[key].to(torch.bfloat16))
+    policy.save_pretrained(tmp_path / "ckpt")
+    shutil.rmtree(folder / "model.safetensors", ignore_errors=True)
+    (folder / "model.safetensors").unlink(missing_ok=True)
+    loaded = PreTrainedPolicy.from_pretrained(tmp_path / "ckpt")  # the VLM is not fetched again
+    torch.testing.assert_close(loaded.model.vlm_with_expert.vlm.state_dict()[key], ours[key])
+    with pytest.raises(Exception, match="load_vlm_weights"):
+        make_tiny("smolvla", {"smolvlm": folder}, load_vlm_weights=True)

@@ -193,6 +193,37 @@ class SmolVLMWithExpert(nn.Module):
             self.vlm.eval()
         return self
 
+    def load_pretrained_vlm(self, name: str) -> None:
+        """Copy the pretrained VLM ``name`` (a Hub id or a local folder) into ``vlm``, in
+        bfloat16, keeping only the first ``num_vlm_layers`` text layers (LeRobot's
+        ``load_vlm_weights``). Raises :class:`ConfigError` when the weights cannot be read."""
+        from transformers import AutoModelForImageTextToText
+
+        from lr_core.errors import ConfigError
+
+        try:
+            source = AutoModelForImageTextToText.from_pretrained(name, dtype=torch.bfloat16)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"load_vlm_weights: cannot load the VLM weights of {name!r}: {exc}. Without the "
+                "Hub, set vlm_model_name to a local folder holding the VLM (config.json and "
+                "model.safetensors), or load_vlm_weights=false (random VLM)"
+            ) from exc
+        state = source.state_dict()
+        kept = {f"model.text_model.layers.{i}." for i in range(self.num_vlm_layers)}
+        state = {
+            k: v
+            for k, v in state.items()
+            if not k.startswith("model.text_model.layers.") or any(k.startswith(p) for p in kept)
+        }
+        missing, unexpected = self.vlm.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise ConfigError(
+                f"the VLM {name!r} does not match the configured architecture: missing "
+                f"{sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]}"
+            )
+        self.vlm.to(torch.bfloat16)
+
     # ----------------------------------------------------------------- embeddings
 
     def embed_image(self, image: Tensor) -> Tensor:

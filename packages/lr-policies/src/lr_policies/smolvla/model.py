@@ -29,7 +29,9 @@ Beta-drawn time. Inference: 10 Euler steps from noise, the prefix's keys/values 
 from __future__ import annotations
 
 import math
-from typing import Any
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Self
 
 import torch
 import torch.nn.functional as F
@@ -59,6 +61,9 @@ from lr_policies.smolvla import aloha
 from lr_policies.smolvla.backbone import SmolVLMWithExpert
 from lr_policies.smolvla.config import SmolVLAConfig
 
+#: True while ``from_pretrained`` builds the policy (its checkpoint supplies the VLM's weights).
+_loading_checkpoint: ContextVar[bool] = ContextVar("smolvla_loading_checkpoint", default=False)
+
 
 class SmolVLAPolicy(PreTrainedPolicy):
     """SmolVLA policy: flow-matching action chunks from cameras, state and a task.
@@ -77,7 +82,21 @@ class SmolVLAPolicy(PreTrainedPolicy):
         super().__init__(config)
         config.validate_features()
         self.model = VLAFlowMatching(config)
+        if config.load_vlm_weights and not _loading_checkpoint.get():
+            # A new policy starts from the pretrained VLM (LeRobot's load_vlm_weights); a
+            # checkpoint being loaded holds every weight, so nothing is fetched then.
+            self.model.vlm_with_expert.load_pretrained_vlm(config.vlm_model_name)
         self._queue = ChunkQueue(config.n_action_steps)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_name_or_path: str | Path, **kwargs: Any) -> Self:
+        """Load a saved policy (:meth:`PreTrainedPolicy.from_pretrained`) without fetching the
+        pretrained VLM first, even with ``load_vlm_weights``: the checkpoint holds it."""
+        token = _loading_checkpoint.set(True)
+        try:
+            return super().from_pretrained(pretrained_name_or_path, **kwargs)
+        finally:
+            _loading_checkpoint.reset(token)
 
     def supports_rtc(self) -> bool:
         """Real-time chunking is available (``predict_action_chunk(prev_chunk_left_over=...)``)."""
