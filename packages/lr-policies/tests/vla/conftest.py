@@ -31,6 +31,7 @@ STATS = {
 
 @pytest.fixture(scope="session")
 def vla_assets(tmp_path_factory) -> dict[str, Path]:  # type: ignore[no-untyped-def]
+    pytest.importorskip("transformers", reason="the VLAs need lr-policies[vla]")
     root = tmp_path_factory.mktemp("vla_assets")
     return {
         "smolvlm": A.make_smolvlm(root / "smolvlm"),
