@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from lr_core.errors import ConfigError
 from lr_core.features import FeatureType, PolicyFeature
@@ -59,8 +59,9 @@ class FlowMatchingVLAConfig(LeRobotPolicyConfig):
     scheduler_decay_steps: int = Field(30_000, ge=1)
     scheduler_decay_lr: float = Field(2.5e-6, ge=0)
 
-    @model_validator(mode="after")
-    def _check_windows(self) -> FlowMatchingVLAConfig:
+    def validate_windows(self) -> None:
+        """``n_action_steps`` and RTC's ``execution_horizon`` fit in ``chunk_size``; then the
+        rules every policy shares."""
         if self.n_action_steps > self.chunk_size:
             raise ValueError(
                 f"n_action_steps ({self.n_action_steps}) cannot exceed chunk_size "
@@ -71,7 +72,7 @@ class FlowMatchingVLAConfig(LeRobotPolicyConfig):
                 f"rtc_config.execution_horizon ({self.rtc_config.execution_horizon}) cannot "
                 f"exceed chunk_size ({self.chunk_size})"
             )
-        return self
+        super().validate_windows()
 
     # ----------------------------------------------------------------- features
 

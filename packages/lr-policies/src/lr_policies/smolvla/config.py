@@ -80,11 +80,15 @@ class SmolVLAConfig(FlowMatchingVLAConfig):
     load_vlm_weights: bool = False
     add_image_special_tokens: bool = False
     attention_mode: str = "cross_attn"
-    prefix_length: int = -1
+    prefix_length: int = Field(-1, ge=-1)
+    """Pad the prefix (images + language + state) to this many tokens; -1 or 0: no padding."""
     pad_language_to: str = "longest"
-    num_expert_layers: int = -1
-    num_vlm_layers: int = 16
-    self_attn_every_n_layers: int = 2
+    num_expert_layers: int = Field(-1, ge=-1)
+    """Action-expert layers (a divisor of num_vlm_layers); -1 or 0: one per VLM layer."""
+    num_vlm_layers: int = Field(16, ge=-1)
+    """SmolVLM text layers kept (the model is cut after them); -1: all of them."""
+    self_attn_every_n_layers: int = Field(2, ge=0)
+    """Every n-th expert layer attends to the joint sequence, the others cross-attend; 0: none."""
     expert_width_multiplier: float = Field(0.75, gt=0)
     min_period: float = Field(4e-3, gt=0)
     max_period: float = Field(4.0, gt=0)
@@ -109,7 +113,7 @@ class SmolVLAConfig(FlowMatchingVLAConfig):
                 f"pad_language_to must be 'longest' or 'max_length', got {self.pad_language_to!r}"
             )
         if self.num_vlm_layers == 0:
-            raise ValueError("num_vlm_layers must be positive (or negative: all of the VLM's)")
+            raise ValueError("num_vlm_layers must be positive (or -1: all of the VLM's)")
         if self.min_period >= self.max_period:
             raise ValueError(
                 f"min_period ({self.min_period}) must be below max_period ({self.max_period})"
