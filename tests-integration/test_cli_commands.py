@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import typing
 
 import pytest
 
@@ -89,6 +90,7 @@ def test_help_describes_every_flag_with_its_real_default(command):
         assert page.strip(), (command, extra)
         assert "default factory" not in page, (command, extra)
         assert "``" not in page and ":class:" not in page and ":func:" not in page, (command, extra)
+        assert "PosixPath(" not in page and not re.search(r"<\w+\.\w+: ", page), (command, extra)
         rows = _flag_rows(page)
         if not rows or "[--flag=value ...]" not in page.splitlines()[0]:
             continue  # no options (lr info), or a command not on lr_core.config.parse_cli
@@ -97,6 +99,42 @@ def test_help_describes_every_flag_with_its_real_default(command):
         for flag, text in rows:
             if flag.endswith(("=INT", "=FLOAT", "=BOOL", "=STR", "=PATH")):
                 assert re.search(r"\((default: |required)", text) or "default" in text, flag
+
+
+def _fields_without_description(cls: type, seen: set[type]) -> list[str]:
+    """``Class.field`` for each field of ``cls`` and of the configs inside it (nested, in
+    mappings, lists and unions) that ``--help`` would show without a description."""
+    from pydantic import BaseModel
+
+    from lr_core.config_help import field_description
+
+    if cls in seen:
+        return []
+    seen.add(cls)
+    out = []
+    for name, field in cls.model_fields.items():
+        if name != "type" and not field_description(cls, name):
+            out.append(f"{cls.__module__}.{cls.__qualname__}.{name}")
+        stack = [field.annotation]
+        while stack:
+            annotation = stack.pop()
+            stack.extend(typing.get_args(annotation))
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                out += _fields_without_description(annotation, seen)
+    return out
+
+
+@pytest.mark.parametrize("group", ["lr.robots", "lr.teleoperators", "lr.cameras"])
+def test_every_device_field_is_described(group):
+    """Device options appear only once a type is chosen (``lr teleoperate --robot.type=X
+    --help``), so every field of every registered type is checked here, in process."""
+    seen: set[type] = set()
+    missing = [
+        field
+        for name in registry.names(group)
+        for field in _fields_without_description(registry.load(group, name), seen)
+    ]
+    assert not missing, f"{group}: fields without a description"
 
 
 def test_help_shows_preset_defaults_not_factories():

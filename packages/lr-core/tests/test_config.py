@@ -265,3 +265,35 @@ def test_help_shows_descriptions_and_real_defaults(capsys):
     assert "--circle.radius=FLOAT" in rows and "(default: 2.5)" in rows
     assert "--extra=INT Read by hand." in rows
     assert "``" not in out and "default factory" not in out
+
+
+class Lens(LrConfig):
+    """A lens of a camera rig."""
+
+    focal_mm: float = 4.0
+    """Focal length, in millimetres."""
+
+
+class Rig(LrConfig):
+    """A camera rig.
+
+    - ``timeout_s``: the rig gives up after this long (LeRobot's default 30; null: never). More.
+    - ``retries``: attempts (see above). Not this.
+    """
+
+    lenses: dict[str, Lens] = {"front": Lens(focal_mm=2.8)}
+    """Lenses by name."""
+    timeout_s: float | None = 30
+    retries: int = 2
+
+
+def test_help_shows_configs_inside_mappings_as_json_and_keeps_parenthesised_clauses(capsys):
+    with pytest.raises(SystemExit):
+        parse_cli(Rig, ["--help"], prog="lr rig")
+    rows = " ".join(capsys.readouterr().out.split())
+    assert '--lenses=JSON Lenses by name. (default: {"front": {"focal_mm": 2.8}})' in rows
+    assert (
+        "--timeout_s=FLOAT the rig gives up after this long (LeRobot's default 30; null: never)."
+        in rows
+    )
+    assert "--retries=INT attempts (see above). (default: 2)" in rows

@@ -71,9 +71,22 @@ def field_description(cls: type[BaseModel], name: str) -> str:
         doc = " ".join(line.strip() for line in (getattr(klass, "__doc__", None) or "").split())
         match = pattern.search(doc)
         if match:
-            text = re.split(r";\s|\.\s|\s-\s``|\s``\w+``:", match.group(1))[0]
-            return plain(text.strip().rstrip(".")) + "."
+            return plain(_first_clause(match.group(1)).strip().rstrip(".")) + "."
     return ""
+
+
+_CLAUSE_END = re.compile(r";\s|\.\s|\s-\s``|\s``\w+``:")
+
+
+def _first_clause(text: str) -> str:
+    """``text`` up to the end of its first clause (``; ``, ``. ``, the next ``- ``name````
+    item) that is outside parentheses, so that "(LeRobot's default 30; null: ...)" stays
+    whole."""
+    for match in _CLAUSE_END.finditer(text):
+        head = text[: match.start()]
+        if head.count("(") <= head.count(")"):
+            return head
+    return text
 
 
 @functools.cache
@@ -150,7 +163,7 @@ def field_default(cls: type[BaseModel], name: str) -> Any:
 def show(value: Any) -> str:
     """A default as the user would type it."""
     if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
+        value = value.model_dump(mode="json", serialize_as_any=True)
     if isinstance(value, Enum):
         value = value.value
     if isinstance(value, bool):
@@ -162,9 +175,19 @@ def show(value: Any) -> str:
     if isinstance(value, tuple):
         value = list(cast("tuple[Any, ...]", value))
     try:
-        return json.dumps(value, default=str)
+        return json.dumps(value, default=_json_default)
     except TypeError:
         return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    """JSON for what :func:`json.dumps` cannot write itself: a config inside a mapping or
+    list (``{"front": AVCameraConfig(...)}``) as the JSON a user would type, the rest as text."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", serialize_as_any=True)
+    if isinstance(value, Enum):
+        return value.value
+    return str(value)
 
 
 def render_help(
@@ -211,7 +234,7 @@ def render_help(
 def _row(flag: str, text: str, width: int) -> list[str]:
     column = 34
     head = f"  {flag}"
-    body = textwrap.wrap(text, max(width - column - 2, 30)) or [""]
+    body = textwrap.wrap(text, max(width - column - 2, 30), break_on_hyphens=False) or [""]
     if len(head) + 2 > column:
         return [head, *[" " * column + b for b in body]]
     return [head.ljust(column) + body[0], *[" " * column + b for b in body[1:]]]

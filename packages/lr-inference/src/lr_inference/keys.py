@@ -152,7 +152,9 @@ class KeysGenerateConfig(LrConfig):
     output_dir: Path = Field(
         default=Path("~/.config/lr/keys"), description="folder to write the key pair into"
     )
-    overwrite: bool = False
+    overwrite: bool = Field(
+        default=False, description="replace an existing key pair of that name (else an error)"
+    )
 
 
 def generate_main(argv: list[str]) -> int:

@@ -47,12 +47,19 @@ class TeleoperateConfig(LrConfig):
     teleop: TeleoperatorConfig
     robot: RobotConfig
     fps: int = 60
+    """Limit the maximum frames (leader reads, follower commands) per second."""
     teleop_time_s: float | None = None
+    """Stop after this many seconds (default: until Ctrl-C or SIGTERM)."""
     display_data: bool = False
+    """Show the live action table in the terminal (LeRobot's camera viewer is not in lr yet)."""
     display_mode: str = "rerun"
+    """Visualization backend of LeRobot's viewer, rerun or foxglove (accepted; not in lr yet)."""
     display_ip: str | None = None
+    """Rerun: IP of a remote viewer; foxglove: interface to bind to (not in lr yet)."""
     display_port: int | None = None
+    """Rerun: port of the remote viewer; foxglove: port to bind to (not in lr yet)."""
     display_compressed_images: bool = False
+    """Display compressed (JPEG) images instead of raw frames (not in lr yet)."""
 
 
 class DatasetReplayConfig(LrConfig):
@@ -61,9 +68,14 @@ class DatasetReplayConfig(LrConfig):
     dataset's own)."""
 
     repo_id: str | None = None
+    """Dataset identifier, '{hf_username}/{dataset_name}' (e.g. lerobot/test); its folder
+    is $HF_LEROBOT_HOME/<repo_id> unless root is given."""
     episode: int
+    """Episode to replay (its index)."""
     root: Path | None = None
+    """Local dataset folder (default: $HF_LEROBOT_HOME/<repo_id>)."""
     fps: int | None = None
+    """Replay rate in frames per second (default: the dataset's fps)."""
 
 
 class ReplayConfig(LrConfig):
@@ -73,6 +85,7 @@ class ReplayConfig(LrConfig):
     robot: RobotConfig
     dataset: DatasetReplayConfig
     play_sounds: bool = False
+    """Use vocal synthesis to read events (LeRobot's option; accepted, lr stays silent)."""
 
 
 def calibrate_main(argv: list[str]) -> int:

@@ -142,7 +142,10 @@ class PushConfig(LrConfig):
     branch: str | None = Field(default=None, description="branch to push to")
     private: bool = Field(default=False, description="create the repo private")
     videos: bool = Field(default=True, description="upload videos/ (--no-videos leaves them out)")
-    tag: bool = Field(default=True, description="(re)create the v3.0 tag (--no-tag does not)")
+    tag: bool = Field(
+        default=True,
+        description="tag the pushed commit v3.0, moving an existing tag (--no-tag: do not)",
+    )
 
 
 class PullConfig(LrConfig):

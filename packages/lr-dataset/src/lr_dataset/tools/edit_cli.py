@@ -56,14 +56,22 @@ class EditConfig(LrConfig):
     progress_bar: bool = Field(default=True, description="show progress bars with ETA on stderr")
 
 
-class DeleteEpisodesOperation(LrConfig):
+class Operation(LrConfig):
+    """Base of the ``--operation.*`` sections: the ``type`` field every operation has."""
+
+    type: str
+    """The edit: delete_episodes, split, merge, remove_feature, recompute_stats or info (add
+    --operation.type=NAME --help for its options)."""
+
+
+class DeleteEpisodesOperation(Operation):
     """Delete episodes (renumbering the rest)."""
 
     type: Literal["delete_episodes"] = "delete_episodes"
     episode_indices: IndexList | None = Field(default=None, description="'[0, 2, 5]' or 0,2,5-9")
 
 
-class SplitOperation(LrConfig):
+class SplitOperation(Operation):
     """Split into datasets by fractions or episode lists."""
 
     type: Literal["split"] = "split"
@@ -72,7 +80,7 @@ class SplitOperation(LrConfig):
     )
 
 
-class MergeOperation(LrConfig):
+class MergeOperation(Operation):
     """Merge datasets with the same fps, robot type and features."""
 
     type: Literal["merge"] = "merge"
@@ -82,14 +90,14 @@ class MergeOperation(LrConfig):
     concatenate_data: bool = Field(default=True, description="join data files (lr always does)")
 
 
-class RemoveFeatureOperation(LrConfig):
+class RemoveFeatureOperation(Operation):
     """Remove features (a camera's videos too)."""
 
     type: Literal["remove_feature"] = "remove_feature"
     feature_names: StrList | None = Field(default=None, description="features to remove")
 
 
-class RecomputeStatsOperation(LrConfig):
+class RecomputeStatsOperation(Operation):
     """Compute the statistics again from the data."""
 
     type: Literal["recompute_stats"] = "recompute_stats"
@@ -97,20 +105,24 @@ class RecomputeStatsOperation(LrConfig):
         default=True, description="keep camera stats (false: decode all)"
     )
     relative_action: bool = Field(default=False, description="relative-action stats (not in lr)")
-    relative_exclude_joints: StrList | None = None
-    chunk_size: int = 50
+    relative_exclude_joints: StrList | None = Field(
+        default=None, description="joints kept absolute in relative-action stats (not in lr)"
+    )
+    chunk_size: int = Field(
+        default=50, description="action chunk length of relative-action stats (not in lr)"
+    )
     num_workers: int = Field(default=0, description="accepted; lr computes stats in one process")
     overwrite: bool = Field(default=False, description="allow writing over the input dataset")
 
 
-class InfoOperation(LrConfig):
+class InfoOperation(Operation):
     """Print a summary of the dataset."""
 
     type: Literal["info"] = "info"
     show_features: bool = Field(default=False, description="also print the features")
 
 
-OPERATIONS: dict[str, type[LrConfig]] = {
+OPERATIONS: dict[str, type[Operation]] = {
     "delete_episodes": DeleteEpisodesOperation,
     "split": SplitOperation,
     "merge": MergeOperation,

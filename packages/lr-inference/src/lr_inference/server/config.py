@@ -19,7 +19,10 @@ class ServerKeysConfig(LrConfig):
     """
 
     server_secret_key: Path | None = None
+    """The server's secret key file (``<name>.key_secret`` from ``lr keys generate``); null:
+    no encryption."""
     allowed_clients: Path | None = None
+    """Folder of the public ``.key`` files of the clients allowed to connect."""
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> ServerKeysConfig:
@@ -39,32 +42,35 @@ class ServerKeysConfig(LrConfig):
 class PolicyServerConfig(LrConfig):
     """``lr serve``: where to listen and how to run policies for robot clients.
 
-    - ``host``/``port``: where to listen (LeRobot's ``PolicyServerConfig`` names). Without
-      keys only a loopback host is accepted unless ``insecure`` is set.
-    - ``keys``: CurveZMQ (:class:`ServerKeysConfig`).
-    - ``inference_latency``: the least time one forward pass takes, in seconds (the server
-      sleeps the rest; LeRobot's option, used to emulate a slower policy). 0: no padding.
-    - ``max_batch_size``: most observations run in one forward pass; observations from
-      several clients that wait together are batched (1 disables batching).
-      ``batch_wait_s``: how long a free policy waits for more requests before it starts a
-      pass (0: never; a few ms helps clients that send in step).
-    - ``obs_similarity_atol``: an observation whose ``observation.state`` is within this L2
-      distance of the last run one is skipped unless ``must_go`` (LeRobot's filter, same
-      default); 0 disables the filter.
-    - ``max_message_bytes``: larger messages are dropped; ``client_timeout_s``: a client
-      silent this long is forgotten (its policy unloaded if no one else uses it).
-    - ``allowed_policies``: when set, the only ``pretrained_name_or_path`` values clients may
-      ask for (a shared server should not load whatever a client names).
+    ``host``/``port`` keep LeRobot's ``PolicyServerConfig`` names. Without ``keys`` only a
+    loopback host is accepted unless ``insecure`` is set.
     """
 
     host: str = "127.0.0.1"
+    """Host address to bind the server to (a loopback address unless keys or ``insecure``)."""
     port: int = Field(default=8080, ge=0, le=65535)
+    """Port number to bind the server to."""
     insecure: bool = False
+    """Allow listening on a non-loopback host without CurveZMQ keys (anyone who reaches the
+    port can use the server)."""
     keys: ServerKeysConfig = Field(default_factory=ServerKeysConfig)
+    """CurveZMQ: the server's key pair and the allowed clients' public keys."""
     inference_latency: float = Field(default=0.0, ge=0)
+    """Least time one forward pass takes, in seconds: the server sleeps the rest, to emulate
+    a slower policy (LeRobot's option; 0: no padding)."""
     max_batch_size: int = Field(default=64, ge=1)
+    """Most observations run in one forward pass; observations from several clients that
+    wait together are batched (1: no batching)."""
     batch_wait_s: float = Field(default=0.0, ge=0, le=1)
+    """Seconds a free policy waits for more requests before it starts a pass (0: never; a
+    few ms helps clients that send in step)."""
     obs_similarity_atol: float = Field(default=1.0, ge=0)
+    """An observation whose observation.state is within this L2 distance of the last one run
+    is skipped unless must_go (LeRobot's filter and default; 0: off)."""
     max_message_bytes: int = Field(default=DEFAULT_MAX_MESSAGE_BYTES, gt=1024)
+    """Largest message accepted from a client, in bytes (larger ones are dropped)."""
     client_timeout_s: float = Field(default=60.0, gt=0)
+    """A client silent this long (s) is forgotten, its policy unloaded if no one else uses it."""
     allowed_policies: list[str] | None = None
+    """The only pretrained_name_or_path values clients may ask for (null: any; a shared
+    server should not load whatever a client names)."""

@@ -22,11 +22,18 @@ class FindCamerasConfig(LrConfig):
     """
 
     camera_type: str | None = None
+    """Camera type to list and capture from: av, opencv, realsense or synthetic (also given
+    first, without the flag); default: every device camera."""
     output_dir: Path = Path("outputs/captured_images")
+    """Directory to save the captured images in."""
     record_time_s: float = Field(default=2.0, ge=0)
+    """Seconds to read frames from each camera; the last one is saved."""
     warmup_s: float = Field(default=1.0, ge=0)
+    """Seconds of frames each listed camera reads and drops when it opens (exposure settles)."""
     cameras: dict[str, CameraConfig] = Field(default_factory=dict)
+    """Configured cameras to capture too, {name: camera config}, saved as <name>.png."""
     list_only: bool = False
+    """Only list the cameras found; capture nothing."""
 
 
 class ServeCamerasConfig(LrConfig):
@@ -37,10 +44,15 @@ class ServeCamerasConfig(LrConfig):
     """
 
     cameras: dict[str, CameraConfig]
+    """Cameras to publish, {name: camera config} (the names clients receive)."""
     port: int = Field(default=5555, ge=1, le=65535)
+    """TCP port to publish on."""
     host: str = "*"
+    """Interface to bind to (* for all, 127.0.0.1 for this machine only)."""
     fps: float = Field(default=30, gt=0)
+    """Messages published per second, each with the cameras' frames new since the last one."""
     quality: int = Field(default=80, ge=1, le=100)
+    """JPEG quality of the published frames, 1-100."""
 
 
 def _normalise_argv(argv: list[str]) -> tuple[str | None, list[str]]:

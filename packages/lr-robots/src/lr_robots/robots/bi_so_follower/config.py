@@ -17,5 +17,8 @@ class BiSOFollowerConfig(RobotConfig):
     implementation: ClassVar[str] = "lr_robots.robots.bi_so_follower.robot:BiSOFollower"
 
     left_arm_config: SOFollowerConfig
+    """The left arm (its actions and observations are prefixed left_)."""
     right_arm_config: SOFollowerConfig
+    """The right arm (its actions and observations are prefixed right_)."""
     cameras: dict[str, CameraConfig] = {}
+    """Cameras shared by both arms, {name: camera config} (names kept as they are)."""

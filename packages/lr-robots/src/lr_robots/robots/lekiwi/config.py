@@ -58,21 +58,21 @@ class LeKiwiConfig(RobotConfig):
 
 
 class LeKiwiHostConfig(LrConfig):
-    """``--host.*`` of ``lr lekiwi-host``.
-
-    - ``port_zmq_cmd`` (5555) / ``port_zmq_observations`` (5556): TCP ports bound on every
-      interface for commands (PULL) and observations (PUSH); ``0`` picks free ports (printed).
-    - ``connection_time_s``: the host exits after this many seconds (LeRobot's default 30;
-      ``null`` runs until Ctrl-C / SIGTERM).
-    - ``watchdog_timeout_ms``: the wheels stop when no valid command arrived for this long.
-    - ``max_loop_freq_hz``: the host loop's rate (commands applied, observations sent).
-    """
+    """``--host.*`` of ``lr lekiwi-host``: its ZeroMQ ports, run time, watchdog and rate."""
 
     port_zmq_cmd: int = Field(default=5555, ge=0, le=65535)
+    """TCP port, bound on every interface, that receives commands (PULL; 0: a free port,
+    printed)."""
     port_zmq_observations: int = Field(default=5556, ge=0, le=65535)
+    """TCP port, bound on every interface, that sends observations (PUSH; 0: a free port,
+    printed)."""
     connection_time_s: float | None = 30
+    """The host exits after this many seconds (LeRobot's default; null: until Ctrl-C or
+    SIGTERM)."""
     watchdog_timeout_ms: int = Field(default=500, gt=0)
+    """The wheels stop when no valid command arrived for this many milliseconds."""
     max_loop_freq_hz: int = Field(default=30, gt=0)
+    """Rate of the host loop (commands applied, observations sent), in Hz."""
 
     @field_validator("connection_time_s")
     @classmethod
@@ -93,22 +93,25 @@ class LeKiwiServerConfig(LrConfig):
 class LeKiwiClientConfig(RobotConfig):
     """``--robot.type=lekiwi_client --robot.remote_ip=<the Pi's address>``: LeKiwi seen from the
     laptop, through the host.
-
-    - ``port_zmq_cmd`` / ``port_zmq_observations``: the host's ports.
-    - ``teleop_keys``: the base keys of :meth:`LeKiwiClient._from_keyboard_to_base_action`.
-    - ``cameras``: the host's cameras, for their names and sizes only (frames come from the
-      host); must match the host's ``--robot.cameras``.
-    - ``polling_timeout_ms``: how long ``get_observation`` waits for a new observation before
-      serving the last one; ``connect_timeout_s``: how long ``connect`` waits for the first.
     """
 
     type: Literal["lekiwi_client"] = "lekiwi_client"
     implementation: ClassVar[str] = "lr_robots.robots.lekiwi.lekiwi_client:LeKiwiClient"
 
     remote_ip: str
+    """Address of the LeKiwi's Raspberry Pi, where lr lekiwi-host runs."""
     port_zmq_cmd: int = Field(default=5555, ge=1, le=65535)
+    """The host's command port (its --host.port_zmq_cmd)."""
     port_zmq_observations: int = Field(default=5556, ge=1, le=65535)
+    """The host's observation port (its --host.port_zmq_observations)."""
     teleop_keys: dict[str, str] = Field(default_factory=lambda: dict(LEKIWI_TELEOP_KEYS))
+    """Keys that drive the base when the teleoperator sends keys: forward, backward, left,
+    right, rotate_left, rotate_right, speed_up, speed_down, quit."""
     cameras: dict[str, CameraConfig] = Field(default_factory=lekiwi_cameras_config)
+    """The host's cameras, for their names and frame sizes only (frames come from the host);
+    must match the host's --robot.cameras."""
     polling_timeout_ms: int = Field(default=15, ge=0)
+    """How long get_observation waits for a new observation before serving the last one, in
+    milliseconds."""
     connect_timeout_s: float = Field(default=5, gt=0)
+    """How long connect waits for the host's first observation, in seconds."""

@@ -16,4 +16,6 @@ class BiSOLeaderConfig(TeleoperatorConfig):
     implementation: ClassVar[str] = "lr_robots.teleoperators.bi_so_leader.teleoperator:BiSOLeader"
 
     left_arm_config: SOLeaderConfig
+    """The left leader arm (its actions are prefixed left_)."""
     right_arm_config: SOLeaderConfig
+    """The right leader arm (its actions are prefixed right_)."""

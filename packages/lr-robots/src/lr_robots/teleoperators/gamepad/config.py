@@ -26,12 +26,23 @@ class GamepadTeleopConfig(TeleoperatorConfig):
     implementation: ClassVar[str] = "lr_robots.teleoperators.gamepad.teleop:GamepadTeleop"
 
     use_gripper: bool = True
+    """Include the gripper in the actions (LeRobot's field)."""
     hidapi_fallback: bool = False
+    """LeRobot's raw-HID reader for controllers pygame misses; lr reads every controller
+    through SDL and refuses true."""
     output: Literal["joints", "deltas"] = "joints"
+    """joints: joint targets through the SO-101's inverse kinematics; deltas: LeRobot's
+    delta_x/y/z and gripper 0/1/2, for a pipeline that does its own kinematics."""
     speed_m_s: float = Field(default=0.05, gt=0)
+    """How fast the gripper moves in space at full stick travel, in metres per second."""
     gripper_speed: float = Field(default=50.0, gt=0)
+    """How fast the gripper opens or closes, in gripper units (0..100) per second."""
     bounds: dict[str, tuple[float, float, float]] = Field(
         default_factory=lambda: dict(DEFAULT_BOUNDS)
     )
+    """Box the gripper stays in, {"min": [x, y, z], "max": [x, y, z]} in metres, in the URDF
+    base frame."""
     deadzone: float = Field(default=0.1, ge=0, lt=1)
+    """Stick travel ignored around the centre, as a fraction of full travel (0..1)."""
     joystick_index: int = Field(default=0, ge=0)
+    """Which controller to use when several are plugged in, in SDL's order."""

@@ -16,8 +16,11 @@ class HomunculusGloveConfig(TeleoperatorConfig):
     )
 
     port: str
+    """USB serial port of the glove's ESP32, which streams its sensor readings."""
     side: Literal["left", "right"]
+    """Which hand the glove is worn on."""
     baud_rate: int = 115_200
+    """Baud rate of the serial link, in bit/s."""
 
 
 class HomunculusArmConfig(TeleoperatorConfig):
@@ -27,4 +30,6 @@ class HomunculusArmConfig(TeleoperatorConfig):
     implementation: ClassVar[str] = "lr_robots.teleoperators.homunculus.teleoperator:HomunculusArm"
 
     port: str
+    """USB serial port of the exoskeleton's ESP32, which streams its sensor readings."""
     baud_rate: int = 115_200
+    """Baud rate of the serial link, in bit/s."""

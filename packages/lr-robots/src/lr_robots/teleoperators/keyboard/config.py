@@ -82,6 +82,7 @@ class KeyboardTeleopConfig(KeyboardInputConfig):
     keys: dict[str, tuple[str, int]] = Field(default_factory=lambda: dict(DEFAULT_JOG_KEYS))
     speed: float = Field(default=30.0, gt=0)
     speeds: dict[str, float] = Field(default_factory=lambda: {"gripper": 50.0})
+    """Per-motor overrides of speed, {motor: robot units/s}."""
     max_lead: float = Field(default=15.0, gt=0)
 
 
@@ -106,12 +107,19 @@ class KeyboardEndEffectorTeleopConfig(KeyboardInputConfig):
     )
 
     use_gripper: bool = True
+    """Include the gripper in the actions (LeRobot's field)."""
     output: Literal["joints", "deltas"] = "joints"
+    """joints: joint targets through the SO-101's inverse kinematics; deltas: LeRobot's
+    delta_x/y/z and gripper 0/1/2, for a pipeline that does its own kinematics."""
     speed_m_s: float = Field(default=0.05, gt=0)
+    """How fast the gripper moves in space while a key is held, in metres per second."""
     gripper_speed: float = Field(default=50.0, gt=0)
+    """How fast the gripper opens or closes, in gripper units (0..100) per second."""
     bounds: dict[str, tuple[float, float, float]] = Field(
         default_factory=lambda: {k: tuple(v) for k, v in DEFAULT_BOUNDS.items()}
     )
+    """Box the gripper stays in, {"min": [x, y, z], "max": [x, y, z]} in metres, in the URDF
+    base frame."""
 
 
 class KeyboardRoverTeleopConfig(KeyboardInputConfig):
@@ -125,12 +133,19 @@ class KeyboardRoverTeleopConfig(KeyboardInputConfig):
     implementation: ClassVar[str] = "lr_robots.teleoperators.keyboard.rover:KeyboardRoverTeleop"
 
     linear_speed: float = 1.0
+    """Starting forward speed (-1..1 for SDK robots)."""
     angular_speed: float = 1.0
+    """Starting turn speed (-1..1 for SDK robots)."""
     speed_increment: float = 0.1
+    """How much + and - change the forward speed per press."""
     turn_assist_ratio: float = 0.3
+    """Fraction of the forward speed added when turning with a/d alone (0..1)."""
     angular_speed_ratio: float = 0.6
+    """Turn-speed change per + or - press, as a fraction of speed_increment."""
     min_linear_speed: float = 0.1
+    """Lowest forward speed the - key can reach."""
     min_angular_speed: float = 0.05
+    """Lowest turn speed the - key can reach."""
 
 
 class KeyboardBaseTeleopConfig(KeyboardInputConfig):
@@ -144,6 +159,10 @@ class KeyboardBaseTeleopConfig(KeyboardInputConfig):
     implementation: ClassVar[str] = "lr_robots.teleoperators.keyboard.holonomic:KeyboardBaseTeleop"
 
     teleop_keys: dict[str, str] = Field(default_factory=lambda: dict(LEKIWI_TELEOP_KEYS))
+    """Key of each base command: forward, backward, left, right, rotate_left, rotate_right,
+    speed_up, speed_down, quit."""
     speed_levels: list[dict[str, float]] = Field(
         default_factory=lambda: [dict(level) for level in LEKIWI_SPEED_LEVELS]
     )
+    """Speeds speed_up / speed_down step through, [{"xy": m/s, "theta": deg/s}], starting at
+    the first."""

@@ -15,4 +15,7 @@ class KochLeaderConfig(TeleoperatorConfig):
     implementation: ClassVar[str] = "lr_robots.teleoperators.koch_leader.teleoperator:KochLeader"
 
     port: str
+    """Serial port of the arm's motor bus (e.g. /dev/ttyACM0; lr find-port finds it)."""
     gripper_open_pos: float = 50.0
+    """Gripper position (0..100) held with torque on, so the squeezed trigger springs back
+    open."""

@@ -14,4 +14,7 @@ class OmxLeaderConfig(TeleoperatorConfig):
     implementation: ClassVar[str] = "lr_robots.teleoperators.omx_leader.teleoperator:OmxLeader"
 
     port: str
+    """Serial port of the arm's motor bus (e.g. /dev/ttyACM0; lr find-port finds it)."""
     gripper_open_pos: float = 60.0
+    """Gripper position (0..100) held with torque on, so the squeezed trigger springs back
+    open."""

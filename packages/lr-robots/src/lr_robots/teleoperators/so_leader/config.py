@@ -14,8 +14,11 @@ class SOLeaderConfig(LrConfig):
     retries of a failed read."""
 
     port: str
+    """Serial port of the arm's motor bus (e.g. /dev/ttyACM0; lr find-port finds it)."""
     use_degrees: bool = True
+    """Body joints in degrees (LeRobot's default); false: -100..100. Must match the follower."""
     num_read_retries: int = 2
+    """Extra immediate attempts when a read of the motors fails (a corrupted status packet)."""
 
 
 class SOLeaderTeleopConfig(TeleoperatorConfig, SOLeaderConfig):
