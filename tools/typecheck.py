@@ -204,7 +204,9 @@ def run_pyright() -> tuple[dict[str, object], float]:
     env = dict(os.environ, PYRIGHT_PYTHON_IGNORE_WARNINGS="1")
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "pyright", "--outputjson"],
+        # the interpreter running this script is the environment to check against, wherever
+        # uv put it (UV_PROJECT_ENVIRONMENT); pyproject's venv setting serves editors
+        [sys.executable, "-m", "pyright", "--outputjson", "--pythonpath", sys.executable],
         cwd=REPO,
         env=env,
         capture_output=True,
