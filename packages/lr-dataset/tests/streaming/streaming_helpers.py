@@ -49,7 +49,7 @@ def write_rollover_dataset(
 
 def files_of(root: Path, kind: str) -> list[Path]:
     """The dataset's data (``"data"``) or video (``"videos"``) files."""
-    return sorted((root / kind).rglob("*.*"))
+    return sorted(p for p in (root / kind).rglob("*") if p.is_file())
 
 
 def assert_same_item(got: dict, want: dict) -> None:

@@ -13,10 +13,10 @@ however many owners ask for them, concurrently by several threads, never twice a
 
 The budget: :attr:`RangeCache.used_bytes` (bytes written and not punched) plus bytes in flight
 may not grow past ``budget_bytes`` for an *optional* acquisition (a look-ahead prefetch), which
-raises :class:`NoRoom` instead. A *required* one (an episode the pool already holds) always
-proceeds: the order of samples never depends on timing, so it cannot wait for room that only
-its own consumer can free; it warns once when it goes over. :meth:`RangeCache.stats` reports the
-use.
+raises :class:`NoRoom` instead. A *required* one (an episode the pool already holds) first asks
+``make_room()`` to give back look-ahead holds, then proceeds even over the budget: the order of
+samples never depends on timing, so it cannot wait for room that only its own consumer can free;
+it warns once when it goes over. :meth:`RangeCache.stats` reports the use.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class CacheStats:
     fetched_bytes: int
     files: int
     files_deleted: int
-    over_budget: int  # required acquisitions that went past the budget
+    over_budget: int  # writes after which the bytes held were past the budget
 
 
 class RangeCache:
@@ -147,6 +147,7 @@ class RangeCache:
         budget_bytes: int,
         fetch: Callable[[str, int, int], bytes],
         size: Callable[[str], int],
+        make_room: Callable[[], bool] | None = None,
     ) -> None:
         if budget_bytes <= 0:
             raise ValueError(f"the cache budget must be > 0 bytes, got {budget_bytes}")
@@ -155,6 +156,7 @@ class RangeCache:
         self.budget_bytes = int(budget_bytes)
         self._fetch = fetch
         self._size = size
+        self.make_room = make_room
         self._sizes: dict[str, int] = {}
         self._files: dict[str, _File] = {}
         self._cond = threading.Condition()
@@ -248,57 +250,88 @@ class RangeCache:
             f.holds[owner] = merge([*before, *wanted])
         try:
             while True:
-                with self._cond:
-                    missing = subtract(wanted, f.present)
-                    if not missing:
-                        return f.path
-                    mine = subtract(missing, f.inflight)
-                    if not mine:
-                        self._cond.wait(0.5)
-                        continue
-                    need = total(mine)
-                    inflight = sum(total(x.inflight) for x in self._files.values())
-                    if self.used_bytes + inflight + need > self.budget_bytes:
-                        if not required:
-                            raise NoRoom(f"{need} bytes of {relative} do not fit now")
-                        self.over_budget += 1
-                        if not self._warned:
-                            self._warned = True
-                            logger.warning(
-                                "stream cache over its budget of %.1f MB (%.1f MB used, %.1f MB "
-                                "more for %s): the episodes the pool holds need more; raise "
-                                "cache_budget_gb or lower episode_pool_size",
-                                self.budget_bytes / 1e6,
-                                self.used_bytes / 1e6,
-                                need / 1e6,
-                                relative,
-                            )
-                    f.inflight = merge([*f.inflight, *mine])
+                mine = self._reserve(f, wanted, required, relative)
+                if mine is None:
+                    return f.path
+                if not mine:
+                    continue
                 try:
                     for a, b in mine:
-                        data = self._fetch(relative, a, b)
-                        os.pwrite(f.fd, data, a)
-                finally:
+                        os.pwrite(f.fd, self._fetch(relative, a, b), a)
+                except BaseException:
                     with self._cond:
                         f.inflight = subtract(f.inflight, mine)
                         self._cond.notify_all()
+                    raise
                 with self._cond:
+                    f.inflight = subtract(f.inflight, mine)
                     f.present = merge([*f.present, *mine])
                     self.used_bytes += total(mine)
                     self.fetched_bytes += total(mine)
                     self.peak_bytes = max(self.peak_bytes, self.used_bytes)
+                    if self.used_bytes > self.budget_bytes:
+                        self._over(relative, total(mine))
                     self._generation += 1
                     f.generation = self._generation
+                    if owner not in f.holds:  # released while fetching
+                        self._trim(relative, f)
                     self._cond.notify_all()
         except BaseException:
             with self._cond:
-                if before:
-                    f.holds[owner] = before
-                else:
-                    f.holds.pop(owner, None)
+                if owner in f.holds:
+                    if before:
+                        f.holds[owner] = before
+                    else:
+                        del f.holds[owner]
                 self._trim(relative, f)
                 self._cond.notify_all()
             raise
+
+    def _over(self, relative: str, added: int) -> None:
+        self.over_budget += 1
+        if not self._warned:
+            self._warned = True
+            logger.warning(
+                "stream cache over its budget of %.1f MB (%.1f MB used after %.1f MB of %s): "
+                "the episodes the pool holds need more; raise cache_budget_gb or lower "
+                "episode_pool_size",
+                self.budget_bytes / 1e6,
+                self.used_bytes / 1e6,
+                added / 1e6,
+                relative,
+            )
+
+    def _reserve(
+        self, f: _File, wanted: list[Range], required: bool, relative: str
+    ) -> list[Range] | None:
+        """The ranges this thread is to fetch now, marked in flight; ``None`` when everything
+        wanted is present, ``[]`` to look again (after a wait, or after look-ahead holds gave
+        their room back)."""
+        with self._cond:
+            missing = subtract(wanted, f.present)
+            if not missing:
+                return None
+            mine = subtract(missing, f.inflight)
+            if not mine:  # other threads are fetching the rest
+                self._cond.wait(0.5)
+                return []
+            need = total(mine)
+            inflight = sum(total(x.inflight) for x in self._files.values())
+            if self.used_bytes + inflight + need <= self.budget_bytes:
+                f.inflight = merge([*f.inflight, *mine])
+                return mine
+            if not required:
+                raise NoRoom(f"{need} bytes of {relative} do not fit now")
+        if self.make_room is not None and self.make_room():
+            return []  # look-ahead episodes gave their room back: check again
+        with self._cond:
+            inflight = sum(total(x.inflight) for x in self._files.values())
+            if inflight and self.used_bytes + inflight + need > self.budget_bytes:
+                self._cond.wait(0.5)  # room may come back when those fetches end
+                return []
+            mine = subtract(subtract(wanted, f.present), f.inflight)
+            f.inflight = merge([*f.inflight, *mine])
+            return mine
 
     # ------------------------------------------------------------------ releasing
     def release(self, owner: Hashable, relative: str | None = None) -> None:

@@ -35,7 +35,7 @@ from lr_core.paths import lerobot_home
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.metadata import LeRobotDatasetMetadata
 from lr_dataset.reader import check_delta_timestamps
-from lr_dataset.streaming.cache import RangeCache
+from lr_dataset.streaming.cache import CacheStats, RangeCache
 from lr_dataset.streaming.episode import ItemBuilder, StreamDecoder
 from lr_dataset.streaming.order import EpisodePool, assign_shares, consumer_seed
 from lr_dataset.streaming.prefetch import EpisodeFiles, Prefetcher
@@ -241,7 +241,8 @@ class StreamingLeRobotDataset(StreamBase):
         if rank is not None and world_size is not None:
             self.set_distributed(rank, world_size)
         self._shares: dict[tuple[int, int], list[np.ndarray]] = {}
-        self.last_stats: dict[str, Any] | None = None
+        self._caches: dict[tuple[int, int], RangeCache] = {}
+        self._final_stats: dict[tuple[int, int], CacheStats] = {}
 
     # ------------------------------------------------------------------ views
     @property
@@ -268,6 +269,12 @@ class StreamingLeRobotDataset(StreamBase):
     def num_samples(self) -> int:
         """Samples per epoch, over all ranks (frames less the dropped edges)."""
         return int(self._counts.sum())
+
+    def cache_stats(self) -> dict[tuple[int, int], CacheStats]:
+        """Cache use of the consumers ``(rank, worker)`` that iterate in this process: live
+        while they run, final once they have ended (remote sources only). Each consumer also
+        logs its figures at the end of its iteration."""
+        return {**self._final_stats, **{k: c.stats() for k, c in self._caches.items()}}
 
     def set_return_uint8(self, flag: bool) -> None:
         """Camera frames as uint8 (``True``) or float32 in [0, 1] from the next iteration."""
@@ -346,7 +353,7 @@ class StreamingLeRobotDataset(StreamBase):
                 self.files.read,
                 self.files.size,
             )
-        return Prefetcher(
+        prefetcher = Prefetcher(
             self.meta,
             self.locations,
             self.files,
@@ -354,6 +361,9 @@ class StreamingLeRobotDataset(StreamBase):
             workers=self.fetch_workers,
             tolerance_s=self.tolerance_s,
         )
+        if cache is not None:
+            cache.make_room = prefetcher.make_room
+        return prefetcher
 
     def finish_item(self, item: dict[str, Any]) -> Any:
         """Last touches on a sample (the torch flavour converts to tensors)."""
@@ -379,6 +389,8 @@ class StreamingLeRobotDataset(StreamBase):
         if self.share_size(epoch, consumer, consumers) == 0:
             return
         prefetcher = self._new_prefetcher(rank, worker, num_workers)
+        if prefetcher.cache is not None:
+            self._caches[(rank, worker)] = prefetcher.cache
         decoder = StreamDecoder(
             max_open=max(16, len(self.meta.video_keys) * min(self.episode_pool_size, 64))
         )
@@ -418,10 +430,23 @@ class StreamingLeRobotDataset(StreamBase):
                 if self.share_size(epoch, consumer, consumers) == 0:
                     return
         finally:
-            if prefetcher.cache is not None:
-                self.last_stats = {"cache": prefetcher.cache.stats()}
             decoder.close()
+            stats = prefetcher.cache.stats() if prefetcher.cache is not None else None
             prefetcher.close()
+            if stats is not None:
+                self._caches.pop((rank, worker), None)
+                self._final_stats[(rank, worker)] = stats
+                logger.info(
+                    "%s rank %d worker %d: %d episodes loaded, %.1f MB fetched, cache peak "
+                    "%.1f of %.1f MB",
+                    self.describe(),
+                    rank,
+                    worker,
+                    prefetcher.loaded,
+                    stats.fetched_bytes / 1e6,
+                    stats.peak_bytes / 1e6,
+                    stats.budget_bytes / 1e6,
+                )
 
 
 def _refresh_decoder(

@@ -17,7 +17,6 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -104,12 +103,13 @@ class Prefetcher:
         self._futures: dict[int, Future[EpisodeData]] = {}
         self._owners: dict[int, tuple[int, int]] = {}
         self._required: set[tuple[int, int]] = set()
+        self._ahead: list[int] = []  # loaded ahead of admission, nearest first
+        self._cancelled: set[tuple[int, int]] = set()
         self._serial = itertools.count()
         self._lock = threading.Lock()
         self._headers: dict[str, list[Range]] = {}
         self._plans: dict[tuple[str, int], list[Range]] = {}
         self.loaded = 0
-        self.rows_bytes = 0
 
     # ------------------------------------------------------------------ API
     def admit(self, ep: int) -> None:
@@ -118,6 +118,8 @@ class Prefetcher:
             owner = self._owners.get(ep)
             if owner is not None:
                 self._required.add(owner)
+                if ep in self._ahead:
+                    self._ahead.remove(ep)
                 return
             self._submit(ep, required=True)
 
@@ -127,6 +129,7 @@ class Prefetcher:
             for ep in episodes:
                 if ep not in self._owners:
                     self._submit(ep, required=False)
+                    self._ahead.append(ep)
 
     def get(self, ep: int) -> EpisodeData:
         """The loaded episode (waits for its load; raises what loading raised)."""
@@ -136,11 +139,34 @@ class Prefetcher:
                 future = self._submit(ep, required=True)
         try:
             return future.result()
-        except NoRoom:  # a look-ahead load that found no room before it was admitted
+        except NoRoom:  # a look-ahead load that found no room (or gave it back) before admission
             with self._lock:
-                self._owners.pop(ep, None)
-                future = self._submit(ep, required=True)
+                if self._futures.get(ep) is future:
+                    self._owners.pop(ep, None)
+                    future = self._submit(ep, required=True)
+                else:
+                    future = self._futures[ep]
             return future.result()
+
+    def make_room(self) -> bool:
+        """Give back the cache room of the episode loaded furthest ahead (it is loaded again
+        when admitted); False when no episode is loaded ahead."""
+        with self._lock:
+            if not self._ahead:
+                return False
+            ep = self._ahead.pop()
+            future = self._futures.pop(ep)
+            owner = self._owners.pop(ep)
+            self._cancelled.add(owner)
+        self._drop(future, owner)
+        return True
+
+    def _drop(self, future: Future[EpisodeData], owner: tuple[int, int]) -> None:
+        future.cancel()
+        cache = self.cache
+        if cache is not None:
+            cache.release(owner)
+            future.add_done_callback(lambda _f: cache.release(owner))
 
     def release(self, ep: int) -> None:
         """``ep`` left the pool: free its rows and its cached ranges."""
@@ -149,11 +175,10 @@ class Prefetcher:
             owner = self._owners.pop(ep, None)
             if owner is not None:
                 self._required.discard(owner)
-        if future is not None:
-            future.cancel()
-            cache = self.cache
-            if cache is not None and owner is not None:
-                future.add_done_callback(lambda _f: cache.release(owner))
+            if ep in self._ahead:
+                self._ahead.remove(ep)
+        if future is not None and owner is not None:
+            self._drop(future, owner)
 
     def resident(self) -> list[int]:
         """Episodes loaded or loading."""
@@ -181,10 +206,6 @@ class Prefetcher:
         self._futures[ep] = future
         return future
 
-    def _is_required(self, owner: tuple[int, int]) -> bool:
-        with self._lock:
-            return owner in self._required
-
     def _load(self, ep: int, owner: tuple[int, int]) -> EpisodeData:
         try:
             return self._load_episode(ep, owner)
@@ -195,7 +216,11 @@ class Prefetcher:
 
     def _acquire(self, owner: tuple[int, int], relative: str, ranges: list[Range]) -> Path:
         assert self.cache is not None
-        return self.cache.acquire(owner, relative, ranges, required=self._is_required(owner))
+        with self._lock:
+            if owner in self._cancelled:
+                raise NoRoom("this look-ahead load gave its room back")
+            required = owner in self._required
+        return self.cache.acquire(owner, relative, ranges, required=required)
 
     def _header(self, relative: str, kind: str) -> list[Range]:
         ranges = self._headers.get(relative)
@@ -251,11 +276,3 @@ class Prefetcher:
             data.videos[key] = (path, start)
         self.loaded += 1
         return data
-
-
-def describe(prefetcher: Prefetcher) -> dict[str, Any]:
-    """What a prefetcher holds, for reports."""
-    out: dict[str, Any] = {"episodes_loaded": prefetcher.loaded, "resident": prefetcher.resident()}
-    if prefetcher.cache is not None:
-        out["cache"] = prefetcher.cache.stats()
-    return out
