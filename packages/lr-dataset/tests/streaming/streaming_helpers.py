@@ -23,16 +23,22 @@ def write_rollover_dataset(
     camera: str = "video",
     video_files_size_in_mb: float = 0.008,
     data_files_size_in_mb: float = 0.015,
+    fps: int = 30,
+    camera_key: str = "observation.images.front",
+    content_offset: int = 0,
     **kwargs: Any,
 ) -> Path:
     """Record ``episodes`` episodes of :data:`LENGTHS` frames with tiny file-size limits, so
-    videos and data roll over into several files."""
+    videos and data roll over into several files. ``camera_key`` renames the camera;
+    ``content_offset`` changes the synthetic content."""
     from lr_dataset.dataset import LeRobotDataset
 
+    specs = features(camera=camera, height=32, width=48)
+    specs[camera_key] = specs.pop("observation.images.front")
     ds = LeRobotDataset.create(
         "test/rollover",
-        30,
-        features(camera=camera, height=32, width=48),
+        fps,
+        specs,
         root=root,
         use_videos=camera == "video",
         video_files_size_in_mb=video_files_size_in_mb,
@@ -41,7 +47,9 @@ def write_rollover_dataset(
     )
     for ep in range(episodes):
         for i in range(LENGTHS[ep % len(LENGTHS)]):
-            ds.add_frame(frame(ep, i, h=32, w=48))
+            values = frame(ep + content_offset, i, fps=fps, h=32, w=48)
+            values[camera_key] = values.pop("observation.images.front")
+            ds.add_frame(values)
         ds.save_episode()
     ds.finalize()
     return root

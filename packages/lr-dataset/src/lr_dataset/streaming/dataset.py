@@ -374,13 +374,23 @@ class StreamingLeRobotDataset(StreamBase):
         return item
 
     def consumer_items(
-        self, epoch: int, rank: int, worker: int, num_workers: int, world_size: int, skip: int
+        self,
+        epoch: int,
+        rank: int,
+        worker: int,
+        num_workers: int,
+        world_size: int,
+        skip: int,
+        *,
+        repeat: bool | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """One consumer's samples from ``epoch`` on, after passing over ``skip``."""
+        """One consumer's samples from ``epoch`` on, after passing over ``skip`` (``repeat``
+        overrides the dataset's own setting, for mixtures)."""
+        repeat = self.repeat if repeat is None else repeat
         consumers = world_size * num_workers
         consumer = rank * num_workers + worker
         # whole epochs of a repeated stream are passed over without building their pools
-        while self.repeat and skip > 0:
+        while repeat and skip > 0:
             size = self.share_size(epoch, consumer, consumers)
             if size == 0 or skip < size:
                 break
@@ -424,7 +434,7 @@ class StreamingLeRobotDataset(StreamBase):
                     for evicted in pool.evicted:
                         prefetcher.release(evicted)
                     yield self.finish_item(item)
-                if not self.repeat:
+                if not repeat:
                     return
                 epoch += 1
                 if self.share_size(epoch, consumer, consumers) == 0:

@@ -1,8 +1,9 @@
-"""The torch flavour of :class:`~lr_dataset.streaming.dataset.StreamingLeRobotDataset`: a
-``torch.utils.data.IterableDataset`` whose samples are tensors, as LeRobot's.
+"""The torch flavours of :class:`~lr_dataset.streaming.dataset.StreamingLeRobotDataset` and
+:class:`~lr_dataset.streaming.mixture.StreamingMixture`: ``torch.utils.data.IterableDataset``\\ s
+whose samples are tensors, as LeRobot's.
 
 Inside DataLoader workers each worker is one consumer (torch's ``get_worker_info``). The epoch
-set with :meth:`set_epoch` lives in shared memory, so persistent workers see it too.
+set with ``set_epoch`` lives in shared memory, so persistent workers see it too.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from lr_dataset.streaming.dataset import StreamingLeRobotDataset as _NumpyStreamingDataset
+from lr_dataset.streaming.mixture import StreamingMixture as _NumpyMixture
 from lr_dataset.torch_dataset import to_torch
 
 
-class StreamingLeRobotDataset(_NumpyStreamingDataset, IterableDataset):
-    """:class:`lr_dataset.streaming.dataset.StreamingLeRobotDataset` yielding torch tensors."""
+class _TorchStream:
+    """Worker identity from torch, and an epoch shared with the DataLoader's workers."""
 
-    @property  # type: ignore[override]
+    @property
     def _epoch(self) -> int:
-        return int(self._shared_epoch.item())
+        return int(self.__dict__["_shared_epoch"].item())
 
     @_epoch.setter
     def _epoch(self, value: int) -> None:
@@ -36,6 +38,10 @@ class StreamingLeRobotDataset(_NumpyStreamingDataset, IterableDataset):
         info = get_worker_info()
         return (0, 1) if info is None else (info.id, info.num_workers)
 
+
+class StreamingLeRobotDataset(_TorchStream, _NumpyStreamingDataset, IterableDataset):
+    """:class:`lr_dataset.streaming.dataset.StreamingLeRobotDataset` yielding torch tensors."""
+
     def finish_item(self, item: dict[str, Any]) -> Any:
         """Tensors, then the image transforms."""
         out = to_torch(item)
@@ -44,3 +50,11 @@ class StreamingLeRobotDataset(_NumpyStreamingDataset, IterableDataset):
                 if key not in self.meta.depth_keys:
                     out[key] = self.image_transforms(out[key])
         return out
+
+
+class StreamingMixture(_TorchStream, _NumpyMixture, IterableDataset):
+    """:class:`lr_dataset.streaming.mixture.StreamingMixture` yielding torch tensors."""
+
+    def finish_item(self, item: dict[str, Any]) -> Any:
+        """Tensors (``dataset_index`` too)."""
+        return to_torch(item)
