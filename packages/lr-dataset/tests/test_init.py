@@ -47,3 +47,17 @@ def test_torch_flavour_when_torch_is_installed():
 @pytest.mark.parametrize("package", ["lr_dataset", "lr_dataset.tools"])
 def test_exports_are_exact(package):
     assert export_problems(package) == []
+
+
+def test_streaming_flavours():
+    import torch.utils.data
+
+    assert issubclass(lr_dataset.StreamingLeRobotDataset, torch.utils.data.IterableDataset)
+    assert issubclass(lr_dataset.StreamingMixture, torch.utils.data.IterableDataset)
+    mods = _modules_after(
+        "from lr_dataset import StreamingLeRobotDataset, StreamingMixture\n"
+        "assert StreamingLeRobotDataset.__module__ == 'lr_dataset.streaming.dataset'\n"
+        "assert StreamingMixture.__module__ == 'lr_dataset.streaming.mixture'",
+        env={"LR_DATASET_BACKEND": "numpy"},
+    )
+    assert "torch" not in mods
