@@ -28,6 +28,8 @@ class DatasetConfig(LrConfig):
 
     ``root`` defaults to ``$HF_LEROBOT_HOME/<repo_id>``; ``episodes`` selects a subset;
     ``use_imagenet_stats`` replaces camera mean/std with ImageNet's (LeRobot's default).
+    ``streaming=true`` reads it as a ``StreamingLeRobotDataset`` (a local folder or a URL,
+    nothing downloaded up front) keeping ``episode_pool_size`` episodes per DataLoader worker.
     """
 
     repo_id: str
@@ -35,6 +37,8 @@ class DatasetConfig(LrConfig):
     revision: str | None = None
     episodes: list[int] | None = None
     use_imagenet_stats: bool = True
+    streaming: bool = False
+    episode_pool_size: int = Field(16, ge=1)
 
 
 class WandbConfig(LrConfig):

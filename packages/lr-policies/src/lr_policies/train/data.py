@@ -109,9 +109,28 @@ def episode_ranges(dataset: Any) -> list[tuple[int, int]]:
     return out
 
 
-def make_dataset(config: DatasetConfig, policy_config: Any) -> Any:
+def make_dataset(config: DatasetConfig, policy_config: Any, *, seed: int = 0) -> Any:
     """Open ``config.repo_id`` (local ``root`` or the Hub) as an ``lr_dataset.LeRobotDataset``
-    with the delta timestamps the policy needs."""
+    with the delta timestamps the policy needs; with ``config.streaming`` as an endless
+    ``StreamingLeRobotDataset`` whose order derives from ``seed`` (the policy's dropped edge
+    frames are never drawn, as the map-style sampler does)."""
+    if config.streaming:
+        from lr_dataset import StreamingLeRobotDataset
+        from lr_dataset.streaming.dataset import open_metadata
+
+        meta = open_metadata(config.repo_id, config.root, config.revision)
+        return StreamingLeRobotDataset(
+            config.repo_id,
+            root=config.root,
+            episodes=config.episodes,
+            delta_timestamps=resolve_delta_timestamps(policy_config, meta.features, meta.fps),
+            revision=config.revision,
+            seed=seed,
+            episode_pool_size=config.episode_pool_size,
+            repeat=True,
+            drop_n_first_frames=int(getattr(policy_config, "drop_n_first_frames", 0) or 0),
+            drop_n_last_frames=int(getattr(policy_config, "drop_n_last_frames", 0) or 0),
+        )
     from lr_dataset import LeRobotDataset, LeRobotDatasetMetadata
 
     meta = LeRobotDatasetMetadata(config.repo_id, root=config.root, revision=config.revision)

@@ -38,6 +38,7 @@ from lr_policies.train.metrics import MetricsLogger
 from lr_policies.train.sampler import ResumableSampler
 from lr_policies.train.state import (
     CHECKPOINTS_DIR,
+    DATASET_STATE,
     GRAD_SCALER_STATE,
     LAST_CHECKPOINT_LINK,
     PRETRAINED_MODEL_DIR,
@@ -137,7 +138,7 @@ def _train(
 
     seed_everything(cfg.seed)
     if dataset is None:
-        dataset = make_dataset(cfg.dataset, cfg.policy)
+        dataset = make_dataset(cfg.dataset, cfg.policy, seed=cfg.seed)
     # Fine-tuning: `--policy.pretrained_path` starts from saved weights (new normalisation stats
     # come from this dataset, as LeRobot's stats override does).
     # A resumed run loads its own checkpoint's weights (strictly).
@@ -170,7 +171,7 @@ def _train(
             ckpt / TRAINING_STATE_DIR, optimizer=optimizer, scheduler=scheduler
         )
 
-    loader, frames = _make_loader(cfg, dist, dataset, policy.config, device, step)
+    loader, frames = _make_loader(cfg, dist, dataset, policy.config, device, step, ckpt)
 
     model: torch.nn.Module = policy
     if dist.enabled:
@@ -260,7 +261,17 @@ def _train(
                 step == end or (cfg.save_freq > 0 and step % cfg.save_freq == 0)
             ):
                 last_saved = _save_checkpoint(
-                    cfg, dist, output_dir, step, policy, pre, post, optimizer, scheduler, scaler
+                    cfg,
+                    dist,
+                    output_dir,
+                    step,
+                    policy,
+                    pre,
+                    post,
+                    optimizer,
+                    scheduler,
+                    scaler,
+                    dataset,
                 )
                 if logger is not None:
                     logger.plot()
@@ -279,6 +290,7 @@ def _make_loader(
     policy_config: Any,
     device: torch.device,
     step: int,
+    ckpt: Path | None = None,
 ) -> tuple[torch.utils.data.DataLoader, int | None]:
     """The data loader positioned after ``step`` batches, and the number of usable frames
     (``None`` for a stream).
@@ -286,7 +298,8 @@ def _make_loader(
     A map-style dataset is drawn through a :class:`ResumableSampler`. An ``IterableDataset``
     (a streaming dataset) orders and shards itself: it is positioned by its
     ``set_position(seed=, rank=, world_size=, start=)`` method (``start``: samples this rank has
-    already drawn), which DDP and resuming require.
+    already drawn), which DDP and resuming require; an lr streaming dataset is told its rank and
+    continues from the checkpoint's ``dataset_state.json`` (its ``state_dict``).
     """
     common: dict[str, Any] = {
         "batch_size": cfg.batch_size,
@@ -299,7 +312,19 @@ def _make_loader(
     start = step * cfg.batch_size
     if isinstance(dataset, torch.utils.data.IterableDataset):
         set_position = getattr(dataset, "set_position", None)
-        if callable(set_position):
+        if callable(getattr(dataset, "load_state_dict", None)):  # lr_dataset streaming
+            dataset.set_distributed(dist.rank, dist.world_size)
+            if ckpt is not None and step > 0:
+                saved = ckpt / TRAINING_STATE_DIR / DATASET_STATE
+                state = json.loads(saved.read_text()) if saved.is_file() else None
+                if state is None or state.get("num_workers") != cfg.num_workers:
+                    raise ConfigError(
+                        f"{saved} is missing or was written with num_workers="
+                        f"{(state or {}).get('num_workers')}; resume a streaming run with the "
+                        f"num_workers it had (now {cfg.num_workers}) to keep the order exact"
+                    )
+                dataset.load_state_dict(state)
+        elif callable(set_position):
             set_position(seed=cfg.seed, rank=dist.rank, world_size=dist.world_size, start=start)
         elif dist.enabled or step > 0:
             raise ConfigError(
@@ -384,6 +409,7 @@ def _save_checkpoint(
     optimizer: torch.optim.Optimizer,
     scheduler: Any,
     scaler: torch.amp.GradScaler,
+    dataset: Any = None,
 ) -> Path:
     target = checkpoint_dir(output_dir, step, cfg.steps)
     if dist.is_main:
@@ -405,6 +431,11 @@ def _save_checkpoint(
             (staging / TRAINING_STATE_DIR / GRAD_SCALER_STATE).write_text(
                 json.dumps(scaler.state_dict()) + "\n"
             )
+        if isinstance(dataset, torch.utils.data.IterableDataset) and callable(
+            getattr(dataset, "state_dict", None)
+        ):
+            state = dataset.state_dict(step, cfg.batch_size, cfg.num_workers)
+            (staging / TRAINING_STATE_DIR / DATASET_STATE).write_text(json.dumps(state) + "\n")
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
         update_last_link(target)

@@ -35,6 +35,8 @@ RNG_STATE = "rng_state.safetensors"
 TRAINING_STEP = "training_step.json"
 #: The fp16 gradient scaler's state (only with ``use_amp``).
 GRAD_SCALER_STATE = "grad_scaler_state.json"
+#: A streaming dataset's position (``StreamingLeRobotDataset.state_dict``).
+DATASET_STATE = "dataset_state.json"
 
 
 def checkpoint_dir(output_dir: Path, step: int, total_steps: int) -> Path:
