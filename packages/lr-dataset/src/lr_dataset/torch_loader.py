@@ -16,9 +16,9 @@ the page faults of that memory cost more CPU than decoding the video. This loade
   division as the dataset (bit-identical batches to torch's DataLoader on the same dataset).
 
 Everything else is torch's DataLoader, unchanged. The frame path is used when the dataset is an
-``lr_dataset`` LeRobotDataset without ``image_transforms`` (they expect float frames),
-``num_workers > 0``, no custom ``collate_fn`` and ``pin_memory=False``; otherwise the loader
-behaves exactly like ``torch.utils.data.DataLoader``.
+``lr_dataset`` LeRobotDataset or StreamingLeRobotDataset without ``image_transforms`` (they
+expect float frames), ``num_workers > 0``, no custom ``collate_fn`` and ``pin_memory=False``;
+otherwise the loader behaves exactly like ``torch.utils.data.DataLoader``.
 """
 
 from __future__ import annotations
@@ -211,15 +211,16 @@ class _WorkerInit:
 
 
 def _frame_keys(loader: torch.utils.data.DataLoader) -> tuple[str, ...]:
+    from lr_dataset.streaming.torch_dataset import StreamingLeRobotDataset
+
     dataset = loader.dataset
     if (
-        not isinstance(dataset, LeRobotDataset)
+        not isinstance(dataset, (LeRobotDataset, StreamingLeRobotDataset))
         or loader.num_workers == 0
         or loader.pin_memory
         or dataset.image_transforms is not None
         or dataset.return_uint8
         or loader.collate_fn is not default_collate
-        or isinstance(dataset, torch.utils.data.IterableDataset)
     ):
         return ()
     meta = dataset.meta

@@ -184,3 +184,25 @@ def test_missing_root_is_a_clear_error(tmp_path):
 
     with pytest.raises(DatasetFormatError, match="does not exist"):
         NumpyStream("t/x", root=tmp_path / "nothing")
+
+
+def test_lr_dataloader_ships_stream_frames_as_uint8_with_the_same_batches(rollover):
+    from lr_dataset.torch_loader import DataLoader
+
+    def batches(loader_class):
+        stream = StreamingLeRobotDataset("t/x", root=rollover, delta_timestamps=WINDOWS, seed=2)
+        loader = loader_class(stream, batch_size=4, num_workers=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return loader, list(loader)
+
+    ours, got = batches(DataLoader)
+    _, want = batches(torch.utils.data.DataLoader)
+    assert ours.ships_uint8_frames and len(got) == len(want)
+    for a, b in zip(got, want, strict=True):
+        assert a.keys() == b.keys()
+        for key in b:
+            if isinstance(b[key], torch.Tensor):
+                assert a[key].dtype == b[key].dtype and torch.equal(a[key], b[key]), key
+            else:
+                assert a[key] == b[key]
