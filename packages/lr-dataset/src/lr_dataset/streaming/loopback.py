@@ -39,6 +39,7 @@ class RangeRequestHandler(BaseHTTPRequestHandler):
     """Serves files of ``server.folder`` with range support."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stalls
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:

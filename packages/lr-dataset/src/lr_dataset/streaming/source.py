@@ -28,7 +28,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lr_core.fileio import atomic_write_bytes
 from lr_core.paths import dataset_root, lerobot_home
 from lr_dataset import layout
 from lr_dataset.errors import DatasetFetchError, DatasetFormatError
@@ -375,6 +374,15 @@ def metadata_cache(url: str, cache_dir: Path | None = None) -> Path:
     return base / "meta" / digest
 
 
+def _write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` by renaming a temporary file (no fsync: this is a cache;
+    a file cut short by a crash has the wrong size and is fetched again)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def fetch_metadata(files: RemoteFiles, folder: Path) -> Path:
     """Copy the dataset's ``meta/`` files (info, stats, tasks, episodes) from ``files`` into
     ``folder`` and return it; episodes files the server no longer has are removed. A file whose
@@ -382,14 +390,14 @@ def fetch_metadata(files: RemoteFiles, folder: Path) -> Path:
     from lr_dataset.info import DatasetInfo
 
     try:
-        atomic_write_bytes(folder / layout.INFO_PATH, files.read_all(layout.INFO_PATH))
+        _write(folder / layout.INFO_PATH, files.read_all(layout.INFO_PATH))
     except DatasetFormatError as exc:
         raise DatasetFormatError(
             f"{files.describe(layout.INFO_PATH)} not found: not a LeRobot v3.0 dataset URL"
         ) from exc
     for optional in (layout.STATS_PATH, layout.TASKS_PATH):
         try:
-            atomic_write_bytes(folder / optional, files.read_all(optional))
+            _write(folder / optional, files.read_all(optional))
         except DatasetFormatError:  # not on the server (any more)
             (folder / optional).unlink(missing_ok=True)
     info = DatasetInfo.load(folder)
@@ -405,7 +413,7 @@ def fetch_metadata(files: RemoteFiles, folder: Path) -> Path:
         local = folder / relative
         stale.discard(local)
         if not (local.is_file() and local.stat().st_size == size):
-            atomic_write_bytes(local, files.read(relative, 0, size))
+            _write(local, files.read(relative, 0, size))
         loc = layout.next_file(*loc, info.chunks_size)
     for path in stale:
         path.unlink()
