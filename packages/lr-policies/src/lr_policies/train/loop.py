@@ -331,7 +331,9 @@ def _make_loader(
                 f"{type(dataset).__name__} is a stream without set_position(seed=, rank=, "
                 "world_size=, start=): it cannot be sharded across processes or resumed"
             )
-        return torch.utils.data.DataLoader(dataset, **common), None
+        from lr_dataset.torch_loader import DataLoader
+
+        return DataLoader(dataset, **common), None
     drop_first = int(getattr(policy_config, "drop_n_first_frames", 0) or 0)
     drop_last = int(getattr(policy_config, "drop_n_last_frames", 0) or 0)
     sampler = ResumableSampler(
