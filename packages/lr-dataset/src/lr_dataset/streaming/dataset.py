@@ -423,16 +423,18 @@ class StreamingLeRobotDataset(StreamBase):
                 prefetcher.lookahead(pool.upcoming(self.prefetch_episodes))
                 while (step := pool.next()) is not None:
                     ep, offset = step
-                    for admitted in pool.admitted:
-                        prefetcher.admit(admitted)
-                    if pool.admitted:
-                        prefetcher.lookahead(pool.upcoming(self.prefetch_episodes))
                     data = prefetcher.get(ep)
                     if prefetcher.cache is not None:
                         _refresh_decoder(decoder, prefetcher.cache, data.videos.values(), opened)
                     item = builder.build(data, offset)
+                    # the drained episode leaves before its successor comes in: never more
+                    # than episode_pool_size episodes held (look-ahead loads aside)
                     for evicted in pool.evicted:
                         prefetcher.release(evicted)
+                    for admitted in pool.admitted:
+                        prefetcher.admit(admitted)
+                    if pool.admitted:
+                        prefetcher.lookahead(pool.upcoming(self.prefetch_episodes))
                     yield self.finish_item(item)
                 if not repeat:
                     return

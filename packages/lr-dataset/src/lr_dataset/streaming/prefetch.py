@@ -132,11 +132,22 @@ class Prefetcher:
                     self._ahead.append(ep)
 
     def get(self, ep: int) -> EpisodeData:
-        """The loaded episode (waits for its load; raises what loading raised)."""
+        """The loaded episode (waits for its load; raises what loading raised). A load still
+        queued behind others is taken out of the queue and done here and now."""
         with self._lock:
             future = self._futures.get(ep)
             if future is None:
                 future = self._submit(ep, required=True)
+            owner = self._owners[ep]
+            stolen = future.cancel()
+            if stolen:
+                future = Future()
+                self._futures[ep] = future
+        if stolen:
+            try:
+                future.set_result(self._load(ep, owner))
+            except BaseException as exc:
+                future.set_exception(exc)
         try:
             return future.result()
         except NoRoom:  # a look-ahead load that found no room (or gave it back) before admission
