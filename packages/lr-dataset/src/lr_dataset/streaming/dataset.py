@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ from lr_dataset.errors import DatasetFormatError
 from lr_dataset.metadata import LeRobotDatasetMetadata
 from lr_dataset.reader import check_delta_timestamps
 from lr_dataset.streaming.cache import CacheStats, RangeCache
+from lr_dataset.streaming.consumer import consume, consumer_dir
 from lr_dataset.streaming.episode import ItemBuilder, StreamDecoder
 from lr_dataset.streaming.order import EpisodePool, assign_shares, consumer_seed
 from lr_dataset.streaming.prefetch import EpisodeFiles, Prefetcher
@@ -348,7 +347,7 @@ class StreamingLeRobotDataset(StreamBase):
         cache = None
         if isinstance(self.files, RemoteFiles):
             cache = RangeCache(
-                _consumer_dir(self.cache_root, self.location, rank, worker),
+                consumer_dir(self.cache_root, self.location, rank, worker),
                 int(self.cache_budget_gb * 1e9 / num_workers),
                 self.files.read,
                 self.files.size,
@@ -398,9 +397,8 @@ class StreamingLeRobotDataset(StreamBase):
             epoch += 1
         if self.share_size(epoch, consumer, consumers) == 0:
             return
+        pools = self._pools(epoch, rank, worker, num_workers, world_size, skip, repeat)
         prefetcher = self._new_prefetcher(rank, worker, num_workers)
-        if prefetcher.cache is not None:
-            self._caches[(rank, worker)] = prefetcher.cache
         decoder = StreamDecoder(
             max_open=max(16, len(self.meta.video_keys) * min(self.episode_pool_size, 64))
         )
@@ -412,38 +410,14 @@ class StreamingLeRobotDataset(StreamBase):
             decoder=decoder,
             image_root=self.location if isinstance(self.location, Path) else None,
         )
-        opened: dict[str, int] = {}
+        if prefetcher.cache is not None:
+            self._caches[(rank, worker)] = prefetcher.cache
         try:
-            while True:
-                pool = self.pool(epoch, rank, worker, num_workers, world_size)
-                pool.skip(skip)
-                skip = 0
-                for ep in pool.resident:
-                    prefetcher.admit(ep)
-                prefetcher.lookahead(pool.upcoming(self.prefetch_episodes))
-                while (step := pool.next()) is not None:
-                    ep, offset = step
-                    data = prefetcher.get(ep)
-                    if prefetcher.cache is not None:
-                        _refresh_decoder(decoder, prefetcher.cache, data.videos.values(), opened)
-                    item = builder.build(data, offset)
-                    # the drained episode leaves before its successor comes in: never more
-                    # than episode_pool_size episodes held (look-ahead loads aside)
-                    for evicted in pool.evicted:
-                        prefetcher.release(evicted)
-                    for admitted in pool.admitted:
-                        prefetcher.admit(admitted)
-                    if pool.admitted:
-                        prefetcher.lookahead(pool.upcoming(self.prefetch_episodes))
-                    yield self.finish_item(item)
-                if not repeat:
-                    return
-                epoch += 1
-                if self.share_size(epoch, consumer, consumers) == 0:
-                    return
+            for item in consume(pools, prefetcher, builder, self.prefetch_episodes):
+                yield self.finish_item(item)
         finally:
-            decoder.close()
             stats = prefetcher.cache.stats() if prefetcher.cache is not None else None
+            decoder.close()
             prefetcher.close()
             if stats is not None:
                 self._caches.pop((rank, worker), None)
@@ -460,40 +434,23 @@ class StreamingLeRobotDataset(StreamBase):
                     stats.budget_bytes / 1e6,
                 )
 
-
-def _refresh_decoder(
-    decoder: StreamDecoder, cache: RangeCache, videos: Any, opened: dict[str, int]
-) -> None:
-    """Close files the decoder holds open that the cache has since grown or deleted."""
-    while cache.deleted_paths:
-        path = cache.deleted_paths.pop()
-        decoder.release(path)
-        opened.pop(str(path), None)
-    for path, _ in videos:
-        relative = str(Path(path).relative_to(cache.directory))
-        generation = cache.generation(relative)
-        if opened.get(str(path)) != generation:
-            decoder.release(path)
-            opened[str(path)] = generation
-
-
-def _consumer_dir(cache_root: Path, location: str | Path, rank: int, worker: int) -> Path:
-    """A fresh cache folder for one consumer; folders left by dead processes are removed."""
-    digest = hashlib.sha256(str(location).encode()).hexdigest()[:16]
-    base = cache_root / "data" / digest
-    if base.is_dir():
-        for old in base.iterdir():
-            pid = old.name.split("-")[0].removeprefix("pid")
-            if pid.isdigit() and not _alive(int(pid)):
-                shutil.rmtree(old, ignore_errors=True)
-    return base / f"pid{os.getpid()}-r{rank}w{worker}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    def _pools(
+        self,
+        epoch: int,
+        rank: int,
+        worker: int,
+        num_workers: int,
+        world_size: int,
+        skip: int,
+        repeat: bool,
+    ) -> Iterator[EpisodePool]:
+        """The consumer's pool for each epoch in turn, the first advanced by ``skip``."""
+        consumer = rank * num_workers + worker
+        while True:
+            pool = self.pool(epoch, rank, worker, num_workers, world_size)
+            pool.skip(skip)
+            skip = 0
+            yield pool
+            epoch += 1
+            if not repeat or self.share_size(epoch, consumer, world_size * num_workers) == 0:
+                return
