@@ -345,17 +345,19 @@ class StreamingLeRobotDataset(StreamBase):
     # ------------------------------------------------------------------ iteration
     def _new_prefetcher(self, rank: int, worker: int, num_workers: int) -> Prefetcher:
         cache = None
-        if isinstance(self.files, RemoteFiles):
+        files = self.files
+        if isinstance(files, RemoteFiles):
+            files = files.clone()  # closed with this consumer, not with the others
             cache = RangeCache(
                 consumer_dir(self.cache_root, self.location, rank, worker),
                 int(self.cache_budget_gb * 1e9 / num_workers),
-                self.files.read,
-                self.files.size,
+                files.read,
+                files.size,
             )
         prefetcher = Prefetcher(
             self.meta,
             self.locations,
-            self.files,
+            files,
             cache,
             workers=self.fetch_workers,
             tolerance_s=self.tolerance_s,

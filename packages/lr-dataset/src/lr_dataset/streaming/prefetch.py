@@ -173,11 +173,20 @@ class Prefetcher:
         return True
 
     def _drop(self, future: Future[EpisodeData], owner: tuple[int, int]) -> None:
+        """Stop a load (a running one stops at its next acquisition) and free its holds, now
+        and once more when it has ended."""
         future.cancel()
         cache = self.cache
+
+        def done(_future: Future[EpisodeData]) -> None:
+            if cache is not None:
+                cache.release(owner)
+            with self._lock:
+                self._cancelled.discard(owner)
+
         if cache is not None:
             cache.release(owner)
-            future.add_done_callback(lambda _f: cache.release(owner))
+        future.add_done_callback(done)
 
     def release(self, ep: int) -> None:
         """``ep`` left the pool: free its rows and its cached ranges."""
@@ -186,6 +195,7 @@ class Prefetcher:
             owner = self._owners.pop(ep, None)
             if owner is not None:
                 self._required.discard(owner)
+                self._cancelled.add(owner)
             if ep in self._ahead:
                 self._ahead.remove(ep)
         if future is not None and owner is not None:

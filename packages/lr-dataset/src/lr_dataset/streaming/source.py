@@ -17,6 +17,7 @@ range and the last failure. A missing file (404) fails at once with
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import http.client
 import logging
@@ -276,6 +277,13 @@ class RemoteFiles:
     def close(self) -> None:
         """Cut retry waits short (the stream is being shut down)."""
         self._closed.set()
+
+    def clone(self) -> RemoteFiles:
+        """A copy for one consumer: closing it does not close the others."""
+        other = copy.copy(self)
+        other._closed = threading.Event()
+        other.requests = 0
+        return other
 
     def _filesystem(self) -> tuple[Any, str]:
         if self._fs is None or self._fs_pid != os.getpid():
