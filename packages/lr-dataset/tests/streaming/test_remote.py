@@ -193,3 +193,15 @@ def test_a_url_that_is_not_a_dataset_is_a_clear_error(served):
     server, _ = served
     with pytest.raises(DatasetFormatError, match="info.json not found: not a LeRobot v3.0"):
         NumpyStream("t/x", root=f"{server.url}/nothing")
+
+
+def test_a_stream_pickles_while_it_is_being_iterated(served):
+    import pickle
+
+    _, url = served
+    stream = NumpyStream("t/x", root=url, seed=1)
+    it = iter(stream)
+    first = next(it)
+    copy = pickle.loads(pickle.dumps(stream))  # what a "spawn" DataLoader does
+    assert int(next(iter(copy))["index"]) == int(first["index"])
+    it.close()

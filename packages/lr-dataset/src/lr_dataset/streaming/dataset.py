@@ -243,6 +243,12 @@ class StreamingLeRobotDataset(StreamBase):
         self._caches: dict[tuple[int, int], RangeCache] = {}
         self._final_stats: dict[tuple[int, int], CacheStats] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # a DataLoader started with "spawn" pickles the dataset: live caches stay here
+        state = dict(self.__dict__)
+        state["_caches"] = {}
+        return state
+
     # ------------------------------------------------------------------ views
     @property
     def fps(self) -> int:
