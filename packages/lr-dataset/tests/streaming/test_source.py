@@ -141,3 +141,63 @@ def test_metadata_is_refreshed_and_stale_files_removed(rollover, tmp_path):
     assert not stale.exists()
     names = sorted(p.name for p in (folder / "meta/episodes/chunk-000").iterdir())
     assert names == sorted(p.name for p in (rollover / "meta/episodes/chunk-000").iterdir())
+
+
+class _Redirect(http.server.BaseHTTPRequestHandler):
+    """Redirects every request to ``target``; records the Authorization header it got."""
+
+    protocol_version = "HTTP/1.1"
+    target = ""
+    seen: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        type(self).seen.append(self.headers.get("Authorization"))
+        self.send_response(302)
+        self.send_header("Location", type(self).target + self.path)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+class _Target(http.server.BaseHTTPRequestHandler):
+    """Answers any range request with bytes of DATA; records the Authorization header."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        type(self).seen.append(self.headers.get("Authorization"))
+        a, b = (int(x) for x in self.headers["Range"].removeprefix("bytes=").split("-"))
+        body = DATA[a : b + 1]
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes {a}-{b}/{len(DATA)}")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_redirects_are_followed_without_credentials_to_another_host():
+    servers = []
+    for handler in (_Target, _Redirect):
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        servers.append(srv)
+    target, front = servers
+    _Redirect.target = f"http://127.0.0.1:{target.server_address[1]}"
+    _Redirect.seen, _Target.seen = [], []
+    try:
+        files = RemoteFiles(
+            f"http://localhost:{front.server_address[1]}",
+            headers={"Authorization": "Bearer secret"},
+        )
+        assert files.read("d/f.bin", 10, 20) == DATA[10:20]
+        assert _Redirect.seen == ["Bearer secret"] and _Target.seen == [None]
+    finally:
+        for srv in servers:
+            srv.shutdown()
+            srv.server_close()

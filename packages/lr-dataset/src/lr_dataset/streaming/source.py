@@ -123,31 +123,22 @@ class HttpClient:
     def request(
         self, method: str, url: str, headers: Mapping[str, str] | None = None
     ) -> tuple[int, http.client.HTTPMessage, bytes]:
-        """``(status, headers, body)`` of one request, following up to 5 redirects."""
+        """``(status, headers, body)`` of one request, following up to 5 redirects (credentials
+        are not sent on to another host)."""
+        origin = urllib.parse.urlsplit(url).netloc
         for _ in range(6):
             parts = urllib.parse.urlsplit(url)
             target = parts.path or "/"
             if parts.query:
                 target += "?" + parts.query
             all_headers = {**self.headers, **(headers or {})}
-            conn = self._connection(parts.scheme, parts.netloc)
-            reused = conn.sock is not None
-            try:
-                conn.request(method, target, headers=all_headers)
-                response = conn.getresponse()
-                body = response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self._drop(parts.scheme, parts.netloc)
-                if not reused:
-                    raise
-                # a keep-alive connection the server had closed: once more on a fresh one
-                conn = self._connection(parts.scheme, parts.netloc)
-                conn.request(method, target, headers=all_headers)
-                response = conn.getresponse()
-                body = response.read()
-            except BaseException:
-                self._drop(parts.scheme, parts.netloc)
-                raise
+            if parts.netloc != origin:
+                all_headers = {
+                    k: v
+                    for k, v in all_headers.items()
+                    if k.lower() not in ("authorization", "cookie")
+                }
+            response, body = self._send(parts.scheme, parts.netloc, method, target, all_headers)
             if response.getheader("Connection", "").lower() == "close":
                 self._drop(parts.scheme, parts.netloc)
             if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
@@ -155,6 +146,26 @@ class HttpClient:
                 continue
             return response.status, response.headers, body
         raise _Refused(f"{url}: too many redirects")
+
+    def _send(
+        self, scheme: str, netloc: str, method: str, target: str, headers: dict[str, str]
+    ) -> tuple[http.client.HTTPResponse, bytes]:
+        for attempt in range(2):
+            conn = self._connection(scheme, netloc)
+            reused = conn.sock is not None
+            try:
+                conn.request(method, target, headers=headers)
+                response = conn.getresponse()
+                return response, response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self._drop(scheme, netloc)
+                if not reused or attempt:
+                    raise
+                # a keep-alive connection the server had closed: once more on a fresh one
+            except BaseException:
+                self._drop(scheme, netloc)
+                raise
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _check(status: int, url: str) -> None:
