@@ -159,3 +159,24 @@ def test_defaults_sit_under_the_config_file_and_flags(tmp_path):
     path.write_text(json.dumps({"steps": 9}))
     cfg = parse_cli(RunConfig, [f"--config_path={path}", "--resume=true"], defaults=defaults)
     assert cfg.steps == 9 and cfg.resume is True and cfg.dataset.root == "/preset"
+
+
+# --------------------------------------------------------------------------- index lists
+def test_index_lists_accept_every_command_line_spelling():
+    from lr_core.config import IndexList, parse_cli
+
+    class Pick(LrConfig):
+        episodes: IndexList | None = None
+
+    for argv, want in [
+        (["--episodes", "0,2,5-9"], [0, 2, 5, 6, 7, 8, 9]),
+        (["--episodes=[0, 2]"], [0, 2]),
+        (["--episodes=3"], [3]),
+        (["--episodes", "1", "--episodes", "4-5"], [1, 4, 5]),
+        ([], None),
+    ]:
+        assert parse_cli(Pick, argv).episodes == want, argv
+    assert Pick(episodes="2-3,7").episodes == [2, 3, 7]
+    for bad in ("1,x", "9-5", "[1, 2"):
+        with pytest.raises(ConfigError, match="episodes"):
+            parse_cli(Pick, [f"--episodes={bad}"])

@@ -45,7 +45,9 @@ def test_torch_flavour_when_torch_is_installed():
     assert issubclass(lr_dataset.LeRobotDataset, torch.utils.data.Dataset)
 
 
-@pytest.mark.parametrize("package", ["lr_dataset", "lr_dataset.tools"])
+@pytest.mark.parametrize(
+    "package", ["lr_dataset", "lr_dataset.tools", "lr_dataset.video", "lr_dataset.testing"]
+)
 def test_exports_are_exact(package):
     assert export_problems(package) == []
 

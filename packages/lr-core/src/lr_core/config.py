@@ -24,9 +24,16 @@ import re
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, NoReturn, Self, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, NoReturn, Self, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 
 from lr_core import registry
 from lr_core.errors import ConfigError, PluginError, require
@@ -126,6 +133,57 @@ class PluginConfig(LrConfig):
         if not cls.implementation:
             raise PluginError(f"{cls.__name__} does not name an implementation class")
         return registry.load_object(cls.implementation)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def parse_index_list(value: Any) -> Any:
+    """Indices from any of the spellings a command line gives them: ``"0,2,5-9"`` (ranges
+    inclusive), ``"[0, 2]"`` (JSON, as LeRobot's flags take lists), a single ``3``, or a list
+    whose items are any of those (repeated ``--x 1 --x 4`` flags). Other values are returned
+    unchanged for pydantic to judge.
+
+    Raises ``ValueError`` naming the item that is neither an index nor a ``lo-hi`` range.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{value!r} is not a JSON list of indices: {exc}") from None
+        else:
+            value = [part for part in text.split(",") if part.strip()]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    if not isinstance(value, (list, tuple)):
+        return value
+    out: list[Any] = []
+    for item in value:
+        if isinstance(item, str) and "," in item:
+            out.extend(parse_index_list(item))
+            continue
+        match = (
+            re.fullmatch(r"\s*(-?\d+)\s*-\s*(-?\d+)\s*", item) if isinstance(item, str) else None
+        )
+        if match:
+            lo, hi = int(match[1]), int(match[2])
+            if hi < lo:
+                raise ValueError(f"range {item!r} is empty: write it low-high, e.g. '5-9'")
+            out.extend(range(lo, hi + 1))
+        elif isinstance(item, str) and not re.fullmatch(r"\s*-?\d+\s*", item):
+            raise ValueError(
+                f"{item!r} is neither an index nor a range: use '0,2,5-9' or '[0, 2, 5]'"
+            )
+        else:
+            out.append(item)
+    return out
+
+
+#: A list of indices accepting ``0,2,5-9``, ``'[0, 2]'`` and repeated flags (see
+#: :func:`parse_index_list`); for ``--episodes``-like fields of every command.
+IndexList = Annotated[list[int], BeforeValidator(parse_index_list)]
 
 
 # --------------------------------------------------------------------------- files

@@ -19,14 +19,17 @@ from lr_core.lazy import lazy_exports
 _EXPORTS: dict[str, str] = {
     "LeRobotDatasetMetadata": "lr_dataset.metadata",
     "DatasetInfo": "lr_dataset.info",
-    "VideoEncoderConfig": "lr_dataset.video",
+    "VideoEncoderConfig": "lr_dataset.video.encode",
     "DatasetFetchError": "lr_dataset.errors",
     "DatasetFormatError": "lr_dataset.errors",
     "DatasetWriteError": "lr_dataset.errors",
+    "FeatureSpecError": "lr_dataset.errors",
     "FrameTimestampError": "lr_dataset.errors",
     "FrameValidationError": "lr_dataset.errors",
     "VideoEncoderError": "lr_dataset.errors",
     "repair": "lr_dataset.recovery",
+    "scan_frames": "lr_dataset.frames",
+    "scan_episodes": "lr_dataset.frames",
     "DataLoader": "lr_dataset.torch_loader",
 }
 
@@ -70,14 +73,16 @@ if TYPE_CHECKING:  # pragma: no cover
         DatasetFetchError,
         DatasetFormatError,
         DatasetWriteError,
+        FeatureSpecError,
         FrameTimestampError,
         FrameValidationError,
         VideoEncoderError,
     )
+    from lr_dataset.frames import scan_episodes, scan_frames
     from lr_dataset.info import DatasetInfo
     from lr_dataset.metadata import LeRobotDatasetMetadata
     from lr_dataset.recovery import repair
     from lr_dataset.streaming.dataset import StreamingLeRobotDataset
     from lr_dataset.streaming.mixture import StreamingMixture
     from lr_dataset.torch_loader import DataLoader
-    from lr_dataset.video import VideoEncoderConfig
+    from lr_dataset.video.encode import VideoEncoderConfig

@@ -3,17 +3,12 @@ files, and HTTP servers on 127.0.0.1 serving them with range requests."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[1]))
-
-from streaming_helpers import write_rollover_dataset
-
 from lr_dataset.streaming.loopback import LoopbackServer
+from lr_dataset.testing import write_rollover_dataset
 
 
 @pytest.fixture(scope="session")

@@ -10,12 +10,12 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from streaming_helpers import LENGTHS, WINDOWS, assert_same_item, files_of, indices
 
 from lr_core.errors import ConfigError
 from lr_dataset.dataset import LeRobotDataset
 from lr_dataset.streaming.dataset import StreamingLeRobotDataset as NumpyStream
 from lr_dataset.streaming.torch_dataset import StreamingLeRobotDataset
+from lr_dataset.testing import LENGTHS, WINDOWS, assert_same_item, files_of, indices
 
 
 def test_the_fixture_rolls_over(rollover):

@@ -11,13 +11,13 @@ from itertools import islice
 
 import pytest
 import torch
-from streaming_helpers import WINDOWS, assert_same_item, write_rollover_dataset
 
 from lr_core.errors import ConfigError
 from lr_dataset.dataset import LeRobotDataset
 from lr_dataset.streaming.dataset import StreamingLeRobotDataset as NumpyStream
 from lr_dataset.streaming.mixture import StreamingMixture as NumpyMixture
 from lr_dataset.streaming.torch_dataset import StreamingLeRobotDataset, StreamingMixture
+from lr_dataset.testing import WINDOWS, assert_same_item, write_rollover_dataset
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import struct
 
 import pytest
-from streaming_helpers import files_of
 
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.streaming.cache import merge, subtract
@@ -16,6 +15,7 @@ from lr_dataset.streaming.ranges import (
     parquet_footer,
     parquet_row_groups,
 )
+from lr_dataset.testing import files_of
 
 
 def reader(data: bytes, log: list | None = None):

@@ -14,7 +14,6 @@ import warnings
 
 import pytest
 import torch
-from streaming_helpers import WINDOWS, assert_same_item, files_of, indices
 
 from lr_dataset.dataset import LeRobotDataset
 from lr_dataset.errors import DatasetFetchError, DatasetFormatError
@@ -22,6 +21,7 @@ from lr_dataset.streaming import ranges
 from lr_dataset.streaming.dataset import StreamingLeRobotDataset as NumpyStream
 from lr_dataset.streaming.loopback import LoopbackServer
 from lr_dataset.streaming.torch_dataset import StreamingLeRobotDataset
+from lr_dataset.testing import WINDOWS, assert_same_item, files_of, indices
 
 
 @pytest.fixture

@@ -23,12 +23,18 @@ class SetupMotorsConfig(LrConfig):
 
 
 class EmulateConfig(LrConfig):
-    """``lr motors emulate --robot=so101 --side=follower``. ``--factory=true`` gives new servos
-    (all id 1, factory baud rate) plugged in one at a time, for trying ``lr setup-motors``;
-    ``--link`` makes a symlink to the pty."""
+    """``lr motors emulate --robot=so101 --side=follower``, or any servo set:
+    ``--servos=sm8512bl:1,sts3250:2@500000`` (``[NAME=]MODEL[:ID][@BAUD]``, or a JSON list).
 
-    robot: str = "so101"
+    ``--baudrate`` sets the servos' baud rate (bits/s; default 1 Mbps). ``--factory=true``
+    gives new servos (all id 1, factory baud rate) plugged in one at a time, for trying
+    ``lr setup-motors``; ``--link`` makes a symlink to the pty. Stops on Ctrl-C, SIGTERM or
+    SIGHUP, removing the link."""
+
+    robot: str | None = None
     side: str = "follower"
+    servos: str | None = None
+    baudrate: int | None = None
     factory: bool = False
     link: str | None = None
     tau: float = 0.03
@@ -85,21 +91,65 @@ def setup_motors_main(argv: list[str]) -> int:
     return 0
 
 
+class _Stop(Exception):
+    """Raised by the SIGTERM/SIGHUP handler to leave ``emu.wait()`` and clean up."""
+
+
+def _emulated_servos(cfg: EmulateConfig) -> tuple[list, str]:
+    from dataclasses import replace
+
+    from lr_core.errors import ConfigError
+    from lr_motors.emulator import parse_servos, robot_servos
+
+    if cfg.servos is not None:
+        if cfg.robot is not None or cfg.factory:
+            raise ConfigError("give either --servos or --robot (with --side/--factory), not both")
+        try:
+            servos = parse_servos(cfg.servos, baudrate=cfg.baudrate)
+        except ValueError as exc:
+            raise ConfigError(f"--servos: {exc}") from None
+        models = ", ".join(sorted({s.model for s in servos}))
+        return servos, f"{len(servos)} servos ({models})"
+    robot = cfg.robot or "so101"
+    servos = robot_servos(robot, cfg.side, factory=cfg.factory)
+    if cfg.baudrate is not None:
+        servos = [replace(s, baudrate=cfg.baudrate) for s in servos]
+    kind = "factory-new, plugged in one at a time," if cfg.factory else "configured"
+    return servos, f"the {robot} {cfg.side} ({len(servos)} {kind} servos)"
+
+
 def emulate_main(argv: list[str]) -> int:
-    """Run ``lr motors emulate`` until Ctrl-C."""
-    from lr_motors.emulator import ServoEmulator, robot_servos
+    """Run ``lr motors emulate`` until Ctrl-C, SIGTERM or SIGHUP (exit code 0 either way)."""
+    import signal
+
+    from lr_core.errors import ConfigError
+    from lr_motors.emulator import ServoEmulator
 
     cfg = parse_cli(EmulateConfig, argv, prog="lr motors emulate")
-    servos = robot_servos(cfg.robot, cfg.side, factory=cfg.factory)
-    with ServoEmulator(servos, tau=cfg.tau, link=cfg.link, one_at_a_time=cfg.factory) as emu:
-        kind = "factory-new, plugged in one at a time," if cfg.factory else "configured"
-        print(f"Emulating the {cfg.robot} {cfg.side} ({len(servos)} {kind} servos) on port:")
-        print(emu.port, flush=True)
-        print("Press Ctrl-C to stop.", file=sys.stderr, flush=True)
+    servos, what = _emulated_servos(cfg)
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stop(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
         try:
-            emu.wait()
-        except KeyboardInterrupt:
-            print("stopped", file=sys.stderr)
+            emu = ServoEmulator(servos, tau=cfg.tau, link=cfg.link, one_at_a_time=cfg.factory)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        with emu:
+            print(f"Emulating {what} on port:")
+            print(emu.port, flush=True)
+            print("Press Ctrl-C (or send SIGTERM) to stop.", file=sys.stderr, flush=True)
+            try:
+                emu.wait()
+            except KeyboardInterrupt:
+                print("stopped (Ctrl-C)", file=sys.stderr)
+            except _Stop as exc:
+                print(f"stopped ({exc})", file=sys.stderr)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
 
 

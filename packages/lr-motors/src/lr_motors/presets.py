@@ -47,12 +47,74 @@ _PRESETS[("koch", "leader")] = RobotMotors(
     "dynamixel", _arm(["xl330-m077"] * 6, MotorNormMode.RANGE_M100_100)
 )
 
+# ROBOTIS OMX (follower and leader): ids 11-16 as LeRobot declares them
+_PRESETS[("omx", "follower")] = RobotMotors(
+    "dynamixel",
+    {
+        name: Motor(
+            id=11 + i,
+            model=model,
+            norm_mode=MotorNormMode.RANGE_0_100
+            if name == "gripper"
+            else MotorNormMode.RANGE_M100_100,
+        )
+        for i, (name, model) in enumerate(
+            zip(JOINTS, ["xl430-w250"] * 3 + ["xl330-m288"] * 3, strict=True)
+        )
+    },
+)
+_PRESETS[("omx", "leader")] = RobotMotors(
+    "dynamixel",
+    {
+        name: Motor(
+            id=1 + i,
+            model=model,
+            norm_mode=MotorNormMode.RANGE_0_100
+            if name == "gripper"
+            else MotorNormMode.RANGE_M100_100,
+        )
+        for i, (name, model) in enumerate(
+            zip(JOINTS, ["xl330-m288"] * 5 + ["xl330-m077"], strict=True)
+        )
+    },
+)
+# HopeJR arm: one SM8512BL at the shoulder and six STS3250
+HOPE_JR_ARM_JOINTS = ("shoulder_pitch", "shoulder_yaw", "shoulder_roll", "elbow_flex",
+                      "wrist_roll", "wrist_yaw", "wrist_pitch")  # fmt: skip
+_PRESETS[("hope_jr_arm", "follower")] = RobotMotors(
+    "feetech",
+    {
+        name: Motor(
+            id=i + 1,
+            model="sm8512bl" if i == 0 else "sts3250",
+            norm_mode=MotorNormMode.RANGE_M100_100,
+        )
+        for i, name in enumerate(HOPE_JR_ARM_JOINTS)
+    },
+)
+# HopeJR hand: sixteen SCS0009 (Feetech protocol 1) pulling the finger tendons
+HOPE_JR_HAND_JOINTS = (
+    "thumb_cmc", "thumb_mcp", "thumb_pip", "thumb_dip",
+    "index_radial_flexor", "index_ulnar_flexor", "index_pip_dip",
+    "middle_radial_flexor", "middle_ulnar_flexor", "middle_pip_dip",
+    "ring_radial_flexor", "ring_ulnar_flexor", "ring_pip_dip",
+    "pinky_radial_flexor", "pinky_ulnar_flexor", "pinky_pip_dip",
+)  # fmt: skip
+_PRESETS[("hope_jr_hand", "follower")] = RobotMotors(
+    "feetech",
+    {
+        name: Motor(id=i + 1, model="scs0009", norm_mode=MotorNormMode.RANGE_0_100)
+        for i, name in enumerate(HOPE_JR_HAND_JOINTS)
+    },
+)
+
 ROBOTS = tuple(sorted({robot for robot, _ in _PRESETS}))
 SIDES = ("follower", "leader")
 
 
 def robot_motors(robot: str, side: str = "follower") -> RobotMotors:
-    """The motors of ``robot`` (``so100``, ``so101``, ``koch``) on ``side`` (follower/leader)."""
+    """The motors of ``robot`` (``so100``, ``so101``, ``koch``, ``omx``, ``hope_jr_arm``,
+    ``hope_jr_hand``) on ``side`` (follower/leader; the HopeJR parts have only ``follower``)."""
     try:
         return _PRESETS[(robot, side)]
     except KeyError:

@@ -5,8 +5,8 @@ A sample of frame ``k`` of an episode of ``L`` frames holds every parquet column
 ``delta_timestamps`` each listed key holds the rows ``clip(k + d, 0, L - 1)`` for its frame
 offsets ``d`` and ``<key>_is_pad`` marks the offsets outside the episode (the edge frame is
 repeated). Video frames are decoded on demand from the episode's own MP4 at its own
-``from_timestamp`` plus the rows' timestamps (never a global index, so rollover into several
-files cannot misread). Images are decoded from the rows' PNG bytes.
+``from_timestamp`` plus the rows' exact frame times (never a global index, so rollover into
+several files cannot misread). Images are decoded from the rows' PNG bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from lr_dataset.errors import DatasetFormatError
 from lr_dataset.metadata import LeRobotDatasetMetadata
 from lr_dataset.reader import decode_video_frames, frames_to_unit_float
 from lr_dataset.streaming.ranges import parquet_row_groups
-from lr_dataset.video import VideoDecoder
+from lr_dataset.video.decode import VideoDecoder
 
 
 @dataclass
@@ -159,22 +159,24 @@ class ItemBuilder:
                 frames = self._image(data, key, offset)
             item[key] = self._to_float(np.ascontiguousarray(np.moveaxis(frames, -1, -3)))
         if meta.video_keys:
-            timestamps = data.arrays["timestamp"]
+            timestamps, frame_index = data.arrays["timestamp"], data.arrays["frame_index"]
             for key in meta.video_keys:
                 rows = query_rows.get(key)
-                local = timestamps[rows] if rows is not None else timestamps[[offset]]
+                rows = rows if rows is not None else np.array([offset])
                 path, from_timestamp = data.videos[key]
                 frames = decode_video_frames(
                     self.decoder,
                     path,
                     from_timestamp,
-                    local,
+                    timestamps[rows],
+                    frame_index[rows],
+                    meta.fps,
                     self.tolerance_s,
                     key=key,
                     episode=data.episode,
                 )
                 chw = self._to_float(frames)
-                item[key] = chw[0] if len(local) == 1 else chw
+                item[key] = chw[0] if len(rows) == 1 else chw
         for key, column in data.arrow.items():
             if meta.features[key].dtype == "string":
                 item[key] = column[offset].as_py()

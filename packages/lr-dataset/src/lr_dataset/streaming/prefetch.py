@@ -25,6 +25,7 @@ from lr_dataset.streaming.cache import NoRoom, Range, RangeCache
 from lr_dataset.streaming.episode import EpisodeData, read_rows
 from lr_dataset.streaming.ranges import mp4_episode, mp4_header, parquet_footer, parquet_row_groups
 from lr_dataset.streaming.source import LocalFiles, RemoteFiles
+from lr_dataset.timestamps import frame_times
 
 
 @dataclass
@@ -276,7 +277,7 @@ class Prefetcher:
         else:
             arrays, arrow = read_rows(self.files.path(data_rel), first, stop, self.meta, what=what)
         data = EpisodeData(ep, stop - first, arrays, arrow)
-        timestamps = arrays["timestamp"]
+        timestamps, _ = frame_times(arrays["timestamp"], arrays["frame_index"], self.meta.fps)
         margin = 1.0 / self.meta.fps + self.tolerance_s
         for key in self.meta.video_keys:
             rel = loc.video_file(key, ep)

@@ -70,8 +70,9 @@ def mp4_header(read: Callable[[int, int], bytes], size: int, what: str) -> list[
 def mp4_episode(path: Path, start_s: float, end_s: float) -> list[Range]:
     """Byte ranges of the packets that decoding ``[start_s, end_s]`` seconds of ``path`` reads,
     found from the header alone (the copy at ``path`` needs nothing else)."""
-    import av
+    from lr_dataset.video.pyav import import_av
 
+    av = import_av()
     spans: list[Range] = []
     with av.open(str(path)) as container:
         stream = container.streams.video[0]

@@ -147,6 +147,10 @@ class EmulatedBus:
             servo.attached = bool(cmd.get("attached", True))
         elif op == "move":
             servo.move_to(int(cmd["present"]))
+        elif op == "press":
+            servo.press(int(cmd["present"]))
+        elif op == "release":
+            servo.release()
         elif op == "faults":
             servo.faults = Faults(**cmd.get("faults", {}))
         elif op == "power_cycle":
@@ -248,11 +252,18 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def main() -> None:
     """Entry point of ``python -m lr_motors.emulator.process``."""
     # Ctrl-C in a terminal reaches the whole process group: the parent decides when to stop
     # (it closes our stdin), so the emulator ignores SIGINT instead of dying mid-reply.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM (a service manager stopping the whole group) ends the process through its
+    # cleanup: the pty is closed and the --link symlink removed
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     fd = sys.stdin.fileno()
     line = bytearray()
     while not line.endswith(b"\n"):

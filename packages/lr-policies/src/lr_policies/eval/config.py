@@ -12,11 +12,14 @@ from lr_core.env import EnvConfig
 
 
 class PolicyRef(LrConfig):
-    """Which saved policy to run: a checkpoint folder (``.../pretrained_model``) or a Hub id."""
+    """Which saved policy to run: a checkpoint folder (``.../pretrained_model``) or a Hub id;
+    with ``server`` (``tcp://host:port``) it runs in that ``lr serve`` (``path`` is then
+    resolved there)."""
 
     path: str
     revision: str | None = None
     device: str | None = None
+    server: str | None = None
 
 
 class EvalConfig(LrConfig):

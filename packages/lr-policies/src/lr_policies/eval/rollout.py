@@ -228,6 +228,10 @@ def evaluate_policy(
 def evaluate(cfg: EvalRunConfig) -> dict[str, Any]:
     """``lr eval``: load ``cfg.policy`` and evaluate it in ``cfg.env`` (see
     :func:`evaluate_policy`); the config is saved next to the report."""
+    if cfg.policy.server:
+        from lr_policies.eval.remote import evaluate_remote
+
+        return evaluate_remote(cfg)
     device = cfg.policy.device or ("cuda" if torch.cuda.is_available() else "cpu")
     directory = resolve_pretrained(cfg.policy.path, revision=cfg.policy.revision)
     policy = PreTrainedPolicy.from_pretrained(directory, device=device)
