@@ -193,3 +193,14 @@ def test_roles_rotate():
 def test_batches_in():
     assert batches_in(10, 4, False) == 3 and batches_in(10, 4, True) == 2
     assert batches_in(math.inf, 4, False) == math.inf
+
+
+def test_preview_lists_episodes_in_the_order_they_are_first_needed():
+    p = EpisodePool(list(range(6)), [4] * 6, 3, consumer_seed(0, 0, 0, 0))
+    ahead = p.preview(10)
+    steps = [p.next() for _ in range(10)]
+    firsts = []
+    for episode, _ in steps:
+        if episode not in firsts:
+            firsts.append(episode)
+    assert ahead == firsts and p.emitted == 10

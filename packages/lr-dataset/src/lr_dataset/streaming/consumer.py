@@ -33,7 +33,9 @@ def consume(
     opened: dict[str, int] = {}
     decoder = builder.decoder
     for pool in pools:
-        for ep in pool.resident:
+        # load the resident episodes in the order the first samples need them
+        soon = pool.preview(2 * pool.pool_size)
+        for ep in soon + [e for e in pool.resident if e not in soon]:
             prefetcher.admit(ep)
         prefetcher.lookahead(pool.upcoming(prefetch_episodes))
         while (step := pool.next()) is not None:

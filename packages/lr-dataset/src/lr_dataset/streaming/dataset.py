@@ -102,7 +102,8 @@ class StreamingLeRobotDataset(StreamBase):
         cache_budget_gb: disk one rank's stream may use for cached bytes, split evenly among
             its DataLoader workers.
         prefetch_episodes: episodes loaded ahead of admission (within the budget).
-        fetch_workers: threads loading episodes, per consumer.
+        fetch_workers: threads loading episodes, per consumer (4 for a URL, 1 for a folder when
+            ``None``).
         fetch_retries, fetch_backoff_s, timeout_s: a failing read is retried ``fetch_retries``
             times, waiting ``fetch_backoff_s`` doubled each time; every request times out after
             ``timeout_s``. Then :class:`~lr_dataset.errors.DatasetFetchError`.
@@ -143,7 +144,7 @@ class StreamingLeRobotDataset(StreamBase):
         cache_dir: str | Path | None = None,
         cache_budget_gb: float = 8.0,
         prefetch_episodes: int = DEFAULT_PREFETCH_EPISODES,
-        fetch_workers: int = 4,
+        fetch_workers: int | None = None,
         fetch_retries: int = 4,
         fetch_backoff_s: float = 0.5,
         timeout_s: float = 30.0,
@@ -167,7 +168,7 @@ class StreamingLeRobotDataset(StreamBase):
             raise ConfigError(f"seed must be >= 0, got {seed}")
         if drop_n_first_frames < 0 or drop_n_last_frames < 0:
             raise ConfigError("drop_n_first_frames and drop_n_last_frames must be >= 0")
-        if cache_budget_gb <= 0 or prefetch_episodes < 0 or fetch_workers < 1:
+        if cache_budget_gb <= 0 or prefetch_episodes < 0 or (fetch_workers or 1) < 1:
             raise ConfigError("cache_budget_gb > 0, prefetch_episodes >= 0, fetch_workers >= 1")
         del force_cache_sync, streaming, buffer_size, max_num_shards, depth_output_unit
         self.repo_id = repo_id
@@ -232,7 +233,9 @@ class StreamingLeRobotDataset(StreamBase):
         self.episode_pool_size = int(episode_pool_size)
         self.cache_budget_gb = float(cache_budget_gb)
         self.prefetch_episodes = int(prefetch_episodes)
-        self.fetch_workers = int(fetch_workers)
+        # a remote read mostly waits on the network; a local one is CPU work that would only
+        # compete with the consumer thread for the GIL
+        self.fetch_workers = int(fetch_workers or (4 if isinstance(self.files, RemoteFiles) else 1))
         self._epoch = 0
         self._rank, self._world_size = rank, world_size
         if (rank is None) != (world_size is None):

@@ -28,6 +28,7 @@ built as ``lr_policies.train.sampler.ResumableSampler`` builds the map-style one
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 from collections.abc import Sequence
@@ -176,6 +177,19 @@ class EpisodePool:
     def __len__(self) -> int:
         """Anchors left to emit."""
         return self.total - self.emitted
+
+    def preview(self, steps: int) -> list[int]:
+        """The episodes the next ``steps`` steps emit from, in the order each is first needed
+        (the pool itself does not move)."""
+        ahead = copy.deepcopy(self)
+        out: list[int] = []
+        for _ in range(steps):
+            step = ahead.next()
+            if step is None:
+                break
+            if step[0] not in out:
+                out.append(step[0])
+        return out
 
     # ------------------------------------------------------------------ stepping
     def _admit(self, slot: int) -> None:
