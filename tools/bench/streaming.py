@@ -8,13 +8,15 @@ same synthetic dataset, same run.
 
 Every case runs in its own process: DataLoader, batch 8, ``--workers`` workers, the delta windows
 of tools/bench/dataset_synth.py (camera and state at -0.1 s and now, 30 actions over 1 s).
-Figures: time from opening the dataset to the first batch (libraries already imported),
-samples/s over the next ``--batches`` batches, peak memory of the process and its workers
-together (PSS: pages shared by forked workers counted once), peak disk of the stream cache
-(remote reads only). lr's map-style reading is ``LeRobotDataset`` + ``lr_dataset.DataLoader``
-with shuffling; lr streams go through ``lr_dataset.DataLoader`` too; LeRobot's stream through
-torch's DataLoader over the local folder (0.6.1 cannot read a plain HTTP server). The HTTP
-server is ``python -m lr_dataset.streaming.loopback`` in its own process on 127.0.0.1.
+Figures: time from opening the dataset to the first batch (libraries already imported) and
+the CPU seconds the process and its workers spent until then (a figure other load on the
+machine disturbs far less), samples/s over the next ``--batches`` batches, peak memory of the
+process and its workers together (PSS: pages shared by forked workers counted once), peak disk
+of the stream cache (remote reads only). lr's map-style reading is ``LeRobotDataset`` +
+``lr_dataset.DataLoader`` with shuffling; lr streams go through ``lr_dataset.DataLoader`` too;
+LeRobot's stream through torch's DataLoader over the local folder (0.6.1 cannot read a plain
+HTTP server). The HTTP server is ``python -m lr_dataset.streaming.loopback`` in its own process
+on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -230,16 +232,17 @@ def main() -> int:
     lerobot = med("LeRobot 0.6.1 stream, local", "samples_per_s") if python else None
     print()
     print(
-        "| case | first batch, s | samples/s | vs lr map-style | vs LeRobot stream | "
-        "peak memory (PSS, all processes), MB | peak cache disk, MB |"
+        "| case | first batch, s | CPU to first batch, s | samples/s | vs lr map-style | "
+        "vs LeRobot stream | peak memory (PSS, all processes), MB | peak cache disk, MB |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for name, case, _ in cases:
         sps = med(name, "samples_per_s")
         vs_peer = f"{sps / lerobot:.2f}x" if lerobot else "-"
         disk = med(name, "peak_cache_disk_mb") if case == "stream-http" else None
         print(
-            f"| {name} | {med(name, 'first_batch_s'):.2f} | {sps:.1f} | {sps / local:.2f}x | "
+            f"| {name} | {med(name, 'first_batch_s'):.2f} | {med(name, 'first_batch_cpu_s'):.2f} "
+            f"| {sps:.1f} | {sps / local:.2f}x | "
             f"{vs_peer} | {med(name, 'peak_pss_total_mb'):.0f} | "
             f"{f'{disk:.1f}' if disk is not None else '-'} |"
         )
