@@ -6,6 +6,7 @@ import json
 from typing import ClassVar, Literal
 
 import pytest
+from pydantic import model_validator
 
 from lr_core.config import LrConfig, PluginConfig, deep_merge, parse_cli
 from lr_core.errors import ConfigError
@@ -180,3 +181,87 @@ def test_index_lists_accept_every_command_line_spelling():
     for bad in ("1,x", "9-5", "[1, 2"):
         with pytest.raises(ConfigError, match="episodes"):
             parse_cli(Pick, [f"--episodes={bad}"])
+
+
+class Documented(LrConfig):
+    """A documented run.
+
+    - ``legacy``: documented in the class docstring only.
+    """
+
+    steps: int = 100
+    """Optimizer steps, in ``steps`` units; see :class:`~lr_core.config.LrConfig`."""
+    legacy: int = 3
+    episodes: list[int] | None = None
+    """Episodes to use."""
+    tags: list[str] = ["a"]
+    """Tags."""
+
+    aliases: ClassVar[dict[str, str]] = {"num_steps": "steps"}
+    unsupported: ClassVar[dict[str, str]] = {"peft": "lr trains every weight"}
+
+
+class Outer(LrConfig):
+    """The outer config."""
+
+    inner: Documented = Documented(steps=7)
+    """The inner part."""
+    circle: Circle = Circle(radius=2.5)
+    """A shape."""
+
+
+def test_integer_lists_take_json_or_ranges():
+    from lr_core.config import parse_index_list
+
+    assert parse_index_list("[0, 2]") == [0, 2]
+    assert parse_index_list("0,2,5-9") == [0, 2, 5, 6, 7, 8, 9]
+    assert parse_index_list(" 3 ") == [3]
+    for bad in ("1,x", "5-2", "[1,"):
+        with pytest.raises(ValueError):
+            parse_index_list(bad)
+    with pytest.raises(ConfigError, match="episodes"):  # not integers: pydantic says so
+        parse_cli(RunConfig, ["--dataset.repo_id=a/b", '--dataset.episodes=[1, "a"]'])
+    cfg = parse_cli(RunConfig, ["--dataset.repo_id=a/b", "--dataset.episodes=0,2,5-7"])
+    assert cfg.dataset.episodes == [0, 2, 5, 6, 7]
+    cfg = parse_cli(RunConfig, ["--dataset.repo_id=a/b", "--dataset.episodes", "[1, 3]"])
+    assert cfg.dataset.episodes == [1, 3]
+    with pytest.raises(ConfigError, match="'x' is neither an index nor a range"):
+        parse_cli(RunConfig, ["--dataset.repo_id=a/b", "--dataset.episodes=1,x"])
+
+
+def test_other_spellings_and_options_lr_does_not_implement():
+    cfg = parse_cli(Outer, ["--inner.num_steps=9"])
+    assert cfg.inner.steps == 9
+    assert Documented.from_dict({"num_steps": 4}).steps == 4  # config files too
+    with pytest.raises(ConfigError, match="--inner.peft: .* does not do this.*every weight"):
+        parse_cli(Outer, ["--inner.peft.r=8"], prog="lr run")
+    with pytest.raises(ConfigError, match="peft: not supported by lr: lr trains every weight"):
+        Documented.from_dict({"peft": {"r": 8}})
+
+
+def test_validator_messages_drop_pydantics_prefix():
+    class Checked(LrConfig):
+        a: int = 1
+
+        @model_validator(mode="after")
+        def _check(self) -> Checked:
+            raise ValueError("a must be odd")
+
+    with pytest.raises(ConfigError) as info:
+        Checked.from_dict({})
+    assert "<root>: a must be odd" in str(info.value) and "Value error" not in str(info.value)
+
+
+def test_help_shows_descriptions_and_real_defaults(capsys):
+    with pytest.raises(SystemExit):
+        parse_cli(Outer, ["--help"], prog="lr run", extra_help={"extra=INT": "Read by hand."})
+    out = capsys.readouterr().out
+    assert out.startswith("usage: lr run") and "The outer config." in out
+    rows = " ".join(out.split())
+    assert "--inner.steps=INT Optimizer steps, in steps units; see LrConfig. (default: 7)" in rows
+    assert "--inner.legacy=INT documented in the class docstring only. (default: 3)" in rows
+    assert "--inner.episodes=LIST Episodes to use. (default: null)" in rows
+    assert '--inner.tags=LIST Tags. (default: ["a"])' in rows
+    assert "--circle.radius=FLOAT" in rows and "(default: 2.5)" in rows
+    assert "--extra=INT Read by hand." in rows
+    assert "``" not in out and "default factory" not in out

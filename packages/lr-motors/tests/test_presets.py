@@ -22,17 +22,17 @@ def test_arms_match_lerobot():
 
 
 def test_unknown_robot_names_the_known_ones():
-    with pytest.raises(
-        MotorConfigError, match="known robots: hope_jr_arm, hope_jr_hand, koch, omx, so100, so101"
-    ):
+    known = "known robots: hope_jr_arm, hope_jr_hand, koch, lekiwi, omx, so100, so101"
+    with pytest.raises(MotorConfigError, match=known):
         robot_motors("so102")
 
 
+NO_LEADER = {"hope_jr_arm", "hope_jr_hand", "lekiwi"}
 PRESETS = [
     (robot, side)
     for robot in ROBOTS
     for side in SIDES
-    if (robot, side) not in {("hope_jr_arm", "leader"), ("hope_jr_hand", "leader")}
+    if not (robot in NO_LEADER and side == "leader")
 ]
 
 
@@ -57,3 +57,22 @@ def test_hope_jr_uses_the_new_feetech_models():
     assert {m.model for n, m in arm.items() if n != "shoulder_pitch"} == {"sts3250"}
     assert {m.model for m in robot_motors("hope_jr_hand").motors.values()} == {"scs0009"}
     assert [m.id for m in robot_motors("omx").motors.values()] == list(range(11, 17))
+
+
+def test_lekiwi_is_an_so_arm_and_three_wheels_on_one_bus():
+    lekiwi = robot_motors("lekiwi")
+    assert lekiwi.vendor == "feetech"
+    assert [(n, m.id) for n, m in lekiwi.motors.items()] == [
+        *((f"arm_{n}", i + 1) for i, n in enumerate(JOINTS)),
+        ("base_left_wheel", 7), ("base_back_wheel", 8), ("base_right_wheel", 9),
+    ]  # fmt: skip
+    assert {m.model for m in lekiwi.motors.values()} == {"sts3215"}
+    assert lekiwi.motors["arm_gripper"].norm_mode is MotorNormMode.RANGE_0_100
+    assert lekiwi.motors["base_back_wheel"].norm_mode is MotorNormMode.RANGE_M100_100
+    # LeRobot's LeKiwi.setup_motors order: the arm from the gripper down, then the wheels
+    assert lekiwi.motors_to_set_up() == [
+        "arm_gripper", "arm_wrist_roll", "arm_wrist_flex", "arm_elbow_flex",
+        "arm_shoulder_lift", "arm_shoulder_pan",
+        "base_right_wheel", "base_back_wheel", "base_left_wheel",
+    ]  # fmt: skip
+    assert robot_motors("so101").motors_to_set_up() == list(reversed(JOINTS))

@@ -14,11 +14,13 @@ PACKAGES = [
     "lr_robots.robots.bi_so_follower",
     "lr_robots.robots.hope_jr",
     "lr_robots.robots.koch_follower",
+    "lr_robots.robots.lekiwi",
     "lr_robots.robots.omx_follower",
     "lr_robots.robots.so_follower",
     "lr_robots.teleoperators.bi_so_leader",
     "lr_robots.teleoperators.homunculus",
     "lr_robots.teleoperators.koch_leader",
+    "lr_robots.teleoperators.lekiwi_leader",
     "lr_robots.teleoperators.omx_leader",
     "lr_robots.teleoperators.so_leader",
 ]

@@ -27,8 +27,27 @@ class PolicyConfig(PluginConfig):
     registry_group: ClassVar[str | None] = "lr.policies"
 
     input_features: dict[str, PolicyFeature] = {}
+    """Policy inputs: key -> role and shape (filled from the dataset when empty)."""
     output_features: dict[str, PolicyFeature] = {}
+    """Policy outputs: key -> role and shape (filled from the dataset when empty)."""
     device: str | None = None
+    """Torch device the policy runs on (default: cuda when available, else cpu)."""
+
+    @property
+    def observation_delta_indices(self) -> list[int] | None:
+        """Frame offsets a training sample loads for every ``observation.*`` key (``None``:
+        the current frame only)."""
+        return None
+
+    @property
+    def action_delta_indices(self) -> list[int] | None:
+        """Frame offsets loaded for ``action`` (``None``: the current frame only)."""
+        return None
+
+    @property
+    def reward_delta_indices(self) -> list[int] | None:
+        """Frame offsets loaded for ``next.reward`` (``None``: not loaded)."""
+        return None
 
 
 @runtime_checkable

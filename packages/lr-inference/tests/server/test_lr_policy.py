@@ -57,7 +57,7 @@ def act_checkpoint(tmp_path_factory) -> Path:
     policy = make_policy(config, features_from_json(FEATURES))
     path = tmp_path_factory.mktemp("act") / "pretrained_model"
     policy.save_pretrained(path)
-    save_pre_post_processors(make_pre_post_processors(policy.config, STATS), path)
+    save_pre_post_processors(make_pre_post_processors(policy.config, dataset_stats=STATS), path)
     return path
 
 

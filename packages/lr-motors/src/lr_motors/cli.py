@@ -11,15 +11,20 @@ class FindPortConfig(LrConfig):
     """``lr find-port``: ``--list_only=true`` just lists; ``--glob`` adds paths to watch."""
 
     list_only: bool = False
+    """Only list the serial ports found, without asking you to unplug the adapter."""
     glob: list[str] = []
+    """More path patterns to watch (e.g. '["/dev/ttyS*"]')."""
 
 
 class SetupMotorsConfig(LrConfig):
     """``lr setup-motors --robot=so101 --side=follower --port=/dev/ttyACM0``."""
 
     robot: str
+    """Which arm: so100, so101 or koch."""
     side: str = "follower"
+    """follower or leader."""
     port: str
+    """Serial port of the motor bus (see lr find-port)."""
 
 
 class EmulateConfig(LrConfig):
@@ -32,19 +37,28 @@ class EmulateConfig(LrConfig):
     SIGHUP, removing the link."""
 
     robot: str | None = None
+    """Arm preset to emulate (so100, so101, koch, omx, hope_jr...); or give --servos."""
     side: str = "follower"
+    """follower or leader."""
     servos: str | None = None
+    """Any servo set: [NAME=]MODEL[:ID][@BAUD],... or a JSON list of those."""
     baudrate: int | None = None
+    """The servos' baud rate in bits/s (default 1 Mbps)."""
     factory: bool = False
+    """New servos (all id 1, factory baud rate) plugged in one at a time."""
     link: str | None = None
+    """Also make this symlink to the emulator's pty (e.g. /tmp/ttyLR0)."""
     tau: float = 0.03
+    """Time constant (s) of the emulated servos' motion towards their goal."""
 
 
 class ScanConfig(LrConfig):
     """``lr motors scan --port=… --vendor=feetech``: every baud rate and the ids answering."""
 
     port: str
+    """Serial port to scan."""
     vendor: str = "feetech"
+    """feetech or dynamixel."""
 
 
 def bus_class(vendor: str) -> type:
@@ -84,7 +98,7 @@ def setup_motors_main(argv: list[str]) -> int:
     preset = robot_motors(cfg.robot, cfg.side)
     bus = bus_class(preset.vendor)(cfg.port, preset.motors)
     try:
-        setup_motors(bus)
+        setup_motors(bus, order=preset.motors_to_set_up())
     finally:
         if bus.is_connected:
             bus.disconnect(disable_torque=False)

@@ -19,6 +19,12 @@ class RobotMotors:
 
     vendor: str
     motors: dict[str, Motor]
+    #: the order ``lr setup-motors`` asks for the motors in (default: the bus order reversed)
+    setup_order: tuple[str, ...] | None = None
+
+    def motors_to_set_up(self) -> list[str]:
+        """Motor names in the order ``lr setup-motors`` sets them up."""
+        return list(self.setup_order or reversed(list(self.motors)))
 
 
 def _arm(models: list[str], body: MotorNormMode) -> dict[str, Motor]:
@@ -108,13 +114,36 @@ _PRESETS[("hope_jr_hand", "follower")] = RobotMotors(
     },
 )
 
+# LeKiwi: an SO arm (motor names prefixed ``arm_``, ids 1-6) and three omni wheels (ids 7-9,
+# driven in velocity mode) on one Feetech bus, as LeRobot's ``lekiwi`` declares them
+LEKIWI_WHEELS = ("base_left_wheel", "base_back_wheel", "base_right_wheel")
+_PRESETS[("lekiwi", "follower")] = RobotMotors(
+    "feetech",
+    {
+        **{
+            f"arm_{name}": motor
+            for name, motor in _arm(["sts3215"] * 6, MotorNormMode.DEGREES).items()
+        },
+        **{
+            name: Motor(id=7 + i, model="sts3215", norm_mode=MotorNormMode.RANGE_M100_100)
+            for i, name in enumerate(LEKIWI_WHEELS)
+        },
+    },
+    # LeRobot's LeKiwi.setup_motors order: the arm from the gripper down, then the wheels
+    setup_order=(
+        *(f"arm_{name}" for name in reversed(JOINTS)),
+        *reversed(LEKIWI_WHEELS),
+    ),
+)
+
 ROBOTS = tuple(sorted({robot for robot, _ in _PRESETS}))
 SIDES = ("follower", "leader")
 
 
 def robot_motors(robot: str, side: str = "follower") -> RobotMotors:
     """The motors of ``robot`` (``so100``, ``so101``, ``koch``, ``omx``, ``hope_jr_arm``,
-    ``hope_jr_hand``) on ``side`` (follower/leader; the HopeJR parts have only ``follower``)."""
+    ``hope_jr_hand``, ``lekiwi``) on ``side`` (follower/leader; the HopeJR parts and LeKiwi
+    have only ``follower``)."""
     try:
         return _PRESETS[(robot, side)]
     except KeyError:

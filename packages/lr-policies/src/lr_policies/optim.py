@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import Field
+
 from lr_core.config import LrConfig
 from lr_core.errors import ConfigError
 
@@ -27,12 +29,19 @@ class OptimizerConfig(LrConfig):
     """``type``: adam, adamw or sgd; ``grad_clip_norm`` ≤ 0 disables clipping."""
 
     type: Literal["adam", "adamw", "sgd"] = "adamw"
+    """adam, adamw or sgd."""
     lr: float = 1e-4
+    """Learning rate."""
     betas: tuple[float, float] = (0.9, 0.999)
+    """Adam betas."""
     eps: float = 1e-8
+    """Adam epsilon."""
     weight_decay: float = 0.0
+    """Weight decay."""
     momentum: float = 0.0
+    """SGD momentum."""
     grad_clip_norm: float = 10.0
+    """Clip the gradient norm to this (≤ 0: no clipping)."""
 
 
 class SchedulerConfig(LrConfig):
@@ -40,7 +49,10 @@ class SchedulerConfig(LrConfig):
     half cosine to 0 at the last step) or ``linear`` (warm-up, then linear decay to 0)."""
 
     type: Literal["none", "cosine", "linear"] = "none"
-    num_warmup_steps: int = 0
+    """none (constant), cosine (warm-up, then a half cosine to 0) or linear (warm-up, then linear
+    decay to 0)."""
+    num_warmup_steps: int = Field(0, ge=0)
+    """Steps of linear warm-up from 0."""
 
 
 def optimizer_preset(policy_config: Any) -> OptimizerConfig:

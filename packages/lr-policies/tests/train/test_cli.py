@@ -125,3 +125,21 @@ def test_fine_tuning_starts_from_pretrained_weights(lerobot_dataset_root, tmp_pa
     a = load_file(base / "model.safetensors")
     b = load_file(tmp_path / "b/checkpoints/last/pretrained_model/model.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.slow
+def test_training_with_lerobots_augmentation_in_workers(lerobot_dataset_root, tmp_path):
+    out = tmp_path / "aug"
+    args = _args("act", lerobot_dataset_root, out, "--num_workers=1")
+    args += [
+        "--dataset.image_transforms.enable=true",
+        "--dataset.image_transforms.max_num_transforms=2",
+        "--dataset.episodes=0-1",
+        "--cudnn_deterministic=true",
+        "--tolerance_s=0.001",
+    ]
+    assert main(args) == 0
+    saved = json.loads((out / "train_config.json").read_text())
+    assert saved["dataset"]["image_transforms"]["enable"] is True
+    assert saved["dataset"]["episodes"] == [0, 1]
+    assert [r["step"] for r in read_metrics(out)] == [1, 2, 3]

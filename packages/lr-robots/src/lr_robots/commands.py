@@ -19,3 +19,9 @@ replay = Command(
     help="replay a recorded episode on a robot (--robot.* --dataset.root=… --dataset.episode=N)",
     run="lr_robots.cli:replay_main",
 )
+
+lekiwi_host = Command(
+    help="run LeKiwi's host on the robot: commands in, observations out over ZeroMQ "
+    "(--robot.id=… --robot.port=… --host.connection_time_s=…)",
+    run="lr_robots.robots.lekiwi.lekiwi_host:main",
+)

@@ -63,7 +63,10 @@ def robot_servos(robot: str, side: str = "follower", *, factory: bool = False) -
 
     preset = robot_motors(robot, side)
     out = []
-    for name, motor in preset.motors.items():
+    # plugged in one at a time from the last: in the order ``lr setup-motors`` asks for them
+    names = list(reversed(preset.motors_to_set_up())) if factory else list(preset.motors)
+    for name in names:
+        motor = preset.motors[name]
         if factory:
             rate = 1_000_000 if preset.vendor == "feetech" else 57_600
             out.append(ServoSpec(name, motor.model, 1, rate, 2048, attached=False))
@@ -148,8 +151,8 @@ class ServoEmulator:
     Use as a context manager, or call :meth:`start` / :meth:`stop`. ``tau`` is the time
     constant (s) of the position response; ``link`` optionally creates a symlink to the pty.
     ``one_at_a_time`` plugs the servos in one by one, last first, swapping to the next when the
-    current one has been given a new id at 1 Mbps (what ``lr setup-motors`` expects a person to
-    do by hand).
+    current one has been set up (a new id, or a Baud_Rate write for one that keeps id 1, at
+    1 Mbps): what ``lr setup-motors`` expects a person to do by hand.
     """
 
     def __init__(

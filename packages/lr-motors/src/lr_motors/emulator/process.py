@@ -63,7 +63,8 @@ class EmulatedBus:
         self.buffer = bytearray()
         self.stats = {"requests": 0, "replies": 0, "bad_frames": 0}
         # factory mode for `lr setup-motors`: servos are plugged in one at a time, last first;
-        # the next one replaces the current once it has a new id and the 1 Mbps default rate
+        # the next one replaces the current once it is set up: a new id (or, for a servo meant
+        # to keep id 1, a Baud_Rate write) and the 1 Mbps default rate
         self.queue = list(reversed(servos)) if one_at_a_time else []
         if self.queue:
             for servo in servos:
@@ -72,7 +73,9 @@ class EmulatedBus:
 
     def _swap_if_done(self) -> None:
         current = [s for s in self.servos.values() if s.attached]
-        if current and all(s.id != 1 and s.baudrate == 1_000_000 for s in current):
+        if current and all(
+            (s.id != 1 or s.baudrate_written) and s.baudrate == 1_000_000 for s in current
+        ):
             for servo in current:
                 servo.attached = False
             self.queue.pop(0).attached = True

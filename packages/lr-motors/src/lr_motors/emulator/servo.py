@@ -81,6 +81,8 @@ class VirtualServo:
         self.hand: float | None = None
         self._last_update: float | None = None
         self.pending: tuple[int, bytes] | None = None  # REG_WRITE waiting for ACTION
+        #: whether a client has written Baud_Rate (how setup ends, even for a servo left at id 1)
+        self.baudrate_written = False
         self._refresh()
         self.set("Goal_Position", self._encode_signed("Goal_Position", self.present_position()))
         self.persisted = bytes(self.memory[: spec.eeprom_end])
@@ -310,6 +312,9 @@ class VirtualServo:
                 return DATA_RANGE_ERROR
         if not touches_eeprom and self.memory[address:end] == data:
             return 0  # nothing changes (a goal written again every cycle)
+        baud_addr = self._reg["Baud_Rate"][0]
+        if address <= baud_addr < end:
+            self.baudrate_written = True
         torque_before = self.torque
         persist = not (self._feetech and self.get("Lock") != 0)
         for i, byte in enumerate(data):

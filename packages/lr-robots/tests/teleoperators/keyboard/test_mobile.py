@@ -59,10 +59,10 @@ def test_lekiwi_base_keys(keys):
         keys.press("w", "a", "z")
         assert teleop.get_action() == {"x.vel": 0.1, "y.vel": 0.1, "theta.vel": 30.0}
         keys.press("r")
-        assert teleop.get_action() == {"x.vel": 0.25, "y.vel": 0.25, "theta.vel": 60.0}
+        assert teleop.get_action() == {"x.vel": 0.2, "y.vel": 0.2, "theta.vel": 60.0}
         keys.release("r", "w", "a", "z")
         keys.press("s", "d", "x")
-        assert teleop.get_action() == {"x.vel": -0.25, "y.vel": -0.25, "theta.vel": -60.0}
+        assert teleop.get_action() == {"x.vel": -0.2, "y.vel": -0.2, "theta.vel": -60.0}
         keys.press("w")  # opposite keys cancel
         assert teleop.get_action()["x.vel"] == 0.0
         assert not teleop.quit_requested
@@ -74,7 +74,7 @@ def test_lekiwi_speed_levels_saturate_and_configs_are_checked():
     base = LeKiwiBaseKeys()
     for _ in range(5):
         base.press("r")
-    assert base.action({"w"}) == {"x.vel": 0.4, "y.vel": 0.0, "theta.vel": 0.0}
+    assert base.action({"w"}) == {"x.vel": 0.3, "y.vel": 0.0, "theta.vel": 0.0}
     for _ in range(5):
         base.press("f")
     assert base.speed_index == 0

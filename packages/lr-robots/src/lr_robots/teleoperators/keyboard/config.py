@@ -39,11 +39,12 @@ LEKIWI_TELEOP_KEYS: dict[str, str] = {
     "forward": "w", "backward": "s", "left": "a", "right": "d",
     "rotate_left": "z", "rotate_right": "x", "speed_up": "r", "speed_down": "f", "quit": "q",
 }  # fmt: skip
-#: LeKiwi's speed levels: body speed (m/s) and turn rate (deg/s).
+#: LeKiwi's speed levels: body speed (m/s) and turn rate (deg/s). These are the values of
+#: LeRobot 0.6.1's ``LeKiwiClient.speed_levels``; its comment beside them says 0.25 / 0.4.
 LEKIWI_SPEED_LEVELS: list[dict[str, float]] = [
     {"xy": 0.1, "theta": 30},
-    {"xy": 0.25, "theta": 60},
-    {"xy": 0.4, "theta": 90},
+    {"xy": 0.2, "theta": 60},
+    {"xy": 0.3, "theta": 90},
 ]
 
 
