@@ -358,7 +358,16 @@ def make_policy(
         config = _specialised(config)
     if dataset_meta is not None:
         inputs, outputs = policy_features(config, dataset_meta, rename_map)
-        config = config.model_copy(update={"input_features": inputs, "output_features": outputs})
+        update: dict[str, Any] = {"input_features": inputs, "output_features": outputs}
+        # π0/π0.5's relative actions name the joints to keep absolute (LeRobot fills this too).
+        if "action_feature_names" in type(config).model_fields and not getattr(
+            config, "action_feature_names", None
+        ):
+            action = _features_of(dataset_meta).get("action")
+            names = getattr(action, "names", None)
+            if isinstance(names, list) and all(isinstance(n, str) for n in names):
+                update["action_feature_names"] = list(names)
+        config = config.model_copy(update=update)
     elif not config.output_features and pretrained is None:
         raise PolicyError(
             f"policy {config.type!r} has no output features: pass the dataset metadata "

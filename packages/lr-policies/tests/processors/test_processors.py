@@ -13,6 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from lr_core.errors import LrError
 from lr_core.features import FeatureType, PolicyFeature
 from lr_core.policy import PolicyConfig
 from lr_policies.errors import CheckpointError, PolicyError
@@ -215,9 +216,19 @@ def test_bad_files_are_refused(tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
         load_pre_post_processors(tmp_path)
     (tmp_path / "p.json").write_text(
+        json.dumps(
+            {"name": "p", "steps": [{"registry_name": "image_crop_processor", "config": {}}]}
+        )
+    )
+    with pytest.raises(
+        CheckpointError, match="image_crop_processor.*known steps: .*device_processor"
+    ):
+        PolicyProcessorPipeline.from_pretrained(tmp_path, "p.json")
+    # A known step whose config is refused names the step (the tokenizer needs a name).
+    (tmp_path / "p.json").write_text(
         json.dumps({"name": "p", "steps": [{"registry_name": "tokenizer_processor", "config": {}}]})
     )
-    with pytest.raises(CheckpointError, match="tokenizer_processor.*known steps: device_processor"):
+    with pytest.raises(LrError, match="tokenizer_processor needs a tokenizer_name"):
         PolicyProcessorPipeline.from_pretrained(tmp_path, "p.json")
     pre, _ = make_pre_post_processors(config("act"), dataset_stats=STATS)
     pre.save_pretrained(tmp_path)

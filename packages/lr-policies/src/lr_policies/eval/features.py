@@ -7,9 +7,11 @@ observation space, after the ``rename_map`` the pre-processor applies (env key -
 - a camera ``(3, H, W)`` needs an env image ``(H, W, 3)`` of dtype uint8;
 - a state vector ``(D,)`` needs a numeric env array of shape ``(D,)``.
 
-Extra env observations are fine (the policy ignores them). When cameras differ and the env
-config has lr-sim's ``cameras``, ``image_height`` and ``image_width`` fields, none of which the
-user set, the env config is rebuilt from the checkpoint's cameras (names and size).
+Extra env observations are fine (the policy ignores them); a VLA's empty-camera slots
+(``observation.images.empty_camera_<i>``) are the model's own and not asked of the env. When
+cameras differ and the env config has lr-sim's ``cameras``, ``image_height`` and
+``image_width`` fields, none of which the user set, the env config is rebuilt from the
+checkpoint's cameras (names and size).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def feature_differences(
     given = ", ".join(f"{key} {_describe_space(sub)}" for key, sub in space.spaces.items())
     out: dict[str, str] = {}
     for key, feature in input_features.items():
+        if ".empty_camera_" in key:  # a VLA's padding slot: the model fills it, not the env
+            continue
         if key not in provided:
             out[key] = f"{key}: the policy needs {_describe(feature)}; the env does not give it"
             continue
@@ -118,7 +122,9 @@ def adapt_env_config(
     cameras = {
         key[len(CAMERA_PREFIX) :]: tuple(ft.shape)
         for key, ft in input_features.items()
-        if ft.type is FeatureType.VISUAL and key.startswith(CAMERA_PREFIX)
+        if ft.type is FeatureType.VISUAL
+        and key.startswith(CAMERA_PREFIX)
+        and ".empty_camera_" not in key
     }
     sizes = {shape[1:] for shape in cameras.values()}
     if len(sizes) > 1:

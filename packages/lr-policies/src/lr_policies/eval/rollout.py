@@ -164,8 +164,9 @@ def run_batch(
 
     counted = np.arange(n) < (n if wanted is None else wanted)
     capture(observation, ~done)
+    tasks = env_tasks(venv)
     for _ in range(max_steps):
-        batch = pre(observation_to_batch(observation))
+        batch = pre({**observation_to_batch(observation), "task": tasks})
         with torch.inference_mode():
             action = post(policy.select_action(batch))
         action_np = action.detach().to("cpu").numpy()
@@ -195,6 +196,31 @@ def run_batch(
         for j in range(n)
     ]
     return results, frames
+
+
+def env_tasks(venv: Any) -> list[str]:
+    """Each env's language instruction (its ``task_description``, else a string ``task``, else
+    ``""``), as LeRobot's ``add_envs_task`` adds it; VLA pre-processors tokenise it. Envs in
+    other processes (``use_async_envs``) are asked for ``task_description`` only when the first
+    one in this process has it (asking a subprocess env for a missing attribute breaks it)."""
+    envs = getattr(venv, "envs", None)
+    if envs is not None:
+        tasks = []
+        for env in envs:
+            base = getattr(env, "unwrapped", env)
+            value = getattr(base, "task_description", None) or getattr(base, "task", None)
+            tasks.append(value if isinstance(value, str) else "")
+        return tasks
+    probe = getattr(venv, "env_fns", None)
+    if probe:
+        env = probe[0]()
+        try:
+            has = isinstance(getattr(env.unwrapped, "task_description", None), str)
+        finally:
+            env.close()
+        if has:
+            return [str(v) for v in venv.get_attr("task_description")]
+    return [""] * venv.num_envs
 
 
 def evaluate_policy(

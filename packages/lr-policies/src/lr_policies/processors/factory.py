@@ -93,18 +93,13 @@ def make_pre_post_processors(
             pre_over.setdefault("rename_observations_processor", {})["rename_map"] = dict(
                 rename_map
             )
-        directory = _local_folder(pretrained_path, pretrained_revision)
-        pre = PolicyProcessorPipeline.from_pretrained(
-            directory,
+        return _saved_processors(
+            _local_folder(pretrained_path, pretrained_revision),
             preprocessor_config_filename or f"{PREPROCESSOR_NAME}.json",
-            overrides=pre_over,
-        )
-        post = PolicyProcessorPipeline.from_pretrained(
-            directory,
             postprocessor_config_filename or f"{POSTPROCESSOR_NAME}.json",
-            overrides=postprocessor_overrides,
+            pre_over,
+            {k: dict(v) for k, v in (postprocessor_overrides or {}).items()},
         )
-        return pre, post
     return _fresh_processors(policy_cfg, dataset_stats, rename_map=rename_map, device=device)
 
 
@@ -115,7 +110,19 @@ def _fresh_processors(
     rename_map: Mapping[str, str] | None,
     device: str | None,
 ) -> Processors:
-    """LeRobot's ``make_default_pre_post_processors`` (the step order is the file format)."""
+    """LeRobot's ``make_default_pre_post_processors`` (the step order is the file format).
+
+    A config class that names a ``processor_factory`` (``"module:function"``, e.g. the VLAs',
+    which add task tokenisation) gets its pipelines from that function, called with the same
+    arguments.
+    """
+    factory = getattr(type(config), "processor_factory", None)
+    if factory:
+        from lr_core import registry
+
+        return registry.load_object(factory)(
+            config, dataset_stats, rename_map=rename_map, device=device
+        )
     features = {**config.input_features, **config.output_features}
     norm_map = normalization_mapping(config)
     stats = {k: v for k, v in (dataset_stats or {}).items() if k in features}
@@ -165,13 +172,30 @@ def load_pre_post_processors(
     if dataset_stats is not None:
         pre_over["normalizer_processor"] = {"stats": dataset_stats}
         post_over["unnormalizer_processor"] = {"stats": dataset_stats}
-    folder = _local_folder(directory, revision)
-    pre = PolicyProcessorPipeline.from_pretrained(
-        folder, f"{PREPROCESSOR_NAME}.json", overrides=pre_over
+    return _saved_processors(
+        _local_folder(directory, revision),
+        f"{PREPROCESSOR_NAME}.json",
+        f"{POSTPROCESSOR_NAME}.json",
+        pre_over,
+        post_over,
     )
-    post = PolicyProcessorPipeline.from_pretrained(
-        folder, f"{POSTPROCESSOR_NAME}.json", overrides=post_over
-    )
+
+
+def _saved_processors(
+    folder: Path,
+    pre_file: str,
+    post_file: str,
+    pre_over: Mapping[str, Mapping[str, Any]],
+    post_over: Mapping[str, Mapping[str, Any]],
+) -> Processors:
+    """Both saved pipelines of ``folder``, each step's config updated by the overrides; a
+    relative-actions step is paired again with its inverse (they share the current state)."""
+    pre = PolicyProcessorPipeline.from_pretrained(folder, pre_file, overrides=pre_over)
+    post = PolicyProcessorPipeline.from_pretrained(folder, post_file, overrides=post_over)
+    if any(s.registry_name == "absolute_actions_processor" for s in post.steps):
+        from lr_policies.processors.relative_actions import pair_relative_steps
+
+        pair_relative_steps(pre, post)
     return pre, post
 
 

@@ -12,6 +12,8 @@ from lr_policies.train.config import TRAIN_CONFIG_NAME, TrainConfig
 EXTRA_FLAGS = {
     "stop_after_steps=INT": "End this invocation at step N with a checkpoint, to be continued "
     "with --resume=true; not saved in the config (default: run to --steps).",
+    "policy.path=DIR_OR_HUB_ID": "Fine-tune a saved policy: its config.json is the base of "
+    "--policy.* and its weights the starting point (default: train from scratch).",
 }
 
 
@@ -21,7 +23,9 @@ def main(argv: list[str]) -> int:
     ``--resume=true --output_dir=DIR`` continues the run in DIR with the config it saved (flags
     still override); ``--config_path=<checkpoint>/pretrained_model/train_config.json
     --resume=true`` continues that checkpoint. ``--stop_after_steps=N`` ends this invocation at
-    step N with a checkpoint, for jobs with a time limit.
+    step N with a checkpoint, for jobs with a time limit. ``--policy.path=DIR_OR_HUB_ID``
+    fine-tunes a saved policy as LeRobot does: its ``config.json`` is the base of ``--policy.*``
+    (other flags override fields) and its weights are the starting point (``pretrained_path``).
     """
     argv = list(argv)
     stop = _pop(argv, "stop_after_steps")
@@ -34,13 +38,14 @@ def main(argv: list[str]) -> int:
         if stop_after_steps < 1:
             raise ConfigError(f"--stop_after_steps must be at least 1, got {stop_after_steps}")
     config_path = _peek(argv, "config_path")
-    cfg = parse_cli(
-        TrainConfig,
-        argv,
-        prog="lr train",
-        defaults=_saved_run_config(argv) if config_path is None else None,
-        extra_help=EXTRA_FLAGS,
-    )
+    policy_path = _pop(argv, "policy.path")
+    defaults = _saved_run_config(argv) if config_path is None else None
+    if policy_path is not None:
+        from lr_policies.pretrained import load_policy_config, resolve_pretrained
+
+        saved = load_policy_config(resolve_pretrained(policy_path)).to_dict()
+        defaults = {**(defaults or {}), "policy": {**saved, "pretrained_path": policy_path}}
+    cfg = parse_cli(TrainConfig, argv, prog="lr train", defaults=defaults, extra_help=EXTRA_FLAGS)
     from lr_policies.train.loop import train
 
     checkpoint = None
