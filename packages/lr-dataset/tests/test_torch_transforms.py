@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from dataset_helpers import run_peer
 
 from lr_core.errors import ConfigError
 from lr_dataset.torch_transforms import (
@@ -24,7 +23,7 @@ def _image(h: int = 24, w: int = 32) -> torch.Tensor:
 
 @pytest.mark.peer
 @pytest.mark.parametrize(("n_max", "random_order"), [(3, False), (6, True), (1, False)])
-def test_same_frames_as_lerobot_on_the_same_seed(tmp_path, n_max, random_order):
+def test_same_frames_as_lerobot_on_the_same_seed(tmp_path, run_peer, n_max, random_order):
     image = _image()
     np.save(tmp_path / "in.npy", image.numpy())
     run_peer(
