@@ -233,3 +233,52 @@ def test_lerobot_options_are_accepted_and_typos_are_not(tmp_path):
     ds.finalize()
     with pytest.raises(TypeError, match="use_video"):
         LeRobotDataset.create("t/x", 30, features(), root=tmp_path / "b", use_video=True)
+
+
+@pytest.mark.parametrize("camera", ["video", "image"])
+def test_background_saves_overlap_the_next_episode_and_read_back_identically(tmp_path, camera):
+    """save_episode(background=True) returns before the commit; the next episode is recorded
+    meanwhile; every episode reads back as one saved in the foreground."""
+    fg = write_dataset(tmp_path / "fg", episodes=3, frames=5, camera=camera)
+    ds = _new(tmp_path, camera=camera)
+    saved: list[int] = []
+    ds.writer.on_saved = lambda index, seconds: saved.append(index)
+    for ep in range(3):
+        for i in range(5):
+            ds.add_frame(frame(ep, i))
+        assert ds.save_episode(background=True) == ep
+    ds.wait_for_saves()
+    assert saved == [0, 1, 2] and ds.writer.pending_saves == 0
+    ds.finalize()
+    back = LeRobotDataset("t/x", root=tmp_path / "ds")
+    ref = LeRobotDataset("t/x", root=fg)
+    assert len(back) == len(ref) == 15
+    for i in range(15):
+        a, b = back[i], ref[i]
+        assert set(a) == set(b)
+        for key in a:
+            np.testing.assert_array_equal(np.asarray(a[key]), np.asarray(b[key]), err_msg=key)
+    assert back.meta.stats["action"]["count"].tolist() == [15]
+
+
+def test_a_failed_background_save_is_raised_and_stops_later_commits(tmp_path, monkeypatch):
+    ds = _new(tmp_path)
+    for ep in range(2):
+        for i in range(3):
+            ds.add_frame(frame(ep, i))
+        if ep == 0:
+            original = ds.writer._write_data
+
+            def boom(table):
+                raise OSError(28, "No space left on device")
+
+            monkeypatch.setattr(ds.writer, "_write_data", boom)
+        ds.save_episode(background=True)
+    with pytest.raises(DatasetWriteError, match="background failed.*No space left"):
+        ds.wait_for_saves()
+    monkeypatch.setattr(ds.writer, "_write_data", original)
+    with pytest.raises(DatasetWriteError, match="background failed"):
+        ds.add_frame(frame(2, 0))
+    with pytest.raises(DatasetWriteError, match="background failed"):
+        ds.finalize()
+    assert LeRobotDatasetMetadata("t/x", root=tmp_path / "ds").total_episodes == 0
