@@ -200,6 +200,11 @@ class DatasetWriter:
         return self._finalized
 
     @property
+    def next_episode_index(self) -> int:
+        """The index the episode being recorded will get (background saves counted)."""
+        return self._next_episode
+
+    @property
     def num_buffered_frames(self) -> int:
         """Frames added since the last ``save_episode``."""
         return len(self._timestamps)

@@ -19,3 +19,9 @@ replay = Command(
     help="replay a recorded episode on a robot (--robot.* --dataset.root=… --dataset.episode=N)",
     run="lr_robots.cli:replay_main",
 )
+
+record = Command(
+    help="record episodes into a LeRobotDataset (--robot.* --teleop.* or --policy.path=… "
+    "--dataset.repo_id=… --dataset.single_task=… --dataset.num_episodes=N)",
+    run="lr_robots.record.session:record_main",
+)
