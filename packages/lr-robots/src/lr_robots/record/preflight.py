@@ -22,7 +22,7 @@ from lr_core.features import FeatureSpec
 MARGIN_MB = 64.0
 #: bytes per camera pixel in an AV1/H.264 episode at CRF 30 (a generous estimate; a busy
 #: 640x480 scene at 30 fps measures ~0.01-0.03)
-VIDEO_BYTES_PER_PIXEL = 0.05
+VIDEO_BYTES_PER_PIXEL = 0.02
 #: bytes per pixel of a PNG-encoded frame (no inter-frame compression)
 PNG_BYTES_PER_PIXEL = 2.0
 

@@ -283,18 +283,26 @@ def record(cfg: RecordConfig) -> RecordResult:
         finally:
             controls.close()
 
+    failure: BaseException | None = None
     try:
-        try:
-            result.stopped_by = run_safely([robot], [teleop] if teleop is not None else [], body)
-        finally:
-            driver.close()
-            if display is not None:
-                display.rerun.close()
-            with deferred_signals():
-                _close_dataset(cfg, dataset, result)
+        result.stopped_by = run_safely([robot], [teleop] if teleop is not None else [], body)
+    except BaseException as exc:
+        failure = exc
+        raise
     finally:
+        driver.close()
         if policy is not None:
             policy.close()
+        if display is not None:
+            display.rerun.close()
+        with deferred_signals():
+            try:
+                _close_dataset(cfg, dataset, result)
+            except Exception as exc:
+                if failure is None:
+                    raise
+                # the session's own error (already naming the robot's state) is the one to see
+                logger.error("closing the dataset after the error: %s", exc)
     if result.stopped_by:
         say(f"Stopped by {result.stopped_by}")
     if ds.push_to_hub:
