@@ -6,35 +6,15 @@ from __future__ import annotations
 import json
 import signal
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-pytest.importorskip("lr_dataset")
-
-from lr_dataset.dataset import LeRobotDataset  # noqa: E402
-from lr_dataset.metadata import LeRobotDatasetMetadata  # noqa: E402
-
-CAMERA = '--robot.cameras={"front": {"type": "synthetic", "width": 64, "height": 48}}'
+LeRobotDataset = pytest.importorskip("lr_dataset.dataset").LeRobotDataset
+LeRobotDatasetMetadata = pytest.importorskip("lr_dataset.metadata").LeRobotDatasetMetadata
 
 
-def record_args(follower, leader, root: Path, *extra: str, repo: str = "me/pick") -> list[str]:
-    """``lr record`` flags for the emulated pair (short episodes, no Hub)."""
-    return [
-        "record",
-        "--robot.type=so101_follower", f"--robot.port={follower.port}", "--robot.id=black",
-        CAMERA,
-        "--teleop.type=so101_leader", f"--teleop.port={leader.port}", "--teleop.id=blue",
-        f"--dataset.repo_id={repo}", f"--dataset.root={root}", "--dataset.single_task=pick it",
-        "--dataset.num_episodes=2", "--dataset.episode_time_s=1", "--dataset.reset_time_s=0.3",
-        "--dataset.push_to_hub=false", "--dataset.no_stamp=true",
-        "--dataset.rgb_encoder.vcodec=h264",
-        *extra,
-    ]  # fmt: skip
-
-
-def test_record_two_episodes_of_leader_motion(run_lr, calibrated_so101, tmp_path):
+def test_record_two_episodes_of_leader_motion(run_lr, calibrated_so101, tmp_path, record_args):
     follower, leader = calibrated_so101
     leader.move("elbow_flex", 2500)  # +0.45 of the range above mid: degrees on the follower
     root = tmp_path / "pick"
@@ -48,8 +28,8 @@ def test_record_two_episodes_of_leader_motion(run_lr, calibrated_so101, tmp_path
     meta = ds.meta
     assert meta.robot_type == "so_follower" and meta.fps == 30 and meta.total_episodes == 2
     assert list(meta.tasks) == ["pick it"]
-    assert meta.features["action"].names == [f"{m}.pos" for m in
-        ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")]  # fmt: skip
+    motors = ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")
+    assert meta.features["action"].names == [f"{m}.pos" for m in motors]
     assert meta.features["observation.images.front"].shape == (48, 64, 3)
     for ep in range(2):
         # one frame per tick of the 1 s episode: 30 when no tick was missed
@@ -68,7 +48,9 @@ def test_record_two_episodes_of_leader_motion(run_lr, calibrated_so101, tmp_path
     assert follower.register("elbow_flex", "Torque_Enable") == 0  # torque off at the end
 
 
-def test_resume_adds_episodes_and_refuses_a_different_setup(run_lr, calibrated_so101, tmp_path):
+def test_resume_adds_episodes_and_refuses_a_different_setup(
+    run_lr, calibrated_so101, tmp_path, record_args
+):
     follower, leader = calibrated_so101
     root = tmp_path / "pick"
     assert run_lr(*record_args(follower, leader, root, "--dataset.num_episodes=1")).wait() == 0
@@ -93,7 +75,9 @@ def test_resume_adds_episodes_and_refuses_a_different_setup(run_lr, calibrated_s
     assert LeRobotDatasetMetadata("me/pick", root=root).total_episodes == 2
 
 
-def test_resume_of_a_missing_dataset_and_repo_id_rules(run_lr, calibrated_so101, tmp_path):
+def test_resume_of_a_missing_dataset_and_repo_id_rules(
+    run_lr, calibrated_so101, tmp_path, record_args
+):
     follower, leader = calibrated_so101
     missing = run_lr(*record_args(follower, leader, tmp_path / "nope", "--resume=true"))
     assert missing.wait() == 1 and "no meta/info.json" in missing.text
@@ -103,7 +87,7 @@ def test_resume_of_a_missing_dataset_and_repo_id_rules(run_lr, calibrated_so101,
     assert no_task.wait() == 1 and "--dataset.single_task" in no_task.text
 
 
-def test_the_repo_id_is_stamped_as_lerobot_does(run_lr, calibrated_so101, tmp_path):
+def test_the_repo_id_is_stamped_as_lerobot_does(run_lr, calibrated_so101, tmp_path, record_args):
     follower, leader = calibrated_so101
     args = [a for a in record_args(follower, leader, tmp_path / "s", "--dataset.num_episodes=1")
             if a != "--dataset.no_stamp=true"]  # fmt: skip
@@ -115,7 +99,7 @@ def test_the_repo_id_is_stamped_as_lerobot_does(run_lr, calibrated_so101, tmp_pa
 
 @pytest.mark.parametrize(("policy", "kept"), [("discard", 0), ("save", 1)], ids=["discard", "save"])
 def test_ctrl_c_ends_the_episode_in_flight_and_leaves_the_arm_safe(
-    run_lr, calibrated_so101, tmp_path, policy, kept
+    run_lr, calibrated_so101, tmp_path, policy, kept, record_args
 ):
     follower, leader = calibrated_so101
     root = tmp_path / "pick"
@@ -134,7 +118,9 @@ def test_ctrl_c_ends_the_episode_in_flight_and_leaves_the_arm_safe(
         assert len(LeRobotDataset("me/pick", root=root)) > 5
 
 
-def test_push_to_a_local_hub_at_the_end(run_lr, calibrated_so101, tmp_path, monkeypatch):
+def test_push_to_a_local_hub_at_the_end(
+    run_lr, calibrated_so101, tmp_path, monkeypatch, record_args
+):
     from lr_dataset.local_hub import LocalHub
 
     follower, leader = calibrated_so101

@@ -15,11 +15,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("lr_dataset")
-
-from lr_dataset.dataset import LeRobotDataset  # noqa: E402
-
-from .test_record_cli import record_args  # noqa: E402
+LeRobotDataset = pytest.importorskip("lr_dataset.dataset").LeRobotDataset
 
 
 def _mount(path: Path, options: str) -> None:
@@ -52,7 +48,9 @@ def _never_moved(follower) -> bool:
     return all(state["torque"] is False for state in follower.state().values())
 
 
-def test_a_full_disk_is_refused_before_the_robot_moves(run_lr, calibrated_so101, tmpfs):
+def test_a_full_disk_is_refused_before_the_robot_moves(
+    run_lr, calibrated_so101, tmpfs, record_args
+):
     follower, leader = calibrated_so101
     disk = tmpfs(8)
     proc = run_lr(*record_args(follower, leader, disk / "pick"))
@@ -64,7 +62,7 @@ def test_a_full_disk_is_refused_before_the_robot_moves(run_lr, calibrated_so101,
 
 
 def test_an_unwritable_root_is_refused_before_the_robot_moves(run_lr, calibrated_so101, tmpfs,
-                                                               tmp_path):  # fmt: skip
+                                                               tmp_path, record_args):  # fmt: skip
     follower, leader = calibrated_so101
     disk = tmpfs(8, read_only=True)
     proc = run_lr(*record_args(follower, leader, disk / "pick"))
@@ -80,13 +78,13 @@ def test_an_unwritable_root_is_refused_before_the_robot_moves(run_lr, calibrated
 
 @pytest.mark.slow
 def test_a_disk_filling_during_the_session_stops_it_and_keeps_saved_episodes(
-    run_lr, calibrated_so101, tmpfs
+    run_lr, calibrated_so101, tmpfs, record_args
 ):
     follower, leader = calibrated_so101
     disk = tmpfs(72)  # room for the checks' margin, then filled by "someone else"
     root = disk / "pick"
-    proc = run_lr(*record_args(follower, leader, root, "--dataset.num_episodes=3",
-                               "--dataset.episode_time_s=2", "--dataset.reset_time_s=0.5"))  # fmt: skip
+    args = ["--dataset.num_episodes=3", "--dataset.episode_time_s=2", "--dataset.reset_time_s=0.5"]
+    proc = run_lr(*record_args(follower, leader, root, *args))
     proc.expect("Episode 0 saved", timeout=60)
     proc.expect("Recording episode 1", timeout=60)
     with open(disk / "filler", "wb") as filler:  # fill the disk while episode 1 records
