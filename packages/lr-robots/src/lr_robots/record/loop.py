@@ -154,11 +154,14 @@ def run_phase(
     display: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None,
     gate: InterruptGate | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    sleep: Callable[[float], None] = precise_sleep,
 ) -> PhaseReport:
     """Run one phase for ``duration_s`` seconds of wall time at ``fps`` (see the module
     docstring). With ``dataset`` each tick's frame is added to it (``driver.task`` as task).
     Ends early when a control flags ``exit_early``; returns the phase's :class:`PhaseReport`.
     With ``gate``, an interrupt arriving while a frame is added is raised after it.
+    ``clock`` / ``sleep`` are ``time.perf_counter`` / :func:`precise_sleep` (replaceable in
+    tests).
     """
     hold = gate.hold if gate is not None else contextlib.nullcontext
     report = PhaseReport(kind="episode" if dataset is not None else "reset", fps=fps)
@@ -213,7 +216,7 @@ def run_phase(
                 display(observation, action)
             report.work_s.append(clock() - t0)
             k += 1
-            precise_sleep(start + k * period - clock())
+            sleep(start + k * period - clock())
     except KeyboardInterrupt:
         report.ended_by = "Ctrl-C"
         raise
