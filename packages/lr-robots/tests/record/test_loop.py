@@ -123,7 +123,7 @@ def test_a_late_tick_is_counted_and_the_grid_catches_up_without_drift():
     report, _, _ = run(clock)
     assert report.late_ticks == 0 and report.frames == 10
     clock = Clock(costs={3: 0.13})  # tick 3 overruns: tick 4 starts 30 ms late
-    report, _, dataset = run(clock)
+    report, _, _ = run(clock)
     assert report.late_ticks == 1 and report.missed_ticks == 0 and report.frames == 10
     assert abs(report.max_lateness_s - 0.030) < 1e-9
     assert abs(clock.now - (100.0 + 1.0)) < 1e-9  # the phase still ends at 1 s: no drift
@@ -152,7 +152,7 @@ def test_exit_early_ends_the_phase():
         return original()
 
     ctl.poll = poll  # type: ignore[method-assign]
-    report, _, dataset = run(clock, controls=ctl)
+    report, _, _ = run(clock, controls=ctl)
     assert report.frames == 3 and report.ended_by == "key n"
 
 
