@@ -17,10 +17,10 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("lr_policies")
 
-from lr_core.motors import MotorCalibration, save_calibration  # noqa: E402
-from lr_dataset.dataset import LeRobotDataset  # noqa: E402
-from lr_motors.emulator import ServoEmulator, robot_servos  # noqa: E402
-from lr_motors.presets import robot_motors  # noqa: E402
+from lr_core.motors import MotorCalibration, save_calibration
+from lr_dataset.dataset import LeRobotDataset
+from lr_motors.emulator import ServoEmulator, robot_servos
+from lr_motors.presets import robot_motors
 
 CAMERA = '--robot.cameras={"front": {"type": "synthetic", "width": 64, "height": 48}}'
 
