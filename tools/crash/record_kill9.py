@@ -55,6 +55,8 @@ class Trial:
     reported_saved: list[int] = field(default_factory=list)
     episodes_after_kill: int = 0
     episodes_after_resume: int = 0
+    #: resume sessions run again after an emulated servo missed a reply (machine load)
+    resume_retries: int = 0
     ok: bool = False
     problem: str = ""
 
@@ -221,9 +223,16 @@ def run_trial(trial: Trial, workdir: Path, follower, leader, env: dict[str, str]
             trial.ok = True  # killed before the dataset was created: nothing to resume
             trial.problem = "killed before the dataset existed"
             return trial
-        resumed = Recorder(record_args(follower, leader, root, 1, "--resume=true"), env)
-        code = resumed.finish()
-        out = resumed.text()
+        for attempt in range(3):
+            resumed = Recorder(record_args(follower, leader, root, 1, "--resume=true"), env)
+            code = resumed.finish()
+            out = resumed.text()
+            if code == 0 or "no status packet" not in out:
+                break
+            # the emulated servos missed a reply on a loaded machine (not the dataset's doing):
+            # what that failed session left must still load, then the resume is tried again
+            trial.resume_retries += 1
+            check_dataset(root, trial.reported_saved, frames)
         assert code == 0, f"--resume failed ({code}):\n{out[-3000:]}"
         new = saved_episodes(out)
         assert len(new) == 1, f"--resume saved {new}:\n{out[-2000:]}"
@@ -286,7 +295,9 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"trial {i:3d} {kind:8s} +{delay * 1e3:5.0f} ms  killed={trial.killed!s:5s} "
                 f"saved={trial.reported_saved} on disk={trial.episodes_after_kill} "
-                f"after resume={trial.episodes_after_resume}  {status}",
+                f"after resume={trial.episodes_after_resume}"
+                + (f" (resume retried {trial.resume_retries}x)" if trial.resume_retries else "")
+                + f"  {status}",
                 flush=True,
             )
     passed = sum(t.ok for t in trials)
