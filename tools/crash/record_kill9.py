@@ -223,7 +223,7 @@ def run_trial(trial: Trial, workdir: Path, follower, leader, env: dict[str, str]
             trial.ok = True  # killed before the dataset was created: nothing to resume
             trial.problem = "killed before the dataset existed"
             return trial
-        for attempt in range(3):
+        for _attempt in range(3):
             resumed = Recorder(record_args(follower, leader, root, 1, "--resume=true"), env)
             code = resumed.finish()
             out = resumed.text()
