@@ -376,6 +376,13 @@ def _close_dataset(cfg: RecordConfig, dataset: Any, result: RecordResult) -> Non
                 "--on_interrupt=save keeps it)")  # fmt: skip
     dataset.finalize()
     meta = dataset.meta
+    if not cfg.resume and meta.total_episodes == 0:
+        # created by this session and nothing in it: leave no folder that a retry would refuse
+        import shutil
+
+        shutil.rmtree(meta.root, ignore_errors=True)
+        say(f"Nothing was recorded: the new dataset folder {meta.root} was removed")
+        return
     say(f"Dataset {meta.root}: {meta.total_episodes} episodes, {meta.total_frames} frames "
         f"({len(result.saved)} saved in this session)")  # fmt: skip
 
