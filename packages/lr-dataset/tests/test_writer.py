@@ -282,3 +282,25 @@ def test_a_failed_background_save_is_raised_and_stops_later_commits(tmp_path, mo
     with pytest.raises(DatasetWriteError, match="background failed"):
         ds.finalize()
     assert LeRobotDatasetMetadata("t/x", root=tmp_path / "ds").total_episodes == 0
+
+
+def test_prepared_encoders_open_before_the_first_frame_and_write_the_same_episode(tmp_path):
+    ref = write_dataset(tmp_path / "ref", episodes=2, frames=5)
+    ds = _new(tmp_path)
+    for ep in range(2):
+        ds.prepare_episode()
+        encoders = dict(ds.writer._encoders)
+        assert encoders and all(e.opened.is_set() for e in encoders.values())
+        for i in range(5):
+            ds.add_frame(frame(ep, i))
+        assert dict(ds.writer._encoders) == encoders  # the prepared ones took the frames
+        ds.save_episode(background=True)
+    ds.prepare_episode()  # prepared for an episode that never comes: nothing left behind
+    ds.finalize()
+    back, want = LeRobotDataset("t/x", root=tmp_path / "ds"), LeRobotDataset("t/x", root=ref)
+    assert len(back) == len(want) == 10
+    for i in range(10):
+        np.testing.assert_array_equal(
+            back[i]["observation.images.front"], want[i]["observation.images.front"]
+        )
+    assert not (tmp_path / "ds/.staging").exists()

@@ -251,6 +251,11 @@ class LeRobotDataset:
         """
         return self._require_writer("save_episode").save_episode(background=background)
 
+    def prepare_episode(self, *, wait: bool = True) -> None:
+        """Open the next episode's video encoders now rather than at its first frame (see
+        :meth:`~lr_dataset.writer.DatasetWriter.prepare_episode`)."""
+        self._require_writer("prepare_episode").prepare_episode(wait=wait)
+
     def wait_for_saves(self) -> None:
         """Block until every episode given to ``save_episode`` is on disk."""
         self._require_writer("wait_for_saves").wait_for_saves()

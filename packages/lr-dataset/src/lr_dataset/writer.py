@@ -257,15 +257,31 @@ class DatasetWriter:
         self._timestamps.append(timestamp)
         self._tasks.append(task)
 
-    def _start_encoder(self, key: str) -> EpisodeEncoder:
+    def prepare_episode(self, *, wait: bool = True, timeout_s: float = 10.0) -> None:
+        """Open the next episode's video encoders now (frame sizes from the features) instead
+        of at its first frame: opening an encoder holds the GIL for tens of ms, which a
+        recording loop should pay between episodes, not in its first tick. With ``wait``,
+        returns once they are open (or ``timeout_s`` passed)."""
+        self._require_open()
+        for key in self.meta.video_keys:
+            if key not in self._encoders:
+                self._start_encoder(key, prepared=True)
+        if wait:
+            deadline = time.monotonic() + timeout_s
+            for encoder in self._encoders.values():
+                encoder.opened.wait(max(0.0, deadline - time.monotonic()))
+
+    def _start_encoder(self, key: str, prepared: bool = False) -> EpisodeEncoder:
         self._staging.mkdir(parents=True, exist_ok=True)
         path = self._staging / f"{key}.episode-{self._next_episode:06d}.mp4"
+        shape = self.meta.features[key].shape
         encoder = EpisodeEncoder(
             path,
             self.meta.fps,
             self.video_encoder,
             max_queue=self.encoder_queue_maxsize,
             threads=self.encoder_threads,
+            size=(int(shape[0]), int(shape[1])) if prepared else None,
         )
         self._encoders[key] = encoder
         return encoder

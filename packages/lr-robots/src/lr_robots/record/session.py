@@ -319,6 +319,8 @@ def _episodes(cfg: RecordConfig, robot: Any, driver: Driver, controls: RecordCon
     use_policy = driver.policy is not None
     while recorded < ds.num_episodes and not events.stop_recording:
         index = dataset.writer.next_episode_index
+        with gate.hold():  # the encoders' start-up costs the loop nothing once they are open
+            dataset.prepare_episode()
         say(f"Recording episode {index}")
         if driver.policy is not None:
             driver.policy.reset()
@@ -350,6 +352,8 @@ def _episodes(cfg: RecordConfig, robot: Any, driver: Driver, controls: RecordCon
         last = recorded >= ds.num_episodes
         if ds.reset_time_s > 0 and (not last or rerecord):
             say("Reset the environment")
+            with gate.hold():  # open the next episode's encoders while nothing is stored
+                dataset.prepare_episode(wait=False)
             if display is not None:
                 display.phase(None)
             reset = run_phase(robot, driver, controls, fps=ds.fps, duration_s=ds.reset_time_s,
