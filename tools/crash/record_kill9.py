@@ -57,6 +57,8 @@ class Trial:
     episodes_after_resume: int = 0
     #: resume sessions run again after an emulated servo missed a reply (machine load)
     resume_retries: int = 0
+    #: recording sessions run again after one stopped by itself on a missed servo reply
+    session_retries: int = 0
     ok: bool = False
     problem: str = ""
 
@@ -194,35 +196,44 @@ def check_dataset(root: Path, saved: list[int], frames: dict[int, int]) -> int:
 
 
 def run_trial(trial: Trial, workdir: Path, follower, leader, env: dict[str, str]) -> Trial:
-    """Record, kill at the trial's moment, check; resume one episode, check again."""
-    root = workdir / f"trial-{trial.index:03d}"
-    rec = Recorder(record_args(follower, leader, root, 3), env)
-    try:
-        target = rng_target(trial, rec)
-        if target:
-            time.sleep(trial.delay_s)
-        trial.killed = rec.kill()
+    """Record, kill at the trial's moment, check; resume one episode, check again. A session
+    that stops by itself because an emulated servo missed a reply (a loaded machine) is not the
+    dataset's doing: what it left is checked to load, and the trial runs again (up to 3 times)."""
+    for attempt in range(3):
+        suffix = "" if attempt == 0 else f"-{attempt}"
+        root = workdir / f"trial-{trial.index:03d}{suffix}"
+        rec = Recorder(record_args(follower, leader, root, 3), env)
+        try:
+            target = rng_target(trial, rec)
+            if target:
+                time.sleep(trial.delay_s)
+            trial.killed = rec.kill()
+        finally:
+            if rec.proc.poll() is None:
+                rec.kill()
+        text = rec.text()
+        (workdir / f"{root.name}.log").write_text(text)
         code = rec.proc.returncode
-        if not trial.killed and code != 0:
-            trial.problem = f"lr record failed by itself (exit {code}):\n{rec.text()[-2000:]}"
+        if trial.killed or code == 0:
+            break
+        if "no status packet" not in text or attempt == 2:
+            trial.problem = f"lr record failed by itself (exit {code}):\n{text[-2000:]}"
             return trial
-    finally:
-        if rec.proc.poll() is None:
-            rec.kill()
-    text = rec.text()
-    (workdir / f"trial-{trial.index:03d}.log").write_text(text)
+        trial.session_retries += 1
+        try:  # a session that failed is one more crash the dataset must survive
+            if (root / "meta/info.json").exists():
+                check_dataset(root, saved_episodes(text), episode_frames(text))
+        except AssertionError as exc:
+            trial.problem = f"after a failed session: {exc}"
+            return trial
     trial.reported_saved = saved_episodes(text)
     frames = episode_frames(text)
     try:
         if not (root / "meta/info.json").exists():
             assert not trial.reported_saved, "episodes reported saved but no dataset"
-            trial.episodes_after_kill = 0
-        else:
-            trial.episodes_after_kill = check_dataset(root, trial.reported_saved, frames)
-        if not (root / "meta/info.json").exists():
-            trial.ok = True  # killed before the dataset was created: nothing to resume
-            trial.problem = "killed before the dataset existed"
+            trial.ok = True  # killed before the dataset existed, or it was left empty
             return trial
+        trial.episodes_after_kill = check_dataset(root, trial.reported_saved, frames)
         for _attempt in range(3):
             resumed = Recorder(record_args(follower, leader, root, 1, "--resume=true"), env)
             code = resumed.finish()
@@ -297,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"saved={trial.reported_saved} on disk={trial.episodes_after_kill} "
                 f"after resume={trial.episodes_after_resume}"
                 + (f" (resume retried {trial.resume_retries}x)" if trial.resume_retries else "")
+                + (f" (session rerun {trial.session_retries}x)" if trial.session_retries else "")
                 + f"  {status}",
                 flush=True,
             )
