@@ -37,46 +37,77 @@ class RGBEncoderConfig(LrConfig):
 class DatasetRecordConfig(LrConfig):
     """Where and how episodes are recorded (LeRobot's ``--dataset.*``)."""
 
-    #: ``user/name``; a date-time tag is appended unless ``no_stamp`` (LeRobot 0.6.1)
-    repo_id: str = ""
-    #: what the episodes show, stored as each frame's task
-    single_task: str = ""
-    #: the dataset folder (default ``$HF_LEROBOT_HOME/<repo_id>``)
-    root: Path | None = None
-    #: frames per second (the loop's rate)
-    fps: int = Field(default=30, gt=0)
-    #: length of each recorded episode (s)
-    episode_time_s: float = Field(default=60, gt=0)
-    #: length of the reset phase between episodes (s; teleoperation live, nothing stored)
-    reset_time_s: float = Field(default=60, ge=0)
-    #: episodes to record in this session (on ``--resume``, new ones)
-    num_episodes: int = Field(default=50, ge=0)
-    #: store cameras as MP4 video (``false``: PNG images in the parquet)
-    video: bool = True
-    #: upload the dataset to the Hub at the end
-    push_to_hub: bool = True
-    #: upload as a private repository (``None``: the Hub's default)
-    private: bool | None = None
-    #: tags of the Hub dataset card
-    tags: list[str] | None = None
-    #: accepted for LeRobot; lr encodes in background threads (no effect)
-    num_image_writer_processes: int = 0
-    #: accepted for LeRobot (no effect)
-    num_image_writer_threads_per_camera: int = 4
-    #: accepted for LeRobot: lr encodes each episode while it is recorded (no effect)
-    video_encoding_batch_size: int = 1
-    #: video encoder settings (``--dataset.rgb_encoder.vcodec=h264``...)
-    rgb_encoder: RGBEncoderConfig = Field(default_factory=RGBEncoderConfig)
-    #: accepted for LeRobot; lr records depth as 1-channel images, not depth video (no effect)
-    depth_encoder: dict[str, Any] | None = None
-    #: accepted for LeRobot: lr always encodes while recording (no effect)
-    streaming_encoding: bool = False
-    #: frames buffered per camera before ``add_frame`` waits for the encoder (never dropped)
-    encoder_queue_maxsize: int = Field(default=30, gt=0)
-    #: threads per video encoder (``None``: the codec's default)
-    encoder_threads: int | None = None
-    #: keep ``repo_id`` as given (no date-time tag)
-    no_stamp: bool = False
+    repo_id: str = Field(
+        "",
+        description=(
+            "``user/name``; a date-time tag is appended unless ``no_stamp`` (LeRobot 0.6.1)"
+        ),
+    )
+    single_task: str = Field("", description="what the episodes show, stored as each frame's task")
+    root: Path | None = Field(
+        None, description="the dataset folder (default ``$HF_LEROBOT_HOME/<repo_id>``)"
+    )
+    fps: int = Field(default=30, gt=0, description="frames per second (the loop's rate)")
+    episode_time_s: float = Field(
+        default=60, gt=0, description="length of each recorded episode (s)"
+    )
+    reset_time_s: float = Field(
+        default=60,
+        ge=0,
+        description=(
+            "length of the reset phase between episodes (s; teleoperation live, nothing stored)"
+        ),
+    )
+    num_episodes: int = Field(
+        default=50,
+        ge=0,
+        description="episodes to record in this session (on ``--resume``, new ones)",
+    )
+    video: bool = Field(
+        True, description="store cameras as MP4 video (``false``: PNG images in the parquet)"
+    )
+    push_to_hub: bool = Field(True, description="upload the dataset to the Hub at the end")
+    private: bool | None = Field(
+        None, description="upload as a private repository (``None``: the Hub's default)"
+    )
+    tags: list[str] | None = Field(None, description="tags of the Hub dataset card")
+    num_image_writer_processes: int = Field(
+        0, description="accepted for LeRobot; lr encodes in background threads (no effect)"
+    )
+    num_image_writer_threads_per_camera: int = Field(
+        4, description="accepted for LeRobot (no effect)"
+    )
+    video_encoding_batch_size: int = Field(
+        1,
+        description=(
+            "accepted for LeRobot: lr encodes each episode while it is recorded (no effect)"
+        ),
+    )
+    rgb_encoder: RGBEncoderConfig = Field(
+        default_factory=RGBEncoderConfig,
+        description="video encoder settings (``--dataset.rgb_encoder.vcodec=h264``...)",
+    )
+    depth_encoder: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "accepted for LeRobot; lr records depth as 1-channel images, not depth video (no "
+            "effect)"
+        ),
+    )
+    streaming_encoding: bool = Field(
+        False, description="accepted for LeRobot: lr always encodes while recording (no effect)"
+    )
+    encoder_queue_maxsize: int = Field(
+        default=30,
+        gt=0,
+        description=(
+            "frames buffered per camera before ``add_frame`` waits for the encoder (never dropped)"
+        ),
+    )
+    encoder_threads: int | None = Field(
+        None, description="threads per video encoder (``None``: the codec's default)"
+    )
+    no_stamp: bool = Field(False, description="keep ``repo_id`` as given (no date-time tag)")
 
     def stamp_repo_id(self) -> None:
         """Append ``_YYYYmmdd_HHMMSS`` to ``repo_id`` (LeRobot 0.6.1, at creation only)."""
@@ -92,17 +123,28 @@ class DatasetRecordConfig(LrConfig):
 class PolicyRunConfig(LrConfig):
     """A trained policy driving the robot instead of the teleoperator (``--policy.*``)."""
 
-    #: a saved policy: a folder (``.../checkpoints/last/pretrained_model``) or a Hub model id
-    path: str
-    #: ``cpu``, ``cuda``, ``mps`` (default: the checkpoint's, else the best available)
-    device: str | None = None
-    #: CPU threads for inference (default: torch's)
-    num_threads: int | None = Field(default=None, gt=0)
-    #: observation key → the policy's key
-    #: (``{"observation.images.top": "observation.images.front"}``)
-    rename_map: dict[str, str] = Field(default_factory=dict)
-    #: automatic mixed precision on CUDA
-    use_amp: bool = False
+    path: str = Field(
+        description=(
+            "a saved policy: a folder (``.../checkpoints/last/pretrained_model``) or a Hub model id"
+        )
+    )
+    device: str | None = Field(
+        None,
+        description=(
+            "``cpu``, ``cuda``, ``mps`` (default: the checkpoint's, else the best available)"
+        ),
+    )
+    num_threads: int | None = Field(
+        default=None, gt=0, description="CPU threads for inference (default: torch's)"
+    )
+    rename_map: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "observation key → the policy's key (``{'observation.images.top': "
+            "'observation.images.front'}``)"
+        ),
+    )
+    use_amp: bool = Field(False, description="automatic mixed precision on CUDA")
 
 
 class RecordConfig(LrConfig):
@@ -111,30 +153,61 @@ class RecordConfig(LrConfig):
 
     robot: RobotConfig
     dataset: DatasetRecordConfig
-    #: the teleoperator; optional with ``--policy.path`` (then it drives the reset phases)
-    teleop: TeleoperatorConfig | None = None
-    #: run a trained policy instead of the teleoperator (evaluation episodes, ``eval_`` dataset)
-    policy: PolicyRunConfig | None = None
-    #: stream observations, actions and camera frames to rerun (``lr-robots[viz]``)
-    display_data: bool = False
-    #: ``rerun`` (``foxglove`` is refused: lr does not speak it)
-    display_mode: str = "rerun"
-    #: a remote rerun viewer's address (with ``display_port``); default: spawn a local viewer
-    display_ip: str | None = None
-    #: the remote viewer's port (rerun's gRPC port, 9876 by default)
-    display_port: int | None = None
-    #: send camera frames JPEG-compressed (always with a remote viewer)
-    display_compressed_images: bool = False
-    #: LeRobot speaks events aloud; lr prints them (accepted, no sound)
-    play_sounds: bool = True
-    #: add episodes to the existing dataset at ``--dataset.root`` / ``repo_id``
-    resume: bool = False
-    #: keys: ``auto`` (pynput on a desktop, else the terminal), ``terminal``, ``pynput`` or ``none``
-    keyboard: str = "auto"
-    #: Ctrl-C during an episode: ``discard`` it (default) or ``save`` what was recorded
-    on_interrupt: str = "discard"
-    #: write a rerun recording (``.rrd``) here instead of showing a viewer
-    display_save: Path | None = None
+    teleop: TeleoperatorConfig | None = Field(
+        None,
+        description=(
+            "the teleoperator; optional with ``--policy.path`` (then it drives the reset phases)"
+        ),
+    )
+    policy: PolicyRunConfig | None = Field(
+        None,
+        description=(
+            "run a trained policy instead of the teleoperator (evaluation episodes, ``eval_`` "
+            "dataset)"
+        ),
+    )
+    display_data: bool = Field(
+        False,
+        description="stream observations, actions and camera frames to rerun (``lr-robots[viz]``)",
+    )
+    display_mode: str = Field(
+        "rerun", description="``rerun`` (``foxglove`` is refused: lr does not speak it)"
+    )
+    display_ip: str | None = Field(
+        None,
+        description=(
+            "a remote rerun viewer's address (with ``display_port``); default: spawn a local viewer"
+        ),
+    )
+    display_port: int | None = Field(
+        None, description="the remote viewer's port (rerun's gRPC port, 9876 by default)"
+    )
+    display_compressed_images: bool = Field(
+        False, description="send camera frames JPEG-compressed (always with a remote viewer)"
+    )
+    play_sounds: bool = Field(
+        True, description="LeRobot speaks events aloud; lr prints them (accepted, no sound)"
+    )
+    resume: bool = Field(
+        False,
+        description="add episodes to the existing dataset at ``--dataset.root`` / ``repo_id``",
+    )
+    keyboard: str = Field(
+        "auto",
+        description=(
+            "keys: ``auto`` (pynput on a desktop, else the terminal), ``terminal``, ``pynput`` or "
+            "``none``"
+        ),
+    )
+    on_interrupt: str = Field(
+        "discard",
+        description=(
+            "Ctrl-C during an episode: ``discard`` it (default) or ``save`` what was recorded"
+        ),
+    )
+    display_save: Path | None = Field(
+        None, description="write a rerun recording (``.rrd``) here instead of showing a viewer"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> RecordConfig:
