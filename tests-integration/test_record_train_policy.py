@@ -132,3 +132,21 @@ def test_a_policy_that_does_not_fit_the_robot_is_refused_before_it_moves(arms, t
         result.stderr
     )
     assert "connected" not in result.stderr and not Path(tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_the_policy_runs_on_the_simulated_arm_too(arms, trained, tmp_path):
+    pytest.importorskip("mujoco")
+    _, _, env = arms
+    _, checkpoint = trained
+    root = tmp_path / "sim_eval"
+    out = lr(["record", "--robot.type=sim_so101", "--robot.use_degrees=true",
+              '--robot.cameras={"front": {"camera": "front", "width": 64, "height": 48}}',
+              f"--policy.path={checkpoint}", "--policy.device=cpu",
+              "--dataset.repo_id=me/eval_sim", f"--dataset.root={root}",
+              "--dataset.single_task=pick", "--dataset.num_episodes=1",
+              "--dataset.episode_time_s=1", "--dataset.reset_time_s=0",
+              "--dataset.push_to_hub=false", "--dataset.no_stamp=true"], env)  # fmt: skip
+    assert "Episode 0 saved" in out
+    ds = LeRobotDataset("me/eval_sim", root=root)
+    assert ds.meta.robot_type == "sim_so101" and len(ds) > 10

@@ -259,6 +259,8 @@ def record(cfg: RecordConfig) -> RecordResult:
             use_amp=cfg.policy.use_amp,
         )
         check_policy(policy, features)
+    # everything that can fail on its own (a missing rerun) before the dataset folder exists
+    display = _Display(cfg) if cfg.display_data else None
     dataset = open_dataset(cfg, robot, features)
     result = RecordResult(root=Path(dataset.root), repo_id=ds.repo_id)
     result_saved = result.saved
@@ -268,7 +270,6 @@ def record(cfg: RecordConfig) -> RecordResult:
         say(f"Episode {index} saved ({seconds:.1f} s after it ended)")
 
     dataset.writer.on_saved = on_saved
-    display = _Display(cfg) if cfg.display_data else None
     driver = Driver(teleop=teleop, policy=policy, features=dataset.features,
                     task=ds.single_task, robot_type=robot.name)  # fmt: skip
     say(f"Recording into {dataset.root} ({ds.repo_id}), {dataset.meta.total_episodes} episodes "
