@@ -34,6 +34,14 @@ class RGBEncoderConfig(LrConfig):
     extra_options: dict[str, Any] = Field(default_factory=dict)
 
 
+    @field_validator("vcodec")
+    @classmethod
+    def _auto(cls, value: str) -> str:
+        # LeRobot's "auto" picks a hardware encoder when one exists, else libsvtav1; lr encodes
+        # with PyAV's software encoders, so "auto" is libsvtav1
+        return "libsvtav1" if value == "auto" else value
+
+
 class DatasetRecordConfig(LrConfig):
     """Where and how episodes are recorded (LeRobot's ``--dataset.*``)."""
 
