@@ -42,6 +42,10 @@ CAMERAS = (
     '"wrist": {"type": "synthetic", "width": 320, "height": 240}}'
 )
 EPISODE_S = 1.5
+#: how a session stopped by an emulated servo missing its reply on a loaded machine ends: no
+#: reply in time, or a late reply of the killed session read as the calibration (which then
+#: does not match, and the prompt finds no terminal)
+LOAD_SIGNS = ("no status packet", "no terminal to answer the calibration prompts")
 
 
 @dataclass
@@ -216,7 +220,7 @@ def run_trial(trial: Trial, workdir: Path, follower, leader, env: dict[str, str]
         code = rec.proc.returncode
         if trial.killed or code == 0:
             break
-        if "no status packet" not in text or attempt == 2:
+        if not any(sign in text for sign in LOAD_SIGNS) or attempt == 2:
             trial.problem = f"lr record failed by itself (exit {code}):\n{text[-2000:]}"
             return trial
         trial.session_retries += 1
@@ -228,6 +232,9 @@ def run_trial(trial: Trial, workdir: Path, follower, leader, env: dict[str, str]
             return trial
     trial.reported_saved = saved_episodes(text)
     frames = episode_frames(text)
+    # a person restarts after seconds; the emulated servos may still be answering the killed
+    # process (late on a loaded machine), and such a late reply must not meet the next session
+    time.sleep(0.5)
     try:
         if not (root / "meta/info.json").exists():
             assert not trial.reported_saved, "episodes reported saved but no dataset"
@@ -238,7 +245,7 @@ def run_trial(trial: Trial, workdir: Path, follower, leader, env: dict[str, str]
             resumed = Recorder(record_args(follower, leader, root, 1, "--resume=true"), env)
             code = resumed.finish()
             out = resumed.text()
-            if code == 0 or "no status packet" not in out:
+            if code == 0 or not any(sign in out for sign in LOAD_SIGNS):
                 break
             # the emulated servos missed a reply on a loaded machine (not the dataset's doing):
             # what that failed session left must still load, then the resume is tried again

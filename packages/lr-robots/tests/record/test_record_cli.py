@@ -140,3 +140,24 @@ def test_push_to_a_local_hub_at_the_end(
         card = hub.files("me/pick")["README.md"].decode()
         assert "- LeRobot" in card and '- "so101"' in card and '- "tabletop"' in card
         assert json.loads(hub.files("me/pick")["meta/info.json"])["total_episodes"] == 1
+
+
+def test_an_uncalibrated_arm_without_a_terminal_is_a_clear_error(
+    run_lr, calibrated_so101, calibration_home, tmp_path, record_args
+):
+    from lr_core.motors import MotorCalibration, save_calibration
+    from lr_motors.presets import robot_motors
+
+    follower, leader = calibrated_so101
+    # the file says 1100..2900, the motors hold 1000..3000: lr asks whether to write it
+    other = {
+        name: MotorCalibration(id=m.id, drive_mode=0, homing_offset=0, range_min=1100,
+                               range_max=2900)
+        for name, m in robot_motors("so101").motors.items()
+    }  # fmt: skip
+    save_calibration(calibration_home / "robots/so_follower/black.json", other)
+    proc = run_lr(*record_args(follower, leader, tmp_path / "pick"))
+    proc.proc.stdin.close()  # nobody there to answer (a service, a pipe)
+    assert proc.wait(timeout=60) == 1
+    assert "no terminal to answer the calibration prompts" in proc.text
+    assert "Traceback" not in proc.text and not (tmp_path / "pick").exists()
