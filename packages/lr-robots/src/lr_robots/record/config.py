@@ -33,7 +33,6 @@ class RGBEncoderConfig(LrConfig):
     video_backend: str = "pyav"
     extra_options: dict[str, Any] = Field(default_factory=dict)
 
-
     @field_validator("vcodec")
     @classmethod
     def _auto(cls, value: str) -> str:
