@@ -128,6 +128,19 @@ class Driver:
         vector = self.policy.select_action(batch)
         return action_from_vector(self.features, np.asarray(vector)[0])
 
+    def warm_up(self, robot: Any) -> None:
+        """One observation and one action, neither sent nor stored: the first camera frame,
+        a simulator's first render and a policy's first inference (torch's lazy set-up) take
+        far longer than a tick, and would otherwise make the first episode miss its first
+        ticks."""
+        observation = robot.get_observation()
+        if self.policy is not None:
+            self._policy_action(observation)
+            self.policy.reset()
+        elif self.teleop is not None:
+            self.teleop.observe(observation)
+            self.teleop.get_action()
+
     def close(self) -> None:
         """Stop the teleoperator reader thread."""
         if self._pool is not None:

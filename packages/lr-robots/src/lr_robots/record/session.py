@@ -318,6 +318,7 @@ def _episodes(cfg: RecordConfig, robot: Any, driver: Driver, controls: RecordCon
     events = controls.events
     recorded = 0
     use_policy = driver.policy is not None
+    driver.warm_up(robot)
     while recorded < ds.num_episodes and not events.stop_recording:
         index = dataset.writer.next_episode_index
         with gate.hold():  # the encoders' start-up costs the loop nothing once they are open
