@@ -161,3 +161,15 @@ def test_an_uncalibrated_arm_without_a_terminal_is_a_clear_error(
     assert proc.wait(timeout=60) == 1
     assert "no terminal to answer the calibration prompts" in proc.text
     assert "Traceback" not in proc.text and not (tmp_path / "pick").exists()
+
+
+def test_record_images_instead_of_video(run_lr, calibrated_so101, tmp_path, record_args):
+    follower, leader = calibrated_so101
+    root = tmp_path / "png"
+    proc = run_lr(*record_args(follower, leader, root, "--dataset.num_episodes=1",
+                               "--dataset.video=false"))  # fmt: skip
+    assert proc.wait(timeout=120) == 0, proc.text
+    ds = LeRobotDataset("me/pick", root=root)
+    assert ds.meta.features["observation.images.front"].dtype == "image"
+    assert not (root / "videos").exists()
+    assert tuple(ds[0]["observation.images.front"].shape) == (3, 48, 64)
