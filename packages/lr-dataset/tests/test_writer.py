@@ -304,3 +304,48 @@ def test_prepared_encoders_open_before_the_first_frame_and_write_the_same_episod
             back[i]["observation.images.front"], want[i]["observation.images.front"]
         )
     assert not (tmp_path / "ds/.staging").exists()
+
+
+@pytest.mark.parametrize("rollover", [False, True], ids=["shared-files", "new-files"])
+def test_discarding_the_last_episode_leaves_the_dataset_as_if_it_never_was(tmp_path, rollover):
+    """Record 0, 1, X (discarded), 2: the result reads as 0, 1, 2 recorded straight, whether X
+    was appended to shared files or started new ones (tiny size limits)."""
+    limits = {"data_files_size_in_mb": 1e-6, "video_files_size_in_mb": 1e-6} if rollover else {}
+    ref = write_dataset(tmp_path / "ref", episodes=3, frames=5)
+    ds = _new(tmp_path, **limits)
+    for ep, source in enumerate([0, 1, 7, 2]):
+        for i in range(5):
+            ds.add_frame(frame(source, i))
+        ds.save_episode(background=True)
+        if source == 7:
+            assert ds.discard_last_episode() == 2
+            with pytest.raises(DatasetWriteError, match="no episode saved by this session"):
+                ds.discard_last_episode()  # one level only
+    ds.finalize()
+    back, want = LeRobotDataset("t/x", root=tmp_path / "ds"), LeRobotDataset("t/x", root=ref)
+    assert back.meta.total_episodes == 3 and len(back) == len(want) == 15
+    for i in range(15):
+        a, b = back[i], want[i]
+        for key in ("observation.state", "action", "observation.images.front", "index"):
+            np.testing.assert_array_equal(np.asarray(a[key]), np.asarray(b[key]), err_msg=key)
+    assert back.meta.stats["action"]["count"].tolist() == [15]
+    np.testing.assert_allclose(back.meta.stats["action"]["mean"], want.meta.stats["action"]["mean"])
+    from lr_dataset.recovery import repair
+
+    assert not repair(tmp_path / "ds", "t/x").truncated_files  # nothing left to clean up
+
+
+def test_discarding_the_only_episode_leaves_an_empty_dataset_that_resumes(tmp_path):
+    ds = _new(tmp_path)
+    for i in range(4):
+        ds.add_frame(frame(0, i))
+    ds.save_episode()
+    ds.discard_last_episode()
+    ds.finalize()
+    assert LeRobotDatasetMetadata("t/x", root=tmp_path / "ds").total_episodes == 0
+    again = LeRobotDataset.resume("t/x", root=tmp_path / "ds")
+    for i in range(4):
+        again.add_frame(frame(1, i))
+    again.save_episode()
+    again.finalize()
+    assert len(LeRobotDataset("t/x", root=tmp_path / "ds")) == 4

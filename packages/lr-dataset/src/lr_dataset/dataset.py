@@ -256,6 +256,11 @@ class LeRobotDataset:
         :meth:`~lr_dataset.writer.DatasetWriter.prepare_episode`)."""
         self._require_writer("prepare_episode").prepare_episode(wait=wait)
 
+    def discard_last_episode(self) -> int:
+        """Remove the last episode saved by this session (re-record it); returns its index
+        (see :meth:`~lr_dataset.writer.DatasetWriter.discard_last_episode`)."""
+        return self._require_writer("discard_last_episode").discard_last_episode()
+
     def wait_for_saves(self) -> None:
         """Block until every episode given to ``save_episode`` is on disk."""
         self._require_writer("wait_for_saves").wait_for_saves()

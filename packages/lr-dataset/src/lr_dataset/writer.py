@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from lr_core.fileio import fsync_dir
 from lr_dataset import episodes as episodes_io
 from lr_dataset import layout, tabular
 from lr_dataset import stats as stats_io
@@ -116,6 +117,17 @@ class _PendingEpisode:
     detached_at: float = field(default_factory=time.perf_counter)
 
 
+@dataclass
+class _Undo:
+    """The writer's file positions just before an episode was committed (to discard it)."""
+
+    index: int
+    first_frame: int
+    data: tuple[tuple[int, int], list[Any], int]
+    episodes: tuple[tuple[int, int], list[dict[str, Any]]]
+    videos: tuple[dict[str, tuple[int, int]], dict[str, float | None]]
+
+
 #: ``on_saved(episode_index, seconds)``: an episode was committed (``seconds``: from the
 #: ``save_episode`` call to the commit point)
 SavedCallback = Callable[[int, float], None]
@@ -158,6 +170,7 @@ class DatasetWriter:
         self._pending: list[Future[int]] = []
         self._commit_error: BaseException | None = None
         self._commit_lock = threading.Lock()
+        self._undo: _Undo | None = None
 
         # where the next episode goes
         self._data_loc: tuple[int, int] = (0, 0)
@@ -381,6 +394,13 @@ class DatasetWriter:
                 f"{self.root}: episode {ep_index} (from frame {first_index}) does not follow the "
                 f"{meta.total_episodes} episodes / {meta.total_frames} frames on disk"
             )
+        undo = _Undo(
+            index=ep_index,
+            first_frame=first_index,
+            data=(self._data_loc, list(self._data_tables), self._data_frames),
+            episodes=(self._ep_loc, list(self._ep_rows)),
+            videos=(dict(self._video_loc), dict(self._video_end)),
+        )
 
         # 1. camera workers
         ep_stats: dict[str, dict[str, np.ndarray]] = {}
@@ -460,7 +480,89 @@ class DatasetWriter:
         meta.info.splits = {"train": f"0:{ep_index + 1}"}
         meta.info.save(self.root)
         meta.episodes = None  # reloaded on finalize
+        self._undo = undo
         return ep_index
+
+    def discard_last_episode(self) -> int:
+        """Remove the last episode this writer saved (LeRobot's "re-record" pressed after an
+        episode was saved); returns its index, which the next saved episode takes again.
+
+        Crash-safe in ADR 0005's order: the episode row goes first (the commit point: from then
+        on the episode is gone), then its data rows, files it alone started, ``stats.json`` and
+        ``info.json``. Its video frames appended to a shared MP4 stay there, unreferenced (no
+        reader sees them; the next episode is appended after them).
+
+        Raises:
+            DatasetWriteError: no episode saved in this session to discard (only the last one
+                can be), or frames of the next episode were already added.
+        """
+        self._require_open()
+        self.wait_for_saves()
+        undo = self._undo
+        if undo is None:
+            raise DatasetWriteError(
+                f"{self.root}: no episode saved by this session to discard (only the last one "
+                f"saved can be); use lr dataset delete-episodes for others"
+            )
+        if self._timestamps:
+            raise DatasetWriteError(
+                f"{self.root}: frames of the next episode were added; discard them first "
+                f"(clear_episode_buffer) to discard episode {undo.index}"
+            )
+        meta = self.meta
+        with self._commit_lock:
+            # 1. the commit point: the episode row
+            current = layout.episodes_path(self.root, *self._ep_loc)
+            ep_loc, ep_rows = undo.episodes
+            if ep_loc != self._ep_loc or not ep_rows:
+                current.unlink(missing_ok=True)
+                fsync_dir(current.parent)
+            if ep_rows:
+                episodes_io.write_file(ep_rows, layout.episodes_path(self.root, *ep_loc))
+            self._ep_loc, self._ep_rows = ep_loc, list(ep_rows)
+            # 2. its data rows
+            current = self.root / meta.data_path.format(
+                chunk_index=self._data_loc[0], file_index=self._data_loc[1]
+            )
+            data_loc, tables, frames = undo.data
+            if data_loc != self._data_loc or not tables:
+                current.unlink(missing_ok=True)
+                fsync_dir(current.parent)
+            if tables:
+                path = self.root / meta.data_path.format(
+                    chunk_index=data_loc[0], file_index=data_loc[1]
+                )
+                write_tables(tables, self._schema, path)
+            self._data_loc, self._data_tables, self._data_frames = data_loc, list(tables), frames
+            # 3. a video file it alone started
+            video_loc, video_end = undo.videos
+            for key in meta.video_keys:
+                if video_loc[key] != self._video_loc[key] or video_end[key] is None:
+                    path = self.root / str(meta.video_path).format(
+                        video_key=key,
+                        chunk_index=self._video_loc[key][0],
+                        file_index=self._video_loc[key][1],
+                    )
+                    path.unlink(missing_ok=True)
+            self._video_loc, self._video_end = dict(video_loc), dict(video_end)
+            # 4. stats and info
+            per_episode = episodes_io.load_stats(self.root)
+            stats_path = self.root / "meta/stats.json"
+            if per_episode:
+                meta.stats = stats_io.aggregate(per_episode)
+                stats_io.save(meta.stats, self.root)
+            else:
+                meta.stats = None
+                stats_path.unlink(missing_ok=True)
+            meta.info.total_episodes = undo.index
+            meta.info.total_frames = undo.first_frame
+            meta.info.total_tasks = len(meta.tasks)
+            meta.info.splits = {"train": f"0:{undo.index}"}
+            meta.info.save(self.root)
+            meta.episodes = None
+            self._next_episode, self._next_frame = undo.index, undo.first_frame
+            self._undo = None
+        return undo.index
 
     def _write_data(self, table: Any) -> tuple[int, int]:
         meta = self.meta

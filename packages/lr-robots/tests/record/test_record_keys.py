@@ -93,12 +93,19 @@ def test_keys_end_a_phase_rerecord_and_stop_from_a_terminal(calibrated_so101, tm
         term.type(b"n")
         term.expect("Recording episode 1", count=2)
         time.sleep(0.3)
-        term.type(b"q")  # stop: episode 1 is saved, no more episodes
+        term.type(b"n")  # end episode 1: saved
+        term.expect("Reset the environment", count=3)
+        term.expect("Episode 1 saved")
+        term.type(b"\x1b[D")  # Left arrow during the reset: re-record episode 1 after all
+        term.expect("Re-record episode 1: the saved episode was removed")
+        term.expect("Recording episode 1", count=3)
+        time.sleep(0.3)
+        term.type(b"q")  # stop: episode 1 (third take) is saved, no more episodes
         assert term.wait() == 0, term.text
     finally:
         if term.proc.poll() is None:
             term.proc.kill()
-    assert "Episode 0 saved" in term.text and "Episode 1 saved" in term.text
+    assert "Episode 0 saved" in term.text and term.text.count("Episode 1 saved") == 2
     assert "Recording episode 2" not in term.text
     meta = LeRobotDatasetMetadata("me/pick", root=root)
     assert meta.total_episodes == 2

@@ -333,6 +333,7 @@ def _episodes(cfg: RecordConfig, robot: Any, driver: Driver, controls: RecordCon
                            gate=gate)  # fmt: skip
         result.episodes.append(report)
         rerecord = events.rerecord_episode
+        saved_now = False
         events.exit_early = False
         if rerecord:
             events.rerecord_episode = False
@@ -347,6 +348,7 @@ def _episodes(cfg: RecordConfig, robot: Any, driver: Driver, controls: RecordCon
                 dataset.save_episode(background=True)
                 result.save_block_s.append(time.perf_counter() - started)
                 recorded += 1
+                saved_now = True
             say(f"Episode {index} done: {report.summary()}; saving in the background "
                 f"(the loop waited {result.save_block_s[-1] * 1e3:.1f} ms)")  # fmt: skip
         if events.stop_recording:
@@ -360,9 +362,15 @@ def _episodes(cfg: RecordConfig, robot: Any, driver: Driver, controls: RecordCon
                 display.phase(None)
             reset = run_phase(robot, driver, controls, fps=ds.fps, duration_s=ds.reset_time_s,
                               display=display, gate=gate)  # fmt: skip
-            if events.rerecord_episode and not events.stop_recording:
-                say(f"Episode {index} is already saved: re-record applies during an episode "
-                    f"(remove it later with `lr dataset delete-episodes`)")  # fmt: skip
+            if events.rerecord_episode and not events.stop_recording and saved_now:
+                # LeRobot's re-record after the episode ended: it is already on disk, so it is
+                # removed again (crash-safely) and recorded anew
+                with gate.hold():
+                    dataset.discard_last_episode()
+                    if index in result.saved:
+                        result.saved.remove(index)
+                    recorded -= 1
+                say(f"Re-record episode {index}: the saved episode was removed")
             events.exit_early = events.rerecord_episode = False
             logger.debug("reset phase: %s", reset.summary())
     say("Stop recording")
