@@ -313,7 +313,7 @@ def test_discarding_the_last_episode_leaves_the_dataset_as_if_it_never_was(tmp_p
     limits = {"data_files_size_in_mb": 1e-6, "video_files_size_in_mb": 1e-6} if rollover else {}
     ref = write_dataset(tmp_path / "ref", episodes=3, frames=5)
     ds = _new(tmp_path, **limits)
-    for ep, source in enumerate([0, 1, 7, 2]):
+    for source in [0, 1, 7, 2]:
         for i in range(5):
             ds.add_frame(frame(source, i))
         ds.save_episode(background=True)
