@@ -46,7 +46,8 @@ def test_torch_flavour_when_torch_is_installed():
 
 
 @pytest.mark.parametrize(
-    "package", ["lr_dataset", "lr_dataset.tools", "lr_dataset.video", "lr_dataset.testing"]
+    "package",
+    ["lr_dataset", "lr_dataset.tools", "lr_dataset.video", "lr_dataset.testing", "lr_dataset.viz"],
 )
 def test_exports_are_exact(package):
     assert export_problems(package) == []
