@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from dataset_helpers import FIXTURES, features, frame, write_dataset
 
 from lr_dataset.dataset import LeRobotDataset
 from lr_dataset.errors import DatasetWriteError, FrameValidationError, VideoEncoderError
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.testing import features, frame, write_dataset
 from lr_dataset.video import VideoEncoderConfig
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _new(tmp_path, camera="video", **kwargs):

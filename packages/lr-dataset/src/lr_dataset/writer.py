@@ -27,21 +27,22 @@ from typing import Any
 
 import numpy as np
 
-from lr_core.fileio import atomic_path
 from lr_dataset import episodes as episodes_io
 from lr_dataset import layout, tabular
 from lr_dataset import stats as stats_io
 from lr_dataset import tasks as tasks_io
-from lr_dataset import video as video_io
 from lr_dataset.errors import DatasetWriteError, FrameValidationError
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.parquet_io import write_tables
+from lr_dataset.specs import check_features
+from lr_dataset.staging import RECORDING_DIR
 from lr_dataset.stats import ImageStats
+from lr_dataset.timestamps import TIMESTAMP_DTYPE, is_frame_time
 from lr_dataset.validation import validate_frame
-from lr_dataset.video import EpisodeEncoder, VideoEncoderConfig
+from lr_dataset.video.encode import EpisodeEncoder, VideoEncoderConfig
+from lr_dataset.video.files import append_episode, probe
 
 logger = logging.getLogger(__name__)
-
-STAGING_DIR = ".staging"
 
 
 class _ImageSink:
@@ -76,18 +77,6 @@ class _ImageSink:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _atomic_parquet(tables: list[Any], schema: Any, path: Path) -> None:
-    """Write ``tables`` (one row group each) to ``path`` through a temporary file."""
-    import pyarrow.parquet as pq
-
-    with (
-        atomic_path(path) as tmp,
-        pq.ParquetWriter(tmp, schema, compression="snappy", use_dictionary=True) as writer,
-    ):
-        for table in tables:
-            writer.write_table(table, row_group_size=max(1, table.num_rows))
-
-
 class DatasetWriter:
     """Write side of a :class:`~lr_dataset.dataset.LeRobotDataset` (one per recording process)."""
 
@@ -102,21 +91,15 @@ class DatasetWriter:
     ) -> None:
         self.meta = meta
         self.root = meta.root
-        for key, spec in meta.features.items():
-            tabular.check_storable(key, spec)
-            if spec.dtype == "video" and spec.shape[2] != 3:
-                raise DatasetWriteError(
-                    f"video feature {key!r} has {spec.shape[2]} channels; lr encodes RGB video "
-                    f"only (store depth as dtype 'image')"
-                )
         self.video_encoder = video_encoder or VideoEncoderConfig()
         if meta.video_keys:
             self.video_encoder.check_available()
+        check_features(meta.features, video_encoder=self.video_encoder)
         self.encoder_threads = encoder_threads
         self.encoder_queue_maxsize = encoder_queue_maxsize
         self._schema = tabular.schema(meta.features)
         self._columns = tabular.parquet_columns(meta.features)
-        self._staging = self.root / STAGING_DIR
+        self._staging = self.root / RECORDING_DIR
         self._finalized = False
         self.save_times_s: list[float] = []
 
@@ -156,6 +139,11 @@ class DatasetWriter:
         self._encoders: dict[str, EpisodeEncoder] = {}
 
     @property
+    def finalized(self) -> bool:
+        """True once :meth:`finalize` ran (no more episodes can be added)."""
+        return self._finalized
+
+    @property
     def num_buffered_frames(self) -> int:
         """Frames added since the last ``save_episode``."""
         return len(self._timestamps)
@@ -178,7 +166,7 @@ class DatasetWriter:
             last_timestamp=self._timestamps[-1] if self._timestamps else None,
             default_timestamp=n / fps,
         )
-        if self.meta.video_keys and abs(timestamp - n / fps) > 1e-4:
+        if self.meta.video_keys and not is_frame_time(timestamp, n, fps):
             raise FrameValidationError(
                 f"frame['timestamp'] = {timestamp} but this is frame {n} of the episode at "
                 f"{fps} fps (expected {n / fps:.6f}): video frames are stored at a constant rate, "
@@ -262,7 +250,7 @@ class DatasetWriter:
         # 3. data table and stats
         columns: dict[str, Any] = {}
         auto = {
-            "timestamp": np.asarray(self._timestamps, dtype=np.float32),
+            "timestamp": np.asarray(self._timestamps, dtype=TIMESTAMP_DTYPE),
             "frame_index": np.arange(n, dtype=np.int64),
             "episode_index": np.full(n, ep_index, dtype=np.int64),
             "index": np.arange(first_index, first_index + n, dtype=np.int64),
@@ -335,7 +323,7 @@ class DatasetWriter:
                 )
         self._data_tables.append(table)
         self._data_frames += table.num_rows
-        _atomic_parquet(self._data_tables, self._schema, path)
+        write_tables(self._data_tables, self._schema, path)
         return self._data_loc
 
     def _append_video(self, key: str, episode_file: Path) -> dict[str, Any]:
@@ -357,12 +345,12 @@ class DatasetWriter:
                 shared = path_of(loc)
         if self._video_end[key] is None and shared.exists():
             shared.unlink()  # an orphan left by an interrupted session: never referenced
-        start, end = video_io.append_episode(shared, episode_file)
+        start, end = append_episode(shared, episode_file)
         self._video_end[key] = end
         spec = meta.features[key]
         info = dict(spec.info or {})
         if "video.codec" not in info:
-            probed = video_io.probe(shared)
+            probed = probe(shared)
             new_info = {**probed, **self.video_encoder.info_fields()}
             new_info["is_depth_map"] = bool(info.get("is_depth_map", False))
             meta.info.features[key] = spec.model_copy(update={"info": {**info, **new_info}})

@@ -37,14 +37,23 @@ class SO101EnvConfig(EnvConfig):
     robot_type: ClassVar[str] = "sim_so101"
 
     task: str = "pick-and-place"
+    """reach, pick-and-place or push."""
     fps: int = Field(default=30, gt=0)
+    """Control steps per simulated second."""
     episode_length: int = Field(default=300, gt=0)
+    """Steps before an episode is cut."""
     cameras: list[str] = Field(default_factory=lambda: ["front", "wrist"])
+    """Rendered cameras (front, wrist, top), each an observation.images.<cam>; [] for state only."""
     image_height: int = Field(default=224, gt=0)
+    """Height of each camera image (pixels)."""
     image_width: int = Field(default=224, gt=0)
+    """Width of each camera image (pixels)."""
     render: RenderSettings = Field(default_factory=RenderSettings)
+    """What the renderer draws (anti-aliasing, shadows, reflections)."""
     use_degrees: bool = False
+    """Arm joints in degrees instead of -100..100 (the gripper stays 0..100)."""
     terminate_on_success: bool = True
+    """End the episode at the first successful step."""
 
     def expand(self) -> list[SO101EnvConfig]:
         """One config per task this config stands for (just itself)."""
@@ -84,13 +93,21 @@ class MetaWorldEnvConfig(EnvConfig):
     robot_type: ClassVar[str] = "sawyer"
 
     task: str = "pick-place-v3"
+    """A Meta-World task (e.g. pick-place-v3), or MT10 / MT50 for a task set."""
     fps: int = Field(default=80, gt=0)
+    """Control steps per simulated second."""
     episode_length: int = Field(default=400, gt=0, le=500)
+    """Steps before an episode is cut (at most 500)."""
     cameras: list[str] = Field(default_factory=lambda: ["corner2"])
+    """Meta-World cameras rendered as observation.images.<cam> (corner2 is flipped upright)."""
     image_height: int = Field(default=224, gt=0)
+    """Height of each camera image (pixels)."""
     image_width: int = Field(default=224, gt=0)
+    """Width of each camera image (pixels)."""
     render: RenderSettings = Field(default_factory=RenderSettings)
+    """What the renderer draws (anti-aliasing, shadows, reflections)."""
     terminate_on_success: bool = True
+    """End the episode at the first successful step."""
 
     def expand(self) -> list[MetaWorldEnvConfig]:
         """One config per task: ``MT10`` → ten configs (imports ``metaworld.env_dict``)."""

@@ -31,6 +31,17 @@ Batch = dict[str, Any]
 
 _STEPS: dict[str, type[ProcessorStep]] = {}
 
+#: Steps that live in modules imported only when a file names them (their dependencies, such as
+#: transformers for the tokenizer, stay unimported otherwise).
+_STEP_MODULES: dict[str, str] = {
+    "tokenizer_processor": "lr_policies.processors.language",
+    "smolvla_new_line_processor": "lr_policies.processors.language",
+    "pi0_new_line_processor": "lr_policies.processors.language",
+    "relative_actions_processor": "lr_policies.processors.relative_actions",
+    "absolute_actions_processor": "lr_policies.processors.relative_actions",
+    "pi05_prepare_state_tokenizer_processor_step": "lr_policies.pi05.processor",
+}
+
 
 def register_step(cls: type[ProcessorStep]) -> type[ProcessorStep]:
     """Class decorator: make a step loadable from files by its ``registry_name``."""
@@ -178,12 +189,14 @@ class PolicyProcessorPipeline:
         steps: list[ProcessorStep] = []
         for i, entry in enumerate(data["steps"]):
             name = entry.get("registry_name") if isinstance(entry, dict) else None
+            if isinstance(name, str) and name not in _STEPS and name in _STEP_MODULES:
+                importlib.import_module(_STEP_MODULES[name])
             step_cls = _STEPS.get(name) if isinstance(name, str) else None
             if step_cls is None:
                 what = name or (entry.get("class") if isinstance(entry, dict) else None)
                 raise CheckpointError(
                     f"{file}: step {i} ({what!r}) is not a processor step lr implements; "
-                    f"known steps: {', '.join(sorted(_STEPS))}"
+                    f"known steps: {', '.join(sorted(set(_STEPS) | set(_STEP_MODULES)))}"
                 )
             config = dict(entry.get("config") or {})
             if name in overrides:
