@@ -43,6 +43,7 @@ from pydantic import (
 from lr_core import registry
 from lr_core.errors import ConfigError, PluginError, require
 from lr_core.fileio import atomic_write_text
+from lr_core.merge import deep_merge
 
 
 class LrConfig(BaseModel):
@@ -241,24 +242,6 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping at the top level")
     return data
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``override`` into ``base`` recursively (mappings merge, everything else replaces).
-
-    Selecting another plugin ``type`` drops the base's other keys for that section.
-    """
-    out = dict(base)
-    for key, value in override.items():
-        old = out.get(key)
-        if isinstance(value, Mapping) and isinstance(old, Mapping):
-            if "type" in value and value["type"] != old.get("type"):
-                out[key] = dict(value)
-            else:
-                out[key] = deep_merge(old, value)
-        else:
-            out[key] = value
-    return out
 
 
 # --------------------------------------------------------------------------- command line
