@@ -7,8 +7,8 @@ resolved through the ``lr.policy_runners`` entry-point group: lr-policies regist
 pre/post-processors. Without lr-policies installed, :func:`load_policy_runner` raises a
 :class:`~lr_core.errors.MissingDependencyError` naming what to install.
 
-The contract (:class:`PolicyRunner`) matches :class:`lr_core.policy.RemotePolicy` where they
-overlap, so a loop written for one drives the other: observations carry a leading batch axis,
+The contract (:class:`PolicyRunner`) extends :class:`lr_core.policy.RemotePolicy`, so a loop
+written for a served policy drives a local one: observations carry a leading batch axis,
 keyed as in a dataset (``observation.state`` ``(B, D)`` float32, ``observation.images.<cam>``
 ``(B, H, W, 3)`` uint8), plus ``task`` (a list of ``B`` strings) for language-conditioned
 policies; actions come back ``(B, D_action)`` float32, unnormalised (robot units).
@@ -18,13 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
-
-import numpy as np
+from typing import Protocol, runtime_checkable
 
 from lr_core import registry
 from lr_core.errors import MissingDependencyError
 from lr_core.features import PolicyFeature
+from lr_core.policy import RemotePolicy
 
 #: Entry-point group of policy loaders; lr-policies registers ``local``.
 POLICY_RUNNER_GROUP = "lr.policy_runners"
@@ -33,28 +32,15 @@ DEFAULT_RUNNER = "local"
 
 
 @runtime_checkable
-class PolicyRunner(Protocol):
-    """A saved policy with its processors, run in this process (see the module docstring)."""
+class PolicyRunner(RemotePolicy, Protocol):
+    """A saved policy with its processors, run in this process (see the module docstring): the
+    :class:`~lr_core.policy.RemotePolicy` contract (``input_features``, ``select_action``,
+    ``reset``, ``close``) plus what a local checkpoint also tells."""
 
-    #: The inputs the policy reads, keyed as the caller sends them (after undoing the
-    #: ``rename_map``), with the policy's shapes (images channels-first ``(3, H, W)``).
-    input_features: Mapping[str, PolicyFeature]
     #: What it returns: ``{"action": PolicyFeature(shape=(D_action,))}``.
     output_features: Mapping[str, PolicyFeature]
     #: The checkpoint's policy type (``"act"``, ``"diffusion"``...).
     policy_type: str
-
-    def select_action(self, observation: Mapping[str, Any]) -> np.ndarray:
-        """The next action ``(B, D_action)`` float32 for a batch of observations."""
-        ...
-
-    def reset(self) -> None:
-        """Forget queued actions; call at the start of every episode."""
-        ...
-
-    def close(self) -> None:
-        """Release what the policy holds (threads, device memory)."""
-        ...
 
 
 def load_policy_runner(
