@@ -14,6 +14,12 @@ what earlier ones wrote:
 - other blocks (``text``, trees, output) are not run, and may not hide a command: a line that
   starts like one (``lr ``, ``uv ``, ``pip ``, ``$ ``...) fails the test.
 
+Install commands (``pip install``, ``pip3 install``, ``python3 -m pip install``, ``uv pip
+install``) are checked, not run (running them would change this machine's Python and download
+gigabytes): each ``./packages/<dist>[extras]`` must exist with those extras, and every lr
+distribution it needs must be installed by the same command (none is on PyPI); a bare ``lr-*``
+name is refused for the same reason (:func:`check_install`).
+
 An HTML comment on the line before a block changes that: ``<!-- docs-test: skip: REASON -->``
 (hardware, network, root; the reason is required), or a comma-separated list of
 ``slow`` (the page's test is marked slow), ``in-repo`` (read-only commands run from the
@@ -148,6 +154,81 @@ def commands(block: Block) -> list[str]:
         out.append((pending + line).strip())
         pending = ""
     return out
+
+
+INSTALL = re.compile(r"^(?:uv\s+pip|pip3?|python3?\s+-m\s+pip)\s+install\s")
+
+
+def _lr_requirements(dist: str, extras: set[str]) -> set[str]:
+    """The lr distributions ``dist`` with ``extras`` needs, itself excluded, transitively."""
+    import tomllib
+
+    needed: set[str] = set()
+    todo = [(dist, set(extras))]
+    while todo:
+        name, wanted = todo.pop()
+        project = tomllib.loads((REPO / "packages" / name / "pyproject.toml").read_text())
+        project = project["project"]
+        reqs = list(project.get("dependencies", []))
+        optional = project.get("optional-dependencies", {})
+        for extra in wanted:
+            reqs += optional[extra]
+        for req in reqs:
+            match = re.match(r"\s*(lr-[a-z]+)(?:\[([^\]]*)\])?", req)
+            if not match:
+                continue
+            other, other_extras = (
+                match.group(1),
+                set(filter(None, (match.group(2) or "").split(","))),
+            )
+            if other == name:  # a self-reference such as lr-robots[all] = lr-robots[av,...]
+                todo.append((name, other_extras - wanted))
+                wanted = wanted | other_extras
+                continue
+            if other not in needed:
+                needed.add(other)
+                todo.append((other, other_extras))
+    return needed - {dist}
+
+
+def check_install(command: str, where: str) -> None:
+    """Refuse an install command a user could not run from a clone (see the module docstring)."""
+    words = shlex.split(command.split(" #")[0])
+    args = words[words.index("install") + 1 :]
+    installed: dict[str, set[str]] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in ("--index-url", "-i", "--extra-index-url", "-f", "--find-links"):
+            i += 2
+            continue
+        i += 1
+        if arg.startswith("-"):
+            continue
+        match = re.fullmatch(r"(?:\./)?packages/(lr-[a-z]+)/?(?:\[([^\]]*)\])?", arg)
+        if match:
+            dist, extras = match.group(1), set(filter(None, (match.group(2) or "").split(",")))
+            pyproject = REPO / "packages" / dist / "pyproject.toml"
+            assert pyproject.is_file(), f"{where}: `{command}`: no distribution {dist}"
+            import tomllib
+
+            declared = tomllib.loads(pyproject.read_text())["project"].get(
+                "optional-dependencies", {}
+            )
+            unknown = extras - set(declared)
+            assert not unknown, f"{where}: `{command}`: {dist} has no extras {sorted(unknown)}"
+            installed[dist] = extras
+            continue
+        assert not re.match(r"lr-[a-z]+", arg), (
+            f"{where}: `{command}`: {arg} is not on PyPI; install it from the clone "
+            f"(./packages/{arg.split('[')[0]})"
+        )
+    for dist, extras in installed.items():
+        missing = _lr_requirements(dist, extras) - set(installed)
+        assert not missing, (
+            f"{where}: `{command}`: {dist} needs {sorted(missing)}, which are not on PyPI: "
+            "install them from ./packages/ in the same command"
+        )
 
 
 def small(command: str) -> str:
@@ -290,7 +371,10 @@ def test_page_commands_run(page, tmp_path):
         if action == "shell":
             cwd = REPO if "in-repo" in block.flags else None
             for command in commands(block):
-                work.run(small(command), block.where, cwd=cwd)
+                if INSTALL.match(command):
+                    check_install(command, block.where)
+                else:
+                    work.run(small(command), block.where, cwd=cwd)
         elif action == "background":
             for command in commands(block):
                 work.run_until_interrupted(small(command), block.where)
@@ -298,3 +382,17 @@ def test_page_commands_run(page, tmp_path):
             script = tmp_path / f"block_{index}.py"
             script.write_text(textwrap.dedent(block.body))
             work.run(f"{sys.executable} {script}", block.where)
+
+
+def test_install_commands_are_checked_not_run():
+    check_install("pip install ./packages/lr-core ./packages/lr-motors", "t")
+    check_install(
+        "uv pip install --torch-backend=cpu ./packages/lr-core ./packages/lr-dataset", "t"
+    )
+    check_install("pip install torch --index-url https://download.pytorch.org/whl/cpu", "t")
+    with pytest.raises(AssertionError, match="needs \\['lr-core'\\]"):
+        check_install("pip install ./packages/lr-motors", "t")
+    with pytest.raises(AssertionError, match="not on PyPI"):
+        check_install("pip install 'lr-dataset[torch]'", "t")
+    with pytest.raises(AssertionError, match="no extras"):
+        check_install("pip install ./packages/lr-core './packages/lr-motors[nope]'", "t")

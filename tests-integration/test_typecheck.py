@@ -228,6 +228,7 @@ POSITIONAL_FIELD_DEFAULTS_LEFT = {
     "packages/lr-policies/src/lr_policies/rtc/config.py",
     "packages/lr-policies/src/lr_policies/smolvla/config.py",
     "packages/lr-policies/src/lr_policies/train/config.py",
+    "packages/lr-robots/src/lr_robots/record/config.py",
     "packages/lr-sim/src/lr_sim/quickstart.py",
 }
 

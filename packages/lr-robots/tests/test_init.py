@@ -23,6 +23,7 @@ PACKAGES = [
     "lr_robots.teleoperators.lekiwi_leader",
     "lr_robots.teleoperators.omx_leader",
     "lr_robots.teleoperators.so_leader",
+    "lr_robots.record",
 ]
 
 
@@ -36,6 +37,17 @@ def test_importing_a_robot_config_loads_no_bus_torch_or_dataset():
         "import sys; from lr_robots.robots.so_follower import SO101FollowerConfig; "
         "SO101FollowerConfig(port='x'); "
         "bad = [m for m in ('torch', 'serial', 'lr_dataset', 'lr_motors.feetech.bus') "
+        "if m in sys.modules]; print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_record_config_loads_no_dataset_torch_or_rerun():
+    code = (
+        "import sys; from lr_robots.record import RecordConfig; "
+        "RecordConfig.model_json_schema(); "
+        "bad = [m for m in ('torch', 'lr_dataset', 'lr_policies', 'rerun', 'av') "
         "if m in sys.modules]; print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -50,6 +50,8 @@ _EXPORTS: dict[str, str] = {
     "TeleoperatorConfig": "lr_core.devices",
     "CameraConfig": "lr_core.devices",
     "PolicyConfig": "lr_core.policy",
+    "PolicyRunner": "lr_core.policy_runner",
+    "load_policy_runner": "lr_core.policy_runner",
     "EnvConfig": "lr_core.env",
     # configuration
     "LrConfig": "lr_core.config",
@@ -114,6 +116,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lr_core.policy import PolicyConfig as PolicyConfig
     from lr_core.policy import RemotePolicy as RemotePolicy
     from lr_core.policy import connect_remote_policy as connect_remote_policy
+    from lr_core.policy_runner import PolicyRunner as PolicyRunner
+    from lr_core.policy_runner import load_policy_runner as load_policy_runner
     from lr_core.robot import Robot as Robot
     from lr_core.teleoperator import Teleoperator as Teleoperator
     from lr_core.wire import decode as decode

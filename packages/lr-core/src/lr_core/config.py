@@ -35,7 +35,6 @@ from typing import (
     ClassVar,
     NoReturn,
     Self,
-    TypeGuard,
     TypeVar,
     Union,
     cast,
@@ -55,6 +54,7 @@ from pydantic import (
 from lr_core import registry
 from lr_core.errors import ConfigError, PluginError, require
 from lr_core.fileio import atomic_write_text
+from lr_core.merge import deep_merge, is_mapping
 
 
 class LrConfig(BaseModel):
@@ -73,7 +73,7 @@ class LrConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _other_names(cls, data: Any) -> Any:
-        if not _is_mapping(data) or not (cls.aliases or cls.unsupported):
+        if not is_mapping(data) or not (cls.aliases or cls.unsupported):
             return data
         out = dict(data)
         for key in list(out):
@@ -132,7 +132,7 @@ class PluginConfig(LrConfig):
     @model_validator(mode="wrap")
     @classmethod
     def _dispatch_on_type(cls, data: Any, handler: Any) -> Any:
-        if _is_mapping(data) and isinstance(data.get("type"), str):
+        if is_mapping(data) and isinstance(data.get("type"), str):
             try:
                 target = cls.for_type(data["type"])
             except PluginError as exc:
@@ -253,29 +253,6 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping at the top level")
     return cast("dict[str, Any]", data)
-
-
-def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
-    """Whether ``value`` is a mapping (config data: JSON/YAML objects, keys are strings)."""
-    return isinstance(value, Mapping)
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``override`` into ``base`` recursively (mappings merge, everything else replaces).
-
-    Selecting another plugin ``type`` drops the base's other keys for that section.
-    """
-    out = dict(base)
-    for key, value in override.items():
-        old = out.get(key)
-        if _is_mapping(value) and _is_mapping(old):
-            if "type" in value and value["type"] != old.get("type"):
-                out[key] = dict(value)
-            else:
-                out[key] = deep_merge(old, value)
-        else:
-            out[key] = value
-    return out
 
 
 # --------------------------------------------------------------------------- command line
@@ -450,7 +427,7 @@ def _types_in(data: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in data.items():
         if key == "type" and isinstance(value, str):
             out["type"] = value
-        elif _is_mapping(value):
+        elif is_mapping(value):
             sub = _types_in(value)
             if sub:
                 out[key] = sub
@@ -607,7 +584,7 @@ def _valid_keys_at(cls: type[BaseModel], dotted: str, data: Mapping[str, Any]) -
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
         nested = data.get(part)
-        data = nested if _is_mapping(nested) else {}
+        data = nested if is_mapping(nested) else {}
         node = annotation
         if issubclass(node, PluginConfig) and isinstance(data.get("type"), str):
             try:

@@ -24,11 +24,16 @@ import types
 from collections.abc import Callable, Mapping
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, Union, cast, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
+
+from lr_core.merge import deep_merge
+
+if TYPE_CHECKING:  # lr_core.config imports this module
+    from lr_core.config import PluginConfig
 
 _MISSING = object()
 _ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
@@ -252,8 +257,6 @@ def _collect(
     sections: list[tuple[str, list[tuple[str, str]]]],
     unselected: Mapping[str, list[str]],
 ) -> None:
-    from lr_core.config import PluginConfig
-
     title = f"{prefix.rstrip('.')} options" if prefix else "options"
     rows: list[tuple[str, str]] = []
     sections.append((title, rows))
@@ -276,11 +279,9 @@ def _collect(
             if isinstance(default, BaseModel):
                 sub_values = default.model_dump(mode="json", serialize_as_any=True)
             if given_section is not None:
-                from lr_core.config import deep_merge
-
                 sub_values = deep_merge(sub_values, given_section)
                 default = sub_values
-            if issubclass(annotation, PluginConfig) and annotation.own_type() is None:
+            if _is_plugin(annotation) and annotation.own_type() is None:
                 types_ = unselected.get(path) or annotation.available_types()
                 description = description or f"Which {name} to use: one of the types listed."
                 state = "required; " if default is _MISSING else ""
@@ -298,7 +299,7 @@ def _collect(
                 rows.append((f"--{path}", description.strip()))
             nested.append((path, annotation, sub_values))
             continue
-        if name == "type" and issubclass(cls, PluginConfig):
+        if name == "type" and _is_plugin(cls):
             text = f"{description or 'the ' + prefix.rstrip('.') + ' type'} (selected)"
             rows.append((f"--{path}={show(default)}", text))
             continue
@@ -312,3 +313,13 @@ def _collect(
         rows.append((flag, text.strip()))
     for path, annotation, section_values in nested:
         _collect(annotation, f"{path}.", section_values, sections, unselected)
+
+
+def _is_plugin(cls: type) -> TypeGuard[type[PluginConfig]]:
+    """Whether ``cls`` is a :class:`lr_core.config.PluginConfig` (a section chosen by ``type``),
+    told from its bases so that this module need not import :mod:`lr_core.config`, which
+    imports it."""
+    return any(
+        base.__name__ == "PluginConfig" and base.__module__ == "lr_core.config"
+        for base in getattr(cls, "__mro__", ())
+    )

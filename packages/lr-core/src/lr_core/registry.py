@@ -12,7 +12,9 @@ imports nothing. For robots, teleoperators, cameras, policies and envs the value
 *config* class (cheap to import; it names its implementation lazily, see
 :class:`lr_core.config.PluginConfig`). For ``lr.commands`` it names a :class:`lr_core.cli.Command`;
 for ``lr.remote_policies`` (keyed by address scheme, ``tcp``) a function that connects to a policy
-server (:func:`lr_core.policy.connect_remote_policy`).
+server (:func:`lr_core.policy.connect_remote_policy`);
+for ``lr.policy_runners`` a function loading a saved policy to run in-process
+(:func:`lr_core.policy_runner.load_policy_runner`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ GROUPS = (
     "lr.envs",
     "lr.commands",
     "lr.remote_policies",
+    "lr.policy_runners",
 )
 
 

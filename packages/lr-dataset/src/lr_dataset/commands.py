@@ -148,6 +148,11 @@ command_group = DatasetCommands(
             help="LeRobot's lerobot-edit-dataset (--operation.type=...)",
             run="lr_dataset.tools.edit_cli:edit_main",
         ),
+        "viz": Command(
+            help="show an episode in rerun or a local web viewer (--episode_index=N "
+            "[--mode=web] [--save=FILE.rrd])",
+            run="lr_dataset.viz.cli:viz_main",
+        ),
         **TOOL_COMMANDS,
     },
 )

@@ -242,9 +242,28 @@ class LeRobotDataset:
         """Add one frame (every feature plus ``frame["task"]``) to the current episode."""
         self._require_writer("add_frame").add_frame(frame)
 
-    def save_episode(self) -> int:
-        """Commit the current episode to disk (crash-safe); returns its index."""
-        return self._require_writer("save_episode").save_episode()
+    def save_episode(self, *, background: bool = False) -> int:
+        """Commit the current episode to disk (crash-safe); returns its index.
+
+        ``background=True`` returns at once and commits on a writer thread while the next
+        episode is recorded; the episode is durable after :meth:`wait_for_saves` (or
+        ``finalize``). See :class:`~lr_dataset.writer.DatasetWriter`.
+        """
+        return self._require_writer("save_episode").save_episode(background=background)
+
+    def prepare_episode(self, *, wait: bool = True) -> None:
+        """Open the next episode's video encoders now rather than at its first frame (see
+        :meth:`~lr_dataset.writer.DatasetWriter.prepare_episode`)."""
+        self._require_writer("prepare_episode").prepare_episode(wait=wait)
+
+    def discard_last_episode(self) -> int:
+        """Remove the last episode saved by this session (re-record it); returns its index
+        (see :meth:`~lr_dataset.writer.DatasetWriter.discard_last_episode`)."""
+        return self._require_writer("discard_last_episode").discard_last_episode()
+
+    def wait_for_saves(self) -> None:
+        """Block until every episode given to ``save_episode`` is on disk."""
+        self._require_writer("wait_for_saves").wait_for_saves()
 
     def clear_episode_buffer(self) -> None:
         """Discard the frames of the current, unsaved episode."""

@@ -30,8 +30,14 @@ class DatasetWriteError(DataError, RuntimeError):
     """The dataset cannot be written (root exists, finalized dataset, empty episode...)."""
 
 
+class DatasetFetchError(DataError, OSError):
+    """A remote dataset file could not be read after bounded retries; names the URL, the byte
+    range and the last failure."""
+
+
 __all__ = [
     "DataError",
+    "DatasetFetchError",
     "DatasetFormatError",
     "DatasetWriteError",
     "FeatureSpecError",

@@ -110,13 +110,15 @@ class LeRobotDatasetMetadata:
             self.info.total_tasks,
         ):
             logger.warning(
-                "%s: info.json counts %d episodes / %d frames but meta/episodes holds %d / %d "
-                "(an interrupted write); using meta/episodes",
+                "%s: info.json counts %d episodes / %d frames / %d tasks but meta/episodes and "
+                "meta/tasks hold %d / %d / %d (an interrupted write); using those",
                 self.root,
                 self.info.total_episodes,
                 self.info.total_frames,
+                self.info.total_tasks,
                 n,
                 frames,
+                len(self.tasks),
             )
             self.info.total_episodes = n
             self.info.total_frames = frames

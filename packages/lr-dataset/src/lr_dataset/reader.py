@@ -55,6 +55,39 @@ def frames_to_unit_float(frames: np.ndarray) -> np.ndarray:
     return out
 
 
+def decode_video_frames(
+    decoder: VideoDecoder,
+    path: Any,
+    from_timestamp: float,
+    timestamps: np.ndarray,
+    frame_index: np.ndarray,
+    fps: int,
+    tolerance_s: float,
+    *,
+    key: str,
+    episode: int,
+) -> np.ndarray:
+    """uint8 ``(len(timestamps), 3, H, W)`` frames of camera ``key`` of ``episode``: the frames of
+    the rows with these stored ``timestamp`` / ``frame_index`` values, at ``from_timestamp``
+    plus their exact times (:func:`lr_dataset.timestamps.frame_times`, not the float32 column)
+    in the MP4 at ``path``. Raises :class:`FrameTimestampError` naming the episode and times."""
+    local, slack = frame_times(timestamps, frame_index, fps)
+    query = [float(from_timestamp) + float(t) for t in local]
+    try:
+        return decoder.decode(
+            path,
+            query,
+            tolerance_s + float(slack.max()),
+            what=f"video {key!r} of episode {episode}",
+            channels_first=True,
+        )
+    except FrameTimestampError as exc:
+        raise FrameTimestampError(
+            f"{exc} (episode {episode}, frame timestamps {[float(t) for t in local]} s, "
+            f"episode starts at {float(from_timestamp)} s in the file)"
+        ) from exc
+
+
 class DatasetReader:
     """Frame access for the selected ``episodes`` of a dataset (all when ``None``)."""
 
@@ -153,17 +186,7 @@ class DatasetReader:
                 continue
             if spec.dtype == "language":
                 continue
-            import pyarrow.types as pat
-
-            combined = column.combine_chunks()
-            if pat.is_list(combined.type) or pat.is_fixed_size_list(combined.type):
-                arr = combined.flatten().to_numpy(zero_copy_only=False)
-                arr = arr.reshape(len(combined), *spec.shape)
-                if tuple(spec.shape) == (1,):
-                    arr = arr.reshape(len(combined))
-            else:
-                arr = combined.to_numpy(zero_copy_only=False)
-            self._arrays[key] = arr
+            self._arrays[key] = tabular.column_to_numpy(column, spec)
         index = self._arrays["index"].astype(np.int64)
         # absolute frame index -> row in the concatenated table
         lo = int(index.min()) if len(index) else 0
@@ -317,24 +340,19 @@ class DatasetReader:
             for key in meta.video_keys:
                 rows = query_rows.get(key)
                 rows = rows if rows is not None else np.array([row])
-                # exact float64 frame times, not the float32 column (lr_dataset.timestamps)
-                local, slack = frame_times(timestamps[rows], frame_index[rows], meta.fps)
-                query = [float(self._video_from[key][ep]) + float(t) for t in local]
-                try:
-                    frames = self._decoder.decode(
-                        self.video_path(key, ep),
-                        query,
-                        self.tolerance_s + float(slack.max()),
-                        what=f"video {key!r} of episode {ep}",
-                        channels_first=True,
-                    )
-                except FrameTimestampError as exc:
-                    raise FrameTimestampError(
-                        f"{exc} (episode {ep}, frame timestamps {[float(t) for t in local]} s, "
-                        f"episode starts at {float(self._video_from[key][ep])} s in the file)"
-                    ) from exc
+                frames = decode_video_frames(
+                    self._decoder,
+                    self.video_path(key, ep),
+                    float(self._video_from[key][ep]),
+                    timestamps[rows],
+                    frame_index[rows],
+                    meta.fps,
+                    self.tolerance_s,
+                    key=key,
+                    episode=ep,
+                )
                 chw = self._to_float(frames)
-                item[key] = chw[0] if len(query) == 1 else chw
+                item[key] = chw[0] if len(rows) == 1 else chw
         for key in self._arrow:
             if meta.features[key].dtype == "string":
                 item[key] = self._arrow_value(key, row)

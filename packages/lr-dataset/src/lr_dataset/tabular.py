@@ -85,6 +85,21 @@ def column_array(spec: FeatureSpec, values: list[Any]) -> Any:
     return pa.FixedSizeListArray.from_arrays(flat, int(spec.shape[0]))
 
 
+def column_to_numpy(column: Any, spec: FeatureSpec) -> np.ndarray:
+    """A numeric column (arrow array or chunked array) as numpy: ``(rows,)`` for scalars and
+    shape-(1,) lists, ``(rows, *spec.shape)`` for vectors."""
+    import pyarrow.types as pat
+
+    combined = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    if pat.is_list(combined.type) or pat.is_fixed_size_list(combined.type):
+        arr = combined.flatten().to_numpy(zero_copy_only=False)
+        arr = arr.reshape(len(combined), *spec.shape)
+        if tuple(spec.shape) == (1,):
+            arr = arr.reshape(len(combined))
+        return arr
+    return combined.to_numpy(zero_copy_only=False)
+
+
 def column_values(table: Any, key: str) -> np.ndarray:
     """A numeric column of an arrow table as numpy: ``(n,)`` for a scalar column, ``(n, d)``
     for a (fixed-size) list column."""

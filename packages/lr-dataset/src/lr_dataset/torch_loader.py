@@ -18,9 +18,9 @@ the page faults of that memory cost more CPU than decoding the video. This loade
   GPU).
 
 Everything else is torch's DataLoader, unchanged. The frame path is used when the dataset is an
-``lr_dataset`` LeRobotDataset without ``image_transforms`` or with transforms that keep uint8
-frames uint8 (``keeps_uint8``: :class:`lr_dataset.transforms.ImageTransforms`, applied in the
-workers; other transforms expect float frames),
+``lr_dataset`` LeRobotDataset or StreamingLeRobotDataset without ``image_transforms`` or with
+transforms that keep uint8 frames uint8 (``keeps_uint8``: :class:`lr_dataset.transforms.
+ImageTransforms`, applied in the workers; other transforms expect float frames),
 ``num_workers > 0``, no custom ``collate_fn`` and ``pin_memory=False``; otherwise the loader
 behaves exactly like ``torch.utils.data.DataLoader``.
 """
@@ -232,15 +232,16 @@ def _transforms_keep_uint8(transforms: Any) -> bool:
 
 
 def _frame_keys(loader: torch.utils.data.DataLoader) -> tuple[str, ...]:
+    from lr_dataset.streaming.torch_dataset import StreamingLeRobotDataset
+
     dataset = loader.dataset
     if (
-        not isinstance(dataset, LeRobotDataset)
+        not isinstance(dataset, (LeRobotDataset, StreamingLeRobotDataset))
         or loader.num_workers == 0
         or loader.pin_memory
         or not _transforms_keep_uint8(dataset.image_transforms)
         or dataset.return_uint8
         or loader.collate_fn is not default_collate
-        or isinstance(dataset, torch.utils.data.IterableDataset)
     ):
         return ()
     meta = dataset.meta

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from lr_dataset.transforms import (
+from lr_dataset.transforms_config import (
     ImageTransformConfig,
     ImageTransformsConfig,
     angle_range,

@@ -281,3 +281,13 @@ def test_lerobot_loads_our_processors(kind, tmp_path, peer_python_061):
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
     torch.testing.assert_close(action, expected["out.post"], rtol=0, atol=1e-6)
     assert out["action"].shape == (4, 2)
+
+
+def test_every_step_lr_names_is_registered_by_the_module_named_for_it():
+    import importlib
+
+    from lr_policies.processors import pipeline
+
+    for name, module in pipeline._STEP_MODULES.items():
+        importlib.import_module(module)
+        assert pipeline._STEPS[name].registry_name == name, (name, module)

@@ -67,13 +67,19 @@ def test_image_transform_defaults_are_lerobots():
         ("--eval_steps=10", "no held-out loss"),
         ("--peft.r=8", "PEFT"),
         ("--save_checkpoint_to_hub=true", "does not upload"),
-        ("--dataset.streaming=true", "Python API"),
         ("--job.target=x", "Hugging Face Jobs"),
     ],
 )
 def test_lerobot_options_lr_does_not_implement_say_so(flag, reason):
     with pytest.raises(ConfigError, match=f"lr train does not do this.*{reason}"):
         parse(flag)
+
+
+def test_streaming_is_a_dataset_flag():
+    cfg = parse("--dataset.streaming=true", "--dataset.episode_pool_size=4")
+    assert cfg.dataset.streaming and cfg.dataset.episode_pool_size == 4
+    with pytest.raises(ConfigError, match="episode_pool_size"):
+        parse("--dataset.episode_pool_size=0")
 
 
 def test_episodes_take_json_or_ranges():

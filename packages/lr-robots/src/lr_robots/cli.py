@@ -41,8 +41,9 @@ class CalibrateConfig(LrConfig):
 class TeleoperateConfig(LrConfig):
     """``lr teleoperate``: the leader (``--teleop.*``) drives the follower (``--robot.*``) at
     ``--fps`` for ``--teleop_time_s`` seconds (until Ctrl-C or SIGTERM when unset); loop-time
-    statistics are printed at the end. ``--display_data=true`` shows the live action table
-    (the rerun viewer comes with ``lr record``)."""
+    statistics are printed at the end. ``--display_data=true`` streams observations, actions and
+    camera frames to rerun (``lr-robots[viz]``; a remote viewer with ``--display_ip`` /
+    ``--display_port``, or a ``.rrd`` file with ``--display_save``)."""
 
     teleop: TeleoperatorConfig
     robot: RobotConfig
@@ -51,15 +52,17 @@ class TeleoperateConfig(LrConfig):
     teleop_time_s: float | None = None
     """Stop after this many seconds (default: until Ctrl-C or SIGTERM)."""
     display_data: bool = False
-    """Show the live action table in the terminal (LeRobot's camera viewer is not in lr yet)."""
+    """Stream observations, actions and camera frames to rerun (pip install 'lr-robots[viz]')."""
     display_mode: str = "rerun"
-    """Visualization backend of LeRobot's viewer, rerun or foxglove (accepted; not in lr yet)."""
+    """Viewer backend: rerun (LeRobot's foxglove is refused: not in lr)."""
     display_ip: str | None = None
-    """Rerun: IP of a remote viewer; foxglove: interface to bind to (not in lr yet)."""
+    """IP of a remote rerun viewer (default: spawn a local viewer)."""
     display_port: int | None = None
-    """Rerun: port of the remote viewer; foxglove: port to bind to (not in lr yet)."""
+    """Port of the remote rerun viewer (with display_ip)."""
     display_compressed_images: bool = False
-    """Display compressed (JPEG) images instead of raw frames (not in lr yet)."""
+    """Send camera frames JPEG-compressed (always so with a remote viewer)."""
+    display_save: Path | None = None
+    """Write the rerun recording to this .rrd file instead of showing a viewer (lr's)."""
 
 
 class DatasetReplayConfig(LrConfig):
@@ -114,13 +117,21 @@ def calibrate_main(argv: list[str]) -> int:
     return 0
 
 
-def _display_note(cfg: TeleoperateConfig) -> None:
-    if cfg.display_data:
-        print(
-            "--display_data: showing the live action table; the rerun viewer (cameras, "
-            f"--display_mode={cfg.display_mode}) is not available in lr yet",
-            file=sys.stderr,
-        )
+def _display(cfg: TeleoperateConfig):  # -> RerunDisplay | None
+    """The rerun view ``--display_data=true`` asks for (LeRobot's session name)."""
+    if not cfg.display_data:
+        return None
+    if cfg.display_mode != "rerun":
+        raise ConfigError(f"--display_mode={cfg.display_mode!r}: lr displays with rerun only")
+    from lr_robots.visualization import RerunDisplay
+
+    return RerunDisplay(
+        "teleoperation",
+        ip=cfg.display_ip,
+        port=cfg.display_port,
+        save_path=cfg.display_save,
+        compress_images=cfg.display_compressed_images,
+    )
 
 
 def teleoperate_main(argv: list[str]) -> int:
@@ -134,19 +145,22 @@ def teleoperate_main(argv: list[str]) -> int:
     if cfg.fps <= 0:
         raise ConfigError(f"--fps must be positive, got {cfg.fps}")
     _init_logging()
-    _display_note(cfg)
+    display = _display(cfg)
     teleop = make_teleoperator_from_config(cfg.teleop)
     robot = make_robot_from_config(cfg.robot)
     stats = LoopStats()
 
     def body() -> None:
         stats.started = time.perf_counter()
-        teleop_loop(teleop, robot, cfg.fps, cfg.teleop_time_s, display_data=cfg.display_data,
+        teleop_loop(teleop, robot, cfg.fps, cfg.teleop_time_s,
+                    display=display.log if display is not None else None,
                     stats=stats)  # fmt: skip
 
     try:
         stopped = run_safely([robot], [teleop], body)
     finally:
+        if display is not None:
+            display.close()
         if stats.count:
             print(f"\nteleoperate at {cfg.fps} Hz target: {stats.summary()}")
     if stopped:

@@ -25,3 +25,9 @@ lekiwi_host = Command(
     "(--robot.id=… --robot.port=… --host.connection_time_s=…)",
     run="lr_robots.robots.lekiwi.lekiwi_host:main",
 )
+
+record = Command(
+    help="record episodes into a LeRobotDataset (--robot.* --teleop.* or --policy.path=… "
+    "--dataset.repo_id=… --dataset.single_task=… --dataset.num_episodes=N)",
+    run="lr_robots.record.session:record_main",
+)

@@ -81,7 +81,7 @@ class MetaWorldEnvConfig(EnvConfig):
     """One Meta-World task (``metaworld`` 3.1, tasks named ``*-v3``, e.g. ``pick-place-v3``).
 
     - ``task``: a task name, or ``MT10`` / ``MT50`` for a whole task set (see
-      :func:`lr_sim.metaworld.env.task_names`); an env is built for one task at a time.
+      :func:`lr_sim.metaworld.tasks.task_names`); an env is built for one task at a time.
     - ``cameras``: Meta-World cameras rendered as ``observation.images.<cam>``; ``corner2`` is
       flipped upright.
     - ``episode_length``: at most 500 (Meta-World's ``max_path_length``).
@@ -111,6 +111,6 @@ class MetaWorldEnvConfig(EnvConfig):
 
     def expand(self) -> list[MetaWorldEnvConfig]:
         """One config per task: ``MT10`` → ten configs (imports ``metaworld.env_dict``)."""
-        from lr_sim.metaworld.env import task_names
+        from lr_sim.metaworld.tasks import task_names
 
         return [self.model_copy(update={"task": name}) for name in task_names(self.task)]

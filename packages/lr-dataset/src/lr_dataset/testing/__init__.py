@@ -17,6 +17,8 @@ name                           what it gives
 ``write_sparse_video``         an MP4 holding only chosen frame indices (identifiable frames)
 ``write_v21``                  a LeRobot v2.1 dataset (the layout the converter reads)
 ``record_then_kill``           a recording process SIGKILLed after a delay (crash tests)
+``write_rollover_dataset``     episodes of ``LENGTHS`` frames whose MP4s and data files roll over
+``assert_same_item``           two samples hold the same values (numpy or torch)
 ``tree_digest``                ``{path: sha256}`` of a folder (to prove a source untouched)
 ``frames_of``                  every item of one episode
 ``assert_same_episode``        two episodes hold the same values, frames and task
@@ -45,6 +47,12 @@ _EXPORTS = {
     "write_long_episode": "lr_dataset.testing.long_episode",
     "write_v21": "lr_dataset.testing.v21",
     "record_then_kill": "lr_dataset.testing.crash",
+    "LENGTHS": "lr_dataset.testing.rollover",
+    "WINDOWS": "lr_dataset.testing.rollover",
+    "write_rollover_dataset": "lr_dataset.testing.rollover",
+    "files_of": "lr_dataset.testing.rollover",
+    "assert_same_item": "lr_dataset.testing.rollover",
+    "indices": "lr_dataset.testing.rollover",
 }
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -55,6 +63,14 @@ if TYPE_CHECKING:  # pragma: no cover
         frame_value,
         write_long_episode,
         write_sparse_video,
+    )
+    from lr_dataset.testing.rollover import (
+        LENGTHS,
+        WINDOWS,
+        assert_same_item,
+        files_of,
+        indices,
+        write_rollover_dataset,
     )
     from lr_dataset.testing.synthetic import (
         CAMERA,

@@ -34,8 +34,14 @@ logger = logging.getLogger(__name__)
 IGNORED = ("images/", f"{RECORDING_DIR}/", ".cache/")
 
 
-def dataset_card(meta: LeRobotDatasetMetadata, license: str | None = "apache-2.0") -> str:
-    """A Hub dataset card in LeRobot's shape (robotics task, LeRobot tag, parquet config)."""
+def dataset_card(
+    meta: LeRobotDatasetMetadata,
+    license: str | None = "apache-2.0",
+    tags: list[str] | None = None,
+) -> str:
+    """A Hub dataset card in LeRobot's shape (robotics task, the LeRobot tag and ``tags``,
+    parquet config)."""
+    extra = [t for t in dict.fromkeys(tags or []) if t != "LeRobot"]
     header = [
         "---",
         *([f"license: {license}"] if license else []),
@@ -43,6 +49,7 @@ def dataset_card(meta: LeRobotDatasetMetadata, license: str | None = "apache-2.0
         "- robotics",
         "tags:",
         "- LeRobot",
+        *(f"- {json.dumps(t)}" for t in extra),
         "configs:",
         "- config_name: default",
         "  data_files: data/*/*.parquet",
@@ -90,8 +97,10 @@ def push(
     token: str | None = None,
     endpoint: str | None = None,
     commit_message: str = "Upload dataset with lr",
+    tags: list[str] | None = None,
 ) -> str:
-    """Upload the dataset at ``root`` to the dataset repo ``repo_id``; return the commit URL."""
+    """Upload the dataset at ``root`` to the dataset repo ``repo_id``; return the commit URL.
+    ``tags`` are added to the dataset card's (LeRobot's ``push_to_hub(tags=...)``)."""
     from huggingface_hub import CommitOperationAdd, HfApi
     from huggingface_hub.errors import HfHubHTTPError, RevisionNotFoundError
 
@@ -112,7 +121,7 @@ def push(
         for p in _files(root, push_videos)
     ]
     if not (root / "README.md").exists():
-        card = dataset_card(meta, license).encode()
+        card = dataset_card(meta, license, tags).encode()
         operations.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card))
     info = api.create_commit(
         repo_id,

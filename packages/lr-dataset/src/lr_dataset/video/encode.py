@@ -194,8 +194,15 @@ class EpisodeEncoder:
         max_queue: int = 120,
         threads: int | None = None,
         compute_stats: bool = True,
+        size: tuple[int, int] | None = None,
     ) -> None:
         self.path = path
+        #: ``(height, width)`` known in advance: the encoder is opened at once, in the
+        #: background, instead of at the first frame (opening libsvtav1 holds the GIL for
+        #: ~20 ms at 640x480: a stall the first tick of a recording loop would pay)
+        self.size = size
+        #: set once the encoder is open (at start with ``size``, else at the first frame)
+        self.opened = threading.Event()
         self.fps = fps
         self.config = config
         self.threads = threads
@@ -223,29 +230,36 @@ class EpisodeEncoder:
             self.stall_s += time.perf_counter() - start
         self.frames += 1
 
+    def _open(self, av: Any, h: int, w: int) -> tuple[Any, Any]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        container = av.open(str(self.path), "w", format="mp4")
+        stream = container.add_stream(
+            self.config.vcodec,
+            rate=self.fps,
+            options=self.config.codec_options(self.threads),
+        )
+        stream.pix_fmt = self.config.pix_fmt
+        stream.width = w
+        stream.height = h
+        stream.time_base = Fraction(1, self.fps)
+        stream.codec_context.open()
+        self.opened.set()
+        return container, stream
+
     def _run(self) -> None:
         av = import_av()
         container = None
         stream = None
         index = 0
         try:
+            if self.size is not None:
+                container, stream = self._open(av, *self.size)
             while True:
                 item = self._queue.get()
                 if item is _STOP:
                     break
-                if container is None or stream is None:  # the first frame: both made here
-                    h, w = item.shape[:2]
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    container = av.open(str(self.path), "w", format="mp4")
-                    stream = container.add_stream(
-                        self.config.vcodec,
-                        rate=self.fps,
-                        options=self.config.codec_options(self.threads),
-                    )
-                    stream.pix_fmt = self.config.pix_fmt
-                    stream.width = w
-                    stream.height = h
-                    stream.time_base = Fraction(1, self.fps)
+                if container is None or stream is None:  # opened together, at the first frame
+                    container, stream = self._open(av, *item.shape[:2])
                 frame = av.VideoFrame.from_ndarray(item, format="rgb24")
                 frame.pts = index
                 frame.time_base = Fraction(1, self.fps)
@@ -259,6 +273,7 @@ class EpisodeEncoder:
                     container.mux(packet)
         except BaseException as exc:  # reported to the recording thread on put/finish
             self._error = exc
+            self.opened.set()
             with contextlib.suppress(Exception):
                 while True:
                     self._queue.get_nowait()

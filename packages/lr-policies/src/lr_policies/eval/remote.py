@@ -13,6 +13,7 @@ as a local one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -62,10 +63,13 @@ def _unchanged(batch: Any) -> Any:
     return batch
 
 
-def evaluate_remote(cfg: EvalRunConfig) -> dict[str, Any]:
-    """``lr eval`` with ``--policy.server``: ``cfg.policy.path`` is resolved on the server."""
-    from lr_policies.eval.rollout import evaluate_policy
+def evaluate_remote(
+    cfg: EvalRunConfig, evaluate_policy: Callable[..., dict[str, Any]]
+) -> dict[str, Any]:
+    """``lr eval`` with ``--policy.server``: ``cfg.policy.path`` is resolved on the server.
 
+    ``evaluate_policy`` is :func:`lr_policies.eval.rollout.evaluate_policy`, passed in by its
+    caller (that module calls this one)."""
     assert cfg.policy.server is not None
     remote = connect_remote_policy(
         cfg.policy.server,

@@ -336,7 +336,7 @@ def evaluate(cfg: EvalRunConfig, *, progress: bool = True) -> dict[str, Any]:
     if cfg.policy.server:
         from lr_policies.eval.remote import evaluate_remote
 
-        return evaluate_remote(cfg)
+        return evaluate_remote(cfg, evaluate_policy)
     policy, pre, post = load_policy(cfg)
     output_dir = cfg.resolved_output_dir()
     report = evaluate_policy(

@@ -31,9 +31,16 @@ Batch = dict[str, Any]
 
 _STEPS: dict[str, type[ProcessorStep]] = {}
 
-#: Steps that live in modules imported only when a file names them (their dependencies, such as
-#: transformers for the tokenizer, stay unimported otherwise).
+#: Where each step lr implements lives: registry name -> module, imported when a file names the
+#: step (the module registers its steps with :func:`register_step`). Modules are named, not
+#: imported, so this one has no import edge to its steps (which import it) and their
+#: dependencies (transformers for the tokenizer) stay unimported until needed.
 _STEP_MODULES: dict[str, str] = {
+    "normalizer_processor": "lr_policies.processors.normalize",
+    "unnormalizer_processor": "lr_policies.processors.normalize",
+    "rename_observations_processor": "lr_policies.processors.steps",
+    "to_batch_processor": "lr_policies.processors.steps",
+    "device_processor": "lr_policies.processors.steps",
     "tokenizer_processor": "lr_policies.processors.language",
     "smolvla_new_line_processor": "lr_policies.processors.language",
     "pi0_new_line_processor": "lr_policies.processors.language",
@@ -169,10 +176,6 @@ class PolicyProcessorPipeline:
         an error.
         """
         from safetensors.torch import load_file
-
-        # The built-in steps register themselves on import.
-        importlib.import_module("lr_policies.processors.normalize")
-        importlib.import_module("lr_policies.processors.steps")
 
         directory = Path(directory)
         file = directory / config_filename

@@ -14,6 +14,9 @@ The layout is LeRobot's (0.6.1), so either tool resumes or loads the other's run
                                              (+ grad_scaler_state.json with use_amp)
         checkpoints/last -> <step>           relative symlink, replaced atomically
 
+A run on an lr ``StreamingLeRobotDataset`` also keeps the stream's position in
+``training_state/dataset_state.json`` (its ``state_dict``).
+
 ``training_step.json`` is ``{"step": N, "num_processes": P, "batch_size": B}``; the RNG state
 holds Python's, NumPy's and torch's generators under LeRobot's key names. A checkpoint is written
 into a hidden staging folder and renamed into place, so ``checkpoints/last`` always points at a
@@ -59,6 +62,8 @@ RNG_STATE = "rng_state.safetensors"
 TRAINING_STEP = "training_step.json"
 #: The fp16 gradient scaler's state (only with ``use_amp``).
 GRAD_SCALER_STATE = "grad_scaler_state.json"
+#: A streaming dataset's position (``StreamingLeRobotDataset.state_dict``).
+DATASET_STATE = "dataset_state.json"
 #: What ``lr train`` writes at the top of a run folder (a folder holding only these and no
 #: checkpoint is a run stopped before its first save, which may be started again).
 RUN_FILES = frozenset(
@@ -92,9 +97,11 @@ def save_checkpoint(
     scaler: torch.amp.GradScaler | None,
     step: int,
     num_processes: int,
+    dataset_state: dict[str, Any] | None = None,
 ) -> Path:
     """Write a complete checkpoint to ``target`` (``checkpoints/<step>``) and point
-    ``checkpoints/last`` at it. The folder appears only once everything is written."""
+    ``checkpoints/last`` at it. The folder appears only once everything is written.
+    ``dataset_state``: a stream's position, kept as ``training_state/dataset_state.json``."""
     staging = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
     model_dir = staging / PRETRAINED_MODEL_DIR
@@ -112,6 +119,10 @@ def save_checkpoint(
     if scaler is not None and scaler.is_enabled():
         atomic_write_text(
             staging / TRAINING_STATE_DIR / GRAD_SCALER_STATE, json.dumps(scaler.state_dict()) + "\n"
+        )
+    if dataset_state is not None:
+        atomic_write_text(
+            staging / TRAINING_STATE_DIR / DATASET_STATE, json.dumps(dataset_state) + "\n"
         )
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
@@ -180,6 +191,17 @@ class ResumePoint:
     def training_state(self) -> Path:
         """The optimizer, scheduler, RNG and step folder."""
         return self.checkpoint / TRAINING_STATE_DIR
+
+    @property
+    def dataset_state(self) -> dict[str, Any] | None:
+        """A streaming dataset's saved position (``None`` when the run did not stream)."""
+        file = self.training_state / DATASET_STATE
+        if not file.is_file():
+            return None
+        try:
+            return json.loads(file.read_text())
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(f"{file} cannot be read: {exc}") from exc
 
     @classmethod
     def read(cls, checkpoint: Path) -> ResumePoint:

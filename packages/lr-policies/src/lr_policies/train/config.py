@@ -54,10 +54,14 @@ class DatasetConfig(LrConfig):
     """Accepted for LeRobot scripts; lr always decodes video with PyAV."""
     image_transforms: ImageTransformsConfig = ImageTransformsConfig()
     """Random image augmentation while training (LeRobot's ``ImageTransformsConfig``)."""
+    streaming: bool = False
+    """Read the dataset as a ``StreamingLeRobotDataset`` (a folder or a URL, nothing downloaded
+    up front; its position is saved in checkpoints and resumed exactly)."""
+    episode_pool_size: int = Field(16, ge=1)
+    """With ``streaming``: whole episodes each DataLoader worker keeps resident and draws its
+    samples from (more: a more random order, more memory)."""
 
     unsupported: ClassVar[dict[str, str]] = {
-        "streaming": "lr train streams through the Python API "
-        "(lr_policies.train.train(cfg, dataset=stream)), not a flag",
         "repo_type": "datasets are always Hub dataset repositories",
         "depth_output_unit": "depth cameras are not supported by lr train yet",
         "eval_split": "lr train computes no held-out loss",

@@ -7,7 +7,7 @@ tensors whose ``meta`` offers LeRobot's metadata (:class:`DatasetMetadata`): ``f
 episode-aware sampling also ``episodes`` (rows with ``dataset_from_index`` /
 ``dataset_to_index``). ``lr_dataset.LeRobotDataset`` is one. A stream is a
 ``torch.utils.data.IterableDataset`` with the same ``meta`` that positions itself
-(``set_position``, see :func:`make_data_loader`).
+(``lr_dataset.StreamingLeRobotDataset``, or ``set_position``, see :func:`make_data_loader`).
 """
 
 from __future__ import annotations
@@ -164,11 +164,43 @@ def episode_ranges(dataset: MapDataset) -> list[tuple[int, int]]:
 
 
 def make_dataset(
-    config: DatasetConfig, policy_config: PolicyConfig, *, tolerance_s: float = 1e-4
+    config: DatasetConfig,
+    policy_config: PolicyConfig,
+    *,
+    tolerance_s: float = 1e-4,
+    seed: int = 0,
 ) -> TrainingDataset:
     """Open ``config.repo_id`` (local ``root`` or the Hub) as an ``lr_dataset.LeRobotDataset``
     with the delta timestamps the policy needs and, when enabled, LeRobot's image augmentation
-    (applied in the data-loader workers, on uint8 frames)."""
+    (applied in the data-loader workers, on uint8 frames). With ``config.streaming``: an endless
+    ``StreamingLeRobotDataset`` whose order derives from ``seed`` (the frames the policy drops at
+    episode edges are never drawn, as the map-style sampler does)."""
+    image_transforms = None
+    if config.image_transforms.enable:
+        from lr_dataset.transforms import ImageTransforms
+
+        image_transforms = ImageTransforms(config.image_transforms)
+    if config.streaming:
+        from lr_dataset import StreamingLeRobotDataset
+        from lr_dataset.streaming.dataset import open_metadata
+
+        stream_meta = open_metadata(config.repo_id, config.root, config.revision)
+        return StreamingLeRobotDataset(
+            config.repo_id,
+            root=config.root,
+            episodes=config.episodes,
+            image_transforms=image_transforms,
+            delta_timestamps=resolve_delta_timestamps(
+                policy_config, stream_meta.features, stream_meta.fps
+            ),
+            tolerance_s=tolerance_s,
+            revision=config.revision,
+            seed=seed,
+            episode_pool_size=config.episode_pool_size,
+            repeat=True,
+            drop_n_first_frames=int(getattr(policy_config, "drop_n_first_frames", 0) or 0),
+            drop_n_last_frames=int(getattr(policy_config, "drop_n_last_frames", 0) or 0),
+        )
     from lr_dataset import LeRobotDataset, LeRobotDatasetMetadata
 
     meta = LeRobotDatasetMetadata(config.repo_id, root=config.root, revision=config.revision)
@@ -181,11 +213,27 @@ def make_dataset(
     }
     if config.revision is not None:
         kwargs["revision"] = config.revision
-    if config.image_transforms.enable:
-        from lr_dataset.transforms import ImageTransforms
-
-        kwargs["image_transforms"] = ImageTransforms(config.image_transforms)
+    if image_transforms is not None:
+        kwargs["image_transforms"] = image_transforms
     return LeRobotDataset(config.repo_id, delta_timestamps=delta, **kwargs)
+
+
+def is_resumable_stream(dataset: Any) -> bool:
+    """An lr streaming dataset: positions itself from a ``state_dict`` saved in checkpoints."""
+    import torch
+
+    return isinstance(dataset, torch.utils.data.IterableDataset) and all(
+        callable(getattr(dataset, name, None))
+        for name in ("state_dict", "load_state_dict", "set_distributed")
+    )
+
+
+def stream_state(cfg: TrainConfig, dataset: Any, step: int) -> dict[str, Any] | None:
+    """What a checkpoint keeps of a resumable stream after ``step`` batches (``None`` for any
+    other dataset): its ``state_dict`` for this run's batch size and workers."""
+    if not is_resumable_stream(dataset):
+        return None
+    return dataset.state_dict(step, cfg.batch_size, cfg.num_workers)
 
 
 def make_data_loader(
@@ -195,13 +243,16 @@ def make_data_loader(
     device: torch.device,
     dist: DistContext,
     step: int,
+    dataset_state: dict[str, Any] | None = None,
 ) -> tuple[torch.utils.data.DataLoader, int | None]:
     """The data loader positioned after ``step`` batches, and the number of usable frames
     (``None`` for a stream).
 
     A map-style dataset is drawn through a :class:`~lr_policies.train.sampler.ResumableSampler`
     and loaded by :class:`lr_dataset.DataLoader` (camera frames cross from the workers as uint8,
-    ADR 0007). An ``IterableDataset`` (a streaming dataset) orders and shards itself: it is
+    ADR 0007). An ``IterableDataset`` (a streaming dataset) orders and shards itself. An lr
+    ``StreamingLeRobotDataset`` is told its rank and continues from ``dataset_state`` (the
+    ``dataset_state.json`` of the checkpoint resumed, :func:`stream_state`). Any other stream is
     positioned by its ``set_position(seed=, rank=, world_size=, start=)`` method (``start``:
     samples this rank has already drawn), which DDP and resuming require.
     """
@@ -220,6 +271,17 @@ def make_data_loader(
         "generator": torch.Generator().manual_seed(cfg.seed + dist.rank),
     }
     start = step * cfg.batch_size
+    if is_resumable_stream(dataset):
+        dataset.set_distributed(dist.rank, dist.world_size)
+        if step > 0:
+            if dataset_state is None or dataset_state.get("num_workers") != workers:
+                raise ConfigError(
+                    "the checkpoint's dataset_state.json is missing or was written with "
+                    f"num_workers={(dataset_state or {}).get('num_workers')}; resume a streaming "
+                    f"run with the num_workers it had (now {workers}) to keep the order exact"
+                )
+            dataset.load_state_dict(dataset_state)
+        return _frame_loader(dataset, common, device, workers), None
     if isinstance(dataset, torch.utils.data.IterableDataset):
         set_position = getattr(dataset, "set_position", None)
         if callable(set_position):
@@ -245,22 +307,28 @@ def make_data_loader(
         world_size=dist.world_size,
         start=start,
     )
+    frames = len(sampler.indices)
+    return _frame_loader(dataset, {**common, "sampler": sampler}, device, workers), frames
+
+
+def _frame_loader(
+    dataset: Any, common: dict[str, Any], device: torch.device, workers: int
+) -> torch.utils.data.DataLoader:
+    """:class:`lr_dataset.DataLoader` over ``dataset`` (uint8 camera frames from the workers)."""
     from lr_dataset.torch_loader import DataLoader
 
-    frames = len(sampler.indices)
-    if on_gpu and workers > 0:
+    if device.type == "cuda" and workers > 0:
         # Camera frames stay uint8 up to the GPU (ADR 0007): the frame path needs torch's
         # pin_memory off; frames_to_device pins them as uint8 and converts on the GPU (a
         # quarter of the bytes of float32 frames). Without cameras torch pins the batch.
         loader = DataLoader(
             dataset,
-            sampler=sampler,
             convert_frames=functools.partial(frames_to_device, device=device),
             **{**common, "pin_memory": False},
         )
         if loader.ships_uint8_frames:
-            return loader, frames
-    return DataLoader(dataset, sampler=sampler, **common), frames
+            return loader
+    return DataLoader(dataset, **common)
 
 
 def frames_to_device(frames: torch.Tensor, device: torch.device) -> torch.Tensor:

@@ -53,6 +53,7 @@ from lr_policies.train.data import (
     TrainingDataset,
     make_data_loader,
     make_dataset,
+    stream_state,
     training_stats,
 )
 from lr_policies.train.distributed import DistContext, init_distributed, shutdown_distributed
@@ -115,7 +116,7 @@ def _train(
     device = _device(cfg, dist)
     seed_everything(cfg.seed)
     if dataset is None:
-        dataset = make_dataset(cfg.dataset, cfg.policy, tolerance_s=cfg.tolerance_s)
+        dataset = make_dataset(cfg.dataset, cfg.policy, tolerance_s=cfg.tolerance_s, seed=cfg.seed)
     policy, processors = _policy_and_processors(cfg, dataset, device, resume)
     cfg = cfg.model_copy(update={"policy": policy.config})
     opt = _Optimization.build(cfg, policy, device)
@@ -129,7 +130,15 @@ def _train(
         )
 
     # 3. The data, positioned after the samples already drawn.
-    loader, frames = make_data_loader(cfg, dataset, policy.config, device, dist, step)
+    loader, frames = make_data_loader(
+        cfg,
+        dataset,
+        policy.config,
+        device,
+        dist,
+        step,
+        dataset_state=resume.dataset_state if resume is not None else None,
+    )
     model: torch.nn.Module = policy
     if dist.enabled:
         model = torch.nn.parallel.DistributedDataParallel(
@@ -176,6 +185,7 @@ def _train(
                         scaler=opt.scaler,
                         step=step,
                         num_processes=dist.world_size,
+                        dataset_state=stream_state(cfg, dataset, step),
                     )
                 dist.barrier()
                 last_saved = target

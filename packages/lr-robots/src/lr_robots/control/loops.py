@@ -8,9 +8,8 @@ SIGTERM (:class:`~lr_robots.control.safety.Stopped`) ends the loop where it is.
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
@@ -22,12 +21,8 @@ from lr_robots.control.timing import LoopStats, Ticker
 StepFn = Callable[[dict[str, Any], dict[str, Any], dict[str, Any]], None]
 
 
-def print_action_table(sent: Mapping[str, Any], width: int) -> None:
-    """LeRobot's live ``NAME | NORM`` table of the action sent, redrawn in place."""
-    lines = ["-" * (width + 10), f"{'NAME':<{width}} | {'NORM':>7}"]
-    lines += [f"{key:<{width}} | {float(value):>7.2f}" for key, value in sent.items()]
-    sys.stdout.write("\n".join(lines) + "\n" + f"\x1b[{len(lines)}A")
-    sys.stdout.flush()
+#: ``display(observation, action)`` after each step (e.g. a rerun view)
+DisplayFn = Callable[[dict[str, Any], dict[str, Any]], None]
 
 
 def teleop_loop(
@@ -36,7 +31,7 @@ def teleop_loop(
     fps: int,
     duration: float | None = None,
     *,
-    display_data: bool = False,
+    display: DisplayFn | None = None,
     on_step: StepFn | None = None,
     stats: LoopStats | None = None,
     parallel_reads: bool = True,
@@ -45,14 +40,14 @@ def teleop_loop(
 
     Each step reads the robot's observation (positions and camera frames, as LeRobot's loop
     does), passes it to the teleoperator (:meth:`~lr_core.teleoperator.Teleoperator.observe`),
-    reads the teleoperator's action and sends it; ``on_step`` sees all three. With
+    reads the teleoperator's action and sends it; ``on_step`` sees all three, ``display``
+    the observation and the action (:class:`lr_robots.visualization.RerunDisplay`). With
     ``parallel_reads``, a teleoperator that does not use the observation (a leader arm) is read
     in a worker thread while the robot is read: two serial ports, so the two round trips
     overlap instead of adding up. One that does (a keyboard jogging joints) is read after.
     """
     stats = stats or LoopStats()
     ticker = Ticker(fps)
-    width = max((len(k) for k in robot.action_features), default=4)
     observes = type(teleop).observe is not Teleoperator.observe
     pool = (
         ThreadPoolExecutor(1, thread_name_prefix="teleop-read")
@@ -78,8 +73,8 @@ def teleop_loop(
             sent = robot.send_action(action)
             if on_step is not None:
                 on_step(observation, action, sent)
-            if display_data:
-                print_action_table(sent, width)
+            if display is not None:
+                display(observation, action)
             work = time.perf_counter() - t0
             ticker.wait()
             stats.add(time.perf_counter() - t0, work)

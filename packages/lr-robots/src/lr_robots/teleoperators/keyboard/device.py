@@ -37,6 +37,11 @@ class KeyboardDevice(Teleoperator):
         return {}
 
     @property
+    def keys_used(self) -> frozenset[str]:
+        """The keys this teleoperator reads; ``lr record`` leaves them out of its controls."""
+        return frozenset()
+
+    @property
     def is_connected(self) -> bool:
         """Whether the keyboard is open."""
         return self.keyboard is not None

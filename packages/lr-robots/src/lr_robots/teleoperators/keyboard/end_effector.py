@@ -64,6 +64,11 @@ class KeyboardEndEffectorTeleop(KeyboardDevice):
         self._held: frozenset[str] = frozenset()
 
     @property
+    def keys_used(self) -> frozenset[str]:
+        """Motion, gripper and event keys."""
+        return frozenset((*MOTION_KEYS, *OPEN_KEYS, *CLOSE_KEYS, *EVENT_KEYS))
+
+    @property
     def action_features(self) -> HardwareFeatures:
         """Joint targets, or LeRobot's deltas with ``output="deltas"``."""
         if self.config.output == "deltas":

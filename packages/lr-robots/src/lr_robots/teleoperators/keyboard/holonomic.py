@@ -86,6 +86,11 @@ class KeyboardBaseTeleop(KeyboardDevice):
         quit_key = self.config.teleop_keys.get("quit")
         return quit_key is not None and quit_key in self._keys()
 
+    @property
+    def keys_used(self) -> frozenset[str]:
+        """LeKiwi's base keys (``teleop_keys``)."""
+        return frozenset(self.config.teleop_keys.values())
+
     def get_action(self) -> dict[str, Any]:
         """The body velocities for the keys held now."""
         keys = self._keys()

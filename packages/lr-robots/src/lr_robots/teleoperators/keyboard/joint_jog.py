@@ -40,6 +40,11 @@ class KeyboardTeleop(KeyboardDevice):
         self.measured: dict[str, float] = {}
 
     @property
+    def keys_used(self) -> frozenset[str]:
+        """The jog keys."""
+        return frozenset(self.config.keys)
+
+    @property
     def action_features(self) -> HardwareFeatures:
         """``{"<motor>.pos": float}`` (nothing fixed with ``output="keys"``)."""
         if self.config.output == "keys":

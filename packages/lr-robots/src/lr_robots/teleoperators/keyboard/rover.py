@@ -35,6 +35,11 @@ class KeyboardRoverTeleop(KeyboardDevice):
         """``linear_velocity`` and ``angular_velocity`` (LeRobot's)."""
         return {"linear_velocity": float, "angular_velocity": float}
 
+    @property
+    def keys_used(self) -> frozenset[str]:
+        """WASD, q/e (turn in place), x (stop), +/=/- (speed)."""
+        return frozenset("wasdqex+=-")
+
     def get_action(self) -> dict[str, Any]:
         """The velocities for the keys held now."""
         keys = self._keys()
