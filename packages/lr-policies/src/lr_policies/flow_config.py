@@ -36,13 +36,13 @@ class FlowMatchingVLAConfig(LeRobotPolicyConfig):
       or the whole VLM, get no gradient).
     """
 
-    n_obs_steps: int = Field(1, ge=1, le=1)
-    chunk_size: int = Field(50, ge=1, le=1000)
-    n_action_steps: int = Field(50, ge=1, le=1000)
-    max_state_dim: int = Field(32, ge=1, le=4096)
-    max_action_dim: int = Field(32, ge=1, le=4096)
-    empty_cameras: int = Field(0, ge=0, le=16)
-    tokenizer_max_length: int = Field(48, ge=1, le=8192)
+    n_obs_steps: int = Field(default=1, ge=1, le=1)
+    chunk_size: int = Field(default=50, ge=1, le=1000)
+    n_action_steps: int = Field(default=50, ge=1, le=1000)
+    max_state_dim: int = Field(default=32, ge=1, le=4096)
+    max_action_dim: int = Field(default=32, ge=1, le=4096)
+    empty_cameras: int = Field(default=0, ge=0, le=16)
+    tokenizer_max_length: int = Field(default=48, ge=1, le=8192)
     rtc_config: RTCConfig | None = None
     compile_model: bool = False
     compile_mode: str = "max-autotune"
@@ -50,14 +50,14 @@ class FlowMatchingVLAConfig(LeRobotPolicyConfig):
     freeze_vision_encoder: bool = False
     train_expert_only: bool = False
 
-    optimizer_lr: float = Field(2.5e-5, gt=0)
+    optimizer_lr: float = Field(default=2.5e-5, gt=0)
     optimizer_betas: tuple[float, float] = (0.9, 0.95)
-    optimizer_eps: float = Field(1e-8, gt=0)
-    optimizer_weight_decay: float = Field(0.01, ge=0)
+    optimizer_eps: float = Field(default=1e-8, gt=0)
+    optimizer_weight_decay: float = Field(default=0.01, ge=0)
     optimizer_grad_clip_norm: float = 1.0
-    scheduler_warmup_steps: int = Field(1_000, ge=0)
-    scheduler_decay_steps: int = Field(30_000, ge=1)
-    scheduler_decay_lr: float = Field(2.5e-6, ge=0)
+    scheduler_warmup_steps: int = Field(default=1_000, ge=0)
+    scheduler_decay_steps: int = Field(default=30_000, ge=1)
+    scheduler_decay_lr: float = Field(default=2.5e-6, ge=0)
 
     def validate_windows(self) -> None:
         """``n_action_steps`` and RTC's ``execution_horizon`` fit in ``chunk_size``; then the

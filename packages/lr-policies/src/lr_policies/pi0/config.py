@@ -55,13 +55,13 @@ class PI0Config(FlowMatchingVLAConfig):
     action_expert_variant: str = "gemma_300m"
     dtype: str = "float32"
 
-    num_inference_steps: int = Field(10, ge=1, le=1000)
-    time_sampling_beta_alpha: float = Field(1.5, gt=0)
-    time_sampling_beta_beta: float = Field(1.0, gt=0)
-    time_sampling_scale: float = Field(0.999, gt=0)
-    time_sampling_offset: float = Field(0.001, ge=0)
-    min_period: float = Field(4e-3, gt=0)
-    max_period: float = Field(4.0, gt=0)
+    num_inference_steps: int = Field(default=10, ge=1, le=1000)
+    time_sampling_beta_alpha: float = Field(default=1.5, gt=0)
+    time_sampling_beta_beta: float = Field(default=1.0, gt=0)
+    time_sampling_scale: float = Field(default=0.999, gt=0)
+    time_sampling_offset: float = Field(default=0.001, ge=0)
+    min_period: float = Field(default=4e-3, gt=0)
+    max_period: float = Field(default=4.0, gt=0)
 
     use_relative_actions: bool = False
     relative_exclude_joints: list[str] = ["gripper"]
@@ -70,7 +70,7 @@ class PI0Config(FlowMatchingVLAConfig):
     image_resolution: tuple[int, int] = (DEFAULT_IMAGE_SIZE, DEFAULT_IMAGE_SIZE)
     normalization_mapping: dict[str, NormalizationMode] = _mean_std()
     gradient_checkpointing: bool = False
-    tokenizer_max_length: int = Field(48, ge=1, le=8192)
+    tokenizer_max_length: int = Field(default=48, ge=1, le=8192)
 
     @model_validator(mode="after")
     def _check(self) -> PI0Config:

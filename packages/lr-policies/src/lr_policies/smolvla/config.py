@@ -59,39 +59,39 @@ class SmolVLAConfig(FlowMatchingVLAConfig):
     resize_imgs_with_padding: tuple[int, int] | None = (512, 512)
     adapt_to_pi_aloha: bool = False
     use_delta_joint_actions_aloha: bool = False
-    tokenizer_max_length: int = Field(48, ge=1, le=8192)
-    num_steps: int = Field(10, ge=1, le=1000)
+    tokenizer_max_length: int = Field(default=48, ge=1, le=8192)
+    num_steps: int = Field(default=10, ge=1, le=1000)
     use_cache: bool = True
 
     freeze_vision_encoder: bool = True
     train_expert_only: bool = True
     train_state_proj: bool = True
 
-    optimizer_lr: float = Field(1e-4, gt=0)
+    optimizer_lr: float = Field(default=1e-4, gt=0)
     optimizer_betas: tuple[float, float] = (0.9, 0.95)
-    optimizer_eps: float = Field(1e-8, gt=0)
-    optimizer_weight_decay: float = Field(1e-10, ge=0)
+    optimizer_eps: float = Field(default=1e-8, gt=0)
+    optimizer_weight_decay: float = Field(default=1e-10, ge=0)
     optimizer_grad_clip_norm: float = 10.0
-    scheduler_warmup_steps: int = Field(1_000, ge=0)
-    scheduler_decay_steps: int = Field(30_000, ge=1)
-    scheduler_decay_lr: float = Field(2.5e-6, ge=0)
+    scheduler_warmup_steps: int = Field(default=1_000, ge=0)
+    scheduler_decay_steps: int = Field(default=30_000, ge=1)
+    scheduler_decay_lr: float = Field(default=2.5e-6, ge=0)
 
     vlm_model_name: str = SMOLVLM2_500M
     load_vlm_weights: bool = False
     add_image_special_tokens: bool = False
     attention_mode: str = "cross_attn"
-    prefix_length: int = Field(-1, ge=-1)
+    prefix_length: int = Field(default=-1, ge=-1)
     """Pad the prefix (images + language + state) to this many tokens; -1 or 0: no padding."""
     pad_language_to: str = "longest"
-    num_expert_layers: int = Field(-1, ge=-1)
+    num_expert_layers: int = Field(default=-1, ge=-1)
     """Action-expert layers (a divisor of num_vlm_layers); -1 or 0: one per VLM layer."""
-    num_vlm_layers: int = Field(16, ge=-1)
+    num_vlm_layers: int = Field(default=16, ge=-1)
     """SmolVLM text layers kept (the model is cut after them); -1: all of them."""
-    self_attn_every_n_layers: int = Field(2, ge=0)
+    self_attn_every_n_layers: int = Field(default=2, ge=0)
     """Every n-th expert layer attends to the joint sequence, the others cross-attend; 0: none."""
-    expert_width_multiplier: float = Field(0.75, gt=0)
-    min_period: float = Field(4e-3, gt=0)
-    max_period: float = Field(4.0, gt=0)
+    expert_width_multiplier: float = Field(default=0.75, gt=0)
+    min_period: float = Field(default=4e-3, gt=0)
+    max_period: float = Field(default=4.0, gt=0)
 
     @model_validator(mode="after")
     def _check(self) -> SmolVLAConfig:
