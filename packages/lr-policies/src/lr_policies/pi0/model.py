@@ -186,7 +186,7 @@ class PI0Policy(PreTrainedPolicy):
             self.config.rtc_config, prev_chunk_left_over, inference_delay, execution_horizon
         )
         actions = self.model.sample_actions(*self._inputs(batch), noise=noise, guide=guide)
-        return actions[:, :, : self.config.action_feature.shape[0]]  # type: ignore[union-attr]
+        return actions[:, :, : self.config.action_dim]
 
     @torch.no_grad()
     def select_action(
@@ -234,7 +234,7 @@ class PI0Policy(PreTrainedPolicy):
                 offset=c.time_sampling_offset,
             )
         losses = self.model(*self._inputs(batch), actions, noise, time)
-        losses = losses[:, :, : self.config.action_feature.shape[0]]  # type: ignore[union-attr]
+        losses = losses[:, :, : self.config.action_dim]
         info: dict[str, Any] = {"loss_per_dim": losses.mean(dim=(0, 1)).detach().cpu().tolist()}
         if reduction == "none":
             per_sample = losses.mean(dim=(1, 2))
