@@ -62,6 +62,7 @@ class PI0Policy(PreTrainedPolicy):
     config_class = PI0Config
     name = "pi0"
     config: PI0Config
+    model: PI0FlowMatching
     uses_state_token = True
 
     def __init__(self, config: PI0Config) -> None:
@@ -70,7 +71,7 @@ class PI0Policy(PreTrainedPolicy):
         self.model = self.build_model(config)
         self._queue = ChunkQueue(config.n_action_steps)
 
-    def build_model(self, config: PI0Config) -> nn.Module:
+    def build_model(self, config: PI0Config) -> PI0FlowMatching:
         return PI0FlowMatching(config)
 
     @classmethod

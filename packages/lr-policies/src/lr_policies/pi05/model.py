@@ -34,7 +34,7 @@ class PI05Policy(PI0Policy):
     uses_state_token = False
 
     # narrower than PI0Policy's parameter: a PI05Policy is only ever built from its config_class
-    def build_model(self, config: PI05Config) -> nn.Module:  # pyright: ignore[reportIncompatibleMethodOverride]
+    def build_model(self, config: PI05Config) -> PI05FlowMatching:  # pyright: ignore[reportIncompatibleMethodOverride]
         return PI05FlowMatching(config)
 
 
