@@ -23,6 +23,8 @@ _EXPORTS: dict[str, str] = {
     "DeviceNotConnectedError": "lr_core.errors",
     "DeviceAlreadyConnectedError": "lr_core.errors",
     "DataError": "lr_core.errors",
+    "NoTerminalError": "lr_core.errors",
+    "ask": "lr_core.prompts",
     # features
     "FeatureSpec": "lr_core.features",
     "FeatureType": "lr_core.features",
@@ -88,6 +90,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         HardwareError,
         LrError,
         MissingDependencyError,
+        NoTerminalError,
         PluginError,
         WireFormatError,
     )
@@ -112,6 +115,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lr_core.motors_bus import MotorsBus
     from lr_core.policy import Policy, PolicyConfig, RemotePolicy, connect_remote_policy
     from lr_core.policy_runner import PolicyRunner, load_policy_runner
+    from lr_core.prompts import ask
     from lr_core.robot import Robot
     from lr_core.teleoperator import Teleoperator
     from lr_core.wire import decode, encode
