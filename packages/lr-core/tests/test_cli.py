@@ -99,3 +99,16 @@ def test_closed_stdout_ends_quietly():
 def test_info_refuses_arguments(capsys):
     assert main(["info", "--verbose"]) == 1
     assert "lr info takes no arguments" in capsys.readouterr().err
+
+
+def test_ask_with_nobody_to_answer_names_the_command_and_the_way_out(monkeypatch):
+    import io
+
+    from lr_core.errors import NoTerminalError
+    from lr_core.prompts import ask
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
+    assert ask("Continue? ", "lr calibrate") == "yes"
+    with pytest.raises(NoTerminalError, match=r"lr calibrate waits for an answer .*Continue\?.*"
+                       r"standard input is closed.*run it in a terminal"):  # fmt: skip
+        ask("Continue? ", "lr calibrate")

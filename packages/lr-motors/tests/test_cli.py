@@ -61,6 +61,27 @@ def test_setup_motors_command_with_enter_presses():
         assert {s["id"] for s in emu.state().values()} == {1, 2, 3, 4, 5, 6}
 
 
+@pytest.mark.parametrize("command", ["find-port", "setup-motors"])
+def test_a_prompt_nobody_can_answer_is_a_clear_error(command):
+    """Standard input closed (a pipe, a service): the command says so and exits 1, instead of
+    an EOFError reported as a bug in lr; setup-motors keeps the motors it already set."""
+    with ServoEmulator(robot_servos("so101", "follower", factory=True), one_at_a_time=True) as emu:
+        args = [] if command == "find-port" else ["--robot=so101", f"--port={emu.port}"]
+        out = subprocess.run(
+            [*LR, command, *args],
+            input="" if command == "find-port" else "\n" * 2,  # (two motors set up) then nobody
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 1, out.stderr
+        assert f"lr {command} waits for an answer on the terminal" in out.stderr
+        assert "standard input is closed" in out.stderr and "bug" not in out.stderr
+        if command == "setup-motors":
+            assert "'gripper' motor id set to 6" in out.stdout
+            assert "'wrist_roll' motor id set to 5" in out.stdout
+
+
 def test_setup_motors_reports_a_missing_motor():
     with ServoEmulator(robot_servos("so101", "follower", factory=True)) as emu:
         out = subprocess.run(

@@ -23,6 +23,8 @@ _EXPORTS: dict[str, str] = {
     "DeviceNotConnectedError": "lr_core.errors",
     "DeviceAlreadyConnectedError": "lr_core.errors",
     "DataError": "lr_core.errors",
+    "NoTerminalError": "lr_core.errors",
+    "ask": "lr_core.prompts",
     # features
     "FeatureSpec": "lr_core.features",
     "FeatureType": "lr_core.features",
@@ -92,6 +94,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lr_core.errors import HardwareError as HardwareError
     from lr_core.errors import LrError as LrError
     from lr_core.errors import MissingDependencyError as MissingDependencyError
+    from lr_core.errors import NoTerminalError as NoTerminalError
     from lr_core.errors import PluginError as PluginError
     from lr_core.errors import WireFormatError as WireFormatError
     from lr_core.features import DEFAULT_FEATURES as DEFAULT_FEATURES
@@ -118,6 +121,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from lr_core.policy import connect_remote_policy as connect_remote_policy
     from lr_core.policy_runner import PolicyRunner as PolicyRunner
     from lr_core.policy_runner import load_policy_runner as load_policy_runner
+    from lr_core.prompts import ask as ask
     from lr_core.robot import Robot as Robot
     from lr_core.teleoperator import Teleoperator as Teleoperator
     from lr_core.wire import decode as decode

@@ -62,6 +62,11 @@ class DeviceAlreadyConnectedError(HardwareError):
     """``connect()`` was called on a device that is already connected."""
 
 
+class NoTerminalError(LrError):
+    """A command needs someone to answer a prompt and standard input is closed (a service, a
+    pipe, a script)."""
+
+
 class DataError(LrError):
     """Base of errors about datasets and their files."""
 

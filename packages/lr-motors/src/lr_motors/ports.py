@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from lr_core.errors import HardwareError
+from lr_core.prompts import ask
 
 
 class PortNotFoundError(HardwareError):
@@ -45,13 +46,24 @@ def port_change(before: Iterable[str], after: Iterable[str]) -> str:
     )
 
 
+def _ask(question: str) -> str:
+    return ask(
+        question, "lr find-port", "run it in a terminal (or list the ports: --list_only=true)"
+    )
+
+
 def find_port(
     list_fn: Callable[[], list[str]] = list_ports,
-    input_fn: Callable[[str], str] = input,
+    input_fn: Callable[[str], str] = _ask,
     print_fn: Callable[[str], None] = print,
     settle_s: float = 0.5,
 ) -> str:
-    """Interactive: list ports, ask to unplug (or plug in) the board, return its port."""
+    """Interactive: list ports, ask to unplug (or plug in) the board, return its port.
+
+    Raises:
+        PortNotFoundError: not exactly one port changed.
+        NoTerminalError: nobody can press Enter (standard input closed).
+    """
     before = list_fn()
     print_fn("Ports before: " + (", ".join(before) or "(none)"))
     input_fn("Unplug the USB cable of your motors board (or plug it in), then press Enter.")

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from lr_core.prompts import ask
 from lr_motors.bus import SerialBus
+
+
+def _ask(question: str) -> str:
+    return ask(question, "lr setup-motors")
 
 
 def setup_motors(
     bus: SerialBus,
-    input_fn: Callable[[str], str] = input,
+    input_fn: Callable[[str], str] = _ask,
     print_fn: Callable[[str], None] = print,
     order: Sequence[str] | None = None,
 ) -> None:

@@ -105,15 +105,7 @@ class ServoDevice:
                         self.label,
                         self.calibration_fpath,
                     )
-                    try:
-                        self.calibrate()
-                    except EOFError:  # no one to answer the prompts (a service, a pipe)
-                        raise CalibrationError(
-                            f"the motors do not hold the calibration of "
-                            f"{self.calibration_fpath} and there is no terminal to answer the "  # type: ignore[attr-defined]
-                            f"calibration prompts (standard input is closed); run `lr "
-                            f"calibrate` for this arm in a terminal first"
-                        ) from None
+                    self.calibrate()  # its prompts go through ask(): no terminal is a clear error
             except BaseException:
                 self.abort()
                 raise

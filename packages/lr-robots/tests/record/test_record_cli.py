@@ -159,7 +159,8 @@ def test_an_uncalibrated_arm_without_a_terminal_is_a_clear_error(
     proc = run_lr(*record_args(follower, leader, tmp_path / "pick"))
     proc.proc.stdin.close()  # nobody there to answer (a service, a pipe)
     assert proc.wait(timeout=60) == 1
-    assert "no terminal to answer the calibration prompts" in proc.text
+    assert "needs calibrating, which asks questions, but nothing can answer them" in proc.text
+    assert "lr calibrate --robot.type=so101_follower" in proc.text
     assert "Traceback" not in proc.text and not (tmp_path / "pick").exists()
 
 

@@ -56,18 +56,28 @@ class PI0Config(FlowMatchingVLAConfig):
     dtype: str = "float32"
 
     num_inference_steps: int = Field(default=10, ge=1, le=1000)
+    """Euler steps of flow-matching sampling per chunk"""
     time_sampling_beta_alpha: float = Field(default=1.5, gt=0)
+    """alpha of the Beta distribution training times are drawn from"""
     time_sampling_beta_beta: float = Field(default=1.0, gt=0)
+    """beta of the Beta distribution training times are drawn from"""
     time_sampling_scale: float = Field(default=0.999, gt=0)
+    """training time = Beta sample x scale + offset"""
     time_sampling_offset: float = Field(default=0.001, ge=0)
+    """training time = Beta sample x scale + offset"""
     min_period: float = Field(default=4e-3, gt=0)
+    """shortest period of the flow time's sine-cosine embedding"""
     max_period: float = Field(default=4.0, gt=0)
+    """longest period of the flow time's sine-cosine embedding"""
 
     use_relative_actions: bool = False
     relative_exclude_joints: list[str] = ["gripper"]
+    """joints kept absolute when use_relative_actions is set (matched by name)"""
     action_feature_names: list[str] | None = None
+    """the action's joint names, filled from the dataset (for relative_exclude_joints)"""
 
     image_resolution: tuple[int, int] = (DEFAULT_IMAGE_SIZE, DEFAULT_IMAGE_SIZE)
+    """cameras are resized with centred padding to this (height, width); square"""
     normalization_mapping: dict[str, NormalizationMode] = _mean_std()
     gradient_checkpointing: bool = False
     tokenizer_max_length: int = Field(default=48, ge=1, le=8192)

@@ -57,11 +57,16 @@ class SmolVLAConfig(FlowMatchingVLAConfig):
     normalization_mapping: dict[str, NormalizationMode] = _smolvla_normalization()
 
     resize_imgs_with_padding: tuple[int, int] | None = (512, 512)
+    """cameras are resized keeping their aspect and padded to (height, width); null: as is"""
     adapt_to_pi_aloha: bool = False
+    """convert ALOHA's joint and gripper space to π0's (LeRobot's option)"""
     use_delta_joint_actions_aloha: bool = False
+    """not implemented, as in LeRobot 0.6.1: must stay false"""
     tokenizer_max_length: int = Field(default=48, ge=1, le=8192)
     num_steps: int = Field(default=10, ge=1, le=1000)
+    """Euler steps of flow-matching sampling per chunk"""
     use_cache: bool = True
+    """reuse the prefix's key/value cache across the denoising steps"""
 
     freeze_vision_encoder: bool = True
     train_expert_only: bool = True
@@ -79,10 +84,13 @@ class SmolVLAConfig(FlowMatchingVLAConfig):
     vlm_model_name: str = SMOLVLM2_500M
     load_vlm_weights: bool = False
     add_image_special_tokens: bool = False
+    """surround each camera's image tokens with SmolVLM's special tokens"""
     attention_mode: str = "cross_attn"
+    """cross_attn (expert layers attend to the VLM's keys/values) or self_attn"""
     prefix_length: int = Field(default=-1, ge=-1)
     """Pad the prefix (images + language + state) to this many tokens; -1 or 0: no padding."""
     pad_language_to: str = "longest"
+    """pad task tokens to the longest in the batch or to tokenizer_max_length (max_length)"""
     num_expert_layers: int = Field(default=-1, ge=-1)
     """Action-expert layers (a divisor of num_vlm_layers); -1 or 0: one per VLM layer."""
     num_vlm_layers: int = Field(default=16, ge=-1)
@@ -91,7 +99,9 @@ class SmolVLAConfig(FlowMatchingVLAConfig):
     """Every n-th expert layer attends to the joint sequence, the others cross-attend; 0: none."""
     expert_width_multiplier: float = Field(default=0.75, gt=0)
     min_period: float = Field(default=4e-3, gt=0)
+    """shortest period of the flow time's sine-cosine embedding"""
     max_period: float = Field(default=4.0, gt=0)
+    """longest period of the flow time's sine-cosine embedding"""
 
     @model_validator(mode="after")
     def _check(self) -> SmolVLAConfig:

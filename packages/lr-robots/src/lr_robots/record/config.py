@@ -25,13 +25,22 @@ class RGBEncoderConfig(LrConfig):
     ``crf`` (quality, lower is better), ``preset``, ``fast_decode``, ``extra_options``."""
 
     vcodec: str = "libsvtav1"
+    """video codec: ``libsvtav1`` (``auto`` and ``av1`` mean it), ``h264``, ``hevc``..."""
     pix_fmt: str = "yuv420p"
+    """pixel format of the encoded frames"""
     g: int | None = 2
+    """keyframe interval in frames (small: fast random access when training; null: the
+    encoder's own)"""
     crf: int | float | None = 30
+    """constant rate factor: quality, lower is better and larger (null: the encoder's own)"""
     preset: int | str | None = None
+    """encoder speed preset (libsvtav1 0..13, x264 ``veryfast``...; null: the encoder's own)"""
     fast_decode: int = 0
+    """libsvtav1's fast-decode level (0: off, 1-2: cheaper decoding when training)"""
     video_backend: str = "pyav"
+    """accepted for LeRobot's command lines; lr encodes with PyAV whatever it says"""
     extra_options: dict[str, Any] = Field(default_factory=dict)
+    """other encoder options passed as they are, e.g. ``{"tune": "0"}``"""
 
     @field_validator("vcodec")
     @classmethod

@@ -9,6 +9,7 @@ episode saved before is kept).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -71,12 +72,15 @@ def check_writable(root: Path) -> None:
             handle.flush()
             os.fsync(handle.fileno())
     except OSError as exc:
+        # on a read-only filesystem even unlinking a missing file fails (EROFS, not ENOENT):
+        # the clean-up must not replace the refusal
+        with contextlib.suppress(OSError):
+            probe.unlink(missing_ok=True)
         raise ConfigError(
             f"cannot record into {root}: {target} is not writable ({exc.strerror or exc}); "
             f"choose another --dataset.root"
         ) from None
-    finally:
-        probe.unlink(missing_ok=True)
+    probe.unlink()
 
 
 def check_free_space(root: Path, features: Mapping[str, FeatureSpec], frames: int) -> float:

@@ -137,7 +137,7 @@ class LeKiwi(MotorArm):
         bus = self.bus
         bus.disable_torque()
         self.write_all("Operating_Mode", int(OperatingMode.POSITION), self.arm_motors)
-        input(f"Move {self} to the middle of its range of motion and press ENTER....")
+        self.ask(f"Move {self} to the middle of its range of motion and press ENTER....")
         offsets = bus.set_half_turn_homings(self.arm_motors)
         offsets.update(dict.fromkeys(self.base_motors, 0))
         recorded = [m for m in self.arm_motors if m not in self.full_turn_motors]
