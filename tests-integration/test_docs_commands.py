@@ -29,6 +29,7 @@ started, must print something and keep running, then gets SIGINT and must end).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -151,9 +152,21 @@ def commands(block: Block) -> list[str]:
         if line.endswith("\\"):
             pending += line[:-1] + " "
             continue
+        if _open_quote(pending + line):  # a quoted value spans lines, as bash allows
+            pending += line + "\n"
+            continue
         out.append((pending + line).strip())
         pending = ""
     return out
+
+
+def _open_quote(text: str) -> bool:
+    """Whether ``text`` ends inside a quoted string (shell rules)."""
+    try:
+        shlex.split(text)
+    except ValueError:
+        return True
+    return False
 
 
 INSTALL = re.compile(r"^(?:uv\s+pip|pip3?|python3?\s+-m\s+pip)\s+install\s")
@@ -268,8 +281,11 @@ class Workspace:
             "OMP_NUM_THREADS": "1",
             "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl"),
         }
+        self.background: list[subprocess.Popen[bytes]] = []
 
     def run(self, command: str, where: str, timeout: float = 900, cwd: Path | None = None) -> str:
+        if command.rstrip().endswith("&") and not command.rstrip().endswith("&&"):
+            return self.start_background(command.rstrip()[:-1], where, cwd)
         result = subprocess.run(
             ["bash", "-c", command],
             cwd=cwd or self.root,
@@ -284,6 +300,39 @@ class Workspace:
         )
         assert "Traceback" not in result.stderr, f"{where}: `{command}`\n{result.stderr[-4000:]}"
         return result.stdout
+
+    def start_background(self, command: str, where: str, cwd: Path | None = None) -> str:
+        """``command &``: started in a session of its own, output to a log file (a pipe would
+        keep the next command waiting for its end), stopped by :meth:`close`; it must print
+        something within 60 s and not end with an error."""
+        log = self.root / f".background-{len(self.background)}.log"
+        with open(log, "w") as out:
+            process = subprocess.Popen(
+                ["bash", "-c", f"exec {command}"],
+                cwd=cwd or self.root,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.background.append(process)
+        deadline = time.monotonic() + 60
+        while not log.read_text() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        assert process.poll() in (None, 0), f"{where}: `{command} &` failed:\n{log.read_text()}"
+        return log.read_text()
+
+    def close(self) -> None:
+        """Stop what :meth:`start_background` started (SIGINT, then SIGKILL after 10 s)."""
+        for process in self.background:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
     def run_until_interrupted(self, command: str, where: str) -> None:
         process = subprocess.Popen(
@@ -367,6 +416,13 @@ def test_every_block_is_run_here_or_elsewhere_or_skipped_with_a_reason():
 @pytest.mark.parametrize("page", [_page_param(p) for p in PAGES])
 def test_page_commands_run(page, tmp_path):
     work = Workspace(tmp_path)
+    try:
+        _run_page(page, work, tmp_path)
+    finally:
+        work.close()
+
+
+def _run_page(page: Path, work: Workspace, tmp_path: Path) -> None:
     for index, (block, action) in enumerate(plan(page)):
         if action == "shell":
             cwd = REPO if "in-repo" in block.flags else None

@@ -297,3 +297,24 @@ def test_help_shows_configs_inside_mappings_as_json_and_keeps_parenthesised_clau
         in rows
     )
     assert "--retries=INT attempts (see above). (default: 2)" in rows
+
+
+def test_path_fields_expand_the_home_folder(monkeypatch, tmp_path):
+    """A shell leaves `--output_dir=~/runs` alone: every path field expands ``~`` itself."""
+    from pathlib import Path
+
+    from lr_core.config import LrConfig, parse_cli
+
+    class Inner(LrConfig):
+        root: Path | None = None
+
+    class Outer(LrConfig):
+        output_dir: Path = Path("outputs")
+        inner: Inner = Inner()
+        name: str = "~not-a-path"
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    cfg = parse_cli(Outer, ["--output_dir=~/runs", "--inner.root=~"])
+    assert cfg.output_dir == tmp_path / "runs" and cfg.inner.root == tmp_path
+    assert cfg.name == "~not-a-path"  # strings are not paths
+    assert parse_cli(Outer, []).output_dir == Path("outputs")

@@ -28,7 +28,7 @@ import json
 import re
 import types
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import (
     Annotated,
     Any,
@@ -84,6 +84,15 @@ class LrConfig(BaseModel):
                 value = out.pop(key)
                 out.setdefault(target, value)
         return out
+
+    @model_validator(mode="after")
+    def _expand_home(self) -> Self:
+        # `--output_dir=~/runs`: a shell leaves the ~ of a flag's value alone (it is not an
+        # assignment), so every path field expands it here, once for every command
+        for name, value in self.__dict__.items():
+            if isinstance(value, PurePath) and value.parts and value.parts[0].startswith("~"):
+                vars(self)[name] = Path(value).expanduser()  # the same dict, typed as one
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values, including the fields of plugin subclasses."""

@@ -104,7 +104,8 @@ class TerminalKeyboard:
             import termios
         except ImportError as exc:  # Windows
             raise HardwareError(
-                "the terminal keyboard needs termios (POSIX); use backend 'pynput'"
+                "the terminal keyboard needs termios (POSIX); use pynput "
+                "(--teleop.backend=pynput, --keyboard=pynput)"
             ) from exc
         self._fd = self._open_fd()
         self._saved_attrs = termios.tcgetattr(self._fd)
@@ -186,7 +187,9 @@ class TerminalKeyboard:
         except OSError as exc:
             raise HardwareError(
                 "no terminal to read keys from (standard input is not a tty and /dev/tty "
-                "cannot be opened); run in a terminal, or use backend 'pynput' on a desktop"
+                "cannot be opened); run in a terminal, or read the desktop's keyboard with "
+                "pynput: --teleop.backend=pynput (keyboard teleoperators), --keyboard=pynput "
+                "(lr record's episode keys)"
             ) from exc
         self._own_fd = True
         return fd
