@@ -65,6 +65,25 @@ def test_a_broken_export_and_a_missing_type_checking_import_are_reported(make_pa
     assert any("'gone' is missing from the TYPE_CHECKING imports" in p for p in problems)
 
 
+def test_a_typed_package_must_re_export_with_as(make_package, tmp_path):
+    # a package shipping py.typed is read by type checkers as a library: a plain import in its
+    # TYPE_CHECKING block is private there, so users' `from pkg import Thing` would be refused
+    name = make_package(INIT, things=THINGS)
+    (tmp_path / name / "py.typed").write_text("")
+    problems = export_problems(name)
+    assert len(problems) == 2
+    assert all("ships py.typed" in p for p in problems)
+    assert "`import Thing as Thing`" in problems[0]
+
+    fixed = INIT.replace(
+        "from PKG.things import Thing, helper",
+        "from PKG.things import Thing as Thing, helper as helper",
+    )
+    name = make_package(fixed, things=THINGS)
+    (tmp_path / name / "py.typed").write_text("")
+    assert export_problems(name) == []
+
+
 def test_a_name_shadowed_by_a_submodule_is_reported(make_package):
     # the trap lr_motors fell into: a function named like the module that defines it
     init = INIT.replace('"helper": "PKG.things"', '"helper": "PKG.helper"').replace(

@@ -31,6 +31,17 @@ def test_the_least_delayed_exchange_wins():
     assert sync.samples == 3
 
 
+def test_a_reply_s_stamps_feed_the_offset_only_when_complete():
+    sync = ClockSync()
+    stamps = TimingStamps(client_sent=1.0, server_received=11.002, server_sent=11.05)
+    assert sync.add_stamps(stamps) is False  # not yet received
+    assert sync.samples == 0
+    stamps.client_received = 1.052
+    assert sync.add_stamps(stamps) is True
+    assert sync.offset == pytest.approx(10.0)
+    assert sync.delay == pytest.approx(0.004)
+
+
 def test_request_timing_splits_a_trip_across_two_clocks():
     offset = 10.0  # server = client + 10 s
     stamps = TimingStamps(

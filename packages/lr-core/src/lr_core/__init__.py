@@ -75,47 +75,54 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, distribution="l
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from lr_core.camera import Camera
-    from lr_core.cli import Command, CommandGroup
-    from lr_core.config import LrConfig, PluginConfig, parse_cli
-    from lr_core.devices import CameraConfig, RobotConfig, TeleoperatorConfig
-    from lr_core.env import EnvConfig
-    from lr_core.errors import (
-        CalibrationError,
-        ConfigError,
-        DataError,
-        DeviceAlreadyConnectedError,
-        DeviceNotConnectedError,
-        FeatureError,
-        HardwareError,
-        LrError,
-        MissingDependencyError,
-        NoTerminalError,
-        PluginError,
-        WireFormatError,
-    )
-    from lr_core.features import (
-        DEFAULT_FEATURES,
-        FeatureSpec,
-        FeatureType,
-        PolicyFeature,
-        dataset_to_policy_features,
-        features_from_json,
-        features_to_json,
-        hw_to_dataset_features,
-    )
-    from lr_core.messages import ActionChunk, PolicySpec, TimedObservation, TimingStamps
-    from lr_core.motors import (
-        Motor,
-        MotorCalibration,
-        MotorNormMode,
-        load_calibration,
-        save_calibration,
-    )
-    from lr_core.motors_bus import MotorsBus
-    from lr_core.policy import Policy, PolicyConfig, RemotePolicy, connect_remote_policy
-    from lr_core.policy_runner import PolicyRunner, load_policy_runner
-    from lr_core.prompts import ask
-    from lr_core.robot import Robot
-    from lr_core.teleoperator import Teleoperator
-    from lr_core.wire import decode, encode
+    from lr_core.camera import Camera as Camera
+    from lr_core.cli import Command as Command
+    from lr_core.cli import CommandGroup as CommandGroup
+    from lr_core.config import LrConfig as LrConfig
+    from lr_core.config import PluginConfig as PluginConfig
+    from lr_core.config import parse_cli as parse_cli
+    from lr_core.devices import CameraConfig as CameraConfig
+    from lr_core.devices import RobotConfig as RobotConfig
+    from lr_core.devices import TeleoperatorConfig as TeleoperatorConfig
+    from lr_core.env import EnvConfig as EnvConfig
+    from lr_core.errors import CalibrationError as CalibrationError
+    from lr_core.errors import ConfigError as ConfigError
+    from lr_core.errors import DataError as DataError
+    from lr_core.errors import DeviceAlreadyConnectedError as DeviceAlreadyConnectedError
+    from lr_core.errors import DeviceNotConnectedError as DeviceNotConnectedError
+    from lr_core.errors import FeatureError as FeatureError
+    from lr_core.errors import HardwareError as HardwareError
+    from lr_core.errors import LrError as LrError
+    from lr_core.errors import MissingDependencyError as MissingDependencyError
+    from lr_core.errors import NoTerminalError as NoTerminalError
+    from lr_core.errors import PluginError as PluginError
+    from lr_core.errors import WireFormatError as WireFormatError
+    from lr_core.features import DEFAULT_FEATURES as DEFAULT_FEATURES
+    from lr_core.features import FeatureSpec as FeatureSpec
+    from lr_core.features import FeatureType as FeatureType
+    from lr_core.features import PolicyFeature as PolicyFeature
+    from lr_core.features import dataset_to_policy_features as dataset_to_policy_features
+    from lr_core.features import features_from_json as features_from_json
+    from lr_core.features import features_to_json as features_to_json
+    from lr_core.features import hw_to_dataset_features as hw_to_dataset_features
+    from lr_core.messages import ActionChunk as ActionChunk
+    from lr_core.messages import PolicySpec as PolicySpec
+    from lr_core.messages import TimedObservation as TimedObservation
+    from lr_core.messages import TimingStamps as TimingStamps
+    from lr_core.motors import Motor as Motor
+    from lr_core.motors import MotorCalibration as MotorCalibration
+    from lr_core.motors import MotorNormMode as MotorNormMode
+    from lr_core.motors import load_calibration as load_calibration
+    from lr_core.motors import save_calibration as save_calibration
+    from lr_core.motors_bus import MotorsBus as MotorsBus
+    from lr_core.policy import Policy as Policy
+    from lr_core.policy import PolicyConfig as PolicyConfig
+    from lr_core.policy import RemotePolicy as RemotePolicy
+    from lr_core.policy import connect_remote_policy as connect_remote_policy
+    from lr_core.policy_runner import PolicyRunner as PolicyRunner
+    from lr_core.policy_runner import load_policy_runner as load_policy_runner
+    from lr_core.prompts import ask as ask
+    from lr_core.robot import Robot as Robot
+    from lr_core.teleoperator import Teleoperator as Teleoperator
+    from lr_core.wire import decode as decode
+    from lr_core.wire import encode as encode

@@ -47,7 +47,7 @@ class CommandGroup:
     """A command with subcommands (``lr dataset info``, ``lr motors emulate``)."""
 
     help: str
-    commands: Mapping[str, Command | CommandGroup] = field(default_factory=dict)
+    commands: Mapping[str, Command | CommandGroup] = field(default_factory=dict[str, Any])
 
     def __call__(self, argv: list[str], *, prog: str = "lr") -> int:
         """Dispatch ``argv[0]`` to a subcommand."""
@@ -191,7 +191,8 @@ def console_main() -> NoReturn:
     if code == 130:
         import atexit
 
-        atexit._run_exitfuncs()
+        # os._exit skips the exit handlers, and atexit has no public way to run them first
+        atexit._run_exitfuncs()  # pyright: ignore[reportPrivateUsage]
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

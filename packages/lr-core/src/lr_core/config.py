@@ -29,7 +29,18 @@ import re
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePath
-from typing import Annotated, Any, ClassVar, NoReturn, Self, TypeVar, Union, get_args, get_origin
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    NoReturn,
+    Self,
+    TypeVar,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+)
 
 from pydantic import (
     BaseModel,
@@ -43,7 +54,7 @@ from pydantic import (
 from lr_core import registry
 from lr_core.errors import ConfigError, PluginError, require
 from lr_core.fileio import atomic_write_text
-from lr_core.merge import deep_merge
+from lr_core.merge import deep_merge, is_mapping
 
 
 class LrConfig(BaseModel):
@@ -62,7 +73,7 @@ class LrConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _other_names(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping) or not (cls.aliases or cls.unsupported):
+        if not is_mapping(data) or not (cls.aliases or cls.unsupported):
             return data
         out = dict(data)
         for key in list(out):
@@ -80,7 +91,7 @@ class LrConfig(BaseModel):
         # assignment), so every path field expands it here, once for every command
         for name, value in self.__dict__.items():
             if isinstance(value, PurePath) and value.parts and value.parts[0].startswith("~"):
-                self.__dict__[name] = Path(value).expanduser()
+                vars(self)[name] = Path(value).expanduser()  # the same dict, typed as one
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,7 +141,7 @@ class PluginConfig(LrConfig):
     @model_validator(mode="wrap")
     @classmethod
     def _dispatch_on_type(cls, data: Any, handler: Any) -> Any:
-        if isinstance(data, Mapping) and isinstance(data.get("type"), str):
+        if is_mapping(data) and isinstance(data.get("type"), str):
             try:
                 target = cls.for_type(data["type"])
             except PluginError as exc:
@@ -198,7 +209,7 @@ def parse_index_list(value: Any) -> Any:
     if not isinstance(value, (list, tuple)):
         return value
     out: list[Any] = []
-    for item in value:
+    for item in cast("Sequence[Any]", value):
         if isinstance(item, str) and "," in item:
             out.extend(parse_index_list(item))
             continue
@@ -250,7 +261,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"config file {path} must hold a mapping at the top level")
-    return data
+    return cast("dict[str, Any]", data)
 
 
 # --------------------------------------------------------------------------- command line
@@ -383,7 +394,9 @@ def _resolve_flag(cls: type[BaseModel], key: str, prog: str | None) -> tuple[str
 
 
 def _pop_flag(args: list[str], name: str) -> tuple[str | None, list[str]]:
-    value, rest, i = None, [], 0
+    value: str | None = None
+    rest: list[str] = []
+    i = 0
     while i < len(args):
         arg = args[i]
         if arg == f"--{name}" and i + 1 < len(args):
@@ -423,7 +436,7 @@ def _types_in(data: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in data.items():
         if key == "type" and isinstance(value, str):
             out["type"] = value
-        elif isinstance(value, Mapping):
+        elif is_mapping(value):
             sub = _types_in(value)
             if sub:
                 out[key] = sub
@@ -450,7 +463,7 @@ def _specialise(cls: type[BaseModel], selections: Mapping[str, Any]) -> type[Bas
         annotation, optional = _unwrap_optional(field.annotation)
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             continue
-        sub = selections.get(name) or {}
+        sub: Mapping[str, Any] = selections.get(name) or {}
         target: type[BaseModel] = annotation
         if issubclass(annotation, PluginConfig):
             wanted = sub.get("type")
@@ -501,7 +514,7 @@ def _parse_flags(cls: type[BaseModel], args: list[str], prog: str | None) -> dic
         "Lists and mappings are given as JSON: --x='[1, 2]'.",
     )
     try:
-        source = CliSettingsSource(
+        source: CliSettingsSource[argparse.ArgumentParser] = CliSettingsSource(
             settings_cls,
             cli_parse_args=args,
             cli_exit_on_error=False,
@@ -531,7 +544,7 @@ def _explain_cli_error(cls: type[BaseModel], message: str) -> str:
     if not match:
         return message.replace("error parsing CLI: ", "")
     valid = _flag_names(cls)
-    lines = []
+    lines: list[str] = []
     for token in match.group(1).split():
         flag = _FLAG.match(token)
         if not flag:
@@ -579,7 +592,8 @@ def _valid_keys_at(cls: type[BaseModel], dotted: str, data: Mapping[str, Any]) -
         annotation, _ = _unwrap_optional(node.model_fields[part].annotation)
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return []
-        data = data.get(part) if isinstance(data.get(part), Mapping) else {}
+        nested = data.get(part)
+        data = nested if is_mapping(nested) else {}
         node = annotation
         if issubclass(node, PluginConfig) and isinstance(data.get("type"), str):
             try:

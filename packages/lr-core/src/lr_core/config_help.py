@@ -21,15 +21,19 @@ import re
 import shutil
 import textwrap
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, Union, cast, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from lr_core.merge import deep_merge
+
+if TYPE_CHECKING:  # lr_core.config imports this module
+    from lr_core.config import PluginConfig
 
 _MISSING = object()
 _ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
@@ -57,7 +61,7 @@ def field_description(cls: type[BaseModel], name: str) -> str:
     its docstring or description, else that of the same field in a base class, else the
     sentence of a class docstring that introduces it (``- ``name``: ...`` or ``name``: ...)."""
     for klass in cls.__mro__:
-        fields = getattr(klass, "model_fields", None) or {}
+        fields: Mapping[str, FieldInfo] = getattr(klass, "model_fields", None) or {}
         if name in fields and fields[name].description:
             return first_line(fields[name].description)
         doc = (
@@ -102,7 +106,7 @@ def attribute_docstrings(cls: type) -> dict[str, str]:
         tree = ast.parse(source)
     except SyntaxError:
         return {}
-    body = next((n.body for n in tree.body if isinstance(n, ast.ClassDef)), [])
+    body = next((n.body for n in tree.body if isinstance(n, ast.ClassDef)), list[ast.stmt]())
     out: dict[str, str] = {}
     for node, after in itertools.pairwise(body):
         if (
@@ -152,8 +156,10 @@ def field_default(cls: type[BaseModel], name: str) -> Any:
     if field.default is not PydanticUndefined:
         return field.default
     if field.default_factory is not None:
+        # called without arguments: a factory that takes the validated data raises TypeError
+        factory = cast("Callable[[], Any]", field.default_factory)
         try:
-            return field.default_factory()  # type: ignore[call-arg]
+            return factory()
         except TypeError:
             return _MISSING
     return _MISSING
@@ -172,7 +178,7 @@ def show(value: Any) -> str:
     if isinstance(value, (str, Path)):
         return str(value) if str(value) else "''"
     if isinstance(value, tuple):
-        value = list(value)
+        value = list(cast("tuple[Any, ...]", value))
     try:
         return json.dumps(value, default=_json_default)
     except TypeError:
@@ -239,6 +245,11 @@ def _row(flag: str, text: str, width: int) -> list[str]:
     return [head.ljust(column) + body[0], *[" " * column + b for b in body[1:]]]
 
 
+def _as_section(value: object) -> Mapping[str, Any] | None:
+    """``value`` when it gives a config section's values (a mapping), else ``None``."""
+    return cast("Mapping[str, Any]", value) if isinstance(value, Mapping) else None
+
+
 def _collect(
     cls: type[BaseModel],
     prefix: str,
@@ -257,8 +268,9 @@ def _collect(
             members = [a for a in get_args(annotation) if a is not type(None)]
             if len(members) == 1:
                 annotation, optional = members[0], True
-        given = values.get(name, _MISSING) if isinstance(values, Mapping) else _MISSING
-        use_field = given is _MISSING or isinstance(given, Mapping)
+        given = values.get(name, _MISSING)
+        given_section = _as_section(given)
+        use_field = given is _MISSING or given_section is not None
         default = field_default(cls, name) if use_field else given
         description = field_description(cls, name)
         path = f"{prefix}{name}"
@@ -266,10 +278,10 @@ def _collect(
             sub_values: dict[str, Any] = {}
             if isinstance(default, BaseModel):
                 sub_values = default.model_dump(mode="json", serialize_as_any=True)
-            if isinstance(given, Mapping):
-                sub_values = deep_merge(sub_values, given)
+            if given_section is not None:
+                sub_values = deep_merge(sub_values, given_section)
                 default = sub_values
-            if _is_plugin(annotation) and annotation.own_type() is None:  # type: ignore[attr-defined]
+            if _is_plugin(annotation) and annotation.own_type() is None:
                 types_ = unselected.get(path) or annotation.available_types()
                 description = description or f"Which {name} to use: one of the types listed."
                 state = "required; " if default is _MISSING else ""
@@ -299,11 +311,11 @@ def _collect(
         else:
             text = f"{description} (default: {show(default)})"
         rows.append((flag, text.strip()))
-    for path, annotation, sub_values in nested:
-        _collect(annotation, f"{path}.", sub_values, sections, unselected)
+    for path, annotation, section_values in nested:
+        _collect(annotation, f"{path}.", section_values, sections, unselected)
 
 
-def _is_plugin(cls: type) -> bool:
+def _is_plugin(cls: type) -> TypeGuard[type[PluginConfig]]:
     """Whether ``cls`` is a :class:`lr_core.config.PluginConfig` (a section chosen by ``type``),
     told from its bases so that this module need not import :mod:`lr_core.config`, which
     imports it."""

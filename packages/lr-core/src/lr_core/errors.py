@@ -21,6 +21,8 @@ Tree (branches defined here; leaves live in the packages that raise them)::
 
 from __future__ import annotations
 
+from types import ModuleType
+
 
 class LrError(Exception):
     """Root of every error raised on purpose by lr."""
@@ -71,7 +73,7 @@ class DataError(LrError):
     """Base of errors about datasets and their files."""
 
 
-def require(module: str, extra: str, distribution: str) -> object:
+def require(module: str, extra: str, distribution: str) -> ModuleType:
     """Import ``module`` or raise :class:`MissingDependencyError` naming the extra to install.
 
     ``require("torch", "torch", "lr-dataset")`` → the torch module, or an error that says

@@ -19,7 +19,7 @@ import copy
 import json
 from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
@@ -179,7 +179,9 @@ class FeatureSpec(BaseModel):
     def __contains__(self, key: object) -> bool:
         return key in self._as_dict()
 
-    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
+    # A mapping iterates its keys, as LeRobot's feature dicts do; BaseModel iterates
+    # (field, value) pairs, so the override is incompatible on purpose.
+    def __iter__(self) -> Iterator[str]:  # pyright: ignore[reportIncompatibleMethodOverride]
         return iter(self._as_dict())
 
     def __len__(self) -> int:
@@ -195,7 +197,7 @@ class FeatureSpec(BaseModel):
         if isinstance(other, BaseModel):
             return super().__eq__(other)
         if isinstance(other, Mapping):
-            theirs = dict(other)
+            theirs = dict(cast("Mapping[str, Any]", other))
             if isinstance(theirs.get("shape"), list):
                 theirs["shape"] = tuple(theirs["shape"])
             return self._as_dict() == theirs
@@ -277,6 +279,10 @@ class PolicyFeature(BaseModel):
     shape: tuple[int, ...]
 
 
+#: The feature roles a policy takes as input or output.
+_POLICY_ROLES = (FeatureType.VISUAL, FeatureType.ENV, FeatureType.STATE, FeatureType.ACTION)
+
+
 def dataset_to_policy_features(features: Mapping[str, FeatureSpec]) -> dict[str, PolicyFeature]:
     """Map dataset features to policy features as LeRobot does.
 
@@ -287,7 +293,7 @@ def dataset_to_policy_features(features: Mapping[str, FeatureSpec]) -> dict[str,
     out: dict[str, PolicyFeature] = {}
     for key, spec in features.items():
         kind = feature_type(key, spec)
-        if kind in (FeatureType.VISUAL, FeatureType.ENV, FeatureType.STATE, FeatureType.ACTION):
+        if kind is not None and kind in _POLICY_ROLES:
             out[key] = PolicyFeature(type=kind, shape=spec.channels_first_shape)
     return out
 

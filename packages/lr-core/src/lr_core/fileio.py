@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,7 +21,7 @@ __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "fsync_dir"
 
 
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path) -> Generator[Path]:
     """Yield a temporary path to write; on a clean exit it replaces ``path`` atomically.
 
     The caller writes the complete file to the yielded path (with any library: pyarrow,

@@ -6,6 +6,7 @@ import importlib.util
 import platform
 import sys
 from importlib.metadata import distributions
+from typing import Literal
 
 from lr_core import registry
 from lr_core.cli import Command
@@ -14,7 +15,7 @@ from lr_core.errors import ConfigError
 
 def lr_distributions() -> dict[str, str]:
     """Installed lr distributions (``lr-*``) and their versions."""
-    found = {}
+    found: dict[str, str] = {}
     for dist in distributions():
         name = dist.metadata["Name"] or ""
         if name.lower().startswith("lr-"):
@@ -49,18 +50,20 @@ def av_report() -> list[str]:
     if importlib.util.find_spec("av") is None:
         return ["PyAV: not installed"]
     import av
+    from av.codec import Codec
 
     libs = getattr(av, "library_versions", {})
     ffmpeg = ", ".join(f"{k} {'.'.join(map(str, v))}" for k, v in sorted(libs.items()))
     lines = [f"PyAV: {av.__version__}" + (f" (FFmpeg: {ffmpeg})" if ffmpeg else "")]
-    for label, names, mode in (
+    checks: tuple[tuple[str, tuple[str, ...], Literal["r", "w"]], ...] = (
         ("encoders", ("libsvtav1", "libaom-av1", "libx264", "h264", "libx265", "hevc"), "w"),
         ("decoders", ("libdav1d", "av1", "h264", "hevc"), "r"),
-    ):
-        status = []
+    )
+    for label, names, mode in checks:
+        status: list[str] = []
         for name in names:
             try:
-                av.codec.Codec(name, mode)
+                Codec(name, mode)
                 status.append(f"{name} yes")
             except Exception:
                 status.append(f"{name} no")

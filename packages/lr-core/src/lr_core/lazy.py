@@ -9,7 +9,11 @@ first attribute access, so ``import lr_motors`` loads neither pyserial nor torch
     __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, distribution="lr-motors")
 
     if TYPE_CHECKING:  # the same names, for type checkers and IDEs
-        from lr_motors.feetech.bus import FeetechMotorsBus
+        from lr_motors.feetech.bus import FeetechMotorsBus as FeetechMotorsBus
+
+The ``X as X`` form marks a re-export for type checkers (PEP 484): ``__all__`` is computed at run
+time, so without it pyright would call the import unused and, in a package that ships
+``py.typed``, refuse ``from lr_motors import FeetechMotorsBus`` in users' code as a private import.
 
 :func:`export_problems` is what each package's exactness test calls: ``__all__`` must equal the
 exported names, every name must resolve to an object defined where ``_EXPORTS`` says, and the
@@ -76,11 +80,11 @@ def lazy_exports(
     return public, __getattr__, __dir__
 
 
-def _type_checking_imports(source: str) -> dict[str, str]:
-    """Names imported under ``if TYPE_CHECKING:`` in ``source`` -> their module."""
+def _type_checking_aliases(source: str) -> dict[str, tuple[str, bool]]:
+    """Names imported under ``if TYPE_CHECKING:`` -> (their module, imported ``as`` themselves)."""
     import ast  # only the exactness tests parse sources; keep package imports cheap
 
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, bool]] = {}
     for node in ast.parse(source).body:
         if not isinstance(node, ast.If):
             continue
@@ -90,7 +94,7 @@ def _type_checking_imports(source: str) -> dict[str, str]:
         for stmt in node.body:
             if isinstance(stmt, ast.ImportFrom) and stmt.module:
                 for alias in stmt.names:
-                    found[alias.asname or alias.name] = stmt.module
+                    found[alias.asname or alias.name] = (stmt.module, alias.asname == alias.name)
     return found
 
 
@@ -100,7 +104,8 @@ def export_problems(package: str) -> list[str]:
     Checks that ``__all__`` equals the exported names (``_EXPORTS`` plus resolvers and
     ``__version__``), that each name resolves, that a plain export is defined in (or re-exported
     by) the module ``_EXPORTS`` names, and that the ``TYPE_CHECKING`` block imports every public
-    name (except ``__version__``) and nothing else.
+    name (except ``__version__``) and nothing else. In a package that ships ``py.typed`` each of
+    those imports must be written ``X as X``, the re-export form type checkers honour.
     """
     from pathlib import Path
 
@@ -132,7 +137,14 @@ def export_problems(package: str) -> list[str]:
                 problems.append(f"{package}.{name} is not {exports[name]}.{name}")
     file = getattr(module, "__file__", None)
     if file:
-        checked = _type_checking_imports(Path(file).read_text(encoding="utf-8"))
+        aliases = _type_checking_aliases(Path(file).read_text(encoding="utf-8"))
+        checked = {name: module for name, (module, _) in aliases.items()}
+        if (Path(file).parent / "py.typed").exists():
+            for name in sorted(n for n, (_, reexported) in aliases.items() if not reexported):
+                problems.append(
+                    f"{package}: ships py.typed, so its TYPE_CHECKING import of {name!r} must "
+                    f"read `import {name} as {name}` (a re-export for type checkers)"
+                )
         wanted = {n for n in public if n != "__version__"}
         for name in sorted(wanted - set(checked)):
             problems.append(f"{package}: {name!r} is missing from the TYPE_CHECKING imports")

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
-__all__ = ["deep_merge"]
+__all__ = ["deep_merge", "is_mapping"]
+
+
+def is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """Whether ``value`` is a mapping; config data (JSON/YAML objects) has string keys."""
+    return isinstance(value, Mapping)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -16,7 +21,7 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     out = dict(base)
     for key, value in override.items():
         old = out.get(key)
-        if isinstance(value, Mapping) and isinstance(old, Mapping):
+        if is_mapping(value) and is_mapping(old):
             if "type" in value and value["type"] != old.get("type"):
                 out[key] = dict(value)
             else:

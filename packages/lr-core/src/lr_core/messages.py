@@ -7,7 +7,7 @@ steps since the client started.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -19,7 +19,7 @@ WIRE_DTYPE_KINDS = frozenset("biuf")
 
 
 def _check_array(value: Any) -> np.ndarray:
-    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    array = cast(np.ndarray, value) if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype.kind not in WIRE_DTYPE_KINDS:
         raise ValueError(
             f"array dtype {array.dtype} cannot go on the wire; use bool, int, uint or float"
@@ -31,7 +31,7 @@ def _check_value(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return _check_array(value)
     if isinstance(value, np.generic):
-        value = value.item()
+        value = cast("np.generic[Any]", value).item()
     if isinstance(value, bool | int | float | str):
         return value
     raise ValueError(

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -83,7 +84,7 @@ def load_calibration(path: str | Path) -> Calibration:
             f"calibration file {path} must hold an object of motor name -> calibration"
         )
     out: Calibration = {}
-    for name, entry in raw.items():
+    for name, entry in cast("dict[str, Any]", raw).items():
         try:
             out[name] = MotorCalibration.model_validate(entry)
         except ValidationError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import contextmanager
 
 from lr_core.motors import Calibration, Motor
@@ -93,7 +93,7 @@ class MotorsBus(ABC):
         return self.read_calibration() == self.calibration
 
     @contextmanager
-    def torque_disabled(self, motors: Sequence[str] | None = None) -> Iterator[None]:
+    def torque_disabled(self, motors: Sequence[str] | None = None) -> Generator[None]:
         """Disable torque for the block (EEPROM writes need it), then enable it again."""
         self.disable_torque(motors)
         try:

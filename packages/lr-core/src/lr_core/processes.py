@@ -28,7 +28,8 @@ GRACE_S = 1.0
 
 
 class _Process(Protocol):
-    pid: int | None
+    @property
+    def pid(self) -> int | None: ...
 
     def is_alive(self) -> bool: ...
 
@@ -66,7 +67,7 @@ class ChildProcessFailed(RuntimeError):
 
 
 def _child_main(
-    conn: multiprocessing.connection.Connection, fn: Callable[..., Any], args: tuple
+    conn: multiprocessing.connection.Connection, fn: Callable[..., Any], args: tuple[Any, ...]
 ) -> None:
     try:
         result: tuple[str, Any] = ("ok", fn(*args))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 import time
+from types import TracebackType
 from typing import Any, Protocol, Self, TextIO
 
 
@@ -33,7 +34,13 @@ class ProgressBar(Protocol):
 
     def __enter__(self) -> Self: ...
 
-    def __exit__(self, *exc: object) -> Any: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+        /,
+    ) -> Any: ...
 
 
 def progress_bar(

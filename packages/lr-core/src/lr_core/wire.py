@@ -18,7 +18,7 @@ import json
 import math
 import struct
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -47,7 +47,10 @@ MESSAGE_TYPES: dict[str, type[WireMessage]] = {
 Buffer = bytes | bytearray | memoryview
 
 
-def register_message(cls: type[WireMessage]) -> type[WireMessage]:
+_Message = TypeVar("_Message", bound=WireMessage)
+
+
+def register_message(cls: type[_Message]) -> type[_Message]:
     """Allow ``cls`` on the wire (a class decorator for messages defined elsewhere)."""
     MESSAGE_TYPES[cls.__name__] = cls
     return cls
@@ -72,7 +75,7 @@ def encode(message: WireMessage) -> list[Buffer]:
     frames: list[Buffer] = [head]
     for array in arrays:
         contiguous = np.ascontiguousarray(array)
-        frames.append(memoryview(contiguous).cast("B") if contiguous.size else b"")
+        frames.append(contiguous.data.cast("B") if contiguous.size else b"")
     return frames
 
 
@@ -87,24 +90,25 @@ def decode(frames: Sequence[Any]) -> WireMessage:
     if head.nbytes > MAX_HEADER_BYTES:
         raise WireFormatError(f"header of {head.nbytes} bytes exceeds {MAX_HEADER_BYTES}")
     try:
-        header = json.loads(head.tobytes())
+        loaded: object = json.loads(head.tobytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WireFormatError(f"header is not JSON: {exc}") from exc
     except RecursionError:
         raise WireFormatError("header JSON is nested too deeply") from None
-    if not isinstance(header, dict) or header.get("v") != WIRE_VERSION:
+    header = cast("dict[str, Any]", loaded) if isinstance(loaded, dict) else {}
+    if header.get("v") != WIRE_VERSION:
         raise WireFormatError(
-            f"unsupported wire version {header.get('v') if isinstance(header, dict) else None!r}"
-            f" (this side speaks {WIRE_VERSION})"
+            f"unsupported wire version {header.get('v')!r} (this side speaks {WIRE_VERSION})"
         )
     kind = header.get("kind")
-    cls = MESSAGE_TYPES.get(kind) if isinstance(kind, str) else None
-    if cls is None:
+    if not isinstance(kind, str) or kind not in MESSAGE_TYPES:
         raise WireFormatError(f"unknown message kind {kind!r}; known: {sorted(MESSAGE_TYPES)}")
-    specs = header.get("arrays", [])
-    if not isinstance(specs, list) or len(specs) != len(frames) - 1:
+    cls = MESSAGE_TYPES[kind]
+    listed = header.get("arrays", [])
+    specs = cast("list[Any]", listed) if isinstance(listed, list) else None
+    if specs is None or len(specs) != len(frames) - 1:
         raise WireFormatError(
-            f"{kind}: header lists {len(specs) if isinstance(specs, list) else '?'} arrays "
+            f"{kind}: header lists {'?' if specs is None else len(specs)} arrays "
             f"but {len(frames) - 1} buffers arrived"
         )
     arrays = [
@@ -135,7 +139,7 @@ def from_bytes(data: Buffer) -> WireMessage:
     if view[:4].tobytes() != _MAGIC or view.nbytes < 8:
         raise WireFormatError("not an lr wire buffer (bad magic)")
     (count,) = struct.unpack_from("<I", view, 4)
-    offset, frames = 8, []
+    offset, frames = 8, list[memoryview]()
     for _ in range(count):
         if offset + 8 > view.nbytes:
             raise WireFormatError("truncated wire buffer")
@@ -150,27 +154,28 @@ def from_bytes(data: Buffer) -> WireMessage:
 
 def _extract_arrays(value: Any, arrays: list[np.ndarray]) -> Any:
     if isinstance(value, np.ndarray):
-        arrays.append(value)
+        arrays.append(cast(np.ndarray, value))
         return {"__array__": len(arrays) - 1}
     if isinstance(value, dict):
-        return {k: _extract_arrays(v, arrays) for k, v in value.items()}
+        return {k: _extract_arrays(v, arrays) for k, v in cast("dict[str, Any]", value).items()}
     if isinstance(value, list | tuple):
-        return [_extract_arrays(v, arrays) for v in value]
+        return [_extract_arrays(v, arrays) for v in cast("Sequence[Any]", value)]
     if isinstance(value, np.generic):
-        return value.item()
+        return cast("np.generic[Any]", value).item()
     return value
 
 
 def _insert_arrays(value: Any, arrays: list[np.ndarray]) -> Any:
     if isinstance(value, dict):
-        if set(value) == {"__array__"}:
-            index = value["__array__"]
+        mapping = cast("dict[str, Any]", value)
+        if set(mapping) == {"__array__"}:
+            index = mapping["__array__"]
             if not isinstance(index, int) or not 0 <= index < len(arrays):
                 raise WireFormatError(f"array reference {index!r} out of range")
             return arrays[index]
-        return {k: _insert_arrays(v, arrays) for k, v in value.items()}
+        return {k: _insert_arrays(v, arrays) for k, v in mapping.items()}
     if isinstance(value, list):
-        return [_insert_arrays(v, arrays) for v in value]
+        return [_insert_arrays(v, arrays) for v in cast("list[Any]", value)]
     return value
 
 

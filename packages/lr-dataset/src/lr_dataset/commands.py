@@ -74,7 +74,7 @@ class InfoConfig(SourceConfig):
     """lr dataset info DATASET [--json]: summarise a LeRobot v3.0 dataset (a folder, or a repo
     id user/name: $HF_LEROBOT_HOME/<repo_id>, else the Hub's metadata)."""
 
-    json_output: bool = Field(False, description="print JSON (also --json)")
+    json_output: bool = Field(default=False, description="print JSON (also --json)")
 
 
 def print_summary(data: dict[str, Any]) -> None:

@@ -100,8 +100,8 @@ def _snapshot(
             repo_type="dataset",
             revision=revision,
             cache_dir=hub_cache_dir(),
-            allow_patterns=allow_patterns,
-            ignore_patterns=ignore_patterns,
+            allow_patterns=_patterns(allow_patterns),
+            ignore_patterns=_patterns(ignore_patterns),
             endpoint=endpoint,
             token=token,
         )
@@ -171,3 +171,8 @@ def fetch_files(source: HubSource, files: Sequence[str]) -> Path:
         raise DatasetFormatError(
             _explain(exc, source.repo_id, source.commit, source.endpoint)
         ) from exc
+
+
+def _patterns(patterns: Sequence[str] | str | None) -> list[str] | str | None:
+    """huggingface_hub takes a list (or one pattern), not any sequence."""
+    return patterns if patterns is None or isinstance(patterns, str) else list(patterns)

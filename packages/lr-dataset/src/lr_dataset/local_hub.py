@@ -313,8 +313,8 @@ class _Handler(BaseHTTPRequestHandler):
     state: LocalHub
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, *args: Any) -> None:
-        pass
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: tests read failures from the responses
 
     # ------------------------------------------------------------------ plumbing
     def _body(self) -> bytes:

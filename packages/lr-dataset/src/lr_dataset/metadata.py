@@ -32,6 +32,7 @@ from lr_dataset.specs import check_features
 from lr_dataset.tasks import TaskTable
 
 if TYPE_CHECKING:  # pragma: no cover
+    from lr_dataset.episodes import EpisodeTable
     from lr_dataset.hub_cache import HubSource
 
 logger = logging.getLogger(__name__)
@@ -100,8 +101,9 @@ class LeRobotDatasetMetadata:
 
     def _reconcile(self) -> None:
         """Re-derive counters from the episodes table when ``info.json`` disagrees with it."""
-        n = 0 if self.episodes is None else len(self.episodes)
-        frames = int(self.episodes.column("dataset_to_index")[-1]) if n else 0
+        episodes = self.episodes
+        n = 0 if episodes is None else len(episodes)
+        frames = int(episodes.column("dataset_to_index")[-1]) if episodes is not None and n else 0
         if (n, frames, len(self.tasks)) != (
             self.info.total_episodes,
             self.info.total_frames,
@@ -255,6 +257,16 @@ class LeRobotDatasetMetadata:
     def get_task_index(self, task: str) -> int | None:
         """``task_index`` of ``task`` or ``None``."""
         return self.tasks.get(task)
+
+    def require_episodes(self) -> EpisodeTable:
+        """:attr:`episodes`, for code that needs at least one episode (the editing tools).
+
+        Raises:
+            DatasetFormatError: the dataset has no episodes yet (naming its root).
+        """
+        if self.episodes is None:
+            raise DatasetFormatError(f"{self.root}: the dataset has no episodes")
+        return self.episodes
 
     def episode(self, episode_index: int) -> dict[str, Any]:
         """The row of ``episode_index`` (without stats)."""

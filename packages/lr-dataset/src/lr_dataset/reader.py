@@ -158,6 +158,8 @@ class DatasetReader:
 
         meta = self.meta
         eps = meta.episodes
+        if eps is None:
+            raise DatasetFormatError(f"{meta.root}: the dataset has no saved episodes")
         chunks = eps.column("data/chunk_index")[selected]
         files = eps.column("data/file_index")[selected]
         paths = sorted({(int(c), int(f)) for c, f in zip(chunks, files)})
@@ -286,6 +288,10 @@ class DatasetReader:
         if data is None and isinstance(value, dict) and value.get("path"):
             with open(self.meta.root / value["path"], "rb") as handle:
                 data = handle.read()
+        if not isinstance(data, bytes):
+            raise DatasetFormatError(
+                f"{self.meta.root}: image {key!r} at row {row} has neither bytes nor a path"
+            )
         return tabular.decode_png(data)
 
     def _to_chw(self, frames_hwc: np.ndarray) -> np.ndarray:

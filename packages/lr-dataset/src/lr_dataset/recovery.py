@@ -81,7 +81,7 @@ def repair(root: Path, repo_id: str = "local/dataset") -> RepairReport:
         rows = pq.read_metadata(path).num_rows
         if rows > expected_rows[path]:
             table = pq.read_table(path)
-            keep = table.filter(pc.less(table.column("index"), meta.total_frames))
+            keep = table.filter(pc.field("index") < meta.total_frames)
             _check_kept(path, keep, episodes_of[path], meta)
             groups = _split_by_episode(keep)
             write_tables(groups, table.schema, path)

@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from lr_core.fileio import atomic_write_bytes
 from lr_dataset import layout
@@ -87,15 +88,16 @@ def load(root: Path) -> TaskTable:
     return TaskTable(task for _, task in pairs)
 
 
-def _pandas_index_column(table: object) -> str | None:
-    """The column pandas stored its index in (LeRobot 0.4 leaves it unnamed)."""
-    metadata = table.schema.metadata or {}  # type: ignore[attr-defined]
+def _pandas_index_column(table: Any) -> str | None:
+    """The column pandas stored its index in (LeRobot 0.4 leaves it unnamed); ``table`` is a
+    ``pyarrow.Table``."""
+    metadata = table.schema.metadata or {}
     raw = metadata.get(b"pandas")
     if raw:
         for name in json.loads(raw).get("index_columns", []):
-            if isinstance(name, str) and name in table.column_names:  # type: ignore[attr-defined]
+            if isinstance(name, str) and name in table.column_names:
                 return name
-    return "__index_level_0__" if "__index_level_0__" in table.column_names else None  # type: ignore[attr-defined]
+    return "__index_level_0__" if "__index_level_0__" in table.column_names else None
 
 
 def _pandas_metadata() -> bytes:

@@ -80,7 +80,8 @@ class DataLoader(torch.utils.data.DataLoader):
         semaphores = [[context.Semaphore(1) for _ in range(slots)] for _ in range(self.num_workers)]
         return FrameRingCollate(self._frame_keys, semaphores)
 
-    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
+    # torch declares _BaseDataLoaderIter; this loader may wrap it in a generator (ring slots)
+    def __iter__(self) -> Iterator[Any]:  # pyright: ignore[reportIncompatibleMethodOverride]
         if not self._frame_keys:
             return super().__iter__()
         if not self.persistent_workers:
@@ -160,7 +161,7 @@ class FrameRingCollate:
             if info is not None and isinstance(first, dict)
             else []
         )
-        if not keys:
+        if not keys or info is None or not isinstance(first, dict):  # (keys imply the others)
             return default_collate(items)
         slot = self._acquire(info.id)
         if slot is None:
@@ -220,7 +221,8 @@ class _WorkerInit:
     def __call__(self, worker_id: int) -> None:
         info = get_worker_info()
         if info is not None:
-            info.dataset.set_return_uint8(True)
+            # installed only for LeRobotDataset and StreamingLeRobotDataset (see _frame_keys)
+            info.dataset.set_return_uint8(True)  # pyright: ignore[reportAttributeAccessIssue]
         if self.user_init is not None:
             self.user_init(worker_id)
 

@@ -268,7 +268,7 @@ class ImageTransforms:
 
     def __call__(self, frame: Frame) -> Frame:
         """One frame ``(..., 3, H, W)``, float in [0, 1] or uint8, augmented; same dtype."""
-        if not self.enabled:
+        if not self.enabled or self._p is None:  # _p exists whenever a transform is enabled
             return frame
         as_uint8 = frame.dtype == torch.uint8
         image = frame.to(torch.float32).div_(255.0) if as_uint8 else frame

@@ -31,7 +31,7 @@ import inspect
 import math
 from collections.abc import Callable
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, overload
 
 import numpy as np
 
@@ -101,13 +101,19 @@ AGGREGATE_FUNCTIONS: dict[str, AggregateFn] = {
 }
 
 
-def register_aggregate_fn(
-    name: str, fn: Callable[..., np.ndarray] | None = None
-) -> Callable[..., np.ndarray]:
-    """Register ``fn`` (``f(old, new)`` or ``f(old, new, n)``) as ``name``; usable as a
-    decorator. Raises :class:`ConfigError` if ``name`` is taken by another function."""
+_Fn = TypeVar("_Fn", bound=Callable[..., Any])
 
-    def register(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+
+@overload
+def register_aggregate_fn(name: str, fn: None = None) -> Callable[[_Fn], _Fn]: ...
+@overload
+def register_aggregate_fn(name: str, fn: _Fn) -> _Fn: ...
+def register_aggregate_fn(name: str, fn: Callable[..., Any] | None = None) -> Any:
+    """Register ``fn`` (``f(old, new)`` or ``f(old, new, n)``) as ``name``; usable as a
+    decorator (then it returns the function unchanged). Raises :class:`ConfigError` if ``name``
+    is taken by another function."""
+
+    def register(function: _Fn) -> _Fn:
         existing = AGGREGATE_FUNCTIONS.get(name)
         if existing is not None and existing is not function:
             raise ConfigError(f"aggregate function {name!r} is already registered ({existing})")
@@ -143,8 +149,9 @@ def get_aggregate_fn(
     )
 
 
-def _three_arguments(function: Callable[..., np.ndarray]) -> AggregateFn:
-    """Wrap a two-argument ``f(old, new)`` (LeRobot's form) to take ``n`` too."""
+def _three_arguments(function: Callable[..., Any]) -> AggregateFn:
+    """Wrap a two-argument ``f(old, new)`` (LeRobot's form) to take ``n`` too. A user's
+    function may return any array-like: the queue merges through ``np.asarray``."""
     try:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):

@@ -39,6 +39,17 @@ class ClockSync:
         offset = ((t1 - t0) + (t2 - t3)) / 2
         self._samples.append((max(delay, 0.0), offset))
 
+    def add_stamps(self, stamps: TimingStamps) -> bool:
+        """:meth:`add` from a reply's stamps (``client_sent``, ``server_received``,
+        ``server_sent``, ``client_received``); returns ``False`` and adds nothing when one of
+        them is missing."""
+        t0, t1, t2 = stamps.client_sent, stamps.server_received, stamps.server_sent
+        t3 = stamps.client_received
+        if t0 is None or t1 is None or t2 is None or t3 is None:
+            return False
+        self.add(t0, t1, t2, t3)
+        return True
+
     @property
     def offset(self) -> float:
         """Seconds to add to a client time to get server time (0 before any exchange)."""

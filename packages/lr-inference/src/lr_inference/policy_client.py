@@ -249,7 +249,5 @@ class PolicyClient:
         if not np.isfinite(actions).all():
             raise InferenceError("the server sent NaN or infinite actions; refusing them")
         timing = chunk.timing
-        stamps = (timing.client_sent, timing.server_received, timing.server_sent)
-        if all(s is not None for s in stamps):
-            self.connection.clock.add(*stamps, timing.client_received)  # type: ignore[arg-type]
+        self.connection.clock.add_stamps(timing)
         self.timing.add(RequestTiming.from_stamps(timing, self.connection.clock.offset))

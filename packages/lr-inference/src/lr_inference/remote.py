@@ -113,9 +113,10 @@ class RemotePolicyClient:
         coeff = config.get("temporal_ensemble_coeff")
         self._every_step = coeff is not None
         self._n_obs_steps = policy.n_obs_steps
-        if self._every_step:
+        if coeff is not None:
+            m = float(coeff)
             self._actions_per_chunk = policy.chunk_length
-            self._aggregate: Any = lambda old, new, n: temporal_ensemble(old, new, n, float(coeff))
+            self._aggregate: Any = lambda old, new, n: temporal_ensemble(old, new, n, m)
         else:
             n_action_steps = int(config.get("n_action_steps") or policy.chunk_length)
             self._actions_per_chunk = min(n_action_steps, policy.chunk_length)

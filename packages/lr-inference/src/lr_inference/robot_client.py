@@ -288,9 +288,7 @@ class RobotClient:
         self.stats.late_actions += self.queue.merge(chunk.timestep, actions)
         self._first_chunk = True
         t = chunk.timing
-        stamps = (t.client_sent, t.server_received, t.server_sent)
-        if all(s is not None for s in stamps):
-            self.connection.clock.add(*stamps, t.client_received)  # type: ignore[arg-type]
+        self.connection.clock.add_stamps(t)
         self.timing.add(RequestTiming.from_stamps(t, self.connection.clock.offset))
 
     def _send_action(self, action: np.ndarray) -> None:

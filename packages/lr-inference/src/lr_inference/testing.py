@@ -112,7 +112,11 @@ def fixed_cost_loader(config: FixedCostPolicyConfig | None = None) -> PolicyLoad
         if not inputs:
             for key, feature in spec.features.items():
                 kind = feature_type(key, feature)
-                if kind in (FeatureType.STATE, FeatureType.VISUAL, FeatureType.ENV):
+                if kind is not None and kind in (
+                    FeatureType.STATE,
+                    FeatureType.VISUAL,
+                    FeatureType.ENV,
+                ):
                     inputs[spec.rename_map.get(key, key)] = PolicyFeature(
                         type=kind, shape=feature.channels_first_shape
                     )

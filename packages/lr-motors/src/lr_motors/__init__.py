@@ -38,19 +38,24 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, distribution="l
 
 
 if TYPE_CHECKING:
-    from lr_motors.bus import BusStats, SerialBus
-    from lr_motors.calibration import calibrate
-    from lr_motors.dynamixel.bus import DynamixelMotorsBus
-    from lr_motors.emulator import ServoEmulator, ServoSpec, emulated_port, robot_servos
-    from lr_motors.errors import (
-        MotorCommError,
-        MotorConfigError,
-        MotorsNotFoundError,
-        MotorStatusError,
-        MotorWriteVerifyError,
-    )
-    from lr_motors.feetech.bus import FeetechMotorsBus
-    from lr_motors.normalization import normalize, unnormalize
-    from lr_motors.ports import find_port, list_ports
-    from lr_motors.presets import RobotMotors, robot_motors
-    from lr_motors.setup import setup_motors
+    from lr_motors.bus import BusStats as BusStats
+    from lr_motors.bus import SerialBus as SerialBus
+    from lr_motors.calibration import calibrate as calibrate
+    from lr_motors.dynamixel.bus import DynamixelMotorsBus as DynamixelMotorsBus
+    from lr_motors.emulator import ServoEmulator as ServoEmulator
+    from lr_motors.emulator import ServoSpec as ServoSpec
+    from lr_motors.emulator import emulated_port as emulated_port
+    from lr_motors.emulator import robot_servos as robot_servos
+    from lr_motors.errors import MotorCommError as MotorCommError
+    from lr_motors.errors import MotorConfigError as MotorConfigError
+    from lr_motors.errors import MotorsNotFoundError as MotorsNotFoundError
+    from lr_motors.errors import MotorStatusError as MotorStatusError
+    from lr_motors.errors import MotorWriteVerifyError as MotorWriteVerifyError
+    from lr_motors.feetech.bus import FeetechMotorsBus as FeetechMotorsBus
+    from lr_motors.normalization import normalize as normalize
+    from lr_motors.normalization import unnormalize as unnormalize
+    from lr_motors.ports import find_port as find_port
+    from lr_motors.ports import list_ports as list_ports
+    from lr_motors.presets import RobotMotors as RobotMotors
+    from lr_motors.presets import robot_motors as robot_motors
+    from lr_motors.setup import setup_motors as setup_motors

@@ -52,7 +52,7 @@ class BusStats:
     corrupt: int = 0
     failures: int = 0
     #: status packets that reported error bits, per motor name
-    status_errors: dict[str, int] = field(default_factory=dict)
+    status_errors: dict[str, int] = field(default_factory=dict[str, int])
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,9 @@ class SerialBus(MotorsBus):
         self._id_to_name = {m.id: name for name, m in self.motors.items()}
         self._last_status_errors: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._plans: dict[tuple[str, str, tuple[str, ...] | None], tuple] = {}
+        self._plans: dict[
+            tuple[str, str, tuple[str, ...] | None], tuple[list[str], list[int], int, int, str]
+        ] = {}
         self.transport: Transport = self._make_transport()
 
     # vendor hooks ---------------------------------------------------------------------------
@@ -274,7 +276,7 @@ class SerialBus(MotorsBus):
             except MotorCommError:
                 continue
             found[name] = model_nb
-        lines = []
+        lines: list[str] = []
         for name, m in self.motors.items():
             expected = self.model_number_table[m.model]
             if name not in found:
@@ -435,7 +437,7 @@ class SerialBus(MotorsBus):
         a register cannot hold raises :class:`~lr_motors.errors.MotorConfigError` (naming the
         motor, the register and the accepted range) before the first motor is touched.
         """
-        out = []
+        out: list[PlannedWrite] = []
         for motor, data_name, value in writes:
             m = self._motor(motor)
             addr, size = self._address(m.model, data_name)
@@ -564,7 +566,7 @@ class SerialBus(MotorsBus):
         self._require_connected()
         items = values if isinstance(values, Mapping) else dict.fromkeys(self.motors, values)
         names, ids, addr, size, what = self._sync_plan("sync write", data_name, tuple(items))
-        raw = {}
+        raw: dict[int, int] = {}
         for name, motor_id in zip(names, ids):
             value = self._to_raw(data_name, name, items[name], normalize)
             if not 0 <= value < 1 << (8 * size):
@@ -722,7 +724,7 @@ class SerialBus(MotorsBus):
         """``{baudrate: {id: model number}}`` for every baud rate where servos answer."""
         if not self.is_connected:
             self.connect(handshake=False)
-        found = {}
+        found: dict[int, dict[int, int]] = {}
         for rate in self.scan_baudrates:
             self.set_baudrate(rate)
             ids = self.transport.broadcast_ping()

@@ -66,7 +66,7 @@ def record_ranges(
     maxes = dict(mins)
     while True:
         raw = bus.sync_read("Present_Position", motors, normalize=False, num_retry=5)
-        positions = {}
+        positions: dict[str, int] = {}
         for m, v in raw.items():
             track[m] = unwrap(track[m], int(v), res[m])
             positions[m] = int(track[m])

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from lr_core.config import LrConfig, parse_cli
+
+if TYPE_CHECKING:
+    from lr_motors.emulator import ServoSpec
 
 
 class FindPortConfig(LrConfig):
@@ -109,7 +113,7 @@ class _Stop(Exception):
     """Raised by the SIGTERM/SIGHUP handler to leave ``emu.wait()`` and clean up."""
 
 
-def _emulated_servos(cfg: EmulateConfig) -> tuple[list, str]:
+def _emulated_servos(cfg: EmulateConfig) -> tuple[list[ServoSpec], str]:
     from dataclasses import replace
 
     from lr_core.errors import ConfigError

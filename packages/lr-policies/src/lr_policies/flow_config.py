@@ -36,15 +36,15 @@ class FlowMatchingVLAConfig(LeRobotPolicyConfig):
       or the whole VLM, get no gradient).
     """
 
-    n_obs_steps: int = Field(1, ge=1, le=1)
-    chunk_size: int = Field(50, ge=1, le=1000)
+    n_obs_steps: int = Field(default=1, ge=1, le=1)
+    chunk_size: int = Field(default=50, ge=1, le=1000)
     """actions denoised per call (one chunk)"""
-    n_action_steps: int = Field(50, ge=1, le=1000)
+    n_action_steps: int = Field(default=50, ge=1, le=1000)
     """actions of each chunk executed before the next call (at most chunk_size)"""
-    max_state_dim: int = Field(32, ge=1, le=4096)
-    max_action_dim: int = Field(32, ge=1, le=4096)
-    empty_cameras: int = Field(0, ge=0, le=16)
-    tokenizer_max_length: int = Field(48, ge=1, le=8192)
+    max_state_dim: int = Field(default=32, ge=1, le=4096)
+    max_action_dim: int = Field(default=32, ge=1, le=4096)
+    empty_cameras: int = Field(default=0, ge=0, le=16)
+    tokenizer_max_length: int = Field(default=48, ge=1, le=8192)
     """the task string is tokenised to at most this many tokens"""
     rtc_config: RTCConfig | None = None
     compile_model: bool = False
@@ -55,21 +55,21 @@ class FlowMatchingVLAConfig(LeRobotPolicyConfig):
     freeze_vision_encoder: bool = False
     train_expert_only: bool = False
 
-    optimizer_lr: float = Field(2.5e-5, gt=0)
+    optimizer_lr: float = Field(default=2.5e-5, gt=0)
     """AdamW's peak learning rate (LeRobot's preset; --optimizer.* overrides it)"""
     optimizer_betas: tuple[float, float] = (0.9, 0.95)
     """AdamW's betas"""
-    optimizer_eps: float = Field(1e-8, gt=0)
+    optimizer_eps: float = Field(default=1e-8, gt=0)
     """AdamW's epsilon"""
-    optimizer_weight_decay: float = Field(0.01, ge=0)
+    optimizer_weight_decay: float = Field(default=0.01, ge=0)
     """AdamW's decoupled weight decay"""
     optimizer_grad_clip_norm: float = 1.0
     """gradients are clipped to this global L2 norm"""
-    scheduler_warmup_steps: int = Field(1_000, ge=0)
+    scheduler_warmup_steps: int = Field(default=1_000, ge=0)
     """steps of linear learning-rate warm-up"""
-    scheduler_decay_steps: int = Field(30_000, ge=1)
+    scheduler_decay_steps: int = Field(default=30_000, ge=1)
     """steps of cosine decay after the warm-up"""
-    scheduler_decay_lr: float = Field(2.5e-6, ge=0)
+    scheduler_decay_lr: float = Field(default=2.5e-6, ge=0)
     """learning rate at the end of the cosine decay"""
 
     def validate_windows(self) -> None:

@@ -55,13 +55,13 @@ class SchedulerConfig(LrConfig):
     type: Literal["none", "cosine", "linear", "cosine_decay_with_warmup"] = "none"
     """none (constant), cosine (warm-up, then a half cosine to 0), linear (warm-up, then linear
     decay to 0) or cosine_decay_with_warmup (LeRobot's, the VLAs' preset)."""
-    num_warmup_steps: int = Field(0, ge=0)
+    num_warmup_steps: int = Field(default=0, ge=0)
     """Steps of linear warm-up."""
-    num_decay_steps: int | None = Field(None, ge=1)
+    num_decay_steps: int | None = Field(default=None, ge=1)
     """cosine_decay_with_warmup: steps of the cosine from peak_lr to decay_lr."""
-    peak_lr: float | None = Field(None, gt=0)
+    peak_lr: float | None = Field(default=None, gt=0)
     """cosine_decay_with_warmup: the learning rate at the end of the warm-up."""
-    decay_lr: float | None = Field(None, ge=0)
+    decay_lr: float | None = Field(default=None, ge=0)
     """cosine_decay_with_warmup: the learning rate at the end of the decay."""
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import PositiveInt, field_validator, model_validator
 
+from lr_core.errors import ConfigError
 from lr_core.features import FeatureType, PolicyFeature
 from lr_core.policy import PolicyConfig
 
@@ -105,6 +106,19 @@ class LeRobotPolicyConfig(PolicyConfig):
         """The ``action`` output, if any."""
         ft = self.output_features.get(ACTION)
         return ft if ft is not None and ft.type is FeatureType.ACTION else None
+
+    @property
+    def action_dim(self) -> int:
+        """Size of the ``action`` output (its shape's first entry).
+
+        Raises :class:`lr_core.errors.ConfigError` when there is no ``action`` output (each
+        policy's :meth:`validate_features` refuses such a config first)."""
+        ft = self.action_feature
+        if ft is None:
+            raise ConfigError(
+                f"{self.type}: no 'action' output feature; got {sorted(self.output_features)}"
+            )
+        return ft.shape[0]
 
     @property
     def observation_delta_indices(self) -> list[int] | None:

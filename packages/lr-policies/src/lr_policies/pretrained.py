@@ -151,7 +151,9 @@ class PreTrainedPolicy(nn.Module, abc.ABC):
             # Let the concrete class load (it may skip work a fresh model does, such as
             # fetching ImageNet backbone weights that the checkpoint overwrites anyway).
             policy_cls = policy_class_for(config)
-            return policy_cls.from_pretrained(  # type: ignore[return-value]
+            # only PreTrainedPolicy itself (or a class without config_class) gets here, and the
+            # class the config names is one of its subclasses
+            return policy_cls.from_pretrained(  # pyright: ignore[reportReturnType]
                 directory, config=config, revision=revision, device=device
             )
         policy = cls(config)

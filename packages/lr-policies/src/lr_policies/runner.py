@@ -67,7 +67,7 @@ class LocalPolicyRunner:
             torch.set_num_threads(num_threads)
         directory = resolve_pretrained(path)
         self.path = directory
-        self.policy = PreTrainedPolicy.from_pretrained(directory, device="cpu")
+        self.policy: PreTrainedPolicy = PreTrainedPolicy.from_pretrained(directory, device="cpu")
         self.device = pick_device(device, self.policy.config.device)
         self.policy.to(torch.device(self.device))
         self.pre, self.post = load_pre_post_processors(
@@ -133,7 +133,9 @@ class LocalPolicyRunner:
 
     def close(self) -> None:
         """Drop the model (frees device memory)."""
-        self.policy = None  # type: ignore[assignment]
+        # the model is dropped here and a closed runner is not used again: the attribute stays
+        # typed as a policy for every method that runs before close()
+        self.policy = None  # pyright: ignore[reportAttributeAccessIssue]
         if self.device.startswith("cuda"):
             torch.cuda.empty_cache()
 

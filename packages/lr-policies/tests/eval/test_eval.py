@@ -300,3 +300,18 @@ def test_ctrl_c_ends_eval_and_its_env_processes(tiny_policy_registered, tmp_path
     while any(_alive(p) for p in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [p for p in workers if _alive(p)], "env processes outlived lr eval"
+
+
+def test_an_env_without_named_observations_is_a_clear_error():
+    import gymnasium
+
+    from lr_core.env import EnvConfig
+    from lr_core.errors import ConfigError
+    from lr_policies.eval.features import check_env_features
+
+    class BoxEnvConfig(EnvConfig):
+        type: str = "box_env"
+
+    space = gymnasium.spaces.Box(low=0.0, high=1.0, shape=(6,))
+    with pytest.raises(ConfigError, match="'box_env' gives a Box observation space; lr eval"):
+        check_env_features({}, BoxEnvConfig(), space)

@@ -18,10 +18,15 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lr_core.config import LrConfig, parse_cli
 from lr_core.devices import RobotConfig, TeleoperatorConfig
 from lr_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from lr_core.robot import Robot
+    from lr_core.teleoperator import Teleoperator
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +106,11 @@ def calibrate_main(argv: list[str]) -> int:
         raise ConfigError("lr calibrate: choose either a robot (--robot.type=...) or a "
                           "teleoperator (--teleop.type=...)")  # fmt: skip
     _init_logging()
-    device = (
-        make_robot_from_config(cfg.robot)
-        if cfg.robot is not None
-        else make_teleoperator_from_config(cfg.teleop)  # type: ignore[arg-type]
-    )
+    if cfg.robot is not None:
+        device: Robot | Teleoperator = make_robot_from_config(cfg.robot)
+    else:
+        assert cfg.teleop is not None  # exactly one of them is given (checked above)
+        device = make_teleoperator_from_config(cfg.teleop)
     with stop_signals():
         try:
             device.connect(calibrate=False)

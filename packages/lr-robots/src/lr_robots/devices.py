@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from lr_core.config import PluginConfig
 from lr_core.devices import CameraConfig, RobotConfig, TeleoperatorConfig
 from lr_core.errors import PluginError
 from lr_core.robot import Robot
@@ -25,11 +26,11 @@ __all__ = [
 ]
 
 
-def _build(config: object, base: type, what: str) -> object:
-    cls = type(config).implementation_class()  # type: ignore[attr-defined]
+def _build(config: PluginConfig, base: type, what: str) -> object:
+    cls = type(config).implementation_class()
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise PluginError(
-            f"{what} type {config.type!r} names {cls!r}, which is not a {base.__name__}"  # type: ignore[attr-defined]
+            f"{what} type {config.type!r} names {cls!r}, which is not a {base.__name__}"
         )
     return cls(config)
 

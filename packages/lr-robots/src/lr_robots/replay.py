@@ -22,9 +22,12 @@ def episode_actions(
     """
     from lr_dataset.dataset import LeRobotDataset
 
-    if repo_id is None and root is None:
+    if repo_id:
+        repo = repo_id
+    elif root is not None:
+        repo = Path(root).name
+    else:
         raise ConfigError("give --dataset.root=<folder> (or --dataset.repo_id=<user/name>)")
-    repo = repo_id or Path(root).name  # type: ignore[arg-type]
     dataset = LeRobotDataset(repo, root=root)
     if not 0 <= episode < dataset.num_episodes:
         raise ConfigError(

@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from lr_core.errors import (
     CalibrationError,
@@ -58,6 +59,12 @@ class ServoDevice:
     calibration: Calibration
     id: str | None
     config: Any
+    #: from :class:`~lr_core.robot.Robot` / :class:`~lr_core.teleoperator.Teleoperator`
+    calibration_fpath: Path
+
+    if TYPE_CHECKING:  # defined by Robot / Teleoperator, which every ServoDevice also is
+
+        def save_calibration(self) -> None: ...
 
     # naming ---------------------------------------------------------------------------------
     @property
@@ -96,7 +103,7 @@ class ServoDevice:
                     logger.info(
                         "%s: the motors do not hold the calibration of file %s; calibrating",
                         self.label,
-                        self.calibration_fpath,  # type: ignore[attr-defined]
+                        self.calibration_fpath,
                     )
                     self.calibrate()  # its prompts go through ask(): no terminal is a clear error
             except BaseException:
@@ -133,15 +140,15 @@ class ServoDevice:
                 )
                 if answer.strip().lower() != "c":
                     logger.info("%s: writing calibration file %s to the motors", self.label,
-                                self.calibration_fpath)  # type: ignore[attr-defined]  # fmt: skip
+                                self.calibration_fpath)  # fmt: skip
                     self.bus.disable_torque()
                     self.bus.write_calibration(self.calibration)
                     return
             print(f"\nRunning calibration of {self}")
             self.calibration = self.run_calibration()
             self.bus.calibration = dict(self.calibration)
-            self.save_calibration()  # type: ignore[attr-defined]  # Robot / Teleoperator
-            print(f"Calibration saved to {self.calibration_fpath}")  # type: ignore[attr-defined]
+            self.save_calibration()
+            print(f"Calibration saved to {self.calibration_fpath}")
 
     def prepare_calibration(self) -> None:
         """Registers written (torque off) before homing: operating and drive modes."""

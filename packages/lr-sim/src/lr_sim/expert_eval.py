@@ -12,7 +12,6 @@ from pydantic import Field
 
 from lr_core.config import LrConfig, parse_cli
 from lr_core.env import EnvConfig
-from lr_core.registry import load_object
 from lr_core.success_rate import wilson_interval
 from lr_sim.configs import SO101EnvConfig
 
@@ -30,11 +29,11 @@ class ExpertEvalConfig(LrConfig):
 
 def evaluate_expert(config: ExpertEvalConfig) -> dict[str, Any]:
     """Success count, rate, 95% interval and mean steps to success of the expert."""
-    from lr_sim.factory import make_env
+    from lr_sim.factory import make_env, make_expert
 
     env_config = config.env.model_copy(update={"cameras": []})
     env = make_env(env_config)
-    expert = load_object(type(env_config).expert)(env)
+    expert = make_expert(env_config, env)
     successes, steps_to_success = 0, []
     start = time.perf_counter()
     try:
@@ -64,9 +63,10 @@ def evaluate_expert(config: ExpertEvalConfig) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     """``lr sim expert`` entry point; a task set (``MT10``) is evaluated task by task."""
+    from lr_sim.factory import expand_env_configs
+
     config = parse_cli(ExpertEvalConfig, argv, prog="lr sim expert")
-    expand = getattr(config.env, "expand", None)
-    env_configs = expand() if callable(expand) else [config.env]
+    env_configs = expand_env_configs(config.env)
     total = n = 0
     for env_config in env_configs:
         r = evaluate_expert(config.model_copy(update={"env": env_config}))

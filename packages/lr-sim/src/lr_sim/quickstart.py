@@ -98,19 +98,19 @@ class QuickstartConfig(LrConfig):
     """The simulated task and what is recorded."""
     policy: PolicyConfig = Field(default_factory=default_policy)
     """The policy trained (a compact ACT on joint and environment state)."""
-    episodes: int = Field(100, gt=0)
+    episodes: int = Field(default=100, gt=0)
     """Expert episodes recorded."""
-    steps: int = Field(6000, gt=0)
+    steps: int = Field(default=6000, gt=0)
     """Training steps."""
-    batch_size: int = Field(32, gt=0)
+    batch_size: int = Field(default=32, gt=0)
     """Training batch size."""
-    num_workers: int = Field(0, ge=0)
+    num_workers: int = Field(default=0, ge=0)
     """Data-loader workers while training."""
-    eval_episodes: int = Field(50, gt=0)
+    eval_episodes: int = Field(default=50, gt=0)
     """Evaluation episodes, on seeds the dataset never used."""
-    eval_batch_size: int = Field(10, gt=0)
+    eval_batch_size: int = Field(default=10, gt=0)
     """Envs run in parallel while evaluating."""
-    max_videos: int = Field(3, ge=0)
+    max_videos: int = Field(default=3, ge=0)
     """Evaluation episodes saved as videos."""
     seed: int = 0
     """Seed of recording and training."""

@@ -22,7 +22,6 @@ from pydantic import Field
 from lr_core.config import LrConfig, parse_cli
 from lr_core.env import EnvConfig
 from lr_core.errors import ConfigError, require
-from lr_core.registry import load_object
 from lr_sim.configs import SO101EnvConfig
 
 
@@ -74,12 +73,10 @@ def record(config: SimRecordConfig) -> dict[str, Any]:
         )
     require("lr_dataset", "dataset", "lr-sim")
     from lr_dataset.dataset import LeRobotDataset
-    from lr_sim.factory import env_features
+    from lr_sim.factory import env_features, expand_env_configs
 
-    expand = getattr(config.env, "expand", None)
     env_configs = [
-        c.model_copy(update={"terminate_on_success": False})
-        for c in (expand() if callable(expand) else [config.env])
+        c.model_copy(update={"terminate_on_success": False}) for c in expand_env_configs(config.env)
     ]
     first = env_configs[0]
     dataset = LeRobotDataset.create(
@@ -111,10 +108,10 @@ def record(config: SimRecordConfig) -> dict[str, Any]:
 def _record_task(
     config: SimRecordConfig, env_config: EnvConfig, dataset: Any, bar: Any, totals: dict[str, int]
 ) -> None:
-    from lr_sim.factory import make_env
+    from lr_sim.factory import make_env, make_expert
 
     env = make_env(env_config)
-    expert = load_object(type(env_config).expert)(env)
+    expert = make_expert(env_config, env)
     saved = attempts = 0
     try:
         while saved < config.episodes:

@@ -136,6 +136,10 @@ class ItemBuilder:
                     f"({value['path']}), which a remote stream cannot read"
                 )
             raw = (self.image_root / value["path"]).read_bytes()
+        if not isinstance(raw, bytes):
+            raise DatasetFormatError(
+                f"image {key!r} of episode {data.episode} frame {row} has neither bytes nor a path"
+            )
         return tabular.decode_png(raw)
 
     def build(self, data: EpisodeData, offset: int) -> dict[str, Any]:

@@ -161,7 +161,7 @@ class LoopbackServer:
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m lr_dataset.streaming.loopback FOLDER [--port N]``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n")[0])
     parser.add_argument("folder")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)

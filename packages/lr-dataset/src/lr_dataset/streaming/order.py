@@ -130,8 +130,8 @@ class EpisodePool:
 
     def __init__(
         self,
-        episodes: Sequence[int],
-        counts: Sequence[int],
+        episodes: Sequence[int] | np.ndarray,
+        counts: Sequence[int] | np.ndarray,
         pool_size: int,
         seed: np.random.SeedSequence,
         *,
@@ -306,7 +306,7 @@ def resumed_roles(next_worker: int, num_workers: int) -> list[int]:
     return [(next_worker + j) % num_workers for j in range(num_workers)]
 
 
-def batches_in(samples: int, batch_size: int, drop_last: bool) -> float:
+def batches_in(samples: float, batch_size: int, drop_last: bool) -> float:
     """Batches a worker yields from ``samples`` samples (``math.inf`` stays infinite)."""
     if samples == math.inf:
         return math.inf

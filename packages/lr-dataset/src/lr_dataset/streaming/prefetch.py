@@ -247,12 +247,13 @@ class Prefetcher:
     def _header(self, relative: str, kind: str) -> list[Range]:
         ranges = self._headers.get(relative)
         if ranges is None:
-            assert isinstance(self.files, RemoteFiles) and self.cache is not None
+            files = self.files
+            assert isinstance(files, RemoteFiles) and self.cache is not None
             size = self.cache.file_size(relative)
-            what = self.files.describe(relative)
+            what = files.describe(relative)
 
             def read(a: int, b: int) -> bytes:
-                return self.files.read(relative, a, b)
+                return files.read(relative, a, b)
 
             ranges = (
                 mp4_header(read, size, what) if kind == "mp4" else parquet_footer(read, size, what)

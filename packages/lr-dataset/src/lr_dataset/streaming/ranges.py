@@ -141,7 +141,7 @@ def parquet_row_groups(parquet: Any, first: int, stop: int) -> tuple[list[int], 
                 stats = col.statistics
                 if stats.has_min_max:
                     lo, hi = int(stats.min), int(stats.max)
-        if lo is not None and (hi < first or lo >= stop):
+        if lo is not None and hi is not None and (hi < first or lo >= stop):
             continue
         groups.append(i)
         spans.append((min(starts), max(ends)))

@@ -317,6 +317,7 @@ class RemoteFiles:
         delay = self.backoff_s
         started = time.monotonic()
         last: BaseException | None = None
+        attempt = 0
         for attempt in range(self.retries + 1):
             try:
                 return call()
@@ -344,8 +345,9 @@ class RemoteFiles:
     def size(self, relative: str) -> int:
         """Size in bytes of ``relative`` on the server."""
         url = self.describe(relative)
-        if self.http is not None:
-            return self._retrying(f"size of {url}", lambda: self.http.size(url))
+        http = self.http
+        if http is not None:
+            return self._retrying(f"size of {url}", lambda: http.size(url))
         info = self._retrying(
             f"size of {url}", lambda: self._fs_call(lambda fs, p: fs.info(p), relative)
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -58,6 +59,7 @@ def write_v21(
     tasks: list[str] = []
     ep_lines, stats_lines = [], []
     index = 0
+    video_info: dict[str, Any] = {}  # probed from the last episode's MP4
     for ep in range(episodes):
         items = [frame(ep, i, camera=True, h=h, w=w) for i in range(frames)]
         task = items[0]["task"]
@@ -90,6 +92,8 @@ def write_v21(
             for f in items:
                 encoder.put(f[CAMERA])
             image_stats = encoder.finish()
+            assert image_stats is not None  # frames were given and stats computed
+            video_info = {**probe(video), "video.is_depth_map": False, "video.fps": float(fps)}
         else:
             running = ImageStats()
             for f in items:
@@ -103,8 +107,6 @@ def write_v21(
         stats_lines.append({"episode_index": ep, "stats": ep_stats})
         index += frames
     has_video = camera == "video"
-    if has_video:
-        video_info = {**probe(video), "video.is_depth_map": False, "video.fps": float(fps)}
     info = {
         "codebase_version": "v2.1",
         "robot_type": "so100",

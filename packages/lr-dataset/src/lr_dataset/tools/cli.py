@@ -25,13 +25,13 @@ class SourceConfig(LrConfig):
     """The dataset a tool reads (give one of ``DATASET``, ``--root``, ``--repo_id``)."""
 
     dataset: str | None = Field(
-        None, description="dataset folder, or Hub repo id user/name (given first, no flag)"
+        default=None, description="dataset folder, or Hub repo id user/name (given first, no flag)"
     )
     repo_id: str | None = Field(
-        None, description="repo id user/name: $HF_LEROBOT_HOME/<repo_id>, else the Hub"
+        default=None, description="repo id user/name: $HF_LEROBOT_HOME/<repo_id>, else the Hub"
     )
-    root: str | None = Field(None, description="dataset folder")
-    progress_bar: bool = Field(True, description="show progress bars with ETA on stderr")
+    root: str | None = Field(default=None, description="dataset folder")
+    progress_bar: bool = Field(default=True, description="show progress bars with ETA on stderr")
 
     def source(self, prog: str) -> Any:
         """The dataset's metadata (downloaded from the Hub for a repo id not found locally)."""
@@ -53,7 +53,7 @@ class DeleteEpisodesConfig(SourceConfig):
 
     episodes: IndexList = Field(description="episodes to delete: '1,3,5-8' or '[1, 3]'")
     output: str = Field(description="new dataset folder (must not exist or be empty)")
-    new_repo_id: str | None = Field(None, description="repo id of the new dataset")
+    new_repo_id: str | None = Field(default=None, description="repo id of the new dataset")
 
 
 def _rejoin_splits(value: Any) -> Any:
@@ -79,7 +79,7 @@ class SplitConfig(SourceConfig):
         default_factory=list, description="NAME=FRACTION or NAME=EPISODES (repeatable)"
     )
     splits: dict[str, float | IndexList] | None = Field(
-        None, description="LeRobot's form: JSON {name: fraction or episode list}"
+        default=None, description="LeRobot's form: JSON {name: fraction or episode list}"
     )
     output: str = Field(description="folder receiving one dataset per split")
 
@@ -90,11 +90,11 @@ class MergeConfig(LrConfig):
 
     datasets: list[str] = Field(default_factory=list, description="dataset folders, in order")
     output: str = Field(description="new dataset folder (must not exist or be empty)")
-    repo_id: str = Field("local/merged", description="repo id of the merged dataset")
+    repo_id: str = Field(default="local/merged", description="repo id of the merged dataset")
     keep_video_files: bool = Field(
-        False, description="copy each source MP4 as it is instead of joining them"
+        default=False, description="copy each source MP4 as it is instead of joining them"
     )
-    progress_bar: bool = Field(True, description="show progress bars with ETA on stderr")
+    progress_bar: bool = Field(default=True, description="show progress bars with ETA on stderr")
 
 
 class AddFeatureConfig(SourceConfig):
@@ -103,8 +103,8 @@ class AddFeatureConfig(SourceConfig):
 
     name: str = Field(description="feature name, e.g. observation.extra")
     values: str = Field(description=".npy file of shape (total_frames,) or (total_frames, n)")
-    dtype: str | None = Field(None, description="dtype (default: the array's)")
-    names: list[str] | None = Field(None, description="names of the n dimensions")
+    dtype: str | None = Field(default=None, description="dtype (default: the array's)")
+    names: list[str] | None = Field(default=None, description="names of the n dimensions")
     output: str = Field(description="new dataset folder")
 
 
@@ -121,7 +121,7 @@ class RecomputeStatsConfig(SourceConfig):
     statistics (quantiles included) are computed again from the data."""
 
     output: str = Field(description="new dataset folder")
-    include_visual: bool = Field(False, description="also decode every camera frame")
+    include_visual: bool = Field(default=False, description="also decode every camera frame")
 
 
 class ConvertConfig(SourceConfig):
@@ -129,8 +129,8 @@ class ConvertConfig(SourceConfig):
     (a new folder)."""
 
     output: str = Field(description="new v3.0 dataset folder (must not exist or be empty)")
-    data_file_size_in_mb: float | None = Field(None, description="data file size limit")
-    video_file_size_in_mb: float | None = Field(None, description="video file size limit")
+    data_file_size_in_mb: float | None = Field(default=None, description="data file size limit")
+    video_file_size_in_mb: float | None = Field(default=None, description="video file size limit")
 
 
 class PushConfig(LrConfig):
@@ -139,11 +139,11 @@ class PushConfig(LrConfig):
 
     dataset: str = Field(description="dataset folder (given first, no flag)")
     repo_id: str = Field(description="Hub repo id user/name")
-    branch: str | None = Field(None, description="branch to push to")
-    private: bool = Field(False, description="create the repo private")
-    videos: bool = Field(True, description="upload videos/ (--no-videos leaves them out)")
+    branch: str | None = Field(default=None, description="branch to push to")
+    private: bool = Field(default=False, description="create the repo private")
+    videos: bool = Field(default=True, description="upload videos/ (--no-videos leaves them out)")
     tag: bool = Field(
-        True,
+        default=True,
         description="tag the pushed commit v3.0, moving an existing tag (--no-tag: do not)",
     )
 
@@ -152,9 +152,11 @@ class PullConfig(LrConfig):
     """lr dataset pull USER/NAME [--output=DIR]: download a dataset repo from the Hub."""
 
     repo_id: str = Field(description="Hub repo id user/name (given first, no flag)")
-    output: str | None = Field(None, description="folder (default $HF_LEROBOT_HOME/<repo_id>)")
-    revision: str | None = Field(None, description="branch, tag or commit (default: v3.0)")
-    videos: bool = Field(True, description="download videos/ (--no-videos leaves them out)")
+    output: str | None = Field(
+        default=None, description="folder (default $HF_LEROBOT_HOME/<repo_id>)"
+    )
+    revision: str | None = Field(default=None, description="branch, tag or commit (default: v3.0)")
+    videos: bool = Field(default=True, description="download videos/ (--no-videos leaves them out)")
 
 
 def _parse_splits(cfg: SplitConfig) -> dict[str, float | list[int]]:

@@ -44,12 +44,16 @@ class EditConfig(LrConfig):
     """LeRobot's lerobot-edit-dataset: --repo_id=USER/NAME [--root=DIR]
     --operation.type=OPERATION --operation.<field>=...; see docs/dataset.md."""
 
-    repo_id: str | None = Field(None, description="input dataset repo id (all but merge)")
-    root: str | None = Field(None, description="input dataset folder")
-    new_repo_id: str | None = Field(None, description="edited dataset repo id (merge: required)")
-    new_root: str | None = Field(None, description="edited dataset folder (split: base folder)")
-    push_to_hub: bool = Field(False, description="upload the result to the Hub")
-    progress_bar: bool = Field(True, description="show progress bars with ETA on stderr")
+    repo_id: str | None = Field(default=None, description="input dataset repo id (all but merge)")
+    root: str | None = Field(default=None, description="input dataset folder")
+    new_repo_id: str | None = Field(
+        default=None, description="edited dataset repo id (merge: required)"
+    )
+    new_root: str | None = Field(
+        default=None, description="edited dataset folder (split: base folder)"
+    )
+    push_to_hub: bool = Field(default=False, description="upload the result to the Hub")
+    progress_bar: bool = Field(default=True, description="show progress bars with ETA on stderr")
 
 
 class Operation(LrConfig):
@@ -64,7 +68,7 @@ class DeleteEpisodesOperation(Operation):
     """Delete episodes (renumbering the rest)."""
 
     type: Literal["delete_episodes"] = "delete_episodes"
-    episode_indices: IndexList | None = Field(None, description="'[0, 2, 5]' or 0,2,5-9")
+    episode_indices: IndexList | None = Field(default=None, description="'[0, 2, 5]' or 0,2,5-9")
 
 
 class SplitOperation(Operation):
@@ -72,7 +76,7 @@ class SplitOperation(Operation):
 
     type: Literal["split"] = "split"
     splits: Annotated[dict[str, float | IndexList], BeforeValidator(python_literal)] | None = Field(
-        None, description='{"train": 0.8, "val": 0.2} or {"train": [0, 1], ...}'
+        default=None, description='{"train": 0.8, "val": 0.2} or {"train": [0, 1], ...}'
     )
 
 
@@ -80,40 +84,42 @@ class MergeOperation(Operation):
     """Merge datasets with the same fps, robot type and features."""
 
     type: Literal["merge"] = "merge"
-    repo_ids: StrList | None = Field(None, description="datasets to merge, in order")
-    roots: StrList | None = Field(None, description="their folders (same length)")
-    concatenate_videos: bool = Field(True, description="join MP4s (false: copy each file)")
-    concatenate_data: bool = Field(True, description="join data files (lr always does)")
+    repo_ids: StrList | None = Field(default=None, description="datasets to merge, in order")
+    roots: StrList | None = Field(default=None, description="their folders (same length)")
+    concatenate_videos: bool = Field(default=True, description="join MP4s (false: copy each file)")
+    concatenate_data: bool = Field(default=True, description="join data files (lr always does)")
 
 
 class RemoveFeatureOperation(Operation):
     """Remove features (a camera's videos too)."""
 
     type: Literal["remove_feature"] = "remove_feature"
-    feature_names: StrList | None = Field(None, description="features to remove")
+    feature_names: StrList | None = Field(default=None, description="features to remove")
 
 
 class RecomputeStatsOperation(Operation):
     """Compute the statistics again from the data."""
 
     type: Literal["recompute_stats"] = "recompute_stats"
-    skip_image_video: bool = Field(True, description="keep camera stats (false: decode all)")
-    relative_action: bool = Field(False, description="relative-action stats (not in lr)")
+    skip_image_video: bool = Field(
+        default=True, description="keep camera stats (false: decode all)"
+    )
+    relative_action: bool = Field(default=False, description="relative-action stats (not in lr)")
     relative_exclude_joints: StrList | None = Field(
-        None, description="joints kept absolute in relative-action stats (not in lr)"
+        default=None, description="joints kept absolute in relative-action stats (not in lr)"
     )
     chunk_size: int = Field(
-        50, description="action chunk length of relative-action stats (not in lr)"
+        default=50, description="action chunk length of relative-action stats (not in lr)"
     )
-    num_workers: int = Field(0, description="accepted; lr computes stats in one process")
-    overwrite: bool = Field(False, description="allow writing over the input dataset")
+    num_workers: int = Field(default=0, description="accepted; lr computes stats in one process")
+    overwrite: bool = Field(default=False, description="allow writing over the input dataset")
 
 
 class InfoOperation(Operation):
     """Print a summary of the dataset."""
 
     type: Literal["info"] = "info"
-    show_features: bool = Field(False, description="also print the features")
+    show_features: bool = Field(default=False, description="also print the features")
 
 
 OPERATIONS: dict[str, type[Operation]] = {

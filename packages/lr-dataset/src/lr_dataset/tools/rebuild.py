@@ -100,7 +100,7 @@ class EpisodeRows:
 
     def __init__(self, meta: LeRobotDatasetMetadata) -> None:
         self.meta = meta
-        eps = meta.episodes
+        eps = meta.require_episodes()
         self._chunk = eps.column("data/chunk_index").astype(np.int64)
         self._file = eps.column("data/file_index").astype(np.int64)
         self._from = eps.column("dataset_from_index").astype(np.int64)
@@ -122,10 +122,10 @@ class EpisodeRows:
         except (OSError, pa.ArrowInvalid) as exc:
             raise DatasetFormatError(f"{path}: cannot read data file: {exc}") from exc
         # one file open at a time: sources are mostly read in file order
-        self._loc, self._table, self._path = loc, table, path
-        self._index = table.column("index").to_numpy().astype(np.int64)
+        index: np.ndarray = table.column("index").to_numpy().astype(np.int64)
+        self._loc, self._table, self._path, self._index = loc, table, path, index
         self._bytes_per_row = path.stat().st_size / max(table.num_rows, 1)
-        self._sorted = _is_sorted(self._index)
+        self._sorted = _is_sorted(index)
 
     def episode(self, ep: int) -> tuple[Any, float]:
         """``(table, bytes per row)`` for episode ``ep``, its rows checked against the episode
@@ -135,7 +135,7 @@ class EpisodeRows:
         loc = (int(self._chunk[ep]), int(self._file[ep]))
         if loc != self._loc:
             self._open(loc)
-        assert self._index is not None
+        assert self._index is not None and self._path is not None
         first, stop = int(self._from[ep]), int(self._to[ep])
         row = int(np.searchsorted(self._index, first)) if self._sorted else -1
         n = stop - first
@@ -267,8 +267,7 @@ def rebuild(
 
     refs: list[_Ref] = []
     for s_i, source in enumerate(sources):
-        if source.meta.episodes is None:
-            raise DatasetFormatError(f"{source.meta.root}: the dataset has no episodes")
+        source.meta.require_episodes()
         n = source.meta.total_episodes
         bad = [e for e in source.episodes if not 0 <= e < n]
         if bad:
@@ -413,7 +412,7 @@ def _write_videos(
     file_episodes: list[dict[tuple[int, int], list[int]]] = []
     file_duration: list[dict[tuple[int, int], float]] = []
     for s in sources:
-        eps = s.meta.episodes
+        eps = s.meta.require_episodes()
         chunk.append(eps.column(f"videos/{key}/chunk_index").astype(np.int64))
         file.append(eps.column(f"videos/{key}/file_index").astype(np.int64))
         start.append(eps.column(f"videos/{key}/from_timestamp").astype(np.float64))

@@ -61,13 +61,16 @@ def split_dataset(
     meta = open_meta(dataset)
     if not splits:
         raise DatasetWriteError("no splits given")
-    values = list(splits.values())
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        chosen = fractions_to_episodes(
-            meta.total_episodes, {k: float(v) for k, v in splits.items()}
-        )
-    elif all(not isinstance(v, (int, float)) for v in values):
-        chosen = {k: sorted({int(e) for e in v}) for k, v in splits.items()}  # type: ignore[union-attr]
+    fractions = {
+        k: float(v)
+        for k, v in splits.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
+    lists = {k: v for k, v in splits.items() if not isinstance(v, (int, float))}
+    if len(fractions) == len(splits):
+        chosen = fractions_to_episodes(meta.total_episodes, fractions)
+    elif len(lists) == len(splits):
+        chosen = {k: sorted({int(e) for e in v}) for k, v in lists.items()}
     else:
         raise DatasetWriteError("give every split as a fraction or every split as episode indices")
     seen: dict[int, str] = {}

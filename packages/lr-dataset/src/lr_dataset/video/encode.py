@@ -258,7 +258,7 @@ class EpisodeEncoder:
                 item = self._queue.get()
                 if item is _STOP:
                     break
-                if container is None:
+                if container is None or stream is None:  # opened together, at the first frame
                     container, stream = self._open(av, *item.shape[:2])
                 frame = av.VideoFrame.from_ndarray(item, format="rgb24")
                 frame.pts = index
@@ -268,7 +268,7 @@ class EpisodeEncoder:
                 if self._stats is not None:
                     self._stats.update(item)
                 index += 1
-            if stream is not None:
+            if stream is not None and container is not None:
                 for packet in stream.encode():
                     container.mux(packet)
         except BaseException as exc:  # reported to the recording thread on put/finish

@@ -27,20 +27,22 @@ class VizConfig(SourceConfig):
     show one episode in rerun (``local``/``rerun``: spawn the viewer; ``distant``: serve it on
     ``--grpc_port``), or in a web page served from this computer (``web``)."""
 
-    episode_index: int = Field(0, ge=0, description="the episode to show")
-    mode: str = Field("rerun", description="rerun (= LeRobot's local), distant or web")
+    episode_index: int = Field(default=0, ge=0, description="the episode to show")
+    mode: str = Field(default="rerun", description="rerun (= LeRobot's local), distant or web")
     save_rrd: str | None = Field(
-        None,
+        default=None,
         description="write a rerun .rrd file (also --save): a path, or 1/true for "
         "OUTPUT_DIR/<name>.rrd",
     )
-    output_dir: Path | None = Field(None, description="where --save=1 writes (default: .)")
-    web_port: int = Field(9090, ge=0, description="port of the web viewer (0: any free port)")
-    grpc_port: int = Field(9876, ge=1, description="rerun's port with --mode=distant")
-    host: str = Field("127.0.0.1", description="address the web viewer listens on")
-    display_compressed_images: bool = Field(False, description="log JPEG frames to rerun")
+    output_dir: Path | None = Field(default=None, description="where --save=1 writes (default: .)")
+    web_port: int = Field(
+        default=9090, ge=0, description="port of the web viewer (0: any free port)"
+    )
+    grpc_port: int = Field(default=9876, ge=1, description="rerun's port with --mode=distant")
+    host: str = Field(default="127.0.0.1", description="address the web viewer listens on")
+    display_compressed_images: bool = Field(default=False, description="log JPEG frames to rerun")
     serve_s: float | None = Field(
-        None, description="stop the web viewer after this many seconds (default: Ctrl-C)"
+        default=None, description="stop the web viewer after this many seconds (default: Ctrl-C)"
     )
 
 

@@ -51,7 +51,7 @@ ALERT = 0x80
 
 
 def _crc_table() -> list[int]:
-    table = []
+    table: list[int] = []
     for i in range(256):
         crc = i << 8
         for _ in range(8):

@@ -31,7 +31,7 @@ class DynamixelTransport:
             handler.packet_start_time = handler.getCurrentTime()
             handler.packet_timeout = handler.tx_time_per_byte * packet_length + timeout_ms
 
-        self.port_handler.setPacketTimeout = set_packet_timeout  # type: ignore[method-assign]
+        self.port_handler.setPacketTimeout = set_packet_timeout
         self._reader: dxl.GroupSyncRead | None = None
         self._reader_key: tuple[int, int, tuple[int, ...]] | None = None
 
@@ -59,7 +59,9 @@ class DynamixelTransport:
     def _block_reads(self) -> None:
         # The SDK opens the port with timeout=0 and spins on read() until its packet timeout;
         # a short blocking read returns as soon as the requested bytes arrive and stops the spin.
-        self.port_handler.ser.timeout = _READ_BLOCK_S
+        ser = self.port_handler.ser
+        if ser is not None:  # None until the port is opened
+            ser.timeout = _READ_BLOCK_S
 
     def close(self) -> None:
         """Close the port."""
@@ -135,7 +137,7 @@ class DynamixelTransport:
             self._reader_key = key
         self._ready()
         self._check(self._reader.txPacket())
-        out = {}
+        out: dict[int, tuple[int, int]] = {}
         for motor_id in ids:
             data, comm, error = self.packet_handler.readRx(self.port_handler, motor_id, size)
             self._check(comm, (motor_id,))

@@ -20,11 +20,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 __all__ = [
     "EmulatorError",
@@ -61,6 +61,7 @@ def robot_servos(robot: str, side: str = "follower", *, factory: bool = False) -
     """
     from lr_motors.presets import robot_motors
 
+    out: list[ServoSpec]
     preset = robot_motors(robot, side)
     out = []
     # plugged in one at a time from the last: in the order ``lr setup-motors`` asks for them
@@ -95,9 +96,10 @@ def parse_servos(text: str, *, baudrate: int | None = None) -> list[ServoSpec]:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"--servos is not valid JSON: {exc}") from None
-        if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+        entries = cast("list[Any]", raw) if isinstance(raw, list) else None
+        if entries is None or not all(isinstance(x, dict) for x in entries):
             raise ValueError("--servos as JSON must be a list of objects")
-        items = [dict(x) for x in raw]
+        items = [dict(cast("dict[str, Any]", x)) for x in entries]
     else:
         for k, part in enumerate(p.strip() for p in text.split(",")):
             name, _, rest = part.rpartition("=")
@@ -208,8 +210,9 @@ class ServoEmulator:
             code = self._proc.wait()
             self._proc = None
             raise EmulatorError(f"the emulator process exited with code {code} before starting")
-        self._port = json.loads(line)["port"]
-        return self._port
+        port: str = json.loads(line)["port"]
+        self._port = port
+        return port
 
     def stop(self) -> None:
         """Stop the process (closing its control pipe ends it)."""
@@ -325,7 +328,7 @@ class ServoEmulator:
 
 
 @contextmanager
-def emulated_port(robot: str = "so101", side: str = "follower", **options: Any) -> Iterator[str]:
+def emulated_port(robot: str = "so101", side: str = "follower", **options: Any) -> Generator[str]:
     """The port path of an emulated arm, for as long as the block runs::
 
         with emulated_port("so101") as port:

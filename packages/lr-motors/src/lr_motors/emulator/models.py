@@ -23,7 +23,7 @@ class ModelSpec:
     baudrates: dict[int, int]
     #: maximum speed in ticks/s with no speed limit set
     max_speed: float
-    defaults: dict[str, int] = field(default_factory=dict)
+    defaults: dict[str, int] = field(default_factory=dict[str, int])
     #: values ``Operating_Mode`` accepts (Dynamixel; empty: no check)
     operating_modes: tuple[int, ...] = ()
 

@@ -21,12 +21,15 @@ import struct
 import sys
 import time
 import tty
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
+from lr_motors.dynamixel import protocol as dxl_protocol
 from lr_motors.emulator import dynamixel as dxl_handler
 from lr_motors.emulator import feetech as ft_handler
 from lr_motors.emulator.models import model_spec
 from lr_motors.emulator.servo import Faults, VirtualServo
+from lr_motors.feetech import protocol as ft_protocol
 
 _TCGETS2 = 0x802C542A
 #: what line noise looks like: a lone header byte, zeros, and a header with an invalid length
@@ -45,6 +48,29 @@ def client_baudrate(fd: int) -> int | None:
     return struct.unpack_from("I", buf, 40)[0] or None
 
 
+class _Framing(Protocol):
+    """A vendor's packet framing: the module ``lr_motors.<vendor>.protocol``.
+
+    Packets are ``Any`` at this seam: a packet parsed by one vendor's framing only ever goes to
+    the same vendor's :class:`_ServoSide` (the bus picks both from its servos' vendor).
+    """
+
+    @property
+    def FrameError(self) -> type[ValueError]: ...
+
+    def parse_packet(self, buffer: bytes | bytearray, /) -> tuple[Any, int]: ...
+
+
+class _ServoSide(Protocol):
+    """A vendor's servo side: the module ``lr_motors.emulator.<vendor>``."""
+
+    def handle(
+        self, request: Any, servos: Iterable[VirtualServo], /
+    ) -> list[tuple[VirtualServo, bytes]]: ...
+
+    def corrupt(self, packet: bytes, /) -> bytes: ...
+
+
 class EmulatedBus:
     """The servos on one wire and the codec of their vendor."""
 
@@ -54,12 +80,9 @@ class EmulatedBus:
             raise ValueError(f"one bus cannot mix vendors: {sorted(vendors)}")
         self.servos = {s.name: s for s in servos}
         self.vendor = vendors.pop() if vendors else "feetech"
-        if self.vendor == "feetech":
-            from lr_motors.feetech import protocol
-        else:
-            from lr_motors.dynamixel import protocol  # type: ignore[no-redef]
-        self.protocol = protocol
-        self.handler = ft_handler if self.vendor == "feetech" else dxl_handler
+        feetech = self.vendor == "feetech"
+        self.protocol: _Framing = ft_protocol if feetech else dxl_protocol
+        self.handler: _ServoSide = ft_handler if feetech else dxl_handler
         self.buffer = bytearray()
         self.stats = {"requests": 0, "replies": 0, "bad_frames": 0}
         # factory mode for `lr setup-motors`: servos are plugged in one at a time, last first;
@@ -98,7 +121,7 @@ class EmulatedBus:
             if self.queue and packet.id == 0xFE and self._is_ping(packet):
                 self._swap_if_done()
             now = time.monotonic()
-            listening = []
+            listening: list[VirtualServo] = []
             for servo in self.servos.values():
                 servo.update(now)
                 if servo.attached and (baudrate is None or servo.baudrate == baudrate):
@@ -201,7 +224,7 @@ def serve(config: dict[str, Any], control_in: int, control_out: Any) -> None:
     selector = selectors.DefaultSelector()
     selector.register(master, selectors.EVENT_READ, "pty")
     selector.register(control_in, selectors.EVENT_READ, "control")
-    pending = b""
+    pending: bytes = b""
     try:
         while True:
             for key, _ in selector.select():
@@ -217,21 +240,26 @@ def serve(config: dict[str, Any], control_in: int, control_out: Any) -> None:
                 chunk = os.read(control_in, 65536)
                 if not chunk:
                     return
-                pending += chunk
-                while b"\n" in pending:
-                    line, pending = pending.split(b"\n", 1)
-                    if line.strip():
-                        try:
-                            answer = bus.command(json.loads(line))
-                        except (KeyError, TypeError, ValueError) as exc:
-                            answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-                        control_out.write(json.dumps(answer) + "\n")
-                        control_out.flush()
+                pending = _answer_commands(bus, pending + chunk, control_out)
     finally:
         if link and os.path.islink(link):
             os.unlink(link)
         os.close(master)
         os.close(slave)
+
+
+def _answer_commands(bus: EmulatedBus, pending: bytes, control_out: Any) -> bytes:
+    """Answer every complete JSON command line in ``pending``; return the incomplete rest."""
+    *lines, rest = pending.split(b"\n")
+    for line in lines:
+        if line.strip():
+            try:
+                answer = bus.command(json.loads(line))
+            except (KeyError, TypeError, ValueError) as exc:
+                answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            control_out.write(json.dumps(answer) + "\n")
+            control_out.flush()
+    return rest
 
 
 def _send(fd: int, replies: list[tuple[float, bytes]]) -> None:

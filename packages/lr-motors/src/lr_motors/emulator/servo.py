@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from lr_motors.emulator.models import ModelSpec
 
@@ -67,7 +68,7 @@ class VirtualServo:
         self._dirty = True
         self._read_only = spec.read_only_addresses()
         self._feetech = spec.vendor == "feetech"
-        self._endian = "big" if spec.protocol == 1 else "little"
+        self._endian: Literal["big", "little"] = "big" if spec.protocol == 1 else "little"
         self._reg = spec.table
         for reg, value in spec.defaults.items():
             if reg in self._reg:
@@ -290,7 +291,7 @@ class VirtualServo:
         """Bytes ``address .. address+size`` as a READ returns them."""
         return bytes(self.memory[address : address + size])
 
-    def write(self, address: int, data: bytes) -> int:
+    def write(self, address: int, data: bytes | bytearray) -> int:
         """Apply a WRITE; returns a Dynamixel error code (0 when accepted).
 
         Feetech servos ignore writes to read-only bytes, and keep EEPROM writes made while

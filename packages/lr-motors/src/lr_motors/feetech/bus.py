@@ -63,12 +63,12 @@ class FeetechMotorsBus(SerialBus):
                 f"motors {', '.join(wrong)} do not use Feetech protocol {protocol_version}"
             )
 
-    transport: FeetechTransport
-
     def _make_transport(self) -> FeetechTransport:
-        return FeetechTransport(
+        # kept with its own type too: REG_WRITE and ACTION exist on Feetech's transport only
+        self._feetech_transport = FeetechTransport(
             self.port, self.default_baudrate, self.timeout_ms, self.protocol_version
         )
+        return self._feetech_transport
 
     def _encode_sign(self, data_name: str, model: str, value: int) -> int:
         bit = tables.MODEL_SIGN_BITS[model].get(data_name)
@@ -148,13 +148,15 @@ class FeetechMotorsBus(SerialBus):
         addr, size = self._address(m.model, data_name)
         raw = self._to_raw(data_name, motor, value, normalize)
         what = f"reg_write {data_name!r}={raw} to motor {motor!r} (id {m.id})"
-        error = self._retry(lambda: self.transport.reg_write(m.id, addr, size, raw), what, None)
+        error = self._retry(
+            lambda: self._feetech_transport.reg_write(m.id, addr, size, raw), what, None
+        )
         self._check_status(error, motor, what)
 
     def action(self) -> None:
         """Broadcast ACTION: every servo applies its registered write at the same moment."""
         self._require_connected()
-        self._retry(self.transport.action, "broadcast ACTION", None)
+        self._retry(self._feetech_transport.action, "broadcast ACTION", None)
 
     def configure_motors(
         self, return_delay_time: int = 0, maximum_acceleration: int = 254, acceleration: int = 254
@@ -181,7 +183,7 @@ class FeetechMotorsBus(SerialBus):
 
     def read_calibration(self) -> Calibration:
         """Offsets (protocol 0) and limits from the registers; ``drive_mode`` is always 0."""
-        out = {}
+        out: Calibration = {}
         for name, m in self.motors.items():
             out[name] = MotorCalibration(
                 id=m.id,

@@ -44,7 +44,7 @@ class StatusError(IntFlag):
 
 def describe_error(error: int) -> str:
     """``0x24`` → ``"overheat, overload"``."""
-    names = [flag.name.lower() for flag in StatusError if error & flag]  # type: ignore[union-attr]
+    names = [name.lower() for name, flag in StatusError.__members__.items() if error & flag]
     unknown = error & ~sum(StatusError)
     if unknown:
         names.append(f"unknown bits 0x{unknown:02x}")

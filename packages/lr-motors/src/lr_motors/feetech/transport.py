@@ -100,7 +100,7 @@ class FeetechTransport:
 
     @staticmethod
     def _split(data: bytes, expected: list[tuple[int, int]]) -> dict[int, p.Packet] | None:
-        out = {}
+        out: dict[int, p.Packet] = {}
         pos = 0
         for motor_id, n in expected:
             end = pos + p.STATUS_OVERHEAD + n
@@ -129,7 +129,7 @@ class FeetechTransport:
             try:
                 packet, consumed = p.parse_packet(buffer)
             except p.FrameError as exc:
-                drop = exc.args[1]  # up to the id byte of the bad packet
+                drop: int = exc.args[1]  # up to the id byte of the bad packet
                 if len(buffer) > drop:
                     corrupt.append(buffer[drop])
                 del buffer[:drop]
@@ -188,7 +188,7 @@ class FeetechTransport:
                 if packet is None:
                     break
                 ids.append(packet.id)
-        out = {}
+        out: dict[int, int] = {}
         for motor_id in ids:
             for _ in range(3):
                 try:

@@ -87,7 +87,7 @@ class ACTConfig(LeRobotPolicyConfig):
     """Temporal ensembling weight k (the paper uses 0.01): query the model every step and average
     overlapping chunks with weights exp(-k i); needs n_action_steps=1 (null: off)."""
 
-    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
     """Dropout in the transformer layers."""
     kl_weight: NonNegativeFloat = 10.0
     """Weight of the KL term of the CVAE loss (loss = L1 + kl_weight KL)."""

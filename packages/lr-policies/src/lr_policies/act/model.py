@@ -178,6 +178,8 @@ class ACT(nn.Module):
     """The ACT network (LeRobot's ``ACT``): returns actions (B, S, D_action) and (μ, 2·log σ)
     (each (B, L)) when the VAE encoder ran, else ``(None, None)``."""
 
+    vae_encoder_pos_enc: Tensor  # a buffer (register_buffer) with use_vae, declared for types
+
     def __init__(self, config: ACTConfig) -> None:
         super().__init__()
         self.config = config

@@ -194,7 +194,7 @@ class DiffusionModel(nn.Module):
     ) -> Tensor:
         """Denoise from ``noise`` (else fresh Gaussian noise) to actions (B, T, A)."""
         param = next(iter(self.parameters()))
-        action_dim = self.config.action_feature.shape[0]  # type: ignore[union-attr]
+        action_dim = self.config.action_dim
         sample = (
             noise
             if noise is not None

@@ -33,13 +33,13 @@ class EvalConfig(LrConfig):
     max(1, 0.7 × CPUs), 64)`` as LeRobot); ``use_async_envs`` runs each env in its own process;
     the first ``max_videos`` episodes are saved as MP4."""
 
-    n_episodes: int = Field(50, ge=1)
+    n_episodes: int = Field(default=50, ge=1)
     """Episodes to run."""
-    batch_size: int = Field(0, ge=0)
+    batch_size: int = Field(default=0, ge=0)
     """Envs run in parallel (0: min(n_episodes, 0.7 x CPUs, 64), as LeRobot)."""
     use_async_envs: bool = False
     """Run each env in its own process."""
-    max_videos: int = Field(10, ge=0)
+    max_videos: int = Field(default=10, ge=0)
     """The first episodes saved as MP4 videos."""
 
 
@@ -57,7 +57,7 @@ class EvalRunConfig(LrConfig):
     """Where eval_info.json and the videos go (default: outputs/eval/<date>/<time>_<job_name>)."""
     job_name: str | None = None
     """Name in the default output folder (default: the env type)."""
-    seed: int = Field(1000, ge=0)
+    seed: int = Field(default=1000, ge=0)
     """Episode i is reset with seed + i."""
     rename_map: dict[str, str] = {}
     """Env key -> policy key (JSON), to feed a camera under the name the policy was trained with."""

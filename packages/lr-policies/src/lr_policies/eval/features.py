@@ -77,14 +77,22 @@ def feature_differences(
 def check_env_features(
     input_features: Mapping[str, PolicyFeature],
     env: EnvConfig,
-    space: gymnasium.spaces.Dict,
+    space: gymnasium.spaces.Space[Any],
     rename_map: Mapping[str, str] | None = None,
     *,
     adapt: bool = True,
 ) -> tuple[EnvConfig, str] | None:
     """``None`` when ``space`` gives every policy input; with ``adapt``, an env config that
     renders the checkpoint's cameras and a line saying what changed; else raise
-    :class:`ConfigError` listing the differences and the ways out."""
+    :class:`ConfigError` listing the differences and the ways out (also for an observation
+    space that is not a ``gymnasium.spaces.Dict`` of named observations)."""
+    from gymnasium.spaces import Dict
+
+    if not isinstance(space, Dict):
+        raise ConfigError(
+            f"the env {env.type!r} gives a {type(space).__name__} observation space; lr eval "
+            "needs a Dict of named observations (observation.state, observation.images.<cam>)"
+        )
     problems = feature_differences(input_features, space, rename_map)
     if not problems:
         return None
@@ -134,10 +142,8 @@ def adapt_env_config(
         ((height, width),) = sizes
         update |= {"image_height": height, "image_width": width}
     else:
-        update |= {
-            "image_height": env.image_height,
-            "image_width": env.image_width,
-        }
+        # both fields exist: checked against model_fields above
+        update |= {name: getattr(env, name) for name in ("image_height", "image_width")}
     data = {**env.to_dict(), **update}
     try:
         adapted = EnvConfig.from_dict(data, source="the env adapted to the checkpoint")

@@ -11,8 +11,49 @@ copying K and V G times.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 import torch
-from torch import Tensor
+from torch import Tensor, nn
+
+
+class DecoderAttention(Protocol):
+    """The projections of a transformers Llama/Gemma-style ``self_attn`` module."""
+
+    q_proj: nn.Linear
+    k_proj: nn.Linear
+    v_proj: nn.Linear
+    o_proj: nn.Linear
+
+
+class DecoderMLP(Protocol):
+    """A decoder layer's gated MLP: (B, N, W) -> (B, N, W)."""
+
+    up_proj: nn.Linear
+
+    def __call__(self, x: Tensor) -> Tensor: ...
+
+
+class DecoderLayer(Protocol):
+    """What the VLA backbones read of one transformers decoder layer (they run its pieces
+    themselves, to attend over the VLM's and the expert's tokens together)."""
+
+    self_attn: DecoderAttention
+    mlp: DecoderMLP
+    input_layernorm: nn.Module
+    post_attention_layernorm: nn.Module
+
+
+class DecoderStack(Protocol):
+    """A transformers decoder model (``GemmaModel``, SmolVLM's text model) as the VLA backbones
+    use it: its layers (an ``nn.ModuleList``), final norm and token embedding."""
+
+    layers: Sequence[DecoderLayer]
+    norm: nn.Module
+    embed_tokens: nn.Embedding
+
+    def get_input_embeddings(self) -> nn.Module: ...
 
 
 def rope_tables(  # type: ignore[no-untyped-def]

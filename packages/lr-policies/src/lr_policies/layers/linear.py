@@ -51,7 +51,8 @@ class _OneDnnLinear(torch.autograd.Function):
         return _mm_t(x2, weight, bias).reshape(*x.shape[:-1], weight.shape[0])
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+    # torch.autograd.Function declares backward(ctx, *grad_outputs: Any) -> Any
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:  # pyright: ignore[reportIncompatibleMethodOverride]
         x, weight = ctx.saved_tensors
         g2 = grad.reshape(-1, grad.shape[-1])
         grad_x = grad_w = grad_b = None
@@ -84,7 +85,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 class Linear(nn.Linear):
     """``nn.Linear`` computed with :func:`linear`."""
 
-    def forward(self, x: Tensor) -> Tensor:
+    # torch names the argument `input` (a builtin's name); modules are called positionally
+    def forward(self, x: Tensor) -> Tensor:  # pyright: ignore[reportIncompatibleMethodOverride]
         """(..., in_features) → (..., out_features)."""
         return linear(x, self.weight, self.bias)
 
@@ -109,11 +111,13 @@ class Conv1d(nn.Conv1d):
     ``nn.Conv1d`` for grouped/dilated/padded-mode variants and non-fp32/non-CPU tensors.
     """
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:  # pyright: ignore[reportIncompatibleMethodOverride]  # as Linear's
         """(B, C_in, T) → (B, C_out, T_out)."""
         if not _gemm_conv1d_ok(x, self):
             return super().forward(x)
-        (k,), (stride,), (pad,) = self.kernel_size, self.stride, self.padding  # type: ignore[misc]
+        padding = self.padding
+        assert not isinstance(padding, str)  # _gemm_conv1d_ok: "same"/"valid" take torch's path
+        (k,), (stride,), (pad,) = self.kernel_size, self.stride, padding
         b, c_in, _ = x.shape
         if k == 1 and stride == 1 and pad == 0:
             windows = x.transpose(1, 2)  # (B, T, C_in)
@@ -136,11 +140,13 @@ class ConvTranspose1d(nn.ConvTranspose1d):
     Falls back to ``nn.ConvTranspose1d`` for output padding, groups, dilation, non-CPU/fp32.
     """
 
-    def forward(self, x: Tensor, output_size: list[int] | None = None) -> Tensor:  # type: ignore[override]
+    def forward(self, x: Tensor, output_size: list[int] | None = None) -> Tensor:  # pyright: ignore[reportIncompatibleMethodOverride]  # as Linear's
         """(B, C_in, T) → (B, C_out, (T − 1)·stride − 2·padding + k)."""
         if output_size is not None or self.output_padding != (0,) or not _gemm_conv1d_ok(x, self):
             return super().forward(x, output_size)
-        (k,), (stride,), (pad,) = self.kernel_size, self.stride, self.padding  # type: ignore[misc]
+        padding = self.padding
+        assert not isinstance(padding, str)  # _gemm_conv1d_ok: "same"/"valid" take torch's path
+        (k,), (stride,), (pad,) = self.kernel_size, self.stride, padding
         b, c_in, t = x.shape
         c_out = self.out_channels
         # cols[b, t, o·k + j] = Σ_i x[b, i, t] · W[i, o, j]

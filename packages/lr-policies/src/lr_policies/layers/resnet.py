@@ -42,6 +42,12 @@ class FrozenBatchNorm2d(nn.Module):
     ``y = x · w/√(var+eps) + (b − mean · w/√(var+eps))``.
     """
 
+    # buffers (register_buffer), declared for type checkers: nn.Module types them Tensor | Module
+    weight: Tensor
+    bias: Tensor
+    running_mean: Tensor
+    running_var: Tensor
+
     def __init__(self, num_features: int, eps: float = 1e-5) -> None:
         super().__init__()
         self.eps = eps

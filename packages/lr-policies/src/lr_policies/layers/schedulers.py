@@ -185,10 +185,11 @@ class DDIMScheduler(_Scheduler):
         return alpha_prod_t_prev ** (0.5) * x0 + direction
 
 
-def make_scheduler(name: str, **kwargs: object) -> DDPMScheduler | DDIMScheduler:
-    """``"DDPM"`` or ``"DDIM"`` scheduler built with ``kwargs``."""
+def make_scheduler(name: str, **kwargs: Any) -> DDPMScheduler | DDIMScheduler:
+    """``"DDPM"`` or ``"DDIM"`` scheduler built with ``kwargs`` (the scheduler's own keyword
+    arguments, checked by its constructor)."""
     if name == "DDPM":
-        return DDPMScheduler(**kwargs)  # type: ignore[arg-type]
+        return DDPMScheduler(**kwargs)
     if name == "DDIM":
-        return DDIMScheduler(**kwargs)  # type: ignore[arg-type]
+        return DDIMScheduler(**kwargs)
     raise ValueError(f"noise scheduler must be 'DDPM' or 'DDIM', got {name!r}")

@@ -16,6 +16,8 @@ class SpatialSoftmax(nn.Module):
     ``pos_grid`` (H·W, 2) is a buffer (saved in checkpoints, as LeRobot does).
     """
 
+    pos_grid: Tensor  # a buffer (register_buffer), declared for type checkers
+
     def __init__(self, input_shape: tuple[int, int, int], num_kp: int | None = None) -> None:
         super().__init__()
         self._in_c, self._in_h, self._in_w = input_shape

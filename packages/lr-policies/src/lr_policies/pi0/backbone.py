@@ -25,12 +25,18 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
 
-from lr_policies.layers.gqa import apply_rope, masked_gqa_attention, rope_tables
+from lr_policies.layers.gqa import (
+    DecoderLayer,
+    DecoderStack,
+    apply_rope,
+    masked_gqa_attention,
+    rope_tables,
+)
 
 
 def openpi_architecture() -> dict[str, Any]:
@@ -206,8 +212,14 @@ class PaliGemmaWithExpert(nn.Module):
         return self
 
     @property
-    def language_model(self) -> nn.Module:
-        return self.paligemma.model.language_model
+    def language_model(self) -> DecoderStack:
+        """PaliGemma's Gemma decoder (transformers types it as a plain module)."""
+        return cast(DecoderStack, self.paligemma.model.language_model)
+
+    @property
+    def expert_model(self) -> DecoderStack:
+        """The action expert's Gemma decoder."""
+        return cast(DecoderStack, self.gemma_expert.model)
 
     # ----------------------------------------------------------------- embeddings
 
@@ -223,7 +235,9 @@ class PaliGemmaWithExpert(nn.Module):
 
     # ----------------------------------------------------------------- layers
 
-    def _qkv(self, layer: nn.Module, x: Tensor, cond: Tensor | None, cos: Tensor, sin: Tensor):  # type: ignore[no-untyped-def]
+    def _qkv(
+        self, layer: DecoderLayer, x: Tensor, cond: Tensor | None, cos: Tensor, sin: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
         """Normed q (roped), k (roped), v (B, N, heads, D) and the residual gate."""
         attn = layer.self_attn
         h, gate = _norm(layer.input_layernorm, x, cond)
@@ -235,7 +249,7 @@ class PaliGemmaWithExpert(nn.Module):
 
     @staticmethod
     def _finish(
-        layer: nn.Module, x: Tensor, attended: Tensor, gate: Tensor | None, cond: Tensor | None
+        layer: DecoderLayer, x: Tensor, attended: Tensor, gate: Tensor | None, cond: Tensor | None
     ) -> Tensor:
         out = layer.self_attn.o_proj(attended.to(layer.self_attn.o_proj.weight.dtype))
         out = _gated(x, out, gate)
@@ -264,9 +278,7 @@ class PaliGemmaWithExpert(nn.Module):
         (B, P+S, P+S) bool; returns the expert's final-normed output (B, S, E)."""
         n_p = prefix.shape[1]
         cos, sin = self._rope(position_ids)
-        for vlm_layer, expert_layer in zip(
-            self.language_model.layers, self.gemma_expert.model.layers
-        ):
+        for vlm_layer, expert_layer in zip(self.language_model.layers, self.expert_model.layers):
             q_p, k_p, v_p, g_p = self._qkv(vlm_layer, prefix, None, cos[:, :n_p], sin[:, :n_p])
             q_s, k_s, v_s, g_s = self._qkv(
                 expert_layer, suffix, adarms_cond, cos[:, n_p:], sin[:, n_p:]
@@ -279,7 +291,7 @@ class PaliGemmaWithExpert(nn.Module):
             )
             prefix = self._finish(vlm_layer, prefix, out[:, :n_p], g_p, None)
             suffix = self._finish(expert_layer, suffix, out[:, n_p:], g_s, adarms_cond)
-        return _norm(self.gemma_expert.model.norm, suffix, adarms_cond)[0]
+        return _norm(self.expert_model.norm, suffix, adarms_cond)[0]
 
     @torch.no_grad()
     def fill_cache(
@@ -308,9 +320,9 @@ class PaliGemmaWithExpert(nn.Module):
         """The expert over the suffix (B, S, E) attending to the cached prefix and itself;
         ``mask`` (B, S, P+S). Returns the final-normed output (B, S, E)."""
         cos, sin = self._rope(position_ids)
-        for layer, (k_p, v_p) in zip(self.gemma_expert.model.layers, cache):
+        for layer, (k_p, v_p) in zip(self.expert_model.layers, cache):
             q, k, v, gate = self._qkv(layer, suffix, adarms_cond, cos, sin)
             k = torch.cat([k_p.to(k.dtype), k], 1)
             v = torch.cat([v_p.to(v.dtype), v], 1)
             suffix = self._finish(layer, suffix, self._attend(q, k, v, mask), gate, adarms_cond)
-        return _norm(self.gemma_expert.model.norm, suffix, adarms_cond)[0]
+        return _norm(self.expert_model.norm, suffix, adarms_cond)[0]

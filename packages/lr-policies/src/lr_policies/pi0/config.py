@@ -55,19 +55,19 @@ class PI0Config(FlowMatchingVLAConfig):
     action_expert_variant: str = "gemma_300m"
     dtype: str = "float32"
 
-    num_inference_steps: int = Field(10, ge=1, le=1000)
+    num_inference_steps: int = Field(default=10, ge=1, le=1000)
     """Euler steps of flow-matching sampling per chunk"""
-    time_sampling_beta_alpha: float = Field(1.5, gt=0)
+    time_sampling_beta_alpha: float = Field(default=1.5, gt=0)
     """alpha of the Beta distribution training times are drawn from"""
-    time_sampling_beta_beta: float = Field(1.0, gt=0)
+    time_sampling_beta_beta: float = Field(default=1.0, gt=0)
     """beta of the Beta distribution training times are drawn from"""
-    time_sampling_scale: float = Field(0.999, gt=0)
+    time_sampling_scale: float = Field(default=0.999, gt=0)
     """training time = Beta sample x scale + offset"""
-    time_sampling_offset: float = Field(0.001, ge=0)
+    time_sampling_offset: float = Field(default=0.001, ge=0)
     """training time = Beta sample x scale + offset"""
-    min_period: float = Field(4e-3, gt=0)
+    min_period: float = Field(default=4e-3, gt=0)
     """shortest period of the flow time's sine-cosine embedding"""
-    max_period: float = Field(4.0, gt=0)
+    max_period: float = Field(default=4.0, gt=0)
     """longest period of the flow time's sine-cosine embedding"""
 
     use_relative_actions: bool = False
@@ -80,7 +80,7 @@ class PI0Config(FlowMatchingVLAConfig):
     """cameras are resized with centred padding to this (height, width); square"""
     normalization_mapping: dict[str, NormalizationMode] = _mean_std()
     gradient_checkpointing: bool = False
-    tokenizer_max_length: int = Field(48, ge=1, le=8192)
+    tokenizer_max_length: int = Field(default=48, ge=1, le=8192)
 
     @model_validator(mode="after")
     def _check(self) -> PI0Config:

@@ -62,6 +62,7 @@ class PI0Policy(PreTrainedPolicy):
     config_class = PI0Config
     name = "pi0"
     config: PI0Config
+    model: PI0FlowMatching
     uses_state_token = True
 
     def __init__(self, config: PI0Config) -> None:
@@ -70,7 +71,7 @@ class PI0Policy(PreTrainedPolicy):
         self.model = self.build_model(config)
         self._queue = ChunkQueue(config.n_action_steps)
 
-    def build_model(self, config: PI0Config) -> nn.Module:
+    def build_model(self, config: PI0Config) -> PI0FlowMatching:
         return PI0FlowMatching(config)
 
     @classmethod
@@ -186,7 +187,7 @@ class PI0Policy(PreTrainedPolicy):
             self.config.rtc_config, prev_chunk_left_over, inference_delay, execution_horizon
         )
         actions = self.model.sample_actions(*self._inputs(batch), noise=noise, guide=guide)
-        return actions[:, :, : self.config.action_feature.shape[0]]  # type: ignore[union-attr]
+        return actions[:, :, : self.config.action_dim]
 
     @torch.no_grad()
     def select_action(
@@ -234,7 +235,7 @@ class PI0Policy(PreTrainedPolicy):
                 offset=c.time_sampling_offset,
             )
         losses = self.model(*self._inputs(batch), actions, noise, time)
-        losses = losses[:, :, : self.config.action_feature.shape[0]]  # type: ignore[union-attr]
+        losses = losses[:, :, : self.config.action_dim]
         info: dict[str, Any] = {"loss_per_dim": losses.mean(dim=(0, 1)).detach().cpu().tolist()}
         if reduction == "none":
             per_sample = losses.mean(dim=(1, 2))

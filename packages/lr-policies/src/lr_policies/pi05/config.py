@@ -33,5 +33,5 @@ class PI05Config(PI0Config):
     implementation = "lr_policies.pi05.model:PI05Policy"
     processor_factory = "lr_policies.pi05.processor:make_pi05_pre_post_processors"
 
-    tokenizer_max_length: int = Field(200, ge=1, le=8192)
+    tokenizer_max_length: int = Field(default=200, ge=1, le=8192)
     normalization_mapping: dict[str, NormalizationMode] = _quantiles()

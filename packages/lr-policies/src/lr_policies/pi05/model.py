@@ -33,7 +33,8 @@ class PI05Policy(PI0Policy):
     name = "pi05"
     uses_state_token = False
 
-    def build_model(self, config: PI05Config) -> nn.Module:  # type: ignore[override]
+    # narrower than PI0Policy's parameter: a PI05Policy is only ever built from its config_class
+    def build_model(self, config: PI05Config) -> PI05FlowMatching:  # pyright: ignore[reportIncompatibleMethodOverride]
         return PI05FlowMatching(config)
 
 
@@ -42,7 +43,8 @@ class PI05FlowMatching(PI0FlowMatching):
 
     expert_adarms = True
 
-    def build_time_layers(self, config: PI05Config, width: int) -> None:  # type: ignore[override]
+    # narrower than π0's parameter: PI05FlowMatching is only built by PI05Policy, from a PI05Config
+    def build_time_layers(self, config: PI05Config, width: int) -> None:  # pyright: ignore[reportIncompatibleMethodOverride]
         self.time_mlp_in = nn.Linear(width, width)
         self.time_mlp_out = nn.Linear(width, width)
 

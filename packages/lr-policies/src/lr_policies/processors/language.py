@@ -111,7 +111,10 @@ class TokenizerStep(ProcessorStep):
         self.padding = padding
         self.truncation = bool(truncation)
         self._given = tokenizer is not None
-        self.tokenizer = tokenizer if tokenizer is not None else load_tokenizer(tokenizer_name)
+        if tokenizer is None:
+            assert tokenizer_name is not None  # refused above when both are None
+            tokenizer = load_tokenizer(tokenizer_name)
+        self.tokenizer = tokenizer
 
     def tokenize(self, tasks: list[str]) -> tuple[Tensor, Tensor]:
         """Token ids (B, L) and the attention mask (B, L) bool of ``tasks``."""

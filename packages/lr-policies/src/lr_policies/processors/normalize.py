@@ -52,7 +52,10 @@ class _Normalization(ProcessorStep):
     def __init__(
         self,
         features: Mapping[str, PolicyFeature | Mapping[str, Any]],
-        norm_map: Mapping[FeatureType | str, NormalizationMode | str],
+        # either key kind: Mapping's key type is invariant, so a FeatureType | str key type
+        # would refuse the dict[FeatureType, ...] that normalization_mapping returns
+        norm_map: Mapping[FeatureType, NormalizationMode | str]
+        | Mapping[str, NormalizationMode | str],
         stats: Stats | None = None,
         eps: float = 1e-8,
         normalize_observation_keys: list[str] | None = None,

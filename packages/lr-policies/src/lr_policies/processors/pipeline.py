@@ -18,7 +18,7 @@ import importlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 import torch
 from torch import Tensor
@@ -50,8 +50,12 @@ _STEP_MODULES: dict[str, str] = {
 }
 
 
-def register_step(cls: type[ProcessorStep]) -> type[ProcessorStep]:
-    """Class decorator: make a step loadable from files by its ``registry_name``."""
+StepClass = TypeVar("StepClass", bound="type[ProcessorStep]")
+
+
+def register_step(cls: StepClass) -> StepClass:
+    """Class decorator: make a step loadable from files by its ``registry_name`` (the class is
+    returned as it is, so type checkers keep its own constructor)."""
     _STEPS[cls.registry_name] = cls
     return cls
 

@@ -45,7 +45,7 @@ class RTCConfig(LrConfig):
     enabled: bool = True
     """apply real-time chunking when rtc_config is set"""
     prefix_attention_schedule: RTCAttentionSchedule = RTCAttentionSchedule.LINEAR
-    max_guidance_weight: float = Field(10.0, gt=0)
-    execution_horizon: int = Field(10, ge=1)
+    max_guidance_weight: float = Field(default=10.0, gt=0)
+    execution_horizon: int = Field(default=10, ge=1)
     debug: bool = False
-    debug_maxlen: int = Field(100, gt=0)
+    debug_maxlen: int = Field(default=100, gt=0)

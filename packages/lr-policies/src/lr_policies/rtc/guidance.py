@@ -64,8 +64,9 @@ def guidance_weight(time: float, max_guidance_weight: float) -> Tensor:
     tau = torch.as_tensor(1.0 - time)
     beta = torch.as_tensor(max_guidance_weight)
     inv_r2 = ((1 - tau) ** 2 + tau**2) / (1 - tau) ** 2
-    c = torch.nan_to_num((1 - tau) / tau, posinf=beta)
-    return torch.minimum(torch.nan_to_num(c * inv_r2, posinf=beta), beta)
+    # posinf takes a float (torch casts it to the tensor's dtype, as it did beta)
+    c = torch.nan_to_num((1 - tau) / tau, posinf=max_guidance_weight)
+    return torch.minimum(torch.nan_to_num(c * inv_r2, posinf=max_guidance_weight), beta)
 
 
 @dataclass

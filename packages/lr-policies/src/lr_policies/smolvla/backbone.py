@@ -27,12 +27,18 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
 
-from lr_policies.layers.gqa import apply_rope, masked_gqa_attention, rope_tables
+from lr_policies.layers.gqa import (
+    DecoderLayer,
+    DecoderStack,
+    apply_rope,
+    masked_gqa_attention,
+    rope_tables,
+)
 
 
 def get_intermediate_size(hidden: int, ffn_dim_multiplier: int = 4, multiple_of: int = 256) -> int:
@@ -139,15 +145,16 @@ class SmolVLMWithExpert(nn.Module):
     # ----------------------------------------------------------------- structure
 
     @property
-    def text_model(self) -> nn.Module:
-        return self.vlm.model.text_model
+    def text_model(self) -> DecoderStack:
+        """SmolVLM's text decoder (transformers types it as a plain module)."""
+        return cast(DecoderStack, self.vlm.model.text_model)
 
     def is_self_attention(self, layer: int) -> bool:
         """Whether layer ``layer`` attends over the joint sequence (else: cross-attention)."""
         every = self.self_attn_every_n_layers
         return "cross" not in self.attention_mode or (every > 0 and layer % every == 0)
 
-    def layer_pairs(self) -> list[tuple[nn.Module, nn.Module | None]]:
+    def layer_pairs(self) -> list[tuple[DecoderLayer, DecoderLayer | None]]:
         """(VLM layer, expert layer or None) for each VLM layer: with fewer expert layers, only
         every ``num_vlm_layers / num_expert_layers``-th VLM layer has an expert partner."""
         every = self.num_vlm_layers // self.num_expert_layers
@@ -238,7 +245,9 @@ class SmolVLMWithExpert(nn.Module):
 
     # ----------------------------------------------------------------- one layer's pieces
 
-    def _qkv(self, layer: nn.Module, hidden: Tensor, cos: Tensor, sin: Tensor):  # type: ignore[no-untyped-def]
+    def _qkv(
+        self, layer: DecoderLayer, hidden: Tensor, cos: Tensor, sin: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
         """Normed ``hidden`` (B, N, ·) → roped q, roped k and v, each (B, N, heads, D)."""
         attn = layer.self_attn
         x = layer.input_layernorm(hidden).to(attn.q_proj.weight.dtype)
@@ -247,12 +256,12 @@ class SmolVLMWithExpert(nn.Module):
         k = apply_rope(attn.k_proj(x).view(shape), cos, sin)
         return q, k, attn.v_proj(x).view(shape)
 
-    def _query(self, layer: nn.Module, hidden: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    def _query(self, layer: DecoderLayer, hidden: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
         attn = layer.self_attn
         x = layer.input_layernorm(hidden).to(attn.q_proj.weight.dtype)
         return apply_rope(attn.q_proj(x).view(*x.shape[:-1], -1, self.head_dim), cos, sin)
 
-    def cross_kv(self, layer: nn.Module, keys: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
+    def cross_kv(self, layer: DecoderLayer, keys: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
         """The expert's keys/values (B, P, K, D) from the VLM's (B, P, K, D) of the same layer."""
         attn = layer.self_attn
         dtype = attn.k_proj.weight.dtype
@@ -264,7 +273,7 @@ class SmolVLMWithExpert(nn.Module):
         return masked_gqa_attention(q, k, v, mask, self.head_dim**-0.5)
 
     @staticmethod
-    def _finish(layer: nn.Module, hidden: Tensor, attended: Tensor) -> Tensor:
+    def _finish(layer: DecoderLayer, hidden: Tensor, attended: Tensor) -> Tensor:
         """o_proj + residual, then RMSNorm, MLP + residual; the stream takes the layer's dtype
         after the first residual (LeRobot adds in place into the projection's output)."""
         dtype = layer.self_attn.o_proj.weight.dtype
@@ -312,7 +321,7 @@ class SmolVLMWithExpert(nn.Module):
 
     def _cross(
         self,
-        layer: nn.Module,
+        layer: DecoderLayer,
         suffix: Tensor,
         pos_s: Tensor,
         keys: Tensor,

@@ -62,8 +62,8 @@ class SmolVLAConfig(FlowMatchingVLAConfig):
     """convert ALOHA's joint and gripper space to π0's (LeRobot's option)"""
     use_delta_joint_actions_aloha: bool = False
     """not implemented, as in LeRobot 0.6.1: must stay false"""
-    tokenizer_max_length: int = Field(48, ge=1, le=8192)
-    num_steps: int = Field(10, ge=1, le=1000)
+    tokenizer_max_length: int = Field(default=48, ge=1, le=8192)
+    num_steps: int = Field(default=10, ge=1, le=1000)
     """Euler steps of flow-matching sampling per chunk"""
     use_cache: bool = True
     """reuse the prefix's key/value cache across the denoising steps"""
@@ -72,14 +72,14 @@ class SmolVLAConfig(FlowMatchingVLAConfig):
     train_expert_only: bool = True
     train_state_proj: bool = True
 
-    optimizer_lr: float = Field(1e-4, gt=0)
+    optimizer_lr: float = Field(default=1e-4, gt=0)
     optimizer_betas: tuple[float, float] = (0.9, 0.95)
-    optimizer_eps: float = Field(1e-8, gt=0)
-    optimizer_weight_decay: float = Field(1e-10, ge=0)
+    optimizer_eps: float = Field(default=1e-8, gt=0)
+    optimizer_weight_decay: float = Field(default=1e-10, ge=0)
     optimizer_grad_clip_norm: float = 10.0
-    scheduler_warmup_steps: int = Field(1_000, ge=0)
-    scheduler_decay_steps: int = Field(30_000, ge=1)
-    scheduler_decay_lr: float = Field(2.5e-6, ge=0)
+    scheduler_warmup_steps: int = Field(default=1_000, ge=0)
+    scheduler_decay_steps: int = Field(default=30_000, ge=1)
+    scheduler_decay_lr: float = Field(default=2.5e-6, ge=0)
 
     vlm_model_name: str = SMOLVLM2_500M
     load_vlm_weights: bool = False
@@ -87,20 +87,20 @@ class SmolVLAConfig(FlowMatchingVLAConfig):
     """surround each camera's image tokens with SmolVLM's special tokens"""
     attention_mode: str = "cross_attn"
     """cross_attn (expert layers attend to the VLM's keys/values) or self_attn"""
-    prefix_length: int = Field(-1, ge=-1)
+    prefix_length: int = Field(default=-1, ge=-1)
     """Pad the prefix (images + language + state) to this many tokens; -1 or 0: no padding."""
     pad_language_to: str = "longest"
     """pad task tokens to the longest in the batch or to tokenizer_max_length (max_length)"""
-    num_expert_layers: int = Field(-1, ge=-1)
+    num_expert_layers: int = Field(default=-1, ge=-1)
     """Action-expert layers (a divisor of num_vlm_layers); -1 or 0: one per VLM layer."""
-    num_vlm_layers: int = Field(16, ge=-1)
+    num_vlm_layers: int = Field(default=16, ge=-1)
     """SmolVLM text layers kept (the model is cut after them); -1: all of them."""
-    self_attn_every_n_layers: int = Field(2, ge=0)
+    self_attn_every_n_layers: int = Field(default=2, ge=0)
     """Every n-th expert layer attends to the joint sequence, the others cross-attend; 0: none."""
-    expert_width_multiplier: float = Field(0.75, gt=0)
-    min_period: float = Field(4e-3, gt=0)
+    expert_width_multiplier: float = Field(default=0.75, gt=0)
+    min_period: float = Field(default=4e-3, gt=0)
     """shortest period of the flow time's sine-cosine embedding"""
-    max_period: float = Field(4.0, gt=0)
+    max_period: float = Field(default=4.0, gt=0)
     """longest period of the flow time's sine-cosine embedding"""
 
     @model_validator(mode="after")

@@ -186,7 +186,7 @@ class SmolVLAPolicy(PreTrainedPolicy):
             self.config.rtc_config, prev_chunk_left_over, inference_delay, execution_horizon
         )
         actions = self.model.sample_actions(*self._inputs(batch), noise=noise, guide=guide)
-        actions = actions[:, :, : self.config.action_feature.shape[0]]  # type: ignore[union-attr]
+        actions = actions[:, :, : self.config.action_dim]
         return aloha.encode_actions(actions) if self.config.adapt_to_pi_aloha else actions
 
     @torch.no_grad()
@@ -227,7 +227,7 @@ class SmolVLAPolicy(PreTrainedPolicy):
             actions = aloha.encode_actions_inv(actions)
         actions = pad_vector(actions, self.config.max_action_dim)
         losses = self.model(*self._inputs(batch), actions, noise=noise, time=time)
-        losses = losses[:, :, : self.config.action_feature.shape[0]]  # type: ignore[union-attr]
+        losses = losses[:, :, : self.config.action_dim]
         is_pad = batch.get("action_is_pad")
         if reduction == "none":
             if is_pad is None:

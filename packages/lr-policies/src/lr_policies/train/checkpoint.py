@@ -437,7 +437,9 @@ def seed_everything(seed: int) -> None:
 def rng_state() -> dict[str, torch.Tensor]:
     """Python, NumPy and torch (CPU and CUDA) generator states as tensors."""
     version, py_state, _ = random.getstate()
-    np_state = np.random.get_state()
+    # legacy=True is numpy's default (its stubs say False): the (name, keys, pos, ...) tuple
+    np_state = np.random.get_state(legacy=True)
+    assert isinstance(np_state, tuple)
     out = {
         "py_rng_version": torch.tensor([version], dtype=torch.int64),
         "py_rng_state": torch.tensor(py_state, dtype=torch.int64),

@@ -57,7 +57,7 @@ class DatasetConfig(LrConfig):
     streaming: bool = False
     """Read the dataset as a ``StreamingLeRobotDataset`` (a folder or a URL, nothing downloaded
     up front; its position is saved in checkpoints and resumed exactly)."""
-    episode_pool_size: int = Field(16, ge=1)
+    episode_pool_size: int = Field(default=16, ge=1)
     """With ``streaming``: whole episodes each DataLoader worker keeps resident and draws its
     samples from (more: a more random order, more memory)."""
 
@@ -102,21 +102,21 @@ class TrainConfig(LrConfig):
     """Name in the default run folder and in wandb (default: the policy type)."""
     resume: bool = False
     """Continue the run in ``output_dir`` (or ``--config_path``'s checkpoint)."""
-    seed: int = Field(1000, ge=0)
+    seed: int = Field(default=1000, ge=0)
     """Seed of every random generator and of the data order."""
     cudnn_deterministic: bool = False
     """Make cuDNN deterministic (slower); otherwise cuDNN benchmarks its algorithms."""
-    steps: int = Field(100_000, ge=1)
+    steps: int = Field(default=100_000, ge=1)
     """Optimizer steps in the whole run."""
-    batch_size: int = Field(8, ge=1)
+    batch_size: int = Field(default=8, ge=1)
     """Samples per step and process."""
     num_workers: int = Field(default_factory=default_num_workers, ge=0)
     """Data-loader worker processes (default: this machine's CPUs - 1, at most 8)."""
-    prefetch_factor: int = Field(4, ge=1)
+    prefetch_factor: int = Field(default=4, ge=1)
     """Batches each worker loads ahead."""
     persistent_workers: bool = True
     """Keep the data-loader workers alive between epochs."""
-    log_freq: int = Field(200, ge=1)
+    log_freq: int = Field(default=200, ge=1)
     """Steps between two metric lines."""
     save_checkpoint: bool = True
     """Save checkpoints (the last step's, and every ``save_freq`` steps)."""
@@ -134,7 +134,7 @@ class TrainConfig(LrConfig):
     rename_map: dict[str, str] = {}
     """Dataset key -> policy key (JSON), to train on a camera under another name, e.g.
     ``'{"observation.images.left": "observation.images.top"}'``."""
-    tolerance_s: float = Field(1e-4, gt=0)
+    tolerance_s: float = Field(default=1e-4, gt=0)
     """Timestamp tolerance (s) when matching requested frames to recorded ones."""
     progress_bar: bool = True
     """Show the progress bar."""

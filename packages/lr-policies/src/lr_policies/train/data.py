@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
 
 import numpy as np
 
@@ -60,12 +60,26 @@ class TrainingDataset(Protocol):
         ...
 
 
+@runtime_checkable
 class MapDataset(TrainingDataset, Protocol):
     """A map-style training dataset: frames by position."""
 
     def __len__(self) -> int: ...
 
     def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+
+class ResumableStream(TrainingDataset, Protocol):
+    """A stream that positions itself from a ``state_dict`` saved in checkpoints
+    (:class:`lr_dataset.streaming.StreamingLeRobotDataset`); see :func:`is_resumable_stream`."""
+
+    def set_distributed(self, rank: int, world_size: int) -> None: ...
+
+    def state_dict(
+        self, batches_consumed: int, batch_size: int, num_workers: int = 0
+    ) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
 #: ImageNet statistics, shaped (3, 1, 1) like camera stats.
@@ -218,7 +232,7 @@ def make_dataset(
     return LeRobotDataset(config.repo_id, delta_timestamps=delta, **kwargs)
 
 
-def is_resumable_stream(dataset: Any) -> bool:
+def is_resumable_stream(dataset: object) -> TypeGuard[ResumableStream]:
     """An lr streaming dataset: positions itself from a ``state_dict`` saved in checkpoints."""
     import torch
 

@@ -130,7 +130,7 @@ def _start_wandb(
     if config is None or not config.enable:
         return None
     try:
-        import wandb
+        import wandb  # pyright: ignore[reportMissingImports]  # optional, not in the workspace
     except ImportError:
         warnings.warn(
             "wandb.enable is set but the wandb package is not installed; logging to "

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+#: Joint angles or a position: a sequence of floats or a 1-D array.
+Vector = Sequence[float] | np.ndarray
+
 
 def rpy_matrix(roll: float, pitch: float, yaw: float) -> np.ndarray:
     """URDF's fixed-axis roll-pitch-yaw: ``Rz(yaw) @ Ry(pitch) @ Rx(roll)``, ``(3, 3)``."""
@@ -82,7 +85,7 @@ class Chain:
         self.lower = np.array([j.lower for j in self.joints])
         self.upper = np.array([j.upper for j in self.joints])
 
-    def frames(self, q: Sequence[float]) -> tuple[list[np.ndarray], np.ndarray]:
+    def frames(self, q: Vector) -> tuple[list[np.ndarray], np.ndarray]:
         """The world frame of each joint (after its origin, before its rotation) and of the
         tool, for joint angles ``q`` (rad, ``(n,)``)."""
         if len(q) != len(self.joints):
@@ -101,13 +104,11 @@ class Chain:
             t = t @ rot
         return joint_frames, t @ self.tool
 
-    def forward(self, q: Sequence[float]) -> np.ndarray:
+    def forward(self, q: Vector) -> np.ndarray:
         """The tool's ``(4, 4)`` pose in the base frame for joint angles ``q`` (rad)."""
         return self.frames(q)[1]
 
-    def jacobian(
-        self, q: Sequence[float]
-    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
+    def jacobian(self, q: Vector) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
         """``(J_pos (3, n), world axes (n, 3), joint frames, tool pose (4, 4))`` at ``q``: the
         tool point's velocity per joint velocity (m/rad), each joint's axis in the base frame,
         and the frames of :meth:`frames`."""

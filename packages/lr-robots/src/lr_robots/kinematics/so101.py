@@ -19,11 +19,9 @@ roll is left as it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
-from lr_robots.kinematics.chain import Chain, Joint
+from lr_robots.kinematics.chain import Chain, Joint, Vector
 
 #: The arm joints, in motor order (ids 1..5).
 ARM_JOINTS = ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll")
@@ -56,11 +54,11 @@ class SO101Kinematics:
         self.lower_deg = np.degrees(self.chain.lower)
         self.upper_deg = np.degrees(self.chain.upper)
 
-    def forward(self, q_deg: Sequence[float]) -> np.ndarray:
+    def forward(self, q_deg: Vector) -> np.ndarray:
         """The tool pose ``(4, 4)`` (metres) for the 5 arm joint angles ``q_deg`` (degrees)."""
         return self.chain.forward(np.radians(np.asarray(q_deg, float)[:5]))
 
-    def pitch(self, q_deg: Sequence[float]) -> float:
+    def pitch(self, q_deg: Vector) -> float:
         """The gripper's approach axis angle above the horizontal (rad; ``-pi/2`` = pointing
         straight down) at ``q_deg``."""
         return float(np.arcsin(self._pitch(np.radians(np.asarray(q_deg, float)[:5]))[0]))
@@ -81,8 +79,8 @@ class SO101Kinematics:
 
     def inverse(
         self,
-        position: Sequence[float],
-        q_init_deg: Sequence[float],
+        position: Vector,
+        q_init_deg: Vector,
         pitch: float | None = None,
         *,
         iterations: int = 50,
@@ -116,6 +114,7 @@ class SO101Kinematics:
             jac = np.vstack([j_pos[:, moving], pitch_weight * d_sin[moving]])
             lower, upper = self.chain.lower[moving], self.chain.upper[moving]
             free = np.ones(4, bool)
+            dq = np.zeros(4)
             for _attempt in range(4):  # joints pushed past a limit leave the step (active set)
                 jf = jac * free
                 dq = jf.T @ np.linalg.solve(jf @ jf.T + damping * np.eye(4), e)

@@ -54,14 +54,16 @@ class DatasetRecordConfig(LrConfig):
     """Where and how episodes are recorded (LeRobot's ``--dataset.*``)."""
 
     repo_id: str = Field(
-        "",
+        default="",
         description=(
             "``user/name``; a date-time tag is appended unless ``no_stamp`` (LeRobot 0.6.1)"
         ),
     )
-    single_task: str = Field("", description="what the episodes show, stored as each frame's task")
+    single_task: str = Field(
+        default="", description="what the episodes show, stored as each frame's task"
+    )
     root: Path | None = Field(
-        None, description="the dataset folder (default ``$HF_LEROBOT_HOME/<repo_id>``)"
+        default=None, description="the dataset folder (default ``$HF_LEROBOT_HOME/<repo_id>``)"
     )
     fps: int = Field(default=30, gt=0, description="frames per second (the loop's rate)")
     episode_time_s: float = Field(
@@ -80,21 +82,22 @@ class DatasetRecordConfig(LrConfig):
         description="episodes to record in this session (on ``--resume``, new ones)",
     )
     video: bool = Field(
-        True, description="store cameras as MP4 video (``false``: PNG images in the parquet)"
+        default=True,
+        description="store cameras as MP4 video (``false``: PNG images in the parquet)",
     )
-    push_to_hub: bool = Field(True, description="upload the dataset to the Hub at the end")
+    push_to_hub: bool = Field(default=True, description="upload the dataset to the Hub at the end")
     private: bool | None = Field(
-        None, description="upload as a private repository (``None``: the Hub's default)"
+        default=None, description="upload as a private repository (``None``: the Hub's default)"
     )
-    tags: list[str] | None = Field(None, description="tags of the Hub dataset card")
+    tags: list[str] | None = Field(default=None, description="tags of the Hub dataset card")
     num_image_writer_processes: int = Field(
-        0, description="accepted for LeRobot; lr encodes in background threads (no effect)"
+        default=0, description="accepted for LeRobot; lr encodes in background threads (no effect)"
     )
     num_image_writer_threads_per_camera: int = Field(
-        4, description="accepted for LeRobot (no effect)"
+        default=4, description="accepted for LeRobot (no effect)"
     )
     video_encoding_batch_size: int = Field(
-        1,
+        default=1,
         description=(
             "accepted for LeRobot: lr encodes each episode while it is recorded (no effect)"
         ),
@@ -104,14 +107,15 @@ class DatasetRecordConfig(LrConfig):
         description="video encoder settings (``--dataset.rgb_encoder.vcodec=h264``...)",
     )
     depth_encoder: dict[str, Any] | None = Field(
-        None,
+        default=None,
         description=(
             "accepted for LeRobot; lr records depth as 1-channel images, not depth video (no "
             "effect)"
         ),
     )
     streaming_encoding: bool = Field(
-        False, description="accepted for LeRobot: lr always encodes while recording (no effect)"
+        default=False,
+        description="accepted for LeRobot: lr always encodes while recording (no effect)",
     )
     encoder_queue_maxsize: int = Field(
         default=30,
@@ -121,9 +125,11 @@ class DatasetRecordConfig(LrConfig):
         ),
     )
     encoder_threads: int | None = Field(
-        None, description="threads per video encoder (``None``: the codec's default)"
+        default=None, description="threads per video encoder (``None``: the codec's default)"
     )
-    no_stamp: bool = Field(False, description="keep ``repo_id`` as given (no date-time tag)")
+    no_stamp: bool = Field(
+        default=False, description="keep ``repo_id`` as given (no date-time tag)"
+    )
 
     def stamp_repo_id(self) -> None:
         """Append ``_YYYYmmdd_HHMMSS`` to ``repo_id`` (LeRobot 0.6.1, at creation only)."""
@@ -145,7 +151,7 @@ class PolicyRunConfig(LrConfig):
         )
     )
     device: str | None = Field(
-        None,
+        default=None,
         description=(
             "``cpu``, ``cuda``, ``mps`` (default: the checkpoint's, else the best available)"
         ),
@@ -160,7 +166,7 @@ class PolicyRunConfig(LrConfig):
             "'observation.images.front'}``)"
         ),
     )
-    use_amp: bool = Field(False, description="automatic mixed precision on CUDA")
+    use_amp: bool = Field(default=False, description="automatic mixed precision on CUDA")
 
 
 class RecordConfig(LrConfig):
@@ -170,59 +176,61 @@ class RecordConfig(LrConfig):
     robot: RobotConfig
     dataset: DatasetRecordConfig
     teleop: TeleoperatorConfig | None = Field(
-        None,
+        default=None,
         description=(
             "the teleoperator; optional with ``--policy.path`` (then it drives the reset phases)"
         ),
     )
     policy: PolicyRunConfig | None = Field(
-        None,
+        default=None,
         description=(
             "run a trained policy instead of the teleoperator (evaluation episodes, ``eval_`` "
             "dataset)"
         ),
     )
     display_data: bool = Field(
-        False,
+        default=False,
         description="stream observations, actions and camera frames to rerun (``lr-robots[viz]``)",
     )
     display_mode: str = Field(
-        "rerun", description="``rerun`` (``foxglove`` is refused: lr does not speak it)"
+        default="rerun", description="``rerun`` (``foxglove`` is refused: lr does not speak it)"
     )
     display_ip: str | None = Field(
-        None,
+        default=None,
         description=(
             "a remote rerun viewer's address (with ``display_port``); default: spawn a local viewer"
         ),
     )
     display_port: int | None = Field(
-        None, description="the remote viewer's port (rerun's gRPC port, 9876 by default)"
+        default=None, description="the remote viewer's port (rerun's gRPC port, 9876 by default)"
     )
     display_compressed_images: bool = Field(
-        False, description="send camera frames JPEG-compressed (always with a remote viewer)"
+        default=False,
+        description="send camera frames JPEG-compressed (always with a remote viewer)",
     )
     play_sounds: bool = Field(
-        True, description="LeRobot speaks events aloud; lr prints them (accepted, no sound)"
+        default=True, description="LeRobot speaks events aloud; lr prints them (accepted, no sound)"
     )
     resume: bool = Field(
-        False,
+        default=False,
         description="add episodes to the existing dataset at ``--dataset.root`` / ``repo_id``",
     )
     keyboard: str = Field(
-        "auto",
+        default="auto",
         description=(
             "keys: ``auto`` (pynput on a desktop, else the terminal), ``terminal``, ``pynput`` or "
             "``none``"
         ),
     )
     on_interrupt: str = Field(
-        "discard",
+        default="discard",
         description=(
             "Ctrl-C during an episode: ``discard`` it (default) or ``save`` what was recorded"
         ),
     )
     display_save: Path | None = Field(
-        None, description="write a rerun recording (``.rrd``) here instead of showing a viewer"
+        default=None,
+        description="write a rerun recording (``.rrd``) here instead of showing a viewer",
     )
 
     @model_validator(mode="after")

@@ -17,7 +17,7 @@ from typing import Any
 
 from lr_robots.control.safety import STOP_SIGNALS, Stopped
 
-_NAMES = {signal.SIGINT: "Ctrl-C"}
+_NAMES: dict[int, str] = {signal.SIGINT: "Ctrl-C"}
 
 
 class InterruptGate:

@@ -211,8 +211,8 @@ def run_phase(
             observation, action = driver.step(robot, use_policy)
             if action is not None:
                 robot.send_action(action)
-            if dataset is not None and action is not None:
-                frame = build_dataset_frame(features, observation, "observation",
+            if dataset is not None and features is not None and action is not None:
+                frame: dict[str, Any] = build_dataset_frame(features, observation, "observation",
                                             source="the robot")  # fmt: skip
                 frame.update(build_dataset_frame(features, action, "action",
                                                  source=_source(driver, use_policy)))  # fmt: skip

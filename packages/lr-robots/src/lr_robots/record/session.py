@@ -243,7 +243,7 @@ def record(cfg: RecordConfig) -> RecordResult:
         missing = sorted(set(features["action"].names or []) - set(teleop.action_features))
         if missing and teleop.action_features:
             raise FeatureError(
-                f"the teleoperator {cfg.teleop.type} does not give {missing}, which "  # type: ignore[union-attr]
+                f"the teleoperator {teleop.config.type} does not give {missing}, which "
                 f"{cfg.robot.type} takes; it gives {sorted(teleop.action_features)}"
             )
     policy = None

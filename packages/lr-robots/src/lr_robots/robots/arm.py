@@ -64,13 +64,15 @@ class MotorArm(ServoDevice, Robot):
         raise NotImplementedError
 
     # features -------------------------------------------------------------------------------
+    # cached_property for Robot's abstract read-only property: pyright calls it incompatible
+    # because a cached value may be assigned; nothing assigns it.
     @cached_property
-    def observation_features(self) -> HardwareFeatures:
+    def observation_features(self) -> HardwareFeatures:  # pyright: ignore[reportIncompatibleMethodOverride]
         """``<motor>.pos`` floats, then one ``(height, width, 3)`` entry per camera."""
         return {**self.motor_features, **camera_features(self.config.cameras)}
 
     @cached_property
-    def action_features(self) -> HardwareFeatures:
+    def action_features(self) -> HardwareFeatures:  # pyright: ignore[reportIncompatibleMethodOverride]  # as above
         """``<motor>.pos`` floats."""
         return self.motor_features
 

@@ -31,7 +31,10 @@ from lr_robots.kinematics.so101 import ARM_JOINTS, SO101Kinematics
 
 #: Reachable box for the SO-101 tool point (m, URDF base frame): in front of the base and
 #: above the table plane of the base's bottom.
-DEFAULT_BOUNDS = {"min": (-0.30, -0.42, 0.0), "max": (0.30, -0.08, 0.40)}
+DEFAULT_BOUNDS: dict[str, tuple[float, float, float]] = {
+    "min": (-0.30, -0.42, 0.0),
+    "max": (0.30, -0.08, 0.40),
+}
 
 NOT_OBSERVED = (
     "{name} moves the arm relative to where it is, but has not been given the robot's "

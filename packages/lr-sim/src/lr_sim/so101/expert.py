@@ -102,6 +102,11 @@ class SO101Expert:
         self.q = np.concatenate([arm, [self.gripper]])
         return radians_to_normalized(self.q, self.env.config.use_degrees)
 
+    def _hover_point(self) -> np.ndarray:
+        """The commanded point raised to ``HOVER_Z`` (the command is set on the first step)."""
+        assert self.p_cmd is not None
+        return np.array([self.p_cmd[0], self.p_cmd[1], HOVER_Z])
+
     def _reach(self) -> None:
         target = self.sim.target_pos
         self.gripper = GRIPPER_OPEN
@@ -127,7 +132,7 @@ class SO101Expert:
             if self.wait <= 0:
                 self.phase = "lift"
         elif self.phase == "lift":
-            above = np.array([self.p_cmd[0], self.p_cmd[1], HOVER_Z])
+            above = self._hover_point()
             if self._move(above, 0.7) and self._near(above, 0.015):
                 held = cube[2] > CUBE_SIZE / 2 + 0.02
                 self.phase = "transfer" if held else "approach"
@@ -148,7 +153,7 @@ class SO101Expert:
             if self.wait <= 0:
                 self.phase = "retreat"
         elif self.phase == "retreat":
-            self._move(np.array([self.p_cmd[0], self.p_cmd[1], HOVER_Z]))
+            self._move(self._hover_point())
             if not self.env.task.is_success(self.sim) and self.wait < -30:
                 self.phase = "approach"
             self.wait -= 1
@@ -166,7 +171,7 @@ class SO101Expert:
         push_z = 0.016
         if self.phase == "done" or dist < 0.012:
             self.phase = "done"
-            self._move(np.array([self.p_cmd[0], self.p_cmd[1], HOVER_Z]))
+            self._move(self._hover_point())
             return
         d = to_goal / dist
         if self.phase == "approach":
@@ -202,7 +207,7 @@ class SO101Expert:
             target = np.array([*(contact + d * min(dist, 0.01)), push_z])
             self._move(target, 0.5)
         elif self.phase == "retreat":
-            above = np.array([self.p_cmd[0], self.p_cmd[1], HOVER_Z])
+            above = self._hover_point()
             if self._move(above):
                 self.phase = "approach"
 

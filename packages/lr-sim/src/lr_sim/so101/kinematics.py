@@ -8,6 +8,7 @@ It works on its own ``MjData``, so solving never disturbs the simulation.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,8 @@ class ArmIK:
     """Damped-least-squares IK on ``mj_jacSite`` for the ``tcp`` site of an :class:`ArmSim`
     model. Joint angles are radians; positions metres."""
 
-    def __init__(self, model: object, site: str = "tcp", damping: float = 1e-3) -> None:
+    # model: a mujoco.MjModel; mujoco ships no type information, so it is typed Any
+    def __init__(self, model: Any, site: str = "tcp", damping: float = 1e-3) -> None:
         mujoco = import_mujoco()
         self._mujoco = mujoco
         self.model = model

@@ -37,6 +37,9 @@ class AVCamera(ThreadedCamera):
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
+        # an AVCameraConfig here; subclasses with a config of their own (video_file) replace
+        # it and every method below that reads the av fields
+        self.config: AVCameraConfig = config
         self.source: AVSource | None = None
         self._pixel_format = "rgb24"
         self._scale: tuple[int | None, int | None] = (None, None)

@@ -57,8 +57,10 @@ class BiSOFollower(BimanualMixin, Robot):
     def _key(self, side: str, key: str) -> str:
         return key if side == "left" and key in self._shared else f"{side}_{key}"
 
+    # cached_property for Robot's abstract read-only property: pyright calls it incompatible
+    # because a cached value may be assigned; nothing assigns it.
     @cached_property
-    def observation_features(self) -> HardwareFeatures:
+    def observation_features(self) -> HardwareFeatures:  # pyright: ignore[reportIncompatibleMethodOverride]
         """Both arms' observation features, prefixed (shared cameras unprefixed)."""
         return {
             self._key(side, k): v
@@ -67,7 +69,7 @@ class BiSOFollower(BimanualMixin, Robot):
         }
 
     @cached_property
-    def action_features(self) -> HardwareFeatures:
+    def action_features(self) -> HardwareFeatures:  # pyright: ignore[reportIncompatibleMethodOverride]  # as above
         """``left_<motor>.pos`` then ``right_<motor>.pos``."""
         return {
             f"{side}_{k}": v

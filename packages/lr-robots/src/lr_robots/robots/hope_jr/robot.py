@@ -64,6 +64,7 @@ class HopeJrArm(MotorArm):
     """The HopeJR arm (see the module docstring)."""
 
     config_class: ClassVar[type[HopeJrArmConfig]] = HopeJrArmConfig
+    bus: FeetechMotorsBus  # what make_bus builds
     name: ClassVar[str] = "hope_jr_arm"
     groups: ClassVar[dict[str, list[str]]] = {
         "shoulder": ["shoulder_pitch", "shoulder_yaw", "shoulder_roll"],

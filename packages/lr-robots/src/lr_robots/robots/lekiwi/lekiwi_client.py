@@ -114,13 +114,15 @@ class LeKiwiClient(Robot):
     def _state_order(self) -> tuple[str, ...]:
         return tuple(state_features())
 
+    # cached_property for Robot's abstract read-only property: pyright calls it incompatible
+    # because a cached value may be assigned; nothing assigns it.
     @cached_property
-    def observation_features(self) -> HardwareFeatures:
+    def observation_features(self) -> HardwareFeatures:  # pyright: ignore[reportIncompatibleMethodOverride]
         """``arm_<joint>.pos``, ``x.vel``, ``y.vel``, ``theta.vel``, then each camera."""
         return {**state_features(), **self._frame_shapes}
 
     @cached_property
-    def action_features(self) -> HardwareFeatures:
+    def action_features(self) -> HardwareFeatures:  # pyright: ignore[reportIncompatibleMethodOverride]  # as above
         """``arm_<joint>.pos``, ``x.vel``, ``y.vel``, ``theta.vel``."""
         return state_features()
 
@@ -278,7 +280,7 @@ class LeKiwiClient(Robot):
                 f"{self}: action keys {unknown} are not LeKiwi's; valid keys: "
                 + ", ".join(self.action_features)
             )
-        sent = dict.fromkeys(BASE_KEYS, 0.0)
+        sent: dict[str, float] = dict.fromkeys(BASE_KEYS, 0.0)
         for key, value in action.items():
             try:
                 number = float(value)

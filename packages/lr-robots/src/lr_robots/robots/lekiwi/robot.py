@@ -71,7 +71,7 @@ def base_velocities(action: Mapping[str, Any], where: str) -> dict[str, float]:
 
     Raises :class:`~lr_core.errors.FeatureError` for another ``*.vel`` key or a value that is
     not a finite number, naming the key."""
-    out = dict.fromkeys(BASE_KEYS, 0.0)
+    out: dict[str, float] = dict.fromkeys(BASE_KEYS, 0.0)
     for key, value in action.items():
         if not key.endswith(".vel"):
             continue
@@ -211,7 +211,9 @@ class LeKiwi(MotorArm):
         with self.named_errors():
             goals = goals_from_action(action, arm_motors, self.label)
             velocities = base_velocities(action, self.label)
-            wheel_raw, scale = body_to_wheel(*(velocities[k] for k in BASE_KEYS))
+            wheel_raw, scale = body_to_wheel(
+                velocities["x.vel"], velocities["y.vel"], velocities["theta.vel"]
+            )
             if goals:
                 goals = clamp_to_limits(goals, self.goal_limits())
                 cap = self.config.max_relative_target

@@ -15,10 +15,11 @@ from lr_motors.dynamixel.bus import DriveMode, DynamixelMotorsBus, OperatingMode
 from lr_robots.robots.arm import MotorArm
 from lr_robots.robots.koch_follower.robot import configure_dynamixel_arm, dynamixel_arm_motors
 from lr_robots.robots.omx_follower.config import OmxFollowerConfig
+from lr_robots.servo_device import ServoDevice
 
 
 def factory_calibration(
-    arm: MotorArm, drive_modes: dict[str, int], offsets: dict[str, int]
+    arm: ServoDevice, drive_modes: dict[str, int], offsets: dict[str, int]
 ) -> Calibration:
     """Write and return an OMX factory calibration: Extended Position, the given drive modes
     and offsets, the whole turn as range."""

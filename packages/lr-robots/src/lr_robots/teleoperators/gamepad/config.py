@@ -38,7 +38,7 @@ class GamepadTeleopConfig(TeleoperatorConfig):
     gripper_speed: float = Field(default=50.0, gt=0)
     """How fast the gripper opens or closes, in gripper units (0..100) per second."""
     bounds: dict[str, tuple[float, float, float]] = Field(
-        default_factory=lambda: {k: tuple(v) for k, v in DEFAULT_BOUNDS.items()}
+        default_factory=lambda: dict(DEFAULT_BOUNDS)
     )
     """Box the gripper stays in, {"min": [x, y, z], "max": [x, y, z]} in metres, in the URDF
     base frame."""
