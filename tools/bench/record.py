@@ -240,7 +240,9 @@ def main() -> int:
                         result = run_side(python, script, argv, env, args)
                         break
                     except RuntimeError as exc:
-                        last = str(exc).strip().splitlines()[-1][:300]
+                        lines = str(exc).strip().splitlines()
+                        errors = [ln for ln in lines if "error" in ln.lower()] or lines[-1:]
+                        last = errors[-1][:400]
                         print(f"{label} round failed (try {attempt + 1}/3): {last}",
                               file=sys.stderr)  # fmt: skip
                 else:
