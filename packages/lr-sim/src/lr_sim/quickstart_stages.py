@@ -1,0 +1,192 @@
+"""The stages of ``lr quickstart`` as the commands a user would type, and their runners.
+
+Each stage is built as the argument list of its command (``lr sim record``, ``lr train``,
+``lr eval``), parsed by that command's own parser and run by its own function, so the commands
+printed in the report are exactly what ran. Runners execute in a fresh ``spawn`` process each
+(see :func:`in_child_process`).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shlex
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+T = TypeVar("T")
+
+#: Seeds of evaluation episodes start here, far from the recorded episodes' seeds (0, 1, ...).
+EVAL_SEED = 100_000
+REPO_ID = "local/quickstart"
+
+
+# --------------------------------------------------------------------------- flags
+
+
+def _flag_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def config_flags(prefix: str, config: BaseModel, *, with_type: bool = True) -> list[str]:
+    """``--prefix.field=value`` flags for every field of ``config`` that differs from its class
+    default (nested models recursively; lists and dicts as JSON). A plugin config (with a
+    ``type``) leads with ``--prefix.type=...`` so the command picks the same class."""
+    flags: list[str] = []
+    values = config.model_dump(mode="json", serialize_as_any=True)
+    defaults = type(config)().model_dump(mode="json", serialize_as_any=True)
+    if with_type and "type" in values:
+        flags.append(f"--{prefix}.type={values['type']}")
+    for name, value in values.items():
+        if name == "type" or value == defaults.get(name):
+            continue
+        field_value = getattr(config, name)
+        if isinstance(field_value, BaseModel):
+            flags += config_flags(f"{prefix}.{name}", field_value, with_type=False)
+        else:
+            flags.append(f"--{prefix}.{name}={_flag_value(value)}")
+    return flags
+
+
+def shell_command(argv: list[str], env: Mapping[str, str] | None = None) -> str:
+    """``argv`` as one shell line (each word quoted as needed), ``KEY=value`` prefixes first."""
+    prefix = [f"{k}={shlex.quote(v)}" for k, v in (env or {}).items()]
+    return " ".join(prefix + [shlex.quote(a) for a in argv])
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """How training and evaluation use the machine (chosen by :func:`choose_runtime`)."""
+
+    device: str
+    threads: int
+    num_workers: int
+    cpu_count: int
+
+    def describe(self) -> str:
+        """One line for the console and the report."""
+        workers = f"{self.num_workers} data-loading worker" + ("s" if self.num_workers != 1 else "")
+        return (
+            f"device {self.device}, {self.threads} torch thread"
+            f"{'s' if self.threads != 1 else ''}, {workers} ({self.cpu_count} CPUs seen)"
+        )
+
+
+def choose_runtime(
+    device: str | None, threads: int | None, num_workers: int | None, cuda_available: bool
+) -> Runtime:
+    """The device, torch threads and data-loading workers of a run; ``None`` means choose.
+
+    On CPU: one torch thread and one data-loading worker process (two cores busy at most).
+    torch's intra-op threads synchronise at every operator, so a second thread stalls whenever
+    another program holds a core: with one core kept busy, a 2-thread run of the quickstart's
+    policy was several times slower, while one thread plus one worker (two processes the
+    scheduler can place independently) loses little (figures in docs/benchmarks.md). On a GPU:
+    torch's default threads and up to 4 workers.
+    """
+    cpus = os.cpu_count() or 1
+    chosen = device or ("cuda" if cuda_available else "cpu")
+    if chosen.startswith("cuda"):
+        return Runtime(chosen, threads or max(1, min(4, cpus // 2)), _workers(num_workers, 4), cpus)
+    return Runtime(chosen, threads or 1, _workers(num_workers, 1 if cpus >= 2 else 0), cpus)
+
+
+def _workers(explicit: int | None, default: int) -> int:
+    cpus = os.cpu_count() or 1
+    return explicit if explicit is not None else max(0, min(default, cpus - 1))
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def in_child_process(stage: Callable[..., T], *args: Any) -> T:
+    """Run one stage in a fresh interpreter and return its result.
+
+    Stages are isolated because MuJoCo's EGL renderer (Mesa's llvmpipe, which loads LLVM) and
+    the CUDA build of torch (whose optimizers import triton, which bundles another LLVM) crash
+    with a segmentation fault when triton is loaded after the renderer in one process, and a
+    process forked after EGL rendering deadlocks. A fresh process per stage also returns the
+    memory of each stage to the system.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(stage, *args).result()
+
+
+# --------------------------------------------------------------------------- runners
+
+
+def run_record(argv: list[str]) -> dict[str, Any]:
+    """``lr sim record <argv>``; the summary of :func:`lr_sim.record.record`."""
+    from lr_core.config import parse_cli
+    from lr_sim.record import SimRecordConfig, record
+
+    args = ["--expert=true" if a == "--expert" else a for a in argv]
+    return record(parse_cli(SimRecordConfig, args, prog="lr sim record"))
+
+
+def run_train(argv: list[str], threads: int) -> dict[str, Any]:
+    """``lr train <argv>`` with ``threads`` torch threads; the checkpoint and speed."""
+    import torch
+
+    torch.set_num_threads(threads)
+    from lr_core.config import parse_cli
+    from lr_policies.train import TrainConfig, train
+
+    cfg = parse_cli(TrainConfig, argv, prog="lr train")
+    started = time.perf_counter()
+    last = train(cfg)
+    seconds = time.perf_counter() - started
+    return {
+        "checkpoint": str(Path(last) / "pretrained_model"),
+        "train_dir": cfg.output_dir,
+        "seconds": seconds,
+        "steps_per_s": cfg.steps / seconds if seconds > 0 else 0.0,
+    }
+
+
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA device (run in a child: the parent never imports torch)."""
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def run_eval(argv: list[str], threads: int) -> dict[str, Any]:
+    """``lr eval <argv>`` with ``threads`` torch threads; the evaluation report."""
+    import torch
+
+    torch.set_num_threads(threads)
+    from lr_core.config import parse_cli
+    from lr_policies.eval.config import EvalRunConfig
+    from lr_policies.eval.rollout import evaluate
+
+    return evaluate(parse_cli(EvalRunConfig, argv, prog="lr eval"))
+
+
+__all__ = [
+    "EVAL_SEED",
+    "REPO_ID",
+    "Runtime",
+    "choose_runtime",
+    "config_flags",
+    "cuda_available",
+    "in_child_process",
+    "run_eval",
+    "run_record",
+    "run_train",
+    "shell_command",
+]
