@@ -1,0 +1,143 @@
+"""The main job, timed: ``lr quickstart`` on an idle machine and with one core kept busy.
+
+    uv run python tools/bench/quickstart.py                 # idle, then one core busy
+    uv run python tools/bench/quickstart.py --fast          # a smoke test of this script
+    uv run python tools/bench/quickstart.py --scenarios idle -- --steps=4000
+
+Each scenario runs the real command (``python -m lr_core.cli quickstart``, extra flags after
+``--`` are passed on) in a fresh process and reads the run's ``report.json``. ``one-busy``
+keeps one core busy for the whole run with a spinning process (as ``stress --cpu 1`` does);
+``all-busy`` spins one process per core. The table gives the wall time of each stage, the total,
+the success rate with its 95% Wilson interval, and the threads, workers, batch and device the
+quickstart chose; the last column is the ratio to the idle run (goal of issue 17: at most 1.5
+with one core busy, at most 15 min and at least 80% success idle). The CPU model and its
+vector extensions are printed because training speed depends on them. LeRobot 0.6.1 has no
+equivalent of the whole pipeline, so there is no peer figure here (its training and evaluation
+speeds are compared in tools/bench/policies.py). ``--json`` writes every figure to a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SCENARIOS = {"idle": 0, "one-busy": 1, "all-busy": os.cpu_count() or 1}
+
+
+def cpu_description() -> str:
+    """``model name`` from /proc/cpuinfo, the core count, and AVX2 / AVX-512 support."""
+    model, flags = platform.processor() or "unknown CPU", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    except OSError:
+        pass
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return f"{model}, {os.cpu_count()} CPUs, {vector}"
+
+
+def _spin() -> None:  # pragma: no cover - runs in the busy processes
+    while True:
+        pass
+
+
+def run_quickstart(busy: int, output_root: Path, extra: list[str]) -> dict[str, Any]:
+    """One ``lr quickstart`` run with ``busy`` spinning processes beside it."""
+    spinners = [multiprocessing.get_context("spawn").Process(target=_spin) for _ in range(busy)]
+    for p in spinners:
+        p.start()
+    try:
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "lr_core.cli",
+                "quickstart",
+                f"--output_root={output_root}",
+                "--progress=false",
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+        )
+        wall = time.perf_counter() - started
+    finally:
+        for p in spinners:
+            p.terminate()
+            p.join()
+    if result.returncode != 0:
+        raise SystemExit(f"lr quickstart failed:\n{result.stderr[-4000:]}")
+    (run_dir,) = sorted(p for p in output_root.iterdir() if p.is_dir())[-1:]
+    report = json.loads((run_dir / "report.json").read_text())
+    report["wall_s"] = wall
+    report["load_at_start"] = load
+    report["run_dir"] = str(run_dir)
+    return report
+
+
+def row(name: str, report: dict[str, Any], idle: dict[str, Any] | None) -> str:
+    t = report["timings_s"]
+    agg = report["evaluation"]
+    low, high = agg["pc_success_ci95"]
+    rt = report["runtime"]
+    ratio = f"{report['wall_s'] / idle['wall_s']:.2f}" if idle else "1.00"
+    return (
+        f"| {name} | {t['record_s']:.0f} | {t['train_s']:.0f} | {t['eval_s']:.0f} | "
+        f"{t['report_s']:.0f} | {report['wall_s'] / 60:.1f} | {report['steps_per_s']:.1f} | "
+        f"{agg['pc_success']:.0f}% ({low:.0f}–{high:.0f}) | {rt['device']}, {rt['threads']} thr, "
+        f"{rt['num_workers']} wkr, batch {report['batch_size']} | {report['load_at_start']:.1f} | "
+        f"{ratio} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenarios", nargs="+", default=["idle", "one-busy"], choices=SCENARIOS)
+    parser.add_argument("--fast", action="store_true", help="pass --fast (a smoke test)")
+    parser.add_argument("--output_root", type=Path, default=None)
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("extra", nargs="*", help="flags for lr quickstart (after --)")
+    args = parser.parse_args()
+    extra = (["--fast"] if args.fast else []) + list(args.extra)
+    root = args.output_root or Path(tempfile.mkdtemp(prefix="bench_quickstart_"))
+
+    print(f"CPU: {cpu_description()}")
+    print(f"lr quickstart {' '.join(extra)}  (runs under {root})", flush=True)
+    results: dict[str, dict[str, Any]] = {}
+    for name in args.scenarios:
+        print(f"running {name} ({SCENARIOS[name]} busy process(es))...", flush=True)
+        results[name] = run_quickstart(SCENARIOS[name], root / name, extra)
+        print(f"  {results[name]['wall_s'] / 60:.1f} min", flush=True)
+
+    print()
+    print(
+        "| scenario | record s | train s | eval s | report s | total min | train steps/s | "
+        "success (95% CI) | chosen | load at start | ratio to idle |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    idle = results.get("idle")
+    for name, report in results.items():
+        print(row(name, report, idle if name != "idle" else None))
+    print("\nLeRobot 0.6.1: no equivalent end-to-end command (n/a).")
+    if args.json:
+        summary = {"cpu": cpu_description(), "extra": extra, "results": results}
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
