@@ -10,9 +10,9 @@ task's instruction. With ``--expert_noise=σ`` the command sent to the robot is 
 action plus Gaussian noise of standard deviation σ (in action units) while the dataset keeps the
 expert's own action, as in DART (Laskey et al., 2017, "DART: Noise Injection for Robust
 Imitation Learning"): the demonstrations then visit states slightly off the expert's path and
-show the way back, which a policy's own small errors will need. Failed episodes are discarded (``--keep_failures=true`` keeps them), so
-``--episodes`` counts stored episodes per task (a task set such as Meta-World's ``MT10`` records
-each of its tasks). Cameras become video features.
+show the way back, which a policy's own small errors will need. Failed episodes are discarded
+(``--keep_failures=true`` keeps them), so ``--episodes`` counts stored episodes per task (a task
+set such as Meta-World's ``MT10`` records each of its tasks). Cameras become video features.
 """
 
 from __future__ import annotations
