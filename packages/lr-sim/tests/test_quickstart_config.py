@@ -3,6 +3,7 @@ commands (which must parse, with each command's own parser, into exactly the run
 
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
 
@@ -132,3 +133,16 @@ def test_stage_commands_parse_into_the_runs_configs(tmp_path: Path, argv: list[s
     line = shell_command(train, commands["train"]["env"])
     assert line.startswith("OMP_NUM_THREADS=1 lr train ")
     assert shlex.split(line)[1:] == train
+
+
+def test_loop_rate_weights_each_logged_window_by_its_steps(tmp_path: Path):
+    from lr_sim.quickstart_stages import loop_rate
+
+    metrics = tmp_path / "metrics.jsonl"
+    lines = [
+        {"step": 10, "data_s": 0.01, "update_s": 0.09, "loss": 1.0},  # 10 steps x 0.1 s
+        {"step": 30, "data_s": 0.0, "update_s": 0.05, "loss": 0.5},  # 20 steps x 0.05 s
+        {"step": 30, "eval_pc_success": 50.0},  # an evaluation record: not a training window
+    ]
+    metrics.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    assert loop_rate(metrics) == pytest.approx(30 / 2.0)

@@ -154,8 +154,23 @@ def run_train(argv: list[str], threads: int) -> dict[str, Any]:
         "checkpoint": str(Path(last) / "pretrained_model"),
         "train_dir": cfg.output_dir,
         "seconds": seconds,
-        "steps_per_s": cfg.steps / seconds if seconds > 0 else 0.0,
+        "steps_per_s": loop_rate(Path(str(cfg.output_dir)) / "metrics.jsonl"),
     }
+
+
+def loop_rate(metrics: Path) -> float:
+    """Training steps per second of the loop itself (batch wait + update, from the logged
+    window averages of ``metrics.jsonl``), without start-up and checkpoint writing."""
+    seconds, steps, previous = 0.0, 0, 0
+    for line in metrics.read_text().splitlines():
+        record = json.loads(line) if line.strip() else {}
+        if "update_s" not in record:
+            continue
+        window = record["step"] - previous
+        previous = record["step"]
+        seconds += window * (record["data_s"] + record["update_s"])
+        steps += window
+    return steps / seconds if seconds > 0 else 0.0
 
 
 def cuda_available() -> bool:
