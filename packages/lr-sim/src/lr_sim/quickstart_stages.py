@@ -14,7 +14,6 @@ import os
 import shlex
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -113,17 +112,72 @@ def _workers(explicit: int | None, default: int) -> int:
 
 
 def in_child_process(stage: Callable[..., T], *args: Any) -> T:
-    """Run one stage in a fresh interpreter and return its result.
+    """Run one stage in a fresh interpreter and return its result (its exception re-raised).
 
     Stages are isolated because MuJoCo's EGL renderer (Mesa's llvmpipe, which loads LLVM) and
     the CUDA build of torch (whose optimizers import triton, which bundles another LLVM) crash
     with a segmentation fault when triton is loaded after the renderer in one process, and a
-    process forked after EGL rendering deadlocks. A fresh process per stage also returns the
-    memory of each stage to the system.
+    process forked after EGL rendering deadlocks (hence ``spawn``). A fresh process per stage
+    also returns the memory of each stage to the system.
+
+    Ctrl-C reaches the child too (same process group): the parent waits up to
+    ``grace_s`` = 20 s for it to finish unwinding (a recording finalises its dataset), then
+    terminates it, and re-raises ``KeyboardInterrupt``. A child that dies without a result (a
+    crash, a kill) is a :class:`~lr_core.errors.LrError` naming the stage and exit code.
     """
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return pool.submit(stage, *args).result()
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child_main, args=(sender, stage, args))
+    process.start()
+    sender.close()
+    try:
+        ok, payload, trace = receiver.recv()
+    except EOFError:
+        process.join()
+        from lr_core.errors import LrError
+
+        raise LrError(
+            f"the quickstart stage {stage.__name__} ended without a result "
+            f"(exit code {process.exitcode}); its output above says why"
+        ) from None
+    except KeyboardInterrupt:
+        _stop(process, grace_s=20.0)
+        raise
+    finally:
+        receiver.close()
+    process.join()
+    if not ok:
+        if isinstance(payload, BaseException):
+            raise payload
+        from lr_core.errors import LrError
+
+        raise LrError(f"the quickstart stage {stage.__name__} failed:\n{trace}")
+    return payload
+
+
+def _child_main(sender: Any, stage: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        result: tuple[bool, Any, str] = (True, stage(*args), "")
+    except BaseException as exc:  # sent to the parent, which re-raises it
+        import traceback
+
+        result = (False, exc, traceback.format_exc())
+    try:
+        sender.send(result)
+    except Exception:  # an exception that does not pickle: send its text
+        sender.send((False, None, result[2]))
+    finally:
+        sender.close()
+
+
+def _stop(process: Any, grace_s: float) -> None:
+    process.join(grace_s)
+    if process.is_alive():
+        process.terminate()
+        process.join(5.0)
+    if process.is_alive():
+        process.kill()
+        process.join()
 
 
 # --------------------------------------------------------------------------- runners
