@@ -11,6 +11,10 @@ Rules:
 3. ``TORCH_MODULES[pkg]``: modules of ``pkg`` that may import torch; an empty tuple means the
    package is torch-free.
 4. The graph of distribution imports has no cycle.
+5. Inside each distribution, the graph of module imports has no cycle. Every import counts,
+   function-local ones included (a local import that dodges a circle is still a circle); only
+   ``if TYPE_CHECKING:`` imports are left out. ``from pkg import name`` counts as an import of the
+   module that the package's ``_EXPORTS`` (lr_core.lazy) names for ``name``.
 """
 
 from __future__ import annotations
@@ -169,6 +173,95 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+def _runtime_imports(tree: ast.Module) -> list[tuple[int, str, list[str]]]:
+    """``(line, module, imported names)`` of every import not guarded by ``TYPE_CHECKING``."""
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    found: list[tuple[int, str, list[str]]] = []
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module, [a.name for a in node.names]))
+        elif isinstance(node, ast.Call) and not isinstance(node, ast.Import | ast.ImportFrom):
+            # importlib.import_module("a.b"): imported_modules knows the call's shape
+            found += [(line, name, []) for line, name in imported_modules(node)]
+    return found
+
+
+def _lazy_exports(path: Path) -> dict[str, str]:
+    """A package ``__init__``'s ``_EXPORTS`` table (name -> module), read without importing it."""
+    for node in ast.parse(path.read_text()).body:
+        target = node.target if isinstance(node, ast.AnnAssign) else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        if isinstance(target, ast.Name) and target.id == "_EXPORTS" and node.value is not None:
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return {}
+            return value if isinstance(value, dict) else {}
+    return {}
+
+
+def module_graph(package: str) -> dict[str, set[str]]:
+    """Runtime import edges between the modules of one distribution (rule 5)."""
+    src = PACKAGES / package.replace("_", "-") / "src"
+    paths = {module_name(package, p, src): p for p in sorted((src / package).rglob("*.py"))}
+    exports = {m: _lazy_exports(p) for m, p in paths.items() if p.name == "__init__.py"}
+    graph: dict[str, set[str]] = {m: set() for m in paths}
+    for module, path in paths.items():
+        for _, name, names in _runtime_imports(ast.parse(path.read_text(), filename=str(path))):
+            targets = [f"{name}.{n}" for n in names if f"{name}.{n}" in paths]
+            targets += [exports[name][n] for n in names if n in exports.get(name, {})]
+            if not targets and name in paths:
+                targets = [name]
+            for target in targets:
+                # importing a module runs its parent packages' (lazy) __init__ files: not an edge
+                if target != module and not module.startswith(f"{target}."):
+                    graph[module].add(target)
+    return graph
+
+
+def module_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected set of two or more modules (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
 def main() -> int:
     """Print violations and cycles; return 1 if there are any."""
     violations, graph = check()
@@ -177,7 +270,10 @@ def main() -> int:
     cycle = find_cycle(graph)
     if cycle:
         print("import cycle between distributions: " + " -> ".join(cycle))
-    if violations or cycle:
+    inner = [c for package in ALLOWED_LR_IMPORTS for c in module_cycles(module_graph(package))]
+    for component in inner:
+        print("import cycle inside a distribution: " + " <-> ".join(component))
+    if violations or cycle or inner:
         return 1
     edges = ", ".join(f"{a} -> {b}" for a in sorted(graph) for b in sorted(graph[a]))
     print(f"layering OK ({edges or 'no cross-package imports'})")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from lr_core.cli import Command, CommandGroup, main
 from lr_core.errors import ConfigError
 
@@ -64,3 +66,36 @@ def test_console_script_runs():
         [sys.executable, "-m", "lr_core.cli", "--help"], capture_output=True, text=True
     )
     assert result.returncode == 0 and "commands:" in result.stdout
+
+
+def test_unexpected_errors_are_one_line_and_name_lr_debug(monkeypatch, capsys):
+    def crash(argv):
+        raise ValueError("boom")
+
+    from lr_core import registry
+
+    monkeypatch.setattr(registry, "load", lambda group, name: Command(help="", run=crash))
+    assert main(["anything", "--x=1"]) == 1
+    err = capsys.readouterr().err
+    assert "lr anything: error: ValueError: boom" in err and "LR_DEBUG=1" in err
+    assert "Traceback" not in err
+    monkeypatch.setenv("LR_DEBUG", "1")
+    with pytest.raises(ValueError):
+        main(["anything"])
+
+
+def test_closed_stdout_ends_quietly():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lr_core.cli", "--help"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert err == ""
+
+
+def test_info_refuses_arguments(capsys):
+    assert main(["info", "--verbose"]) == 1
+    assert "lr info takes no arguments" in capsys.readouterr().err

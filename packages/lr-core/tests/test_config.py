@@ -6,6 +6,7 @@ import json
 from typing import ClassVar, Literal
 
 import pytest
+from pydantic import model_validator
 
 from lr_core.config import LrConfig, PluginConfig, deep_merge, parse_cli
 from lr_core.errors import ConfigError
@@ -159,3 +160,140 @@ def test_defaults_sit_under_the_config_file_and_flags(tmp_path):
     path.write_text(json.dumps({"steps": 9}))
     cfg = parse_cli(RunConfig, [f"--config_path={path}", "--resume=true"], defaults=defaults)
     assert cfg.steps == 9 and cfg.resume is True and cfg.dataset.root == "/preset"
+
+
+# --------------------------------------------------------------------------- index lists
+def test_index_lists_accept_every_command_line_spelling():
+    from lr_core.config import IndexList, parse_cli
+
+    class Pick(LrConfig):
+        episodes: IndexList | None = None
+
+    for argv, want in [
+        (["--episodes", "0,2,5-9"], [0, 2, 5, 6, 7, 8, 9]),
+        (["--episodes=[0, 2]"], [0, 2]),
+        (["--episodes=3"], [3]),
+        (["--episodes", "1", "--episodes", "4-5"], [1, 4, 5]),
+        ([], None),
+    ]:
+        assert parse_cli(Pick, argv).episodes == want, argv
+    assert Pick(episodes="2-3,7").episodes == [2, 3, 7]
+    for bad in ("1,x", "9-5", "[1, 2"):
+        with pytest.raises(ConfigError, match="episodes"):
+            parse_cli(Pick, [f"--episodes={bad}"])
+
+
+class Documented(LrConfig):
+    """A documented run.
+
+    - ``legacy``: documented in the class docstring only.
+    """
+
+    steps: int = 100
+    """Optimizer steps, in ``steps`` units; see :class:`~lr_core.config.LrConfig`."""
+    legacy: int = 3
+    episodes: list[int] | None = None
+    """Episodes to use."""
+    tags: list[str] = ["a"]
+    """Tags."""
+
+    aliases: ClassVar[dict[str, str]] = {"num_steps": "steps"}
+    unsupported: ClassVar[dict[str, str]] = {"peft": "lr trains every weight"}
+
+
+class Outer(LrConfig):
+    """The outer config."""
+
+    inner: Documented = Documented(steps=7)
+    """The inner part."""
+    circle: Circle = Circle(radius=2.5)
+    """A shape."""
+
+
+def test_integer_lists_take_json_or_ranges():
+    from lr_core.config import parse_index_list
+
+    assert parse_index_list("[0, 2]") == [0, 2]
+    assert parse_index_list("0,2,5-9") == [0, 2, 5, 6, 7, 8, 9]
+    assert parse_index_list(" 3 ") == [3]
+    for bad in ("1,x", "5-2", "[1,"):
+        with pytest.raises(ValueError):
+            parse_index_list(bad)
+    with pytest.raises(ConfigError, match="episodes"):  # not integers: pydantic says so
+        parse_cli(RunConfig, ["--dataset.repo_id=a/b", '--dataset.episodes=[1, "a"]'])
+    cfg = parse_cli(RunConfig, ["--dataset.repo_id=a/b", "--dataset.episodes=0,2,5-7"])
+    assert cfg.dataset.episodes == [0, 2, 5, 6, 7]
+    cfg = parse_cli(RunConfig, ["--dataset.repo_id=a/b", "--dataset.episodes", "[1, 3]"])
+    assert cfg.dataset.episodes == [1, 3]
+    with pytest.raises(ConfigError, match="'x' is neither an index nor a range"):
+        parse_cli(RunConfig, ["--dataset.repo_id=a/b", "--dataset.episodes=1,x"])
+
+
+def test_other_spellings_and_options_lr_does_not_implement():
+    cfg = parse_cli(Outer, ["--inner.num_steps=9"])
+    assert cfg.inner.steps == 9
+    assert Documented.from_dict({"num_steps": 4}).steps == 4  # config files too
+    with pytest.raises(ConfigError, match="--inner.peft: .* does not do this.*every weight"):
+        parse_cli(Outer, ["--inner.peft.r=8"], prog="lr run")
+    with pytest.raises(ConfigError, match="peft: not supported by lr: lr trains every weight"):
+        Documented.from_dict({"peft": {"r": 8}})
+
+
+def test_validator_messages_drop_pydantics_prefix():
+    class Checked(LrConfig):
+        a: int = 1
+
+        @model_validator(mode="after")
+        def _check(self) -> Checked:
+            raise ValueError("a must be odd")
+
+    with pytest.raises(ConfigError) as info:
+        Checked.from_dict({})
+    assert "<root>: a must be odd" in str(info.value) and "Value error" not in str(info.value)
+
+
+def test_help_shows_descriptions_and_real_defaults(capsys):
+    with pytest.raises(SystemExit):
+        parse_cli(Outer, ["--help"], prog="lr run", extra_help={"extra=INT": "Read by hand."})
+    out = capsys.readouterr().out
+    assert out.startswith("usage: lr run") and "The outer config." in out
+    rows = " ".join(out.split())
+    assert "--inner.steps=INT Optimizer steps, in steps units; see LrConfig. (default: 7)" in rows
+    assert "--inner.legacy=INT documented in the class docstring only. (default: 3)" in rows
+    assert "--inner.episodes=LIST Episodes to use. (default: null)" in rows
+    assert '--inner.tags=LIST Tags. (default: ["a"])' in rows
+    assert "--circle.radius=FLOAT" in rows and "(default: 2.5)" in rows
+    assert "--extra=INT Read by hand." in rows
+    assert "``" not in out and "default factory" not in out
+
+
+class Lens(LrConfig):
+    """A lens of a camera rig."""
+
+    focal_mm: float = 4.0
+    """Focal length, in millimetres."""
+
+
+class Rig(LrConfig):
+    """A camera rig.
+
+    - ``timeout_s``: the rig gives up after this long (LeRobot's default 30; null: never). More.
+    - ``retries``: attempts (see above). Not this.
+    """
+
+    lenses: dict[str, Lens] = {"front": Lens(focal_mm=2.8)}
+    """Lenses by name."""
+    timeout_s: float | None = 30
+    retries: int = 2
+
+
+def test_help_shows_configs_inside_mappings_as_json_and_keeps_parenthesised_clauses(capsys):
+    with pytest.raises(SystemExit):
+        parse_cli(Rig, ["--help"], prog="lr rig")
+    rows = " ".join(capsys.readouterr().out.split())
+    assert '--lenses=JSON Lenses by name. (default: {"front": {"focal_mm": 2.8}})' in rows
+    assert (
+        "--timeout_s=FLOAT the rig gives up after this long (LeRobot's default 30; null: never)."
+        in rows
+    )
+    assert "--retries=INT attempts (see above). (default: 2)" in rows

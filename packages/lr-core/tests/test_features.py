@@ -134,3 +134,40 @@ def test_hw_to_dataset_features_rejects_bad_camera_shapes():
         hw_to_dataset_features({"front": (480, 640, 4)}, "observation")
     with pytest.raises(FeatureError, match="neither float"):
         hw_to_dataset_features({"x": str}, "observation")
+
+
+# --------------------------------------------------------------------------- LeRobot dict access
+def test_a_spec_reads_like_lerobots_feature_dict():
+    """LeRobot loads info.json features as dicts with tuple shapes; code indexes them."""
+    state = FeatureSpec.from_json({"dtype": "float32", "shape": [2], "names": ["a", "b"]})
+    assert state["dtype"] == "float32" and state["shape"] == (2,) and state["names"] == ["a", "b"]
+    assert state.get("info") is None and "info" not in state and "names" in state
+    assert state.get("missing", 7) == 7
+    with pytest.raises(KeyError):
+        state["info"]
+    assert list(state) == ["dtype", "shape", "names"] == list(state.keys())
+    assert dict(state) == {"dtype": "float32", "shape": (2,), "names": ["a", "b"]}
+    assert {**state, "shape": (3,)}["shape"] == (3,)
+    assert dict(state.items()) == dict(state) and len(state) == 3
+    assert state == {"dtype": "float32", "shape": [2], "names": ["a", "b"]}
+    assert state != {"dtype": "float64", "shape": (2,), "names": ["a", "b"]}
+    cam = FeatureSpec.from_json(
+        {
+            "dtype": "video",
+            "shape": [4, 6, 3],
+            "names": ["height", "width", "channels"],
+            "info": {"video.codec": "av1"},
+        }
+    )
+    assert (cam.get("info") or {}).get("is_depth_map", False) is False
+    assert cam["info"]["video.codec"] == "av1" and "info" in cam
+
+
+def test_dict_access_never_changes_the_spec():
+    spec = FeatureSpec(dtype="float32", shape=(2,), names=["a", "b"])
+    spec["names"].append("c")  # a copy, as editing a loaded dict never edits the file
+    assert spec.names == ["a", "b"]
+    with pytest.raises(TypeError, match="model_copy"):
+        spec["names"] = ["x", "y"]
+    assert spec == FeatureSpec(dtype="float32", shape=(2,), names=["a", "b"])
+    assert hash(spec) == hash(FeatureSpec(dtype="float32", shape=(2,), names=["a", "b"]))

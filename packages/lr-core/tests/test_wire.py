@@ -120,3 +120,48 @@ def test_truncated_byte_buffer_is_rejected():
         from_bytes(data[:-3])
     with pytest.raises(WireFormatError, match="bad magic"):
         from_bytes(b"PICKLE" + data)
+
+
+def _chunk_header(shape: object, dtype: str = "<f4", body: object = None) -> bytes:
+    return json.dumps(
+        {
+            "v": 1,
+            "kind": "ActionChunk",
+            "body": body or {},
+            "arrays": [{"dtype": dtype, "shape": shape}],
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("frames", "needle"),
+    [
+        # shapes whose size overflows int64, or that are not integers at all
+        ([_chunk_header([2**40, 2**40, 2**40]), b""], "forbidden dtype/shape|should hold"),
+        ([_chunk_header([2**64]), b""], "forbidden dtype/shape"),
+        (
+            [
+                b'{"v":1,"kind":"ActionChunk","body":{},"arrays":[{"dtype":"<f4","shape":[Infinity]}]}',
+                b"",
+            ],
+            "bad spec",
+        ),
+        ([_chunk_header([0, 2**61, 2**61]), b""], "cannot be shaped|forbidden"),
+        ([_chunk_header([1] * 40), b"\x00" * 4], "forbidden dtype/shape"),
+        # nesting deep enough to exhaust the interpreter's recursion limit
+        ([b"[" * 100_000], "nested too deeply"),
+        (
+            [
+                b'{"v":1,"kind":"ErrorReply","arrays":[],"body":'
+                + b'{"a":' * 5000
+                + b"1"
+                + b"}" * 5001
+            ],
+            "nested too deeply|validation",
+        ),
+        ([object()], "not a buffer"),
+    ],
+)
+def test_hostile_headers_are_wire_format_errors_not_crashes(frames, needle):
+    with pytest.raises(WireFormatError, match=needle):
+        decode(frames)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
-from dataset_helpers import FIXTURES
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _lr(*args: str) -> subprocess.CompletedProcess:

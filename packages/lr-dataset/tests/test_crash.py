@@ -9,13 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dataset_helpers import frame, record_then_kill
 
 from lr_dataset.dataset import LeRobotDataset
 from lr_dataset.metadata import LeRobotDatasetMetadata
-
-WRITER = Path(__file__).parent / "crash_writer.py"
-FRAMES = 8
+from lr_dataset.testing import frame, record_then_kill
+from lr_dataset.testing.crash import FRAMES
 
 
 def _check(root: Path, at_least: int) -> int:
@@ -52,7 +50,15 @@ def test_sigkill_at_random_points_keeps_every_saved_episode(tmp_path):
     before = LeRobotDatasetMetadata("t/crash", root=root).total_episodes
     assert before >= n
     subprocess.run(
-        [sys.executable, str(WRITER), str(root), "--resume", "--episodes", "1"],
+        [
+            sys.executable,
+            "-m",
+            "lr_dataset.testing.crash",
+            str(root),
+            "--resume",
+            "--episodes",
+            "1",
+        ],
         check=True,
         capture_output=True,
     )

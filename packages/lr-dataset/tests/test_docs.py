@@ -6,10 +6,11 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from dataset_helpers import REPO
 
+REPO = Path(__file__).resolve().parents[3]
 DOC = REPO / "docs/dataset.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
-from dataset_helpers import FIXTURES, features
 
 from lr_dataset import layout
 from lr_dataset import stats as stats_io
@@ -14,6 +14,9 @@ from lr_dataset import tasks as tasks_io
 from lr_dataset.errors import DatasetFormatError, DatasetWriteError
 from lr_dataset.info import DatasetInfo
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.testing import features
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_next_file_rolls_into_a_new_chunk():

@@ -11,9 +11,9 @@ import sys
 
 import numpy as np
 import pytest
-from dataset_helpers import run_peer, write_dataset
 
 from lr_dataset.dataset import LeRobotDataset
+from lr_dataset.testing import frame, record_then_kill, write_dataset
 
 pytestmark = pytest.mark.peer
 
@@ -25,7 +25,7 @@ DELTAS = {
 }
 
 
-def _peer_items(version: str, root, out, deltas=None) -> tuple[dict, dict]:
+def _peer_items(run_peer, version: str, root, out, deltas=None) -> tuple[dict, dict]:
     args = [str(root), str(out)]
     if deltas:
         args += ["--deltas", json.dumps(deltas)]
@@ -55,7 +55,7 @@ def _assert_same(ours: LeRobotDataset, theirs: dict[int, dict[str, np.ndarray]])
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("variant", ["video", "h264", "images"])
-def test_lerobot_written_dataset_reads_identically_here(tmp_path, version, variant):
+def test_lerobot_written_dataset_reads_identically_here(tmp_path, version, variant, run_peer):
     root = tmp_path / "ds"
     args = [str(root), "--episodes", "4", "--frames", "9", "--two-tasks"]
     if variant == "h264":
@@ -64,7 +64,7 @@ def test_lerobot_written_dataset_reads_identically_here(tmp_path, version, varia
         args += ["--images", "--height", "24", "--width", "20"]
     run_peer(version, "lerobot_write.py", *args)
     deltas = DELTAS if variant != "images" else {"observation.images.front": [-1 / 30, 0]}
-    _, theirs = _peer_items(version, root, tmp_path / "peer.npz", deltas)
+    _, theirs = _peer_items(run_peer, version, root, tmp_path / "peer.npz", deltas)
     ours = LeRobotDataset("peer/x", root=root, delta_timestamps=deltas)
     _assert_same(ours, theirs)
     assert list(ours.meta.tasks) == ["pick the cube", "place the cube"]
@@ -72,7 +72,7 @@ def test_lerobot_written_dataset_reads_identically_here(tmp_path, version, varia
 
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("variant", ["video", "h264", "images", "rollover"])
-def test_lr_written_dataset_reads_identically_in_lerobot(tmp_path, version, variant):
+def test_lr_written_dataset_reads_identically_in_lerobot(tmp_path, version, variant, run_peer):
     root = tmp_path / "ds"
     kwargs: dict = {"episodes": 4, "frames": 9}
     if variant == "h264":
@@ -85,7 +85,7 @@ def test_lr_written_dataset_reads_identically_in_lerobot(tmp_path, version, vari
     if variant == "rollover":
         assert (root / "videos/observation.images.front/chunk-000/file-001.mp4").exists()
     deltas = DELTAS if variant != "images" else {"observation.images.front": [-1 / 30, 0]}
-    result, theirs = _peer_items(version, root, tmp_path / "peer.npz", deltas)
+    result, theirs = _peer_items(run_peer, version, root, tmp_path / "peer.npz", deltas)
     assert result["total_episodes"] == 4 and result["len"] == 36
     assert result["tasks"] == ["pick the cube", "place the cube"]
     ours = LeRobotDataset("t/x", root=root, delta_timestamps=deltas)
@@ -93,35 +93,33 @@ def test_lr_written_dataset_reads_identically_in_lerobot(tmp_path, version, vari
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_resumed_dataset_reads_in_lerobot(tmp_path, version):
-    from dataset_helpers import frame
-
+def test_resumed_dataset_reads_in_lerobot(tmp_path, version, run_peer):
     root = write_dataset(tmp_path / "ds", episodes=2, frames=5)
     ds = LeRobotDataset.resume("t/x", root=root)
     for i in range(7):
         ds.add_frame(frame(2, i))
     ds.save_episode()
     ds.finalize()
-    result, theirs = _peer_items(version, root, tmp_path / "peer.npz", DELTAS)
+    result, theirs = _peer_items(run_peer, version, root, tmp_path / "peer.npz", DELTAS)
     assert result["len"] == 17
     _assert_same(LeRobotDataset("t/x", root=root, delta_timestamps=DELTAS), theirs)
 
 
 @pytest.mark.parametrize("version", ["0.6.1"])
-def test_killed_then_repaired_dataset_reads_in_lerobot(tmp_path, version):
+def test_killed_then_repaired_dataset_reads_in_lerobot(tmp_path, version, run_peer):
     """SIGKILL mid-recording, repair, and LeRobot reads exactly what lr reads."""
-    from dataset_helpers import WRITER, record_then_kill
-
     from lr_dataset import repair
 
     root = tmp_path / "ds"
     subprocess.run(
-        [sys.executable, str(WRITER), str(root), "--episodes", "3"], check=True, capture_output=True
+        [sys.executable, "-m", "lr_dataset.testing.crash", str(root), "--episodes", "3"],
+        check=True,
+        capture_output=True,
     )
     for delay in (1.7, 2.3):
         record_then_kill(root, delay, resume=True)
     repair(root)
-    result, theirs = _peer_items(version, root, tmp_path / "peer.npz")
+    result, theirs = _peer_items(run_peer, version, root, tmp_path / "peer.npz")
     ours = LeRobotDataset("t/crash", root=root)
     assert result["len"] == len(ours) and result["total_episodes"] == ours.meta.total_episodes
     _assert_same(ours, theirs)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
-from dataset_helpers import FIXTURES
 
 from lr_core.errors import ConfigError
 from lr_dataset.dataset import LeRobotDataset
 from lr_dataset.errors import FrameTimestampError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
 
 DELTAS_VIDEO = {
     "observation.images.front": [-2 / 30, 0],

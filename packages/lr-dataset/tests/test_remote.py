@@ -6,14 +6,16 @@ import functools
 import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pytest
-from dataset_helpers import FIXTURES
 
 from lr_dataset.dataset import LeRobotDataset
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.remote import RemoteDataset, cache_dir_for, is_url
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 class _Handler(SimpleHTTPRequestHandler):

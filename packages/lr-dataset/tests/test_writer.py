@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from dataset_helpers import FIXTURES, features, frame, write_dataset
 
 from lr_dataset.dataset import LeRobotDataset
 from lr_dataset.errors import DatasetWriteError, FrameValidationError, VideoEncoderError
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.testing import features, frame, write_dataset
 from lr_dataset.video import VideoEncoderConfig
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _new(tmp_path, camera="video", **kwargs):
@@ -229,3 +233,119 @@ def test_lerobot_options_are_accepted_and_typos_are_not(tmp_path):
     ds.finalize()
     with pytest.raises(TypeError, match="use_video"):
         LeRobotDataset.create("t/x", 30, features(), root=tmp_path / "b", use_video=True)
+
+
+@pytest.mark.parametrize("camera", ["video", "image"])
+def test_background_saves_overlap_the_next_episode_and_read_back_identically(tmp_path, camera):
+    """save_episode(background=True) returns before the commit; the next episode is recorded
+    meanwhile; every episode reads back as one saved in the foreground."""
+    fg = write_dataset(tmp_path / "fg", episodes=3, frames=5, camera=camera)
+    ds = _new(tmp_path, camera=camera)
+    saved: list[int] = []
+    ds.writer.on_saved = lambda index, seconds: saved.append(index)
+    for ep in range(3):
+        for i in range(5):
+            ds.add_frame(frame(ep, i))
+        assert ds.save_episode(background=True) == ep
+    ds.wait_for_saves()
+    assert saved == [0, 1, 2] and ds.writer.pending_saves == 0
+    ds.finalize()
+    back = LeRobotDataset("t/x", root=tmp_path / "ds")
+    ref = LeRobotDataset("t/x", root=fg)
+    assert len(back) == len(ref) == 15
+    for i in range(15):
+        a, b = back[i], ref[i]
+        assert set(a) == set(b)
+        for key in a:
+            np.testing.assert_array_equal(np.asarray(a[key]), np.asarray(b[key]), err_msg=key)
+    assert back.meta.stats["action"]["count"].tolist() == [15]
+
+
+def test_a_failed_background_save_is_raised_and_stops_later_commits(tmp_path, monkeypatch):
+    ds = _new(tmp_path)
+    for ep in range(2):
+        for i in range(3):
+            ds.add_frame(frame(ep, i))
+        if ep == 0:
+            original = ds.writer._write_data
+
+            def boom(table):
+                raise OSError(28, "No space left on device")
+
+            monkeypatch.setattr(ds.writer, "_write_data", boom)
+        ds.save_episode(background=True)
+    with pytest.raises(DatasetWriteError, match="background failed.*No space left"):
+        ds.wait_for_saves()
+    monkeypatch.setattr(ds.writer, "_write_data", original)
+    with pytest.raises(DatasetWriteError, match="background failed"):
+        ds.add_frame(frame(2, 0))
+    with pytest.raises(DatasetWriteError, match="background failed"):
+        ds.finalize()
+    assert LeRobotDatasetMetadata("t/x", root=tmp_path / "ds").total_episodes == 0
+
+
+def test_prepared_encoders_open_before_the_first_frame_and_write_the_same_episode(tmp_path):
+    ref = write_dataset(tmp_path / "ref", episodes=2, frames=5)
+    ds = _new(tmp_path)
+    for ep in range(2):
+        ds.prepare_episode()
+        encoders = dict(ds.writer._encoders)
+        assert encoders and all(e.opened.is_set() for e in encoders.values())
+        for i in range(5):
+            ds.add_frame(frame(ep, i))
+        assert dict(ds.writer._encoders) == encoders  # the prepared ones took the frames
+        ds.save_episode(background=True)
+    ds.prepare_episode()  # prepared for an episode that never comes: nothing left behind
+    ds.finalize()
+    back, want = LeRobotDataset("t/x", root=tmp_path / "ds"), LeRobotDataset("t/x", root=ref)
+    assert len(back) == len(want) == 10
+    for i in range(10):
+        np.testing.assert_array_equal(
+            back[i]["observation.images.front"], want[i]["observation.images.front"]
+        )
+    assert not (tmp_path / "ds/.staging").exists()
+
+
+@pytest.mark.parametrize("rollover", [False, True], ids=["shared-files", "new-files"])
+def test_discarding_the_last_episode_leaves_the_dataset_as_if_it_never_was(tmp_path, rollover):
+    """Record 0, 1, X (discarded), 2: the result reads as 0, 1, 2 recorded straight, whether X
+    was appended to shared files or started new ones (tiny size limits)."""
+    limits = {"data_files_size_in_mb": 1e-6, "video_files_size_in_mb": 1e-6} if rollover else {}
+    ref = write_dataset(tmp_path / "ref", episodes=3, frames=5)
+    ds = _new(tmp_path, **limits)
+    for source in [0, 1, 7, 2]:
+        for i in range(5):
+            ds.add_frame(frame(source, i))
+        ds.save_episode(background=True)
+        if source == 7:
+            assert ds.discard_last_episode() == 2
+            with pytest.raises(DatasetWriteError, match="no episode saved by this session"):
+                ds.discard_last_episode()  # one level only
+    ds.finalize()
+    back, want = LeRobotDataset("t/x", root=tmp_path / "ds"), LeRobotDataset("t/x", root=ref)
+    assert back.meta.total_episodes == 3 and len(back) == len(want) == 15
+    for i in range(15):
+        a, b = back[i], want[i]
+        for key in ("observation.state", "action", "observation.images.front", "index"):
+            np.testing.assert_array_equal(np.asarray(a[key]), np.asarray(b[key]), err_msg=key)
+    assert back.meta.stats["action"]["count"].tolist() == [15]
+    np.testing.assert_allclose(back.meta.stats["action"]["mean"], want.meta.stats["action"]["mean"])
+    from lr_dataset.recovery import repair
+
+    assert not repair(tmp_path / "ds", "t/x").truncated_files  # nothing left to clean up
+
+
+def test_discarding_the_only_episode_leaves_an_empty_dataset_that_resumes(tmp_path):
+    ds = _new(tmp_path)
+    for i in range(4):
+        ds.add_frame(frame(0, i))
+    ds.save_episode()
+    ds.discard_last_episode()
+    ds.finalize()
+    assert LeRobotDatasetMetadata("t/x", root=tmp_path / "ds").total_episodes == 0
+    again = LeRobotDataset.resume("t/x", root=tmp_path / "ds")
+    for i in range(4):
+        again.add_frame(frame(1, i))
+    again.save_episode()
+    again.finalize()
+    assert len(LeRobotDataset("t/x", root=tmp_path / "ds")) == 4

@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from lr_motors.emulator import ServoEmulator, robot_servos
 from lr_motors.feetech.bus import FeetechMotorsBus
 from lr_motors.presets import robot_motors
@@ -103,3 +105,82 @@ def test_find_port_command_spots_the_unplugged_board(tmp_path):
             proc.kill()
     assert proc.returncode == 0, err
     assert f"The port of this board is '{link}'." in out
+
+
+def _start_emulate(*args: str, **popen: object) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [*LR, "motors", "emulate", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,  # type: ignore[call-overload]
+    )
+    assert "Emulating" in proc.stdout.readline()
+    return proc, proc.stdout.readline().strip()
+
+
+def test_emulate_any_servo_set_and_stop_it_with_sigterm(tmp_path):
+    from lr_core.motors import Motor, MotorNormMode
+
+    link = tmp_path / "ttyHOPE"
+    proc, port = _start_emulate("--servos=pitch=sm8512bl:1,sts3250:2,sts3250:3", f"--link={link}")
+    try:
+        assert port == str(link) and link.is_symlink()
+        motors = {
+            "pitch": Motor(id=1, model="sm8512bl", norm_mode=MotorNormMode.RANGE_M100_100),
+            "sts3250_2": Motor(id=2, model="sts3250", norm_mode=MotorNormMode.RANGE_M100_100),
+            "sts3250_3": Motor(id=3, model="sts3250", norm_mode=MotorNormMode.RANGE_M100_100),
+        }
+        bus = FeetechMotorsBus(port, motors)
+        bus.connect()  # the handshake checks each model number
+        assert bus.broadcast_ping() == {1: 11272, 2: 2825, 3: 2825}
+        bus.disconnect()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=10)
+    assert rc == 0
+    assert "stopped (SIGTERM)" in proc.stderr.read()
+    assert not link.exists() and not link.is_symlink()  # the emulator cleaned up
+
+
+def test_emulate_a_dynamixel_set_from_json_at_another_baud_rate_and_sigterm_the_group(tmp_path):
+    from lr_core.motors import Motor, MotorNormMode
+    from lr_motors.dynamixel.bus import DynamixelMotorsBus
+
+    link = tmp_path / "ttyDXL"
+    servos = '[{"name": "pan", "model": "xl430-w250", "id": 7}, {"model": "xl330-m288", "id": 9}]'
+    proc, port = _start_emulate(
+        f"--servos={servos}", "--baudrate=57600", f"--link={link}", start_new_session=True
+    )
+    try:
+        motors = {
+            "pan": Motor(id=7, model="xl430-w250", norm_mode=MotorNormMode.DEGREES),
+            "grip": Motor(id=9, model="xl330-m288", norm_mode=MotorNormMode.RANGE_0_100),
+        }
+        bus = DynamixelMotorsBus(port, motors)
+        bus.set_baudrate(57_600)
+        bus.connect()
+        assert bus.ping("grip") == 1200
+        bus.disconnect()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # what a service manager does: the whole group
+        rc = proc.wait(timeout=10)
+    assert rc == 0
+    assert not link.is_symlink()
+
+
+@pytest.mark.slow
+def test_emulate_refuses_a_bad_servo_set_by_name():
+    for servos, message in [
+        ("sts3215:1,sts9999:2", "unknown servo model 'sts9999'"),
+        ("sts3215:1,sts3215:1", "share the id 1"),
+        ("sts3215:x", "integer id"),
+        ("sts3215:1,xl330-m288:2", "cannot mix vendors"),
+        ("sts3215:1@123", "no baud rate 123"),
+    ]:
+        out = subprocess.run(
+            [*LR, "motors", "emulate", f"--servos={servos}"], capture_output=True, text=True,
+            timeout=30,
+        )  # fmt: skip
+        assert out.returncode == 1, (servos, out.stderr)
+        assert message in out.stderr, (servos, out.stderr)

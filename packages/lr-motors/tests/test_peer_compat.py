@@ -76,4 +76,76 @@ def test_lerobot_calibration_is_read_identically(peer_python, so101, tmp_path):
     # and lr writes the same bytes LeRobot does
     ours_path = tmp_path / "lr.json"
     save_calibration(ours_path, cal)
-    assert ours_path.read_text().strip() == path.read_text().strip()
+    assert ours_path.read_bytes() == path.read_bytes()
+
+
+PEER_PING = r"""
+import json, sys
+from lerobot.motors import Motor, MotorNormMode
+from lerobot.motors.feetech import FeetechMotorsBus
+names = ["shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper"]
+motors = {n: Motor(i + 1, "sts3215", MotorNormMode.RANGE_M100_100) for i, n in enumerate(names)}
+bus = FeetechMotorsBus(sys.argv[1], motors)
+bus.connect(handshake=False)
+out = {"by_name": bus.ping("gripper"), "by_id": bus.ping(3), "missing": bus.ping(42),
+       "broadcast": bus.broadcast_ping()}
+print(json.dumps(out))
+bus.disconnect(disable_torque=False)
+"""
+
+
+def test_ping_and_broadcast_ping_return_what_lerobot_returns(peer_python, so101):
+    out = subprocess.run(
+        [str(peer_python), "-c", PEER_PING, so101.port], capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    theirs = json.loads(out.stdout.strip().splitlines()[-1])
+    bus = FeetechMotorsBus(so101.port, robot_motors("so101").motors)
+    bus.connect(handshake=False)
+    ours = {"by_name": bus.ping("gripper"), "by_id": bus.ping(3), "missing": bus.ping(42),
+            "broadcast": bus.broadcast_ping()}  # fmt: skip
+    bus.disconnect(disable_torque=False)
+    assert theirs["broadcast"] == {str(k): v for k, v in ours.pop("broadcast").items()}
+    theirs.pop("broadcast")
+    assert theirs == ours
+
+
+PEER_TABLES = r"""
+import json
+from lerobot.motors.feetech import tables as ft
+from lerobot.motors.dynamixel import tables as dxl
+def dump(mod, models):
+    return {m: {"number": mod.MODEL_NUMBER_TABLE[m], "table": mod.MODEL_CONTROL_TABLE[m],
+                "resolution": mod.MODEL_RESOLUTION[m], "baud": mod.MODEL_BAUDRATE_TABLE[m],
+                "signs": mod.MODEL_ENCODING_TABLE[m]} for m in models}
+print(json.dumps({"feetech": dump(ft, ft.MODEL_NUMBER_TABLE),
+                  "dynamixel": dump(dxl, dxl.MODEL_NUMBER_TABLE),
+                  "protocol": ft.MODEL_PROTOCOL}))
+"""
+
+
+def test_control_tables_equal_lerobots(peer_python):
+    """Every model LeRobot 0.6.1 knows (STS3250 and SM8512BL included) has the same model
+    number, register addresses, resolution, baud-rate codes and sign encodings here."""
+    from lr_motors.dynamixel import tables as dxl
+    from lr_motors.feetech import tables as ft
+
+    out = subprocess.run([str(peer_python), "-c", PEER_TABLES], capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    theirs = json.loads(out.stdout)
+    assert set(theirs["feetech"]) == set(ft.MODELS)
+    for model, t in theirs["feetech"].items():
+        assert t["number"] == ft.MODEL_NUMBER_TABLE[model]
+        assert {k: tuple(v) for k, v in t["table"].items()} == ft.MODEL_CONTROL_TABLE[model]
+        assert t["resolution"] == ft.MODEL_RESOLUTION[model]
+        assert {int(k): v for k, v in t["baud"].items()} == ft.BAUDRATE_TABLE
+        assert t["signs"] == ft.MODEL_SIGN_BITS[model]
+        assert theirs["protocol"][model] == ft.MODEL_PROTOCOL[model]
+    assert set(theirs["dynamixel"]) == set(dxl.MODELS)
+    for model, t in theirs["dynamixel"].items():
+        assert t["number"] == dxl.MODEL_NUMBER_TABLE[model]
+        assert {k: tuple(v) for k, v in t["table"].items()} == dxl.MODEL_CONTROL_TABLE[model]
+        assert {int(k): v for k, v in t["baud"].items()} == dxl.BAUDRATE_TABLE
+        assert t["signs"] == dxl.SIGNED_REGISTERS

@@ -49,3 +49,20 @@ def test_koch_setup_with_the_one_at_a_time_emulator():
             emu.attach(name)
         bus.connect()
         bus.disconnect()
+
+
+def test_lekiwi_setup_goes_in_lerobots_order_with_the_one_at_a_time_emulator():
+    preset = robot_motors("lekiwi")
+    with ServoEmulator(robot_servos("lekiwi", factory=True), one_at_a_time=True) as emu:
+        prompts: list[str] = []
+        bus = FeetechMotorsBus(emu.port, preset.motors)
+        setup_motors(bus, input_fn=prompts.append, print_fn=lambda line: None,
+                     order=preset.motors_to_set_up())  # fmt: skip
+        asked = [re.search(r"'(\w+)' motor only", p).group(1) for p in prompts]
+        assert asked == preset.motors_to_set_up()
+        for name in preset.motors:
+            emu.attach(name)
+        assert {n: s["id"] for n, s in emu.state().items()} == {
+            n: m.id for n, m in preset.motors.items()
+        }
+        bus.disconnect(disable_torque=False)

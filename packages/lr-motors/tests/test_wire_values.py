@@ -34,6 +34,8 @@ def dynamixel():
         bus = DynamixelMotorsBus(emu.port, robot_motors("koch").motors)
         bus.connect()
         bus.disable_torque()
+        # extended position: Position Control mode ignores offsets beyond ±1024
+        bus.write("Operating_Mode", "wrist_roll", 4, normalize=False)
         yield emu, bus
         bus.disconnect()
 

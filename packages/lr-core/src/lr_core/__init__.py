@@ -44,10 +44,14 @@ _EXPORTS: dict[str, str] = {
     "Teleoperator": "lr_core.teleoperator",
     "Camera": "lr_core.camera",
     "Policy": "lr_core.policy",
+    "RemotePolicy": "lr_core.policy",
+    "connect_remote_policy": "lr_core.policy",
     "RobotConfig": "lr_core.devices",
     "TeleoperatorConfig": "lr_core.devices",
     "CameraConfig": "lr_core.devices",
     "PolicyConfig": "lr_core.policy",
+    "PolicyRunner": "lr_core.policy_runner",
+    "load_policy_runner": "lr_core.policy_runner",
     "EnvConfig": "lr_core.env",
     # configuration
     "LrConfig": "lr_core.config",
@@ -106,7 +110,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         save_calibration,
     )
     from lr_core.motors_bus import MotorsBus
-    from lr_core.policy import Policy, PolicyConfig
+    from lr_core.policy import Policy, PolicyConfig, RemotePolicy, connect_remote_policy
+    from lr_core.policy_runner import PolicyRunner, load_policy_runner
     from lr_core.robot import Robot
     from lr_core.teleoperator import Teleoperator
     from lr_core.wire import decode, encode

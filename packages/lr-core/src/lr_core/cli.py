@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from lr_core import registry
 from lr_core.errors import LrError
@@ -93,8 +93,63 @@ def _broken(exc: Exception) -> RunFunction:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``lr`` console script."""
+    """Entry point of the ``lr`` console script.
+
+    No command ends in a Python traceback for user input or a closed pipe: lr's errors print
+    ``lr <command>: error: ...`` (exit 1), a closed stdout (``lr ... | head -1``) ends quietly
+    (exit 141, as a shell reports SIGPIPE), Ctrl-C prints how long the command ran (exit 130),
+    and any other exception prints one line asking for a report (``LR_DEBUG=1`` shows the
+    traceback).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
+    code = _guarded(args)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+    except ValueError:  # stdout closed by the command itself
+        pass
+    return code
+
+
+def _guarded(args: list[str]) -> int:
+    name = args[0] if args else ""
+    started = time.perf_counter()
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print(
+            f"\nlr {name}: interrupted after {time.perf_counter() - started:.1f} s", file=sys.stderr
+        )
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+    except LrError as exc:
+        if os.environ.get("LR_DEBUG"):
+            raise
+        print(f"lr {name}: error: {exc}", file=sys.stderr)
+        return 1
+    except SystemExit as exc:
+        # --help (argparse) and commands that exit with a message
+        if isinstance(exc.code, str):
+            print(f"lr {name}: error: {exc.code}", file=sys.stderr)
+            return 1
+        return 0 if exc.code is None else int(exc.code)
+    except Exception as exc:
+        if os.environ.get("LR_DEBUG"):
+            raise
+        print(
+            f"lr {name}: error: {type(exc).__name__}: {exc}\n"
+            "This looks like a bug in lr: please report it with the output of "
+            f"'LR_DEBUG=1 lr {' '.join(args)}' (which shows the traceback).",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _run(args: list[str]) -> int:
     if not args or args[0] in ("-h", "--help"):
         print(
             _listing(
@@ -111,23 +166,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lr-core {version('lr-core')}")
         return 0
     name, rest = args[0], args[1:]
-    started = time.perf_counter()
+    command = registry.load("lr.commands", name)
+    if isinstance(command, CommandGroup):
+        return command(rest, prog=f"lr {name}")
+    return command(rest)
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe, point stdout at /dev/null so the interpreter's final flush does not
+    raise (and print) BrokenPipeError again."""
     try:
-        command = registry.load("lr.commands", name)
-        if isinstance(command, CommandGroup):
-            return command(rest, prog=f"lr {name}")
-        return command(rest)
-    except KeyboardInterrupt:
-        print(
-            f"\nlr {name}: interrupted after {time.perf_counter() - started:.1f} s", file=sys.stderr
-        )
-        return 130
-    except LrError as exc:
-        if os.environ.get("LR_DEBUG"):
-            raise
-        print(f"lr {name}: error: {exc}", file=sys.stderr)
-        return 1
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def console_main() -> NoReturn:
+    """The ``lr`` console script: :func:`main`, then exit with its code. After Ctrl-C the
+    interpreter's teardown is skipped (exit handlers still run and output is flushed): with
+    torch loaded it takes seconds, and the user asked to stop."""
+    code = main()
+    if code == 130:
+        import atexit
+
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console_main()

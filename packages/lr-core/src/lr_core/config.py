@@ -8,8 +8,13 @@ its arguments into one with :func:`parse_cli`::
 1. ``--config_path`` (JSON or YAML) gives the base values;
 2. ``--a.b.type=name`` picks a plugin config subclass through the registry (:class:`PluginConfig`);
 3. every other ``--a.b.c=value`` flag overrides one field. Parsing the flags is pydantic-settings'
-   CLI source, so ``--help`` lists every field of the selected classes;
+   CLI source; ``--help`` lists every field of the selected classes with its description (the
+   field's docstring) and its real default (:mod:`lr_core.config_help`);
 4. pydantic validates the merged values. Errors name the bad key and list the valid ones.
+
+A config class may accept other spellings of its fields (``aliases``: LeRobot's names) and name
+options it knows but does not implement (``unsupported``: refused with the reason, instead of
+"unknown option"). Integer lists take JSON (``'[0, 2]'``) or ranges (``0,2,5-9``).
 
 The resolved config is written next to a run's outputs (:meth:`LrConfig.save`), and loads back
 with :meth:`LrConfig.load`.
@@ -24,19 +29,50 @@ import re
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, NoReturn, Self, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, NoReturn, Self, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 
 from lr_core import registry
 from lr_core.errors import ConfigError, PluginError, require
 from lr_core.fileio import atomic_write_text
+from lr_core.merge import deep_merge
 
 
 class LrConfig(BaseModel):
-    """Base of every lr configuration model: unknown keys are errors."""
+    """Base of every lr configuration model: unknown keys are errors.
+
+    Document each field with a docstring under it (shown by ``--help``). ``aliases`` maps other
+    accepted names to fields (``{"eval_freq": "env_eval_freq"}``); ``unsupported`` maps options
+    this class knows but lr does not implement to the reason, which is what the user sees.
+    """
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    aliases: ClassVar[dict[str, str]] = {}
+    unsupported: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _other_names(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or not (cls.aliases or cls.unsupported):
+            return data
+        out = dict(data)
+        for key in list(out):
+            if key in cls.unsupported and key not in cls.model_fields:
+                raise ValueError(f"{key}: not supported by lr: {cls.unsupported[key]}")
+            target = cls.aliases.get(key)
+            if target is not None and key not in cls.model_fields:
+                value = out.pop(key)
+                out.setdefault(target, value)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready values, including the fields of plugin subclasses."""
@@ -128,6 +164,59 @@ class PluginConfig(LrConfig):
         return registry.load_object(cls.implementation)
 
 
+# --------------------------------------------------------------------------- values
+
+
+def parse_index_list(value: Any) -> Any:
+    """Indices from any of the spellings a command line gives them: ``"0,2,5-9"`` (ranges
+    inclusive), ``"[0, 2]"`` (JSON, as LeRobot's flags take lists), a single ``3``, or a list
+    whose items are any of those (repeated ``--x 1 --x 4`` flags). Other values are returned
+    unchanged for pydantic to judge.
+
+    Raises ``ValueError`` naming the item that is neither an index nor a ``lo-hi`` range.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{value!r} is not a JSON list of indices: {exc}") from None
+        else:
+            value = [part for part in text.split(",") if part.strip()]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    if not isinstance(value, (list, tuple)):
+        return value
+    out: list[Any] = []
+    for item in value:
+        if isinstance(item, str) and "," in item:
+            out.extend(parse_index_list(item))
+            continue
+        match = (
+            re.fullmatch(r"\s*(-?\d+)\s*-\s*(-?\d+)\s*", item) if isinstance(item, str) else None
+        )
+        if match:
+            lo, hi = int(match[1]), int(match[2])
+            if hi < lo:
+                raise ValueError(f"range {item!r} is empty: write it low-high, e.g. '5-9'")
+            out.extend(range(lo, hi + 1))
+        elif isinstance(item, str):
+            if not re.fullmatch(r"\s*-?\d+\s*", item):
+                raise ValueError(
+                    f"{item!r} is neither an index nor a range: use '0,2,5-9' or '[0, 2, 5]'"
+                )
+            out.append(int(item))
+        else:
+            out.append(item)
+    return out
+
+
+#: A list of indices accepting ``0,2,5-9``, ``'[0, 2]'`` and repeated flags (see
+#: :func:`parse_index_list`); for ``--episodes``-like fields of every command.
+IndexList = Annotated[list[int], BeforeValidator(parse_index_list)]
+
+
 # --------------------------------------------------------------------------- files
 
 
@@ -155,24 +244,6 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``override`` into ``base`` recursively (mappings merge, everything else replaces).
-
-    Selecting another plugin ``type`` drops the base's other keys for that section.
-    """
-    out = dict(base)
-    for key, value in override.items():
-        old = out.get(key)
-        if isinstance(value, Mapping) and isinstance(old, Mapping):
-            if "type" in value and value["type"] != old.get("type"):
-                out[key] = dict(value)
-            else:
-                out[key] = deep_merge(old, value)
-        else:
-            out[key] = value
-    return out
-
-
 # --------------------------------------------------------------------------- command line
 
 C = TypeVar("C", bound=LrConfig)
@@ -186,12 +257,14 @@ def parse_cli(
     *,
     prog: str | None = None,
     defaults: Mapping[str, Any] | None = None,
+    extra_help: Mapping[str, str] | None = None,
 ) -> C:
     """Build ``cls`` from command-line ``args`` (see the module docstring).
 
     ``defaults`` are base values beneath the config file and the flags (a command's built-in
     run, e.g. a preset policy whose fields ``--policy.x=…`` then adjust). ``--help`` prints the
-    flags of the selected classes and exits, as argparse does.
+    flags of the selected classes with their descriptions and defaults, then exits (as
+    argparse does); ``extra_help`` documents flags the command reads itself (name -> text).
     """
     args = list(args)
     base: dict[str, Any] = dict(defaults or {})
@@ -202,7 +275,16 @@ def parse_cli(
     selections = _type_selections(args)
     merged_types = deep_merge(_types_in(base), selections)
     shaped = _specialise(cls, merged_types)
+    if any(a in ("-h", "--help") for a in args):
+        from lr_core.config_help import render_help
 
+        page = render_help(
+            shaped, prog=prog or cls.__name__, values=base, unselected={}, extra_flags=extra_help
+        )
+        print(page, end="")
+        raise SystemExit(0)
+
+    args = _rewrite_flags(shaped, args, prog)
     cli_values = _parse_flags(shaped, args, prog)
     merged = deep_merge(base, cli_values)
     try:
@@ -210,6 +292,85 @@ def parse_cli(
     except ValidationError as exc:
         source = f"config file {config_path} and flags" if config_path else "flags"
         raise ConfigError(format_validation_error(cls, exc, source, merged)) from None
+
+
+def _is_int_list(annotation: Any) -> bool:
+    annotation, _ = _unwrap_optional(annotation)
+    if get_origin(annotation) not in (list, tuple):
+        return False
+    members = [_strip_annotated(a) for a in get_args(annotation) if a is not Ellipsis]
+    return bool(members) and all(
+        isinstance(a, type) and issubclass(a, int) and not issubclass(a, bool) for a in members
+    )
+
+
+def _strip_annotated(annotation: Any) -> Any:
+    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+
+
+def _rewrite_flags(cls: type[BaseModel], args: list[str], prog: str | None) -> list[str]:
+    """Flags as the parser takes them: other spellings (``aliases``) renamed, options lr does
+    not implement (``unsupported``) refused with the reason, integer lists as JSON."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        match = _FLAG.match(arg)
+        if not match:
+            out.append(arg)
+            i += 1
+            continue
+        key, value = match.group(1), match.group(2)
+        if value is None and i + 1 < len(args) and not args[i + 1].startswith("--"):
+            value, i = args[i + 1], i + 1
+        i += 1
+        key, annotation = _resolve_flag(cls, key, prog)
+        if (
+            value is not None
+            and annotation is not None
+            and _is_int_list(annotation)
+            and not value.strip().startswith("[")
+            and value.strip() not in ("null", "None")
+        ):
+            try:
+                value = json.dumps(parse_index_list(value))
+            except ValueError as exc:
+                raise ConfigError(f"--{key}: {exc}") from None
+        out.append(f"--{key}" if value is None else f"--{key}={value}")
+    return out
+
+
+def _resolve_flag(cls: type[BaseModel], key: str, prog: str | None) -> tuple[str, Any]:
+    """``key`` with aliases applied, and the annotation of the field it sets (``None`` when
+    it names no field: the parser reports it)."""
+    node: type[BaseModel] | None = cls
+    parts = key.split(".")
+    done: list[str] = []
+    annotation: Any = None
+    for index, part in enumerate(parts):
+        if node is None:
+            done.extend(parts[index:])
+            return ".".join(done), None
+        if part not in node.model_fields:
+            aliases = getattr(node, "aliases", {})
+            unsupported = getattr(node, "unsupported", {})
+            if part in unsupported:
+                where = ".".join([*done, part])
+                raise ConfigError(
+                    f"--{where}: {prog or 'this command'} does not do this (a LeRobot option): "
+                    f"{unsupported[part]}"
+                )
+            if part in aliases:
+                part = aliases[part]
+        done.append(part)
+        field = node.model_fields.get(part)
+        if field is None:
+            done.extend(parts[index + 1 :])
+            return ".".join(done), None
+        annotation = field.annotation
+        inner, _ = _unwrap_optional(annotation)
+        node = inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
+    return ".".join(done), annotation
 
 
 def _pop_flag(args: list[str], name: str) -> tuple[str | None, list[str]]:
@@ -396,7 +557,8 @@ def format_validation_error(
         else:
             got = err.get("input")
             shown = "" if isinstance(got, dict) else f" (got {got!r})"
-            lines.append(f"  {loc or '<root>'}: {err['msg']}{shown}")
+            message = err["msg"].removeprefix("Value error, ")
+            lines.append(f"  {loc or '<root>'}: {message}{shown}")
     return "\n".join(lines)
 
 

@@ -14,8 +14,11 @@ class CameraConfig(PluginConfig):
     registry_group: ClassVar[str | None] = "lr.cameras"
 
     fps: int | None = None
+    """Requested frame rate, in frames per second (null: what the source gives)."""
     width: int | None = None
+    """Requested frame width, in pixels (null: what the source gives)."""
     height: int | None = None
+    """Requested frame height, in pixels (null: what the source gives)."""
 
 
 class DeviceConfig(PluginConfig):
@@ -27,7 +30,10 @@ class DeviceConfig(PluginConfig):
     """
 
     id: str | None = None
+    """Name of this particular unit (e.g. my_left_arm); its calibration file is <id>.json."""
     calibration_dir: Path | None = None
+    """Folder of the calibration file <id>.json (default: LeRobot's,
+    $HF_LEROBOT_CALIBRATION/<robots or teleoperators>/<family>)."""
 
 
 class RobotConfig(DeviceConfig):

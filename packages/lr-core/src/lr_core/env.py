@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import PositiveInt
+
 from lr_core.config import PluginConfig
 
 
@@ -20,5 +22,8 @@ class EnvConfig(PluginConfig):
     registry_group: ClassVar[str | None] = "lr.envs"
 
     task: str | None = None
-    fps: int = 30
-    episode_length: int = 300
+    """The task to run (each env lists its tasks)."""
+    fps: PositiveInt = 30
+    """Control steps per simulated second."""
+    episode_length: PositiveInt = 300
+    """Steps before an episode is cut."""

@@ -15,7 +15,9 @@ from the key and dtype exactly as LeRobot's ``dataset_to_policy_features`` does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+import json
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from enum import StrEnum
 from typing import Any
 
@@ -138,6 +140,69 @@ class FeatureSpec(BaseModel):
         if self.model_extra:
             out.update(self.model_extra)
         return out
+
+    # ------------------------------------------------------------------ LeRobot's dict access
+    # Code written for LeRobot reads a feature as the dict LeRobot loads from info.json
+    # (``ft["shape"]`` a tuple, ``ft.get("info")``, ``"info" in ft``, ``for k, v in ft.items()``,
+    # ``{**ft}``, ``dict(ft)``, ``ft == {...}``). A spec answers the same way; it stays immutable
+    # (``ft["names"] = ...`` is a TypeError naming ``model_copy``), values are copies, and
+    # ``isinstance(ft, dict)`` is False (``dict(ft)`` or ``ft.to_json()`` give a real dict).
+
+    def _as_dict(self) -> dict[str, Any]:
+        out = self.to_json()
+        out["shape"] = tuple(self.shape)
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        values = self._as_dict()
+        if key not in values:
+            raise KeyError(key)
+        return copy.deepcopy(values[key])
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``ft.get("names")``, as on LeRobot's feature dicts."""
+        values = self._as_dict()
+        return copy.deepcopy(values[key]) if key in values else default
+
+    def keys(self) -> KeysView[str]:
+        """``dtype``, ``shape``, ``names``, then ``info`` and extra keys where the file has them."""
+        return self._as_dict().keys()
+
+    def values(self) -> ValuesView[Any]:
+        """The values of :meth:`keys` (copies)."""
+        return copy.deepcopy(self._as_dict()).values()
+
+    def items(self) -> ItemsView[str, Any]:
+        """``(key, value)`` pairs of :meth:`keys` (copies of the values)."""
+        return copy.deepcopy(self._as_dict()).items()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._as_dict()
+
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
+        return iter(self._as_dict())
+
+    def __len__(self) -> int:
+        return len(self._as_dict())
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        raise TypeError(
+            f"FeatureSpec is immutable: use spec.model_copy(update={{{key!r}: ...}}) for a "
+            f"changed copy, or dict(spec) for a plain dict"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, BaseModel):
+            return super().__eq__(other)
+        if isinstance(other, Mapping):
+            theirs = dict(other)
+            if isinstance(theirs.get("shape"), list):
+                theirs["shape"] = tuple(theirs["shape"])
+            return self._as_dict() == theirs
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.to_json(), sort_keys=True, default=str))
 
 
 def _is_channels_last(spec: FeatureSpec) -> bool:

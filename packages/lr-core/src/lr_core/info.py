@@ -9,6 +9,7 @@ from importlib.metadata import distributions
 
 from lr_core import registry
 from lr_core.cli import Command
+from lr_core.errors import ConfigError
 
 
 def lr_distributions() -> dict[str, str]:
@@ -92,6 +93,8 @@ def run(argv: list[str]) -> int:
             " torch/CUDA/MPS and PyAV codec support."
         )
         return 0
+    if argv:
+        raise ConfigError(f"lr info takes no arguments, got {' '.join(argv)}")
     print(report())
     return 0
 

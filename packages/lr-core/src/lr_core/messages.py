@@ -52,15 +52,24 @@ class WireMessage(BaseModel):
 
 
 class TimingStamps(BaseModel):
-    """Wall-clock stamps (``time.time()``) collected along one observation → action trip."""
+    """Wall-clock stamps (``time.time()``) collected along one observation → action trip.
+
+    In order: ``observation_captured`` and ``client_sent`` (client clock), ``server_received``,
+    ``preprocess_started`` (the request left the server's queue), ``inference_started`` and
+    ``inference_finished`` (the model's forward pass), ``postprocess_finished``, ``server_sent``
+    (server clock), ``client_received`` (client clock). Client and server clocks differ by an
+    offset that the receiver estimates; see ``lr_inference.clock``.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     observation_captured: float | None = None
     client_sent: float | None = None
     server_received: float | None = None
+    preprocess_started: float | None = None
     inference_started: float | None = None
     inference_finished: float | None = None
+    postprocess_finished: float | None = None
     server_sent: float | None = None
     client_received: float | None = None
 

@@ -95,6 +95,7 @@ def load_calibration(path: str | Path) -> Calibration:
 
 
 def save_calibration(path: str | Path, calibration: Mapping[str, MotorCalibration]) -> None:
-    """Write a calibration file atomically (a crash never leaves half a file)."""
+    """Write a calibration file atomically (a crash never leaves half a file), byte for byte
+    as LeRobot writes it (``draccus.dump(..., indent=4)``: no newline at the end)."""
     data = {name: cal.model_dump() for name, cal in calibration.items()}
-    atomic_write_text(Path(path), json.dumps(data, indent=4) + "\n")
+    atomic_write_text(Path(path), json.dumps(data, indent=4))

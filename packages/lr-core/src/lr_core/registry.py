@@ -10,7 +10,11 @@ plugins, in their distribution's ``pyproject.toml``::
 Values are ``module:attribute`` strings, imported on first use only, so listing what is installed
 imports nothing. For robots, teleoperators, cameras, policies and envs the value names the
 *config* class (cheap to import; it names its implementation lazily, see
-:class:`lr_core.config.PluginConfig`). For ``lr.commands`` it names a :class:`lr_core.cli.Command`.
+:class:`lr_core.config.PluginConfig`). For ``lr.commands`` it names a :class:`lr_core.cli.Command`;
+for ``lr.remote_policies`` (keyed by address scheme, ``tcp``) a function that connects to a policy
+server (:func:`lr_core.policy.connect_remote_policy`);
+for ``lr.policy_runners`` a function loading a saved policy to run in-process
+(:func:`lr_core.policy_runner.load_policy_runner`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,16 @@ from typing import Any
 from lr_core.errors import PluginError
 
 #: The entry-point groups lr uses.
-GROUPS = ("lr.robots", "lr.teleoperators", "lr.cameras", "lr.policies", "lr.envs", "lr.commands")
+GROUPS = (
+    "lr.robots",
+    "lr.teleoperators",
+    "lr.cameras",
+    "lr.policies",
+    "lr.envs",
+    "lr.commands",
+    "lr.remote_policies",
+    "lr.policy_runners",
+)
 
 
 @cache

@@ -77,6 +77,16 @@ class Teleoperator(ABC):
     def disconnect(self) -> None:
         """Release the device."""
 
+    def observe(self, observation: dict[str, Any]) -> None:
+        """The robot's newest observation, which control loops pass before each
+        :meth:`get_action`.
+
+        Teleoperators whose actions depend on where the robot is (a keyboard jogging joints,
+        end-effector control through inverse kinematics) read the positions here; others
+        ignore it (the default). Unlike :meth:`send_feedback` it never drives the device.
+        """
+        del observation
+
     def save_calibration(self) -> None:
         """Write :attr:`calibration` to :attr:`calibration_fpath`."""
         save_calibration(self.calibration_fpath, self.calibration)

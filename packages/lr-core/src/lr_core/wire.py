@@ -15,6 +15,7 @@ into one buffer for transports without multipart messages.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from collections.abc import Sequence
 from typing import Any
@@ -34,6 +35,8 @@ from lr_core.messages import (
 
 WIRE_VERSION = 1
 MAX_HEADER_BYTES = 16 * 1024 * 1024
+#: Most dimensions an array on the wire may have (numpy itself allows 64).
+MAX_ARRAY_DIMS = 32
 _MAGIC = b"LRW1"
 
 #: Message kinds accepted by :func:`decode`, by name.
@@ -77,13 +80,18 @@ def decode(frames: Sequence[Any]) -> WireMessage:
     """Rebuild a message from the frames :func:`encode` made (any buffer-like frames)."""
     if not frames:
         raise WireFormatError("empty message: no header frame")
-    head = memoryview(frames[0])
+    try:
+        head = memoryview(frames[0])
+    except TypeError as exc:
+        raise WireFormatError(f"header frame is not a buffer: {exc}") from exc
     if head.nbytes > MAX_HEADER_BYTES:
         raise WireFormatError(f"header of {head.nbytes} bytes exceeds {MAX_HEADER_BYTES}")
     try:
         header = json.loads(head.tobytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WireFormatError(f"header is not JSON: {exc}") from exc
+    except RecursionError:
+        raise WireFormatError("header JSON is nested too deeply") from None
     if not isinstance(header, dict) or header.get("v") != WIRE_VERSION:
         raise WireFormatError(
             f"unsupported wire version {header.get('v') if isinstance(header, dict) else None!r}"
@@ -102,10 +110,12 @@ def decode(frames: Sequence[Any]) -> WireMessage:
     arrays = [
         _array_from(spec, frame, kind, i) for i, (spec, frame) in enumerate(zip(specs, frames[1:]))
     ]
-    body = _insert_arrays(header.get("body"), arrays)
     try:
+        body = _insert_arrays(header.get("body"), arrays)
         return cls.model_validate(body)
-    except ValueError as exc:
+    except RecursionError:
+        raise WireFormatError(f"{kind}: body is nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as exc:
         raise WireFormatError(f"{kind} failed validation: {exc}") from exc
 
 
@@ -168,15 +178,27 @@ def _array_from(spec: Any, frame: Any, kind: str, index: int) -> np.ndarray:
     try:
         dtype = np.dtype(spec["dtype"])
         shape = tuple(int(d) for d in spec["shape"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise WireFormatError(f"{kind}: array {index} has a bad spec {spec!r}") from exc
-    if dtype.kind not in WIRE_DTYPE_KINDS or any(d < 0 for d in shape):
-        raise WireFormatError(f"{kind}: array {index} has a forbidden dtype/shape {spec!r}")
-    buffer = memoryview(frame)
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise WireFormatError(f"{kind}: array {index} has a bad spec {spec!r:.200}") from exc
+    if (
+        dtype.kind not in WIRE_DTYPE_KINDS
+        or len(shape) > MAX_ARRAY_DIMS
+        or any(d < 0 or d > 2**62 for d in shape)
+    ):
+        raise WireFormatError(f"{kind}: array {index} has a forbidden dtype/shape {spec!r:.200}")
+    try:
+        buffer = memoryview(frame)
+    except TypeError as exc:
+        raise WireFormatError(f"{kind}: array {index} frame is not a buffer: {exc}") from exc
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow for huge shapes
     if buffer.nbytes != expected:
         raise WireFormatError(
             f"{kind}: array {index} should hold {expected} bytes for {dtype} {list(shape)}, "
             f"got {buffer.nbytes}"
         )
-    return np.frombuffer(buffer, dtype=dtype).reshape(shape)
+    try:
+        return np.frombuffer(buffer, dtype=dtype).reshape(shape)
+    except ValueError as exc:  # e.g. a zero-size array whose other dimensions overflow numpy
+        raise WireFormatError(
+            f"{kind}: array {index} cannot be shaped {list(shape)}: {exc}"
+        ) from exc

@@ -25,9 +25,10 @@ from typing import Any
 
 from lr_core.features import FeatureSpec
 from lr_dataset.errors import DatasetWriteError
-from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.metadata import LeRobotDatasetMetadata, user_features
 from lr_dataset.reader import DatasetReader
-from lr_dataset.video import VideoEncoderConfig
+from lr_dataset.specs import check_features
+from lr_dataset.video.encode import VideoEncoderConfig
 from lr_dataset.writer import DatasetWriter
 
 
@@ -55,20 +56,29 @@ class LeRobotDataset:
         video_backend: str | None = None,
         force_cache_sync: bool = False,
         download_videos: bool = True,
+        token: str | bool | None = None,
     ) -> None:
-        """Open the dataset at ``root``.
+        """Open the dataset at ``root`` (a folder or URL).
+
+        Without ``root``: ``$HF_LEROBOT_HOME/<repo_id>`` when a dataset is there, else the Hub
+        repo ``repo_id`` at ``revision`` (default: its ``v3.0`` tag), downloaded into
+        ``$HF_LEROBOT_HOME/hub`` as LeRobot does: the metadata, then the data files of the
+        selected episodes and, unless ``download_videos=False``, their videos; files already
+        cached are reused, ``force_cache_sync=True`` fetches the metadata again (see
+        :mod:`lr_dataset.hub_cache`). ``token`` is the Hub token (default: huggingface_hub's).
 
         ``episode_filter`` keeps the episodes whose metadata row (a dict without stats) it
-        accepts, within ``episodes`` when both are given. ``video_backend``,
-        ``force_cache_sync`` and ``download_videos`` are accepted so LeRobot code runs
-        unchanged; lr decodes with PyAV and reads local folders.
+        accepts, within ``episodes`` when both are given. ``video_backend`` is accepted so
+        LeRobot code runs unchanged; lr decodes with PyAV.
         """
         if image_transforms is not None and not callable(image_transforms):
             raise TypeError("image_transforms must be callable or None")
         if video_backend not in (None, "pyav", "torchcodec", "video_reader"):
             raise ValueError(f"unknown video_backend {video_backend!r}")
         self.repo_id = repo_id
-        self.meta = LeRobotDatasetMetadata(repo_id, root=root, revision=revision)
+        self.meta = LeRobotDatasetMetadata(
+            repo_id, root=root, revision=revision, force_cache_sync=force_cache_sync, token=token
+        )
         if episode_filter is not None and self.meta.episodes is not None:
             candidates = set(episodes) if episodes is not None else None
             episodes = [
@@ -77,6 +87,10 @@ class LeRobotDataset:
                 if (candidates is None or row["episode_index"] in candidates)
                 and episode_filter(row)
             ]
+        if self.meta.hub is not None:
+            from lr_dataset.hub_cache import fetch_files
+
+            fetch_files(self.meta.hub, self.meta.files_of(episodes, videos=download_videos))
         self.root = self.meta.root
         self.revision = revision
         self.tolerance_s = tolerance_s
@@ -130,6 +144,11 @@ class LeRobotDataset:
         """
         _check_lerobot_options("create", lerobot_options)
         video_encoder = _encoder(video_encoder, vcodec, rgb_encoder) or VideoEncoderConfig()
+        specs = user_features(features)
+        if use_videos and any(spec.dtype == "video" for spec in specs.values()):
+            video_encoder.check_available()
+        # every feature (video sizes with this encoder) before the folder is created
+        check_features(specs, video_encoder=video_encoder if use_videos else None)
         meta = LeRobotDatasetMetadata.create(
             repo_id,
             fps,
@@ -223,9 +242,28 @@ class LeRobotDataset:
         """Add one frame (every feature plus ``frame["task"]``) to the current episode."""
         self._require_writer("add_frame").add_frame(frame)
 
-    def save_episode(self) -> int:
-        """Commit the current episode to disk (crash-safe); returns its index."""
-        return self._require_writer("save_episode").save_episode()
+    def save_episode(self, *, background: bool = False) -> int:
+        """Commit the current episode to disk (crash-safe); returns its index.
+
+        ``background=True`` returns at once and commits on a writer thread while the next
+        episode is recorded; the episode is durable after :meth:`wait_for_saves` (or
+        ``finalize``). See :class:`~lr_dataset.writer.DatasetWriter`.
+        """
+        return self._require_writer("save_episode").save_episode(background=background)
+
+    def prepare_episode(self, *, wait: bool = True) -> None:
+        """Open the next episode's video encoders now rather than at its first frame (see
+        :meth:`~lr_dataset.writer.DatasetWriter.prepare_episode`)."""
+        self._require_writer("prepare_episode").prepare_episode(wait=wait)
+
+    def discard_last_episode(self) -> int:
+        """Remove the last episode saved by this session (re-record it); returns its index
+        (see :meth:`~lr_dataset.writer.DatasetWriter.discard_last_episode`)."""
+        return self._require_writer("discard_last_episode").discard_last_episode()
+
+    def wait_for_saves(self) -> None:
+        """Block until every episode given to ``save_episode`` is on disk."""
+        self._require_writer("wait_for_saves").wait_for_saves()
 
     def clear_episode_buffer(self) -> None:
         """Discard the frames of the current, unsaved episode."""
@@ -247,7 +285,7 @@ class LeRobotDataset:
     def reader(self) -> DatasetReader:
         """The frame reader (after ``finalize`` for a dataset being written)."""
         if self._reader is None:
-            if self.writer is not None and not self.writer._finalized:
+            if self.writer is not None and not self.writer.finalized:
                 raise DatasetWriteError(
                     "the dataset is being recorded: call finalize() before reading frames"
                 )
@@ -285,6 +323,13 @@ class LeRobotDataset:
         """All values of a numeric column (``action``, ``timestamp``...) as one numpy array,
         over the selected episodes or only ``episode_index``; no video is decoded."""
         return self.reader.column(key, episode_index)
+
+    def scan_frames(self) -> Any:
+        """The selected episodes' frames as a lazy polars view joined with their task and episode
+        row (no video decoded): see :func:`lr_dataset.frames.scan_frames`."""
+        from lr_dataset.frames import scan_frames
+
+        return scan_frames(self.meta, self.episodes)
 
     def set_return_uint8(self, flag: bool) -> None:
         """Return camera frames as uint8 ``(C, H, W)`` in [0, 255] (``True``) or float32 in

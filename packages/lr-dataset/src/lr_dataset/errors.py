@@ -13,6 +13,11 @@ class FrameValidationError(FeatureError, DataError):
     """A frame given to ``add_frame`` does not match the declared features; names the key."""
 
 
+class FeatureSpecError(FeatureError, DataError):
+    """A feature spec lr cannot store (dtype, shape, channels, a size the encoder refuses);
+    names the feature and, when there is one, a storable alternative."""
+
+
 class FrameTimestampError(DataError, ValueError):
     """A requested timestamp has no video frame within ``tolerance_s``; names key, episode, time."""
 
@@ -25,10 +30,17 @@ class DatasetWriteError(DataError, RuntimeError):
     """The dataset cannot be written (root exists, finalized dataset, empty episode...)."""
 
 
+class DatasetFetchError(DataError, OSError):
+    """A remote dataset file could not be read after bounded retries; names the URL, the byte
+    range and the last failure."""
+
+
 __all__ = [
     "DataError",
+    "DatasetFetchError",
     "DatasetFormatError",
     "DatasetWriteError",
+    "FeatureSpecError",
     "FrameTimestampError",
     "FrameValidationError",
     "MissingDependencyError",

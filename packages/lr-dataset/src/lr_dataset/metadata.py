@@ -13,21 +13,26 @@ from the episodes table and :attr:`LeRobotDatasetMetadata.repaired` says so.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lr_core.features import FeatureSpec, check_feature_key
+from lr_core.features import DEFAULT_FEATURES, FeatureSpec, check_feature_key
 from lr_core.paths import dataset_root
 from lr_dataset import episodes as episodes_io
 from lr_dataset import layout
 from lr_dataset import stats as stats_io
 from lr_dataset import tasks as tasks_io
+from lr_dataset.consistency import check_episodes
 from lr_dataset.errors import DatasetFormatError, DatasetWriteError
 from lr_dataset.info import DatasetInfo
+from lr_dataset.specs import check_features
 from lr_dataset.tasks import TaskTable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lr_dataset.hub_cache import HubSource
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +49,36 @@ def resolve_root(repo_id: str, root: str | Path | None) -> Path:
 
 
 class LeRobotDatasetMetadata:
-    """Metadata of a local LeRobot v3.0 dataset.
+    """Metadata of a LeRobot v3.0 dataset.
+
+    ``root`` is a local folder or a URL (:mod:`lr_dataset.remote`). Without it the dataset is
+    ``$HF_LEROBOT_HOME/<repo_id>`` when one is there, else ``meta/`` is downloaded from the Hub
+    into ``$HF_LEROBOT_HOME/hub`` as LeRobot does (:mod:`lr_dataset.hub_cache`; again with
+    ``force_cache_sync=True``), and :attr:`hub` says from where.
 
     Attributes: ``info`` (:class:`DatasetInfo`), ``stats`` (``{feature: {stat: ndarray}}`` or
     ``None``), ``tasks`` (:class:`TaskTable`), ``episodes`` (:class:`EpisodeTable` or ``None``).
     """
 
     def __init__(
-        self, repo_id: str, root: str | Path | None = None, revision: str | None = None
+        self,
+        repo_id: str,
+        root: str | Path | None = None,
+        revision: str | None = None,
+        force_cache_sync: bool = False,
+        *,
+        token: str | bool | None = None,
     ) -> None:
         self.repo_id = repo_id
-        self.root = resolve_root(repo_id, root)
+        self.hub: HubSource | None = None
+        if root is None and (
+            force_cache_sync or not (dataset_root(repo_id) / layout.INFO_PATH).exists()
+        ):
+            from lr_dataset.hub_cache import fetch_metadata
+
+            self.root, self.hub = fetch_metadata(repo_id, revision=revision, token=token)
+        else:
+            self.root = resolve_root(repo_id, root)
         self.revision = revision or layout.CODEBASE_VERSION
         self.repaired = False
         self._load()
@@ -62,13 +86,15 @@ class LeRobotDatasetMetadata:
     def _load(self) -> None:
         if not self.root.exists():
             raise DatasetFormatError(
-                f"dataset folder {self.root} does not exist (repo_id {self.repo_id!r}); "
-                f"pass root= to point at a local LeRobot dataset or a URL, or download it first "
-                f"with 'lr dataset pull {self.repo_id}'"
+                f"dataset folder {self.root} does not exist (repo id {self.repo_id!r})"
             )
         self.info = DatasetInfo.load(self.root)
         self.tasks = tasks_io.load(self.root)
         self.episodes = episodes_io.load(self.root)
+        if self.episodes is not None:
+            check_episodes(
+                self.root, self.episodes, fps=self.info.fps, video_keys=self.info.video_keys
+            )
         self.stats = stats_io.load(self.root)
         self._reconcile()
 
@@ -82,13 +108,15 @@ class LeRobotDatasetMetadata:
             self.info.total_tasks,
         ):
             logger.warning(
-                "%s: info.json counts %d episodes / %d frames but meta/episodes holds %d / %d "
-                "(an interrupted write); using meta/episodes",
+                "%s: info.json counts %d episodes / %d frames / %d tasks but meta/episodes and "
+                "meta/tasks hold %d / %d / %d (an interrupted write); using those",
                 self.root,
                 self.info.total_episodes,
                 self.info.total_frames,
+                self.info.total_tasks,
                 n,
                 frames,
+                len(self.tasks),
             )
             self.info.total_episodes = n
             self.info.total_frames = frames
@@ -110,17 +138,13 @@ class LeRobotDatasetMetadata:
         data_files_size_in_mb: float | None = None,
         video_files_size_in_mb: float | None = None,
     ) -> LeRobotDatasetMetadata:
-        """Start a new, empty dataset at ``root`` (which must not exist or be empty)."""
-        specs: dict[str, FeatureSpec] = {}
-        for key, value in features.items():
-            check_feature_key(key)
-            if key in ("timestamp", "frame_index", "episode_index", "index", "task_index"):
-                continue
-            specs[key] = (
-                value
-                if isinstance(value, FeatureSpec)
-                else FeatureSpec.from_json(_plain(value), key=key)
-            )
+        """Start a new, empty dataset at ``root`` (which must not exist or be empty).
+
+        Every feature is checked first (:func:`lr_dataset.specs.check_features`): nothing is
+        created for a feature lr cannot store.
+        """
+        specs = user_features(features)
+        check_features(specs)
         if any(s.dtype == "video" for s in specs.values()) and not use_videos:
             raise DatasetWriteError(
                 "features declare video keys but use_videos=False: use dtype 'image' instead"
@@ -260,6 +284,32 @@ class LeRobotDatasetMetadata:
             )
         )
 
+    def files_of(self, episodes: Sequence[int] | None = None, *, videos: bool = True) -> list[str]:
+        """Relative paths of the data files (and MP4s, with ``videos``) holding ``episodes``
+        (all when ``None``), sorted."""
+        if self.episodes is None:
+            return []
+        eps = self.episodes
+        selected = range(len(eps)) if episodes is None else sorted({int(e) for e in episodes})
+        chunks, files = eps.column("data/chunk_index"), eps.column("data/file_index")
+        out = {
+            self.data_path.format(chunk_index=int(chunks[e]), file_index=int(files[e]))
+            for e in selected
+            if 0 <= e < len(eps)
+        }
+        if videos and self.video_path is not None:
+            for key in self.video_keys:
+                vc = eps.column(f"videos/{key}/chunk_index")
+                vf = eps.column(f"videos/{key}/file_index")
+                out.update(
+                    self.video_path.format(
+                        video_key=key, chunk_index=int(vc[e]), file_index=int(vf[e])
+                    )
+                    for e in selected
+                    if 0 <= e < len(eps)
+                )
+        return sorted(out)
+
     def episode_stats(self) -> list[dict[str, dict[str, np.ndarray]]]:
         """Per-episode stats read from the ``stats/*`` columns of ``meta/episodes``."""
         return episodes_io.load_stats(self.root)
@@ -272,8 +322,43 @@ class LeRobotDatasetMetadata:
         )
 
 
+def user_features(
+    features: Mapping[str, FeatureSpec | Mapping[str, Any]],
+) -> dict[str, FeatureSpec]:
+    """The user's features as specs (``info.json`` dicts parsed), without the five default
+    columns; errors name the feature."""
+    specs: dict[str, FeatureSpec] = {}
+    for key, value in features.items():
+        check_feature_key(key)
+        if key in DEFAULT_FEATURES:
+            continue
+        specs[key] = (
+            value
+            if isinstance(value, FeatureSpec)
+            else FeatureSpec.from_json(_plain(value), key=key)
+        )
+    return specs
+
+
 def _plain(value: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(value)
     if "shape" in out:
         out["shape"] = tuple(out["shape"])
     return out
+
+
+def as_metadata(dataset: Any, repo_id: str | None = None) -> LeRobotDatasetMetadata:
+    """The metadata of ``dataset``: a root folder, metadata, or anything with ``.meta`` (a
+    ``LeRobotDataset``)."""
+    if isinstance(dataset, LeRobotDatasetMetadata):
+        return dataset
+    meta = getattr(dataset, "meta", None)
+    if isinstance(meta, LeRobotDatasetMetadata):
+        return meta
+    if isinstance(dataset, (str, Path)):
+        root = Path(dataset).expanduser()
+        return LeRobotDatasetMetadata(repo_id or f"local/{root.name}", root=root)
+    raise TypeError(
+        f"expected a dataset folder, LeRobotDatasetMetadata or LeRobotDataset, got "
+        f"{type(dataset).__name__}"
+    )

@@ -14,9 +14,11 @@ import numpy as np
 
 from lr_core.errors import ConfigError
 from lr_dataset import tabular
+from lr_dataset.consistency import check_selection
 from lr_dataset.errors import DatasetFormatError, FrameTimestampError
 from lr_dataset.metadata import LeRobotDatasetMetadata
-from lr_dataset.video import VideoDecoder
+from lr_dataset.timestamps import frame_times
+from lr_dataset.video.decode import VideoDecoder
 
 
 def check_delta_timestamps(
@@ -51,6 +53,39 @@ def frames_to_unit_float(frames: np.ndarray) -> np.ndarray:
     out = np.empty(frames.shape, dtype=np.float32)
     np.divide(frames, np.float32(255), out=out)
     return out
+
+
+def decode_video_frames(
+    decoder: VideoDecoder,
+    path: Any,
+    from_timestamp: float,
+    timestamps: np.ndarray,
+    frame_index: np.ndarray,
+    fps: int,
+    tolerance_s: float,
+    *,
+    key: str,
+    episode: int,
+) -> np.ndarray:
+    """uint8 ``(len(timestamps), 3, H, W)`` frames of camera ``key`` of ``episode``: the frames of
+    the rows with these stored ``timestamp`` / ``frame_index`` values, at ``from_timestamp``
+    plus their exact times (:func:`lr_dataset.timestamps.frame_times`, not the float32 column)
+    in the MP4 at ``path``. Raises :class:`FrameTimestampError` naming the episode and times."""
+    local, slack = frame_times(timestamps, frame_index, fps)
+    query = [float(from_timestamp) + float(t) for t in local]
+    try:
+        return decoder.decode(
+            path,
+            query,
+            tolerance_s + float(slack.max()),
+            what=f"video {key!r} of episode {episode}",
+            channels_first=True,
+        )
+    except FrameTimestampError as exc:
+        raise FrameTimestampError(
+            f"{exc} (episode {episode}, frame timestamps {[float(t) for t in local]} s, "
+            f"episode starts at {float(from_timestamp)} s in the file)"
+        ) from exc
 
 
 class DatasetReader:
@@ -128,8 +163,10 @@ class DatasetReader:
         paths = sorted({(int(c), int(f)) for c, f in zip(chunks, files)})
         wanted = tabular.parquet_columns(meta.features)
         tables = []
+        files_read = []
         for c, f in paths:
             path = meta.root / meta.data_path.format(chunk_index=c, file_index=f)
+            files_read.append(path)
             try:
                 names = pq.read_schema(path).names
                 missing = [k for k in wanted if k not in names]
@@ -149,26 +186,57 @@ class DatasetReader:
                 continue
             if spec.dtype == "language":
                 continue
-            import pyarrow.types as pat
-
-            combined = column.combine_chunks()
-            if pat.is_list(combined.type) or pat.is_fixed_size_list(combined.type):
-                arr = combined.flatten().to_numpy(zero_copy_only=False)
-                arr = arr.reshape(len(combined), *spec.shape)
-                if tuple(spec.shape) == (1,):
-                    arr = arr.reshape(len(combined))
-            else:
-                arr = combined.to_numpy(zero_copy_only=False)
-            self._arrays[key] = arr
+            self._arrays[key] = tabular.column_to_numpy(column, spec)
         index = self._arrays["index"].astype(np.int64)
         # absolute frame index -> row in the concatenated table
         lo = int(index.min()) if len(index) else 0
         self._row_of_abs = np.full(int(index.max()) - lo + 1 if len(index) else 0, -1, np.int64)
         self._row_of_abs[index - lo] = np.arange(len(index))
         self._abs_lo = lo
+        self._check_rows(selected, files_read, [t.num_rows for t in tables], index)
         self._chunk_offsets = {
             k: np.cumsum([0] + [len(ch) for ch in col.chunks]) for k, col in self._arrow.items()
         }
+
+    def _check_rows(
+        self, selected: np.ndarray, files: list[Any], counts: list[int], index: np.ndarray
+    ) -> None:
+        """The selected episodes' rows exist once each, with their own ``episode_index`` and
+        ``frame_index`` (:mod:`lr_dataset.consistency`); errors name the episode and file."""
+        meta = self.meta
+        ends = np.cumsum(counts)
+
+        def file_of(row: int | None, ep: int) -> Any:
+            if row is None:
+                return meta.root / meta.get_data_file_path(ep)
+            return files[int(np.searchsorted(ends, row, side="right"))]
+
+        starts, stops = self._ep_from[selected], self._ep_to[selected]
+        wanted = np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in zip(starts, stops)])
+        inside = (wanted >= self._abs_lo) & (wanted < self._abs_lo + len(self._row_of_abs))
+        rows = np.full(len(wanted), -1, np.int64)
+        rows[inside] = self._row_of_abs[wanted[inside] - self._abs_lo]
+        seen = np.bincount(index - self._abs_lo, minlength=len(self._row_of_abs))
+        twice = np.flatnonzero(seen[wanted[inside] - self._abs_lo] > 1)
+        if len(twice):
+            value = int(wanted[inside][twice[0]])
+            where = [
+                str(files[int(np.searchsorted(ends, r, side="right"))])
+                for r in np.flatnonzero(index == value)
+            ]
+            raise DatasetFormatError(
+                f"index {value} appears in {len(where)} data rows ({', '.join(where)}); each "
+                f"frame must be stored once"
+            )
+        check_selection(
+            selected,
+            starts,
+            stops,
+            rows,
+            self._arrays["episode_index"],
+            self._arrays["frame_index"],
+            file_of,
+        )
 
     # ------------------------------------------------------------------ access
     def __len__(self) -> int:
@@ -268,26 +336,23 @@ class DatasetReader:
             else:
                 item[key] = self._to_chw(self._image(key, row))
         if meta.video_keys:
-            timestamps = self._arrays["timestamp"]
+            timestamps, frame_index = self._arrays["timestamp"], self._arrays["frame_index"]
             for key in meta.video_keys:
                 rows = query_rows.get(key)
-                local = timestamps[rows] if rows is not None else timestamps[[row]]
-                query = [float(self._video_from[key][ep]) + float(t) for t in local]
-                try:
-                    frames = self._decoder.decode(
-                        self.video_path(key, ep),
-                        query,
-                        self.tolerance_s,
-                        what=f"video {key!r} of episode {ep}",
-                        channels_first=True,
-                    )
-                except FrameTimestampError as exc:
-                    raise FrameTimestampError(
-                        f"{exc} (episode {ep}, frame timestamps {[float(t) for t in local]} s, "
-                        f"episode starts at {float(self._video_from[key][ep])} s in the file)"
-                    ) from exc
+                rows = rows if rows is not None else np.array([row])
+                frames = decode_video_frames(
+                    self._decoder,
+                    self.video_path(key, ep),
+                    float(self._video_from[key][ep]),
+                    timestamps[rows],
+                    frame_index[rows],
+                    meta.fps,
+                    self.tolerance_s,
+                    key=key,
+                    episode=ep,
+                )
                 chw = self._to_float(frames)
-                item[key] = chw[0] if len(query) == 1 else chw
+                item[key] = chw[0] if len(rows) == 1 else chw
         for key in self._arrow:
             if meta.features[key].dtype == "string":
                 item[key] = self._arrow_value(key, row)

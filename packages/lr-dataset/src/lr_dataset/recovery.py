@@ -15,8 +15,11 @@ from pathlib import Path
 
 from lr_dataset import layout
 from lr_dataset import stats as stats_io
+from lr_dataset.consistency import check_rows
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.parquet_io import write_tables
+from lr_dataset.staging import RECORDING_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +43,9 @@ def repair(root: Path, repo_id: str = "local/dataset") -> RepairReport:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from lr_dataset.writer import STAGING_DIR, _atomic_parquet
-
     report = RepairReport()
     meta = LeRobotDatasetMetadata(repo_id, root=root)
-    staging = root / STAGING_DIR
+    staging = root / RECORDING_DIR
     if staging.exists():
         shutil.rmtree(staging)
         report.removed_files.append(staging)
@@ -53,15 +54,17 @@ def repair(root: Path, repo_id: str = "local/dataset") -> RepairReport:
         report.removed_files.append(tmp)
 
     expected_rows: dict[Path, int] = {}
+    episodes_of: dict[Path, list[int]] = {}
     referenced_videos: set[Path] = set()
     episodes = meta.episodes
     if episodes is not None:
         chunks = episodes.column("data/chunk_index")
         files = episodes.column("data/file_index")
         lengths = episodes.column("length")
-        for c, f, n in zip(chunks, files, lengths):
+        for ep, (c, f, n) in enumerate(zip(chunks, files, lengths)):
             path = root / meta.data_path.format(chunk_index=int(c), file_index=int(f))
             expected_rows[path] = expected_rows.get(path, 0) + int(n)
+            episodes_of.setdefault(path, []).append(ep)
         for key in meta.video_keys:
             vc = episodes.column(f"videos/{key}/chunk_index")
             vf = episodes.column(f"videos/{key}/file_index")
@@ -79,8 +82,9 @@ def repair(root: Path, repo_id: str = "local/dataset") -> RepairReport:
         if rows > expected_rows[path]:
             table = pq.read_table(path)
             keep = table.filter(pc.less(table.column("index"), meta.total_frames))
+            _check_kept(path, keep, episodes_of[path], meta)
             groups = _split_by_episode(keep)
-            _atomic_parquet(groups, table.schema, path)
+            write_tables(groups, table.schema, path)
             report.truncated_files.append(path)
         elif rows < expected_rows[path]:
             raise DatasetFormatError(
@@ -104,6 +108,31 @@ def repair(root: Path, repo_id: str = "local/dataset") -> RepairReport:
     if report.changed:
         logger.warning("%s: repaired after an interrupted write: %s", root, report)
     return report
+
+
+def _check_kept(path: Path, table, episodes: list[int], meta: LeRobotDatasetMetadata) -> None:
+    """The rows kept in a truncated data file are exactly its episodes' frames, in order: a
+    repair never rewrites damaged rows into a file that then looks clean."""
+    if table.num_rows != sum(int(meta.episode(e)["length"]) for e in episodes):
+        raise DatasetFormatError(
+            f"{path} holds {table.num_rows} rows of saved episodes {episodes}, which need "
+            f"{sum(int(meta.episode(e)['length']) for e in episodes)}: the file is damaged"
+        )
+    offset = 0
+    for ep in episodes:
+        row = meta.episode(ep)
+        n = int(row["length"])
+        part = table.slice(offset, n)
+        check_rows(
+            path,
+            ep,
+            int(row["dataset_from_index"]),
+            part.column("index").to_numpy(),
+            part.column("episode_index").to_numpy(),
+            part.column("frame_index").to_numpy(),
+            n,
+        )
+        offset += n
 
 
 def _split_by_episode(table):

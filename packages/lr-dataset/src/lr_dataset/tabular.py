@@ -24,23 +24,11 @@ from typing import Any
 import numpy as np
 
 from lr_core.features import FeatureSpec
-from lr_dataset.errors import DatasetFormatError
 
 
 def parquet_columns(features: Mapping[str, FeatureSpec]) -> list[str]:
     """The features stored in the data parquet (all but videos), in order."""
     return [k for k, f in features.items() if f.dtype not in ("video", "language")]
-
-
-def check_storable(key: str, spec: FeatureSpec) -> None:
-    """Raise :class:`DatasetFormatError` for features the writer cannot store."""
-    if spec.is_visual or spec.dtype in ("string", "language"):
-        return
-    if len(spec.shape) != 1:
-        raise DatasetFormatError(
-            f"feature {key!r} has shape {list(spec.shape)}: the writer stores numeric features "
-            f"as scalars or 1-D vectors; flatten it to ({int(np.prod(spec.shape))},)"
-        )
 
 
 def arrow_type(spec: FeatureSpec) -> Any:
@@ -95,6 +83,32 @@ def column_array(spec: FeatureSpec, values: list[Any]) -> Any:
         return pa.array(stacked.reshape(-1), type=kind)
     flat = pa.array(stacked.reshape(-1), type=kind.value_type)
     return pa.FixedSizeListArray.from_arrays(flat, int(spec.shape[0]))
+
+
+def column_to_numpy(column: Any, spec: FeatureSpec) -> np.ndarray:
+    """A numeric column (arrow array or chunked array) as numpy: ``(rows,)`` for scalars and
+    shape-(1,) lists, ``(rows, *spec.shape)`` for vectors."""
+    import pyarrow.types as pat
+
+    combined = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    if pat.is_list(combined.type) or pat.is_fixed_size_list(combined.type):
+        arr = combined.flatten().to_numpy(zero_copy_only=False)
+        arr = arr.reshape(len(combined), *spec.shape)
+        if tuple(spec.shape) == (1,):
+            arr = arr.reshape(len(combined))
+        return arr
+    return combined.to_numpy(zero_copy_only=False)
+
+
+def column_values(table: Any, key: str) -> np.ndarray:
+    """A numeric column of an arrow table as numpy: ``(n,)`` for a scalar column, ``(n, d)``
+    for a (fixed-size) list column."""
+    import pyarrow.types as pat
+
+    column = table.column(key).combine_chunks()
+    if pat.is_list(column.type) or pat.is_fixed_size_list(column.type):
+        return column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), -1)
+    return column.to_numpy(zero_copy_only=False)
 
 
 def encode_png(image_hwc: np.ndarray, compress_level: int = 6) -> bytes:

@@ -13,17 +13,21 @@ the page faults of that memory cost more CPU than decoding the video. This loade
 - sends the batch's small tensors (state, action, indices, pad masks) by value instead of one
   shared-memory file each, and a slot's buffers only the first time it is used;
 - turns the frames into float32 in [0, 1] in the process that iterates, with the same cast and
-  division as the dataset (bit-identical batches to torch's DataLoader on the same dataset).
+  division as the dataset (bit-identical batches to torch's DataLoader on the same dataset), or
+  hands them to ``convert_frames`` (``lr train`` on a GPU: pinned as uint8, converted on the
+  GPU).
 
 Everything else is torch's DataLoader, unchanged. The frame path is used when the dataset is an
-``lr_dataset`` LeRobotDataset without ``image_transforms`` (they expect float frames),
+``lr_dataset`` LeRobotDataset or StreamingLeRobotDataset without ``image_transforms`` or with
+transforms that keep uint8 frames uint8 (``keeps_uint8``: :class:`lr_dataset.transforms.
+ImageTransforms`, applied in the workers; other transforms expect float frames),
 ``num_workers > 0``, no custom ``collate_fn`` and ``pin_memory=False``; otherwise the loader
 behaves exactly like ``torch.utils.data.DataLoader``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +47,19 @@ class DataLoader(torch.utils.data.DataLoader):
     """``torch.utils.data.DataLoader`` (same arguments) that ships camera frames from its
     workers as uint8 through reused shared memory and hands out float32 batches."""
 
-    def __init__(self, dataset: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        dataset: Any,
+        *args: Any,
+        convert_frames: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """torch's arguments, plus ``convert_frames``: what turns a batch's uint8 frames
+        ``(B, ..., C, H, W)`` into the tensor the batch hands out (default: float32 in [0, 1] on
+        the CPU, :func:`frames_to_float`). Its input may be a view of shared memory that is
+        reused once it returns, so it must copy (e.g. into pinned memory, then to a GPU)."""
         super().__init__(dataset, *args, **kwargs)
+        self._convert = convert_frames or frames_to_float
         self._frame_keys = _frame_keys(self)
         self._shared_collate: FrameRingCollate | None = None
         self._ring_views: dict[tuple[int, int, str], torch.Tensor] = {}
@@ -83,7 +98,7 @@ class DataLoader(torch.utils.data.DataLoader):
                 for key in self._frame_keys:
                     frames = batch.get(key)
                     if isinstance(frames, torch.Tensor) and frames.dtype == torch.uint8:
-                        batch[key] = frames_to_float(frames)
+                        batch[key] = self._convert(frames)
                 yield batch
                 continue
             for key in slot.by_value:
@@ -93,7 +108,7 @@ class DataLoader(torch.utils.data.DataLoader):
                 if ring is not None:  # first use of this slot: its memory is mapped once
                     self._ring_views[(slot.worker, slot.slot, key)] = ring
                 ring = self._ring_views[(slot.worker, slot.slot, key)]
-                batch[key] = frames_to_float(ring[:rows])
+                batch[key] = self._convert(ring[:rows])
             collate.release(slot.worker, slot.slot)
             yield batch
 
@@ -210,16 +225,23 @@ class _WorkerInit:
             self.user_init(worker_id)
 
 
+def _transforms_keep_uint8(transforms: Any) -> bool:
+    """No image transforms, or ones that map uint8 frames to uint8 frames (``keeps_uint8``, as
+    :class:`lr_dataset.transforms.ImageTransforms`): they then run in the workers."""
+    return transforms is None or bool(getattr(transforms, "keeps_uint8", False))
+
+
 def _frame_keys(loader: torch.utils.data.DataLoader) -> tuple[str, ...]:
+    from lr_dataset.streaming.torch_dataset import StreamingLeRobotDataset
+
     dataset = loader.dataset
     if (
-        not isinstance(dataset, LeRobotDataset)
+        not isinstance(dataset, (LeRobotDataset, StreamingLeRobotDataset))
         or loader.num_workers == 0
         or loader.pin_memory
-        or dataset.image_transforms is not None
+        or not _transforms_keep_uint8(dataset.image_transforms)
         or dataset.return_uint8
         or loader.collate_fn is not default_collate
-        or isinstance(dataset, torch.utils.data.IterableDataset)
     ):
         return ()
     meta = dataset.meta

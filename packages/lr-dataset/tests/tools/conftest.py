@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from dataset_helpers import write_dataset
-from tools_helpers import add_episodes
+from lr_dataset.testing import add_episodes, write_dataset
 
 
 @pytest.fixture(scope="session")

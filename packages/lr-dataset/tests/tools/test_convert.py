@@ -6,13 +6,11 @@ import json
 
 import numpy as np
 import pytest
-from dataset_helpers import run_peer
-from tools_helpers import tree_digest
-from v21_fixture import CAM, write_v21
 
 from lr_core.cli import main
 from lr_dataset.dataset import LeRobotDataset
 from lr_dataset.errors import DatasetFormatError
+from lr_dataset.testing import CAMERA, tree_digest, write_v21
 from lr_dataset.tools import convert_v21
 from lr_dataset.video import VideoDecoder
 
@@ -31,12 +29,12 @@ def test_convert_keeps_every_value_and_frame(v21, tmp_path):
     assert list(meta.tasks) == ["pick the cube", "place the cube"]
     info = json.loads((tmp_path / "out/meta/info.json").read_text())
     assert "total_chunks" not in info and "total_videos" not in info
-    assert info["features"]["action"]["fps"] == 30 and "fps" not in info["features"][CAM]
+    assert info["features"]["action"]["fps"] == 30 and "fps" not in info["features"][CAMERA]
     assert info["data_path"] == "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
     ds = LeRobotDataset("t/conv", root=tmp_path / "out")
     decoder = VideoDecoder()
     for ep in range(3):
-        src = v21 / f"videos/chunk-000/{CAM}/episode_{ep:06d}.mp4"
+        src = v21 / f"videos/chunk-000/{CAMERA}/episode_{ep:06d}.mp4"
         expected = decoder.decode(src, [i / 30 for i in range(5)], 1e-4)
         import pyarrow.parquet as pq
 
@@ -46,7 +44,7 @@ def test_convert_keeps_every_value_and_frame(v21, tmp_path):
             item = ds[ep * 5 + i]
             np.testing.assert_array_equal(item["observation.state"], state[i])
             np.testing.assert_array_equal(
-                (item[CAM] * 255).round().astype(np.uint8), expected[i].transpose(2, 0, 1)
+                (item[CAMERA] * 255).round().astype(np.uint8), expected[i].transpose(2, 0, 1)
             )
             assert item["episode_index"] == ep and item["index"] == ep * 5 + i
     # stats: aggregate of episodes_stats.jsonl; episodes rows carry the per-episode stats
@@ -73,7 +71,7 @@ def test_convert_command(v21, tmp_path, capsys):
 
 
 @pytest.mark.peer
-def test_convert_agrees_with_lerobot(v21, tmp_path):
+def test_convert_agrees_with_lerobot(v21, tmp_path, run_peer, compare_with_peer):
     ours = convert_v21(v21, tmp_path / "ours")
     peer = run_peer("0.6.1", "lerobot_convert_v21.py", str(v21), str(tmp_path / "peer"))
     rows = ours.episodes.table.to_pylist()
@@ -92,8 +90,6 @@ def test_convert_agrees_with_lerobot(v21, tmp_path):
         for stat, value in stats.items():
             np.testing.assert_allclose(ours.stats[feature][stat], value, rtol=1e-6, atol=1e-9)
     # LeRobot reads our converted dataset with the same frames
-    from test_tools_peer import compare_with_peer
-
     compare_with_peer(tmp_path / "ours", tmp_path / "peer.npz")
 
 
@@ -110,19 +106,31 @@ def test_convert_image_dataset(v21_images, tmp_path):
     from lr_dataset import tabular
 
     meta = convert_v21(v21_images, tmp_path / "out")
-    assert meta.video_path is None and meta.image_keys == [CAM]
+    assert meta.video_path is None and meta.image_keys == [CAMERA]
     ds = LeRobotDataset("t/img", root=tmp_path / "out")
     table = pq.read_table(v21_images / "data/chunk-000/episode_000001.parquet")
-    png = table.column(CAM)[2].as_py()["bytes"]
+    png = table.column(CAMERA)[2].as_py()["bytes"]
     expected = tabular.decode_png(png).transpose(2, 0, 1)
-    np.testing.assert_array_equal((ds[6][CAM] * 255).round().astype(np.uint8), expected)
+    np.testing.assert_array_equal((ds[6][CAMERA] * 255).round().astype(np.uint8), expected)
 
 
 @pytest.mark.peer
-def test_convert_image_dataset_agrees_with_lerobot(v21_images, tmp_path):
+def test_convert_image_dataset_agrees_with_lerobot(
+    v21_images, tmp_path, run_peer, compare_with_peer
+):
     ours = convert_v21(v21_images, tmp_path / "ours")
     peer = run_peer("0.6.1", "lerobot_convert_v21.py", str(v21_images), str(tmp_path / "peer"))
     assert ours.episodes.table.to_pylist() == peer["episodes"]
-    from test_tools_peer import compare_with_peer
-
     compare_with_peer(tmp_path / "ours", tmp_path / "peer.npz")
+
+
+def test_the_converter_uses_the_same_check(tmp_path):
+    from lr_dataset.errors import FeatureSpecError
+
+    src = write_v21(tmp_path / "v21", episodes=1, frames=3, camera="image")
+    info = json.loads((src / "meta/info.json").read_text())
+    info["features"]["observation.images.front"]["shape"] = [16, 16, 4]
+    (src / "meta/info.json").write_text(json.dumps(info))
+    with pytest.raises(FeatureSpecError, match="'observation.images.front'.*1 or 3 channels"):
+        convert_v21(src, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

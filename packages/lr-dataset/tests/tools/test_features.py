@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tools_helpers import tree_digest
 
 from lr_dataset.dataset import LeRobotDataset
 from lr_dataset.errors import DatasetWriteError
+from lr_dataset.testing import tree_digest
 from lr_dataset.tools import add_features, remove_features
 
-CAM = "observation.images.front"
+CAMERA = "observation.images.front"
 
 
 def test_add_feature_from_array_and_function(two_file_dataset, tmp_path):
@@ -44,7 +44,7 @@ def test_add_feature_from_array_and_function(two_file_dataset, tmp_path):
     assert meta.stats["done"]["max"].tolist() == [1.0]
     # the videos were copied whole and still decode to the same frames
     src = LeRobotDataset("s", root=two_file_dataset)
-    np.testing.assert_array_equal(ds[13][CAM], src[13][CAM])
+    np.testing.assert_array_equal(ds[13][CAMERA], src[13][CAMERA])
 
 
 def test_add_feature_errors(two_file_dataset, tmp_path):
@@ -70,15 +70,15 @@ def test_add_feature_errors(two_file_dataset, tmp_path):
 
 
 def test_remove_camera_and_column(two_file_dataset, tmp_path):
-    out = remove_features(two_file_dataset, [CAM, "next.reward"], tmp_path / "out")
+    out = remove_features(two_file_dataset, [CAMERA, "next.reward"], tmp_path / "out")
     meta = out.meta
-    assert CAM not in meta.features and "next.reward" not in meta.features
+    assert CAMERA not in meta.features and "next.reward" not in meta.features
     assert meta.video_path is None and not (tmp_path / "out" / "videos").exists()
-    assert CAM not in meta.stats and "next.reward" not in meta.stats
-    assert not any(c.startswith(f"videos/{CAM}") for c in meta.episodes.column_names)
+    assert CAMERA not in meta.stats and "next.reward" not in meta.stats
+    assert not any(c.startswith(f"videos/{CAMERA}") for c in meta.episodes.column_names)
     assert set(meta.episode_stats()[0]) == set(meta.stats)
     ds = LeRobotDataset("t", root=tmp_path / "out")
-    assert CAM not in ds[0] and len(ds) == 30
+    assert CAMERA not in ds[0] and len(ds) == 30
 
 
 def test_remove_feature_errors(two_file_dataset, tmp_path):

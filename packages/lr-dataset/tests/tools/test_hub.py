@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from dataset_helpers import FIXTURES
-from tools_helpers import tree_digest
 
 from lr_dataset.dataset import LeRobotDataset
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.local_hub import LocalHub
+from lr_dataset.testing import tree_digest
 from lr_dataset.tools import pull, push
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
 
 SRC = FIXTURES / "lerobot-0.6.1-video"
 
@@ -127,9 +131,8 @@ def test_push_and_pull_commands(hub, tmp_path):
 
 
 @pytest.mark.peer
-def test_lerobot_downloads_what_we_pushed(hub, tmp_path, monkeypatch):
+def test_lerobot_downloads_what_we_pushed(hub, tmp_path, monkeypatch, run_peer):
     """LeRobot 0.6.1's own Hub code (get_safe_version, snapshot_download) loads our push."""
-    from dataset_helpers import run_peer
 
     push(SRC, "user/peer", endpoint=hub.url)
     monkeypatch.setenv("HF_ENDPOINT", hub.url)

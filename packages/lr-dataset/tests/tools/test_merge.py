@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dataset_helpers import write_dataset
-from tools_helpers import assert_same_episode, tree_digest
 
 from lr_dataset import stats as stats_io
+from lr_dataset.testing import assert_same_episode, features, frame, tree_digest, write_dataset
 from lr_dataset.tools import merge_datasets
 from lr_dataset.tools.merge import IncompatibleDatasetsError
 from lr_dataset.tools.source import open_meta
 
-CAM = "observation.images.front"
+CAMERA = "observation.images.front"
 
 
 def test_merge_reindexes_everything(two_file_dataset, tmp_path):
@@ -28,24 +27,24 @@ def test_merge_reindexes_everything(two_file_dataset, tmp_path):
     for new, (root, old) in enumerate(
         [(two_file_dataset, e) for e in range(5)] + [(other, e) for e in range(2)]
     ):
-        assert_same_episode(root, old, tmp_path / "merged", new, camera=CAM)
+        assert_same_episode(root, old, tmp_path / "merged", new, camera=CAMERA)
     # video offsets: the three source MP4s joined into one, each episode at its new place
     files = set(
         zip(
-            meta.episodes[f"videos/{CAM}/chunk_index"],
-            meta.episodes[f"videos/{CAM}/file_index"],
+            meta.episodes[f"videos/{CAMERA}/chunk_index"],
+            meta.episodes[f"videos/{CAMERA}/file_index"],
         )
     )
     assert files == {(0, 0)}
     np.testing.assert_allclose(
-        meta.episodes[f"videos/{CAM}/from_timestamp"], np.arange(7) * 0.2, atol=1e-6
+        meta.episodes[f"videos/{CAMERA}/from_timestamp"], np.arange(7) * 0.2, atol=1e-6
     )
     # the same tasks in both sources are unified
     assert list(meta.tasks) == ["pick the cube", "place the cube"]
     # stats are the aggregate of both datasets' per-episode stats
     a, b = open_meta(two_file_dataset), open_meta(other)
     expected = stats_io.aggregate([a.stats, b.stats])
-    for key in ("observation.state", "action", CAM):
+    for key in ("observation.state", "action", CAMERA):
         np.testing.assert_allclose(meta.stats[key]["mean"], expected[key]["mean"], rtol=1e-6)
         np.testing.assert_allclose(meta.stats[key]["std"], expected[key]["std"], rtol=1e-6)
     assert meta.stats["index"]["max"].tolist() == [41]
@@ -57,17 +56,17 @@ def test_merge_can_keep_the_source_video_files(two_file_dataset, tmp_path):
     meta = out.meta
     files = list(
         zip(
-            meta.episodes[f"videos/{CAM}/chunk_index"],
-            meta.episodes[f"videos/{CAM}/file_index"],
+            meta.episodes[f"videos/{CAMERA}/chunk_index"],
+            meta.episodes[f"videos/{CAMERA}/file_index"],
         )
     )
     assert files == [(0, 0)] * 3 + [(0, 1)] * 2 + [(0, 2)] * 2
-    assert meta.episodes[f"videos/{CAM}/from_timestamp"][5] == 0.0
+    assert meta.episodes[f"videos/{CAMERA}/from_timestamp"][5] == 0.0
     src = open_meta(other)
-    assert (tmp_path / "m" / meta.get_video_file_path(6, CAM)).read_bytes() == (
-        src.root / src.get_video_file_path(1, CAM)
+    assert (tmp_path / "m" / meta.get_video_file_path(6, CAMERA)).read_bytes() == (
+        src.root / src.get_video_file_path(1, CAMERA)
     ).read_bytes()
-    assert_same_episode(other, 1, tmp_path / "m", 6, camera=CAM)
+    assert_same_episode(other, 1, tmp_path / "m", 6, camera=CAMERA)
 
 
 def test_merge_names_the_mismatch(two_file_dataset, tmp_path):
@@ -81,7 +80,6 @@ def test_merge_names_the_mismatch(two_file_dataset, tmp_path):
 
 
 def test_merge_checks_fps(tmp_path):
-    from dataset_helpers import features
 
     from lr_dataset.dataset import LeRobotDataset
 
@@ -94,7 +92,6 @@ def test_merge_checks_fps(tmp_path):
         robot_type="so_follower",
         use_videos=False,
     )
-    from dataset_helpers import frame
 
     for i in range(3):
         ds.add_frame(frame(0, i, fps=15, camera=False))
@@ -116,7 +113,7 @@ def test_merge_never_joins_streams_with_different_codec_setup(tmp_path):
         video_encoder=VideoEncoderConfig(vcodec="h264", preset="ultrafast"),
     )
     out = merge_datasets([a, b], tmp_path / "m")
-    files = out.meta.episodes[f"videos/{CAM}/file_index"]
+    files = out.meta.episodes[f"videos/{CAMERA}/file_index"]
     assert files == [0, 0, 1, 1]
     for new, (root, old) in enumerate([(a, 0), (a, 1), (b, 0), (b, 1)]):
-        assert_same_episode(root, old, tmp_path / "m", new, camera=CAM)
+        assert_same_episode(root, old, tmp_path / "m", new, camera=CAMERA)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from tools_helpers import assert_same_episode, tree_digest
 
 from lr_dataset.errors import DatasetWriteError
+from lr_dataset.testing import assert_same_episode, tree_digest
 from lr_dataset.tools import split_dataset
 from lr_dataset.tools.split import fractions_to_episodes
 
-CAM = "observation.images.front"
+CAMERA = "observation.images.front"
 
 
 def test_split_by_episode_lists(two_file_dataset, tmp_path):
@@ -18,16 +18,16 @@ def test_split_by_episode_lists(two_file_dataset, tmp_path):
     assert tree_digest(two_file_dataset) == before
     assert out["train"].meta.total_episodes == 3 and out["val"].meta.total_episodes == 2
     for new, old in enumerate([0, 2, 3]):
-        assert_same_episode(two_file_dataset, old, tmp_path / "train", new, camera=CAM)
+        assert_same_episode(two_file_dataset, old, tmp_path / "train", new, camera=CAMERA)
     for new, old in enumerate([1, 4]):
-        assert_same_episode(two_file_dataset, old, tmp_path / "val", new, camera=CAM)
+        assert_same_episode(two_file_dataset, old, tmp_path / "val", new, camera=CAMERA)
     assert out["val"].meta.episodes["dataset_from_index"] == [0, 6]
 
 
 def test_split_by_fractions(two_file_dataset, tmp_path):
     out = split_dataset(two_file_dataset, {"train": 0.6, "val": 0.4}, tmp_path)
     assert out["train"].meta.total_episodes == 3 and out["val"].meta.total_episodes == 2
-    assert_same_episode(two_file_dataset, 3, tmp_path / "val", 0, camera=CAM)
+    assert_same_episode(two_file_dataset, 3, tmp_path / "val", 0, camera=CAMERA)
 
 
 def test_fraction_rules():

@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from dataset_helpers import run_peer, write_dataset
 
-from lr_dataset.dataset import LeRobotDataset
+from lr_dataset.testing import write_dataset
 from lr_dataset.tools import delete_episodes, merge_datasets, split_dataset
-
-
-def compare_with_peer(root: Path, npz: Path, version: str = "0.6.1") -> None:
-    """Every item LeRobot ``version`` reads from ``root`` equals ours."""
-    result = run_peer(version, "lerobot_read.py", str(root), str(npz))
-    ours = LeRobotDataset("t/ours", root=root)
-    assert result["len"] == len(ours)
-    assert result["total_episodes"] == ours.meta.total_episodes
-    assert result["tasks"] == list(ours.meta.tasks)
-    peer = np.load(npz)
-    for i in range(len(ours)):
-        item = ours[i]
-        for key, value in item.items():
-            name = f"{i}/{key}"
-            if key == "task":
-                assert str(peer[name]) == value
-            elif name in peer.files:
-                np.testing.assert_allclose(np.asarray(value), peer[name], atol=1e-6, err_msg=name)
-
 
 pytestmark = pytest.mark.peer
 
 
-def test_lerobot_reads_delete_split_merge(two_file_dataset, tmp_path):
+def test_lerobot_reads_delete_split_merge(two_file_dataset, tmp_path, compare_with_peer):
     delete_episodes(two_file_dataset, [1], tmp_path / "del")
     compare_with_peer(tmp_path / "del", tmp_path / "del.npz")
     split_dataset(two_file_dataset, {"a": [0, 3], "b": [1, 2, 4]}, tmp_path / "split")
@@ -46,7 +24,9 @@ def test_lerobot_reads_delete_split_merge(two_file_dataset, tmp_path):
     compare_with_peer(tmp_path / "split" / "b", tmp_path / "b-044.npz", "0.4.4")
 
 
-def test_lerobot_reads_feature_edits_and_image_merges(two_file_dataset, image_source, tmp_path):
+def test_lerobot_reads_feature_edits_and_image_merges(
+    two_file_dataset, image_source, tmp_path, compare_with_peer
+):
     from lr_dataset.tools import add_features, recompute_stats, remove_features
 
     add_features(

@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import av
 import numpy as np
-from dataset_helpers import image
 
+from lr_dataset.testing import image
 from lr_dataset.tools.video_segments import Segment, build_file, join_segments
 from lr_dataset.video import VideoDecoder, VideoEncoderConfig
 

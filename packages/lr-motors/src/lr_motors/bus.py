@@ -31,7 +31,7 @@ from lr_motors.errors import (
     MotorStatusError,
     MotorWriteVerifyError,
 )
-from lr_motors.normalization import normalize, unnormalize
+from lr_motors.normalization import goal_limits, normalize, unnormalize
 from lr_motors.transport import CommFailure, Transport
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,18 @@ class BusStats:
     status_errors: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PlannedWrite:
+    """One register write, encoded and checked, waiting to be sent (see :meth:`SerialBus.plan`)."""
+
+    motor: str
+    data_name: str
+    value: int  # the signed value, in register units
+    address: int
+    size: int
+    raw: int  # the register content on the wire
+
+
 class SerialBus(MotorsBus):
     """A servo bus on one serial port; subclasses supply the vendor tables and transport."""
 
@@ -68,6 +80,14 @@ class SerialBus(MotorsBus):
     #: whether ``drive_mode`` is applied in software by normalisation (Feetech) or by the servo
     apply_drive_mode: ClassVar[bool]
     eeprom_end: ClassVar[int]
+    #: ``Present_Position = actual - homing_sign * Homing_Offset`` (Feetech +1, Dynamixel -1)
+    homing_sign: ClassVar[int]
+    #: whether ``Present_Position`` wraps at the resolution (Feetech) or runs on (Dynamixel
+    #: with torque off / Extended Position mode): decides how out-of-range readings normalise
+    positions_wrap: ClassVar[bool]
+    #: ``model -> register -> (lowest, highest)`` signed values the servo accepts; registers not
+    #: listed only have to fit their encoding
+    model_register_limits: ClassVar[dict[str, dict[str, tuple[int, int]]]] = {}
 
     def __init__(
         self,
@@ -110,8 +130,13 @@ class SerialBus(MotorsBus):
     def _decode_sign(self, data_name: str, model: str, value: int) -> int: ...
 
     @abstractmethod
-    def _half_turn_homing(self, position: int, resolution: int) -> int:
-        """The Homing_Offset that makes ``position`` (read with offset 0) read half a turn."""
+    def _half_turn_homing(self, motor: str, position: int) -> int:
+        """The Homing_Offset, within the register's limits, that makes ``position`` (read with
+        offset 0) read half a turn."""
+
+    @abstractmethod
+    def _unhomed_position(self, motor: str, present: int, homing_offset: int) -> int:
+        """What ``Present_Position`` would read with ``Homing_Offset`` 0."""
 
     @abstractmethod
     def configure_motors(self) -> None:
@@ -311,7 +336,28 @@ class SerialBus(MotorsBus):
             )
         else:
             raw = int(value)
-        return self._encode_sign(data_name, m.model, raw)
+        self._check_limits(name, data_name, raw)
+        try:
+            return self._encode_sign(data_name, m.model, raw)
+        except MotorConfigError as exc:
+            raise MotorConfigError(
+                f"value {raw} for register {data_name!r} of motor {name!r} (id {m.id}, "
+                f"{m.model}) on {self.port} cannot be encoded: {exc}"
+            ) from None
+
+    def register_limits(self, motor: str, data_name: str) -> tuple[int, int] | None:
+        """``(lowest, highest)`` signed value ``motor``'s ``data_name`` register accepts, or
+        ``None`` when only its size limits it."""
+        return self.model_register_limits.get(self._motor(motor).model, {}).get(data_name)
+
+    def _check_limits(self, name: str, data_name: str, value: int) -> None:
+        limits = self.register_limits(name, data_name)
+        if limits is not None and not limits[0] <= value <= limits[1]:
+            m = self.motors[name]
+            raise MotorConfigError(
+                f"value {value} is out of range for register {data_name!r} of motor {name!r} "
+                f"(id {m.id}, {m.model}) on {self.port}: it accepts {limits[0]}..{limits[1]}"
+            )
 
     def _from_raw(self, data_name: str, name: str, raw: int, normalize_: bool) -> Value:
         m = self.motors[name]
@@ -324,6 +370,7 @@ class SerialBus(MotorsBus):
                 self.model_resolution_table[m.model],
                 invert=self._invert(name),
                 motor=name,
+                wrap=self.positions_wrap,
             )
         return value
 
@@ -335,6 +382,17 @@ class SerialBus(MotorsBus):
                 f"motor {name!r} on {self.port} has no calibration; calibrate the robot, or pass "
                 "normalize=False for raw ticks"
             ) from None
+
+    def goal_limits(self, motor: str) -> tuple[float, float]:
+        """``(lowest, highest)`` normalised goal ``motor`` accepts: its calibrated range in its
+        norm mode's units. Normalised goals outside it are clamped when written."""
+        m = self._motor(motor)
+        return goal_limits(
+            m.norm_mode,
+            self._calibration_of(motor),
+            self.model_resolution_table[m.model],
+            invert=self._invert(motor),
+        )
 
     def _invert(self, name: str) -> bool:
         return self.apply_drive_mode and bool(self._calibration_of(name).drive_mode)
@@ -366,24 +424,56 @@ class SerialBus(MotorsBus):
         raises :class:`~lr_motors.errors.MotorWriteVerifyError`.
         """
         self._require_connected()
-        m = self._motor(motor)
-        addr, size = self._address(m.model, data_name)
-        raw = self._to_raw(data_name, motor, value, normalize)
-        if addr < self.eeprom_end:
-            self._check_eeprom_writable(motor, data_name, num_retry)
-        self._write_raw(m.id, motor, data_name, addr, size, raw, num_retry)
-        if addr < self.eeprom_end and data_name not in ("ID", "Baud_Rate"):
-            what = f"read back {data_name!r} of motor {motor!r} (id {m.id})"
-            back, error = self._retry(
-                lambda: self.transport.read(m.id, addr, size), what, num_retry
-            )
-            self._check_status(error, motor, what)
-            if back != raw:
-                raise MotorWriteVerifyError(
-                    f"EEPROM register {data_name!r} of motor {motor!r} (id {m.id}) on {self.port} "
-                    f"reads {back} after writing {raw}: disable torque first "
-                    "(bus.disable_torque() also unlocks Feetech EEPROM)"
+        self.apply(self.plan([(motor, data_name, value)], normalize=normalize), num_retry=num_retry)
+
+    def plan(
+        self, writes: Sequence[tuple[str, str, Value]], *, normalize: bool = False
+    ) -> list[PlannedWrite]:
+        """Encode and check ``(motor, register, value)`` writes without sending anything.
+
+        Multi-motor procedures (calibration, configuration) plan every write first, so a value
+        a register cannot hold raises :class:`~lr_motors.errors.MotorConfigError` (naming the
+        motor, the register and the accepted range) before the first motor is touched.
+        """
+        out = []
+        for motor, data_name, value in writes:
+            m = self._motor(motor)
+            addr, size = self._address(m.model, data_name)
+            raw = self._to_raw(data_name, motor, value, normalize)
+            if not 0 <= raw < 1 << (8 * size):
+                raise MotorConfigError(
+                    f"value {value} does not fit register {data_name!r} ({size} bytes) of motor "
+                    f"{motor!r} (id {m.id}) on {self.port}"
                 )
+            signed = self._decode_sign(data_name, m.model, raw)
+            out.append(PlannedWrite(motor, data_name, signed, addr, size, raw))
+        return out
+
+    def apply(self, plan: Sequence[PlannedWrite], *, num_retry: int | None = None) -> None:
+        """Send planned writes in order; EEPROM writes are read back and verified.
+
+        Raises :class:`~lr_motors.errors.MotorWriteVerifyError` when an EEPROM value did not
+        stick (torque on, Feetech ``Lock`` set).
+        """
+        self._require_connected()
+        for w in plan:
+            m = self.motors[w.motor]
+            eeprom = w.address < self.eeprom_end
+            if eeprom:
+                self._check_eeprom_writable(w.motor, w.data_name, num_retry)
+            self._write_raw(m.id, w.motor, w.data_name, w.address, w.size, w.raw, num_retry)
+            if eeprom and w.data_name not in ("ID", "Baud_Rate"):
+                what = f"read back {w.data_name!r} of motor {w.motor!r} (id {m.id})"
+                back, error = self._retry(
+                    lambda m=m, w=w: self.transport.read(m.id, w.address, w.size), what, num_retry
+                )
+                self._check_status(error, w.motor, what)
+                if back != w.raw:
+                    raise MotorWriteVerifyError(
+                        f"EEPROM register {w.data_name!r} of motor {w.motor!r} (id {m.id}) on "
+                        f"{self.port} reads {back} after writing {w.raw}: disable torque first "
+                        "(bus.disable_torque() also unlocks Feetech EEPROM)"
+                    )
 
     def _write_raw(
         self, motor_id: int, name: str, data_name: str, addr: int, size: int, raw: int,
@@ -479,7 +569,8 @@ class SerialBus(MotorsBus):
             value = self._to_raw(data_name, name, items[name], normalize)
             if not 0 <= value < 1 << (8 * size):
                 raise MotorConfigError(
-                    f"value {items[name]} does not fit register {data_name!r} of motor {name!r}"
+                    f"value {items[name]} does not fit register {data_name!r} of motor {name!r} "
+                    f"on {self.port}"
                 )
             raw[motor_id] = value
         self._retry(lambda: self.transport.sync_write(addr, size, raw), what, num_retry)
@@ -500,10 +591,77 @@ class SerialBus(MotorsBus):
     def disable_torque(
         self, motors: Sequence[str] | None = None, num_retry: int | None = None
     ) -> None:
-        """Disable torque (all motors by default)."""
+        """Disable torque (all motors by default).
+
+        Every motor is tried even when one fails (a faulted servo must not leave the others
+        holding torque); then :class:`~lr_motors.errors.MotorCommError` (or the status error)
+        names each motor that did not acknowledge.
+        """
+        failures: list[tuple[str, Exception]] = []
         for name in self._names(motors):
             m = self.motors[name]
-            self._disable_torque_id(m.id, m.model, num_retry)
+            try:
+                self._disable_torque_id(m.id, m.model, num_retry)
+            except (MotorCommError, MotorStatusError) as exc:
+                failures.append((name, exc))
+        if len(failures) == 1:
+            raise failures[0][1]
+        if failures:
+            names = ", ".join(f"{n!r} (id {self.motors[n].id})" for n, _ in failures)
+            raise MotorCommError(
+                f"torque off failed on port {self.port} for motors {names}; the other motors are "
+                f"off. First error: {failures[0][1]}"
+            ) from failures[0][1]
+
+    # discovery --------------------------------------------------------------------------------
+    def ping(
+        self, motor: str | int, num_retry: int = 0, raise_on_error: bool = False
+    ) -> int | None:
+        """The model number of one motor (by name or id), as LeRobot's ``ping``.
+
+        Returns ``None`` when it does not answer or answers with error bits, unless
+        ``raise_on_error``: then :class:`~lr_motors.errors.MotorCommError` (no reply, naming
+        the motor and port) or :class:`~lr_motors.errors.MotorStatusError` (error bits).
+        """
+        self._require_connected()
+        if isinstance(motor, str):
+            motor_id = self._motor(motor).id
+            name = motor
+        else:
+            motor_id, name = int(motor), self._id_to_name.get(int(motor), f"id {motor}")
+        what = f"ping motor {name!r} (id {motor_id})"
+        try:
+            model_nb, error = self._retry(lambda: self.transport.ping(motor_id), what, num_retry)
+        except MotorCommError:
+            if raise_on_error:
+                raise
+            return None
+        if error:
+            if raise_on_error:
+                self._check_status(error, name, what)
+            return None
+        return model_nb
+
+    def broadcast_ping(
+        self, num_retry: int = 0, raise_on_error: bool = False
+    ) -> dict[int, int] | None:
+        """``{id: model number}`` of every servo answering at the port's baud rate, as
+        LeRobot's ``broadcast_ping``; ``None`` when none answers (or
+        :class:`~lr_motors.errors.MotorCommError` with ``raise_on_error``)."""
+        self._require_connected()
+        for _ in range(1 + num_retry):
+            self.stats.transactions += 1
+            with self._lock:
+                found = self.transport.broadcast_ping()
+            if found:
+                return found
+        if raise_on_error:
+            raise MotorCommError(
+                f"no servo answered a broadcast ping on port {self.port} at "
+                f"{self.transport.baudrate} bps after {1 + num_retry} tries; check the power "
+                "supply and the cable, or scan other baud rates (lr motors scan)"
+            )
+        return None
 
     # setup ------------------------------------------------------------------------------------
     def find_single_motor(self, motor: str, initial_baudrate: int | None = None) -> tuple[int, int]:
@@ -574,33 +732,75 @@ class SerialBus(MotorsBus):
         return found
 
     # calibration ------------------------------------------------------------------------------
+    def _reset_writes(self, names: Sequence[str]) -> list[tuple[str, str, Value]]:
+        writes: list[tuple[str, str, Value]] = []
+        for name in names:
+            model = self.motors[name].model
+            if "Homing_Offset" in self.model_ctrl_table[model]:
+                writes.append((name, "Homing_Offset", 0))
+            writes.append((name, "Min_Position_Limit", 0))
+            writes.append((name, "Max_Position_Limit", self.model_resolution_table[model] - 1))
+        return writes
+
     def reset_calibration(self, motors: Sequence[str] | None = None) -> None:
         """Homing offset 0 and the full position range on ``motors``; clears the cache."""
-        for name in self._names(motors):
-            res = self.model_resolution_table[self.motors[name].model]
-            self.write("Homing_Offset", name, 0, normalize=False)
-            self.write("Min_Position_Limit", name, 0, normalize=False)
-            self.write("Max_Position_Limit", name, res - 1, normalize=False)
+        names = self._names(motors)
+        self.apply(self.plan(self._reset_writes(names)))
         self.calibration = {}
+
+    def _check_homing_possible(self, names: Sequence[str]) -> None:
+        """Vendor checks before homing (Dynamixel: the operating mode keeps the offset)."""
+        no_offset = [n for n in names if "Homing_Offset" not in self.model_ctrl_table[
+            self.motors[n].model]]  # fmt: skip
+        if no_offset:
+            models = sorted({self.motors[n].model for n in no_offset})
+            raise MotorConfigError(
+                f"motors {', '.join(no_offset)} on {self.port} ({', '.join(models)}) have no "
+                "Homing_Offset register, so they cannot be homed; record their ranges directly "
+                "(bus.record_ranges_of_motion) with homing_offset 0"
+            )
+
+    def _effective_offsets(self, names: Sequence[str], offsets: dict[str, int]) -> dict[str, int]:
+        """The offsets the servos apply, given those in their registers (vendor rules)."""
+        return offsets
+
+    def _check_offsets(self, offsets: Mapping[str, int]) -> None:
+        """Vendor checks of computed offsets before anything is written."""
 
     def set_half_turn_homings(self, motors: Sequence[str] | None = None) -> dict[str, int]:
         """Write offsets that make every motor's present position read half a turn (2047).
 
-        Torque must be off. Returns ``{motor: offset written}``.
+        Torque must be off. Every offset is computed from the present positions and the
+        offsets in the motors, brought into the register's range and checked before the first
+        write (a joint resting at raw 4095 reads 2048: ``Homing_Offset`` cannot hold 2048).
+        Limits are reset to the full range, as :meth:`reset_calibration` does. Returns
+        ``{motor: offset written}``; raises :class:`~lr_motors.errors.MotorConfigError` naming
+        the motor when one cannot be homed, before anything is written.
         """
         names = self._names(motors)
-        self.reset_calibration(names)
-        positions = self.sync_read("Present_Position", names, normalize=False)
-        offsets = {}
-        for name in names:
-            res = self.model_resolution_table[self.motors[name].model]
-            offsets[name] = self._half_turn_homing(int(positions[name]), res)
-            self.write("Homing_Offset", name, offsets[name], normalize=False)
+        self._check_homing_possible(names)
+        presents = self.sync_read("Present_Position", names, normalize=False)
+        current = self._effective_offsets(
+            names,
+            {n: int(v) for n, v in self.sync_read("Homing_Offset", names, normalize=False).items()},
+        )
+        offsets = {
+            name: self._half_turn_homing(
+                name, self._unhomed_position(name, int(presents[name]), current[name])
+            )
+            for name in names
+        }
+        self._check_offsets(offsets)
+        writes = [w for w in self._reset_writes(names) if w[1] != "Homing_Offset"]
+        writes += [(name, "Homing_Offset", offset) for name, offset in offsets.items()]
+        self.apply(self.plan(writes))
+        self.calibration = {}
         return offsets
 
     def record_ranges_of_motion(
         self,
         motors: Sequence[str] | None = None,
+        display_values: bool = True,
         *,
         stop: Callable[[], bool] | None = None,
         on_update: Callable[[dict[str, int], dict[str, int], dict[str, int]], None] | None = None,
@@ -608,26 +808,79 @@ class SerialBus(MotorsBus):
     ) -> tuple[dict[str, int], dict[str, int]]:
         """Track min/max raw positions while the joints are moved by hand, until ``stop()``.
 
-        ``stop`` defaults to "Enter was pressed"; ``on_update(mins, positions, maxes)`` is
-        called after every read (a live table). Raises
-        :class:`~lr_core.errors.CalibrationError` naming motors that never moved.
+        LeRobot's signature, plus: ``stop`` defaults to "Enter was pressed";
+        ``on_update(mins, positions, maxes)`` is called after every read (default: the live
+        table when ``display_values``). Positions are unwrapped along the shortest arc.
+        Raises :class:`~lr_core.errors.CalibrationError` naming motors that never moved,
+        turned a full turn, or whose travel crossed the encoder's seam (4095 → 0): such a range
+        cannot be written as position limits at the present homing. Re-home with the joint in
+        the middle of its travel, or calibrate with :func:`lr_motors.calibration.calibrate`
+        (``lr calibrate``), which moves the offset to centre the real arc.
         """
-        from lr_motors.calibration import enter_pressed, record_ranges
+        from lr_motors.calibration import crosses_seam, enter_pressed, print_table, record_ranges
 
-        return record_ranges(self, self._names(motors), stop or enter_pressed, on_update, poll_s)
+        names = self._names(motors)
+        if on_update is None and display_values:
+            on_update = print_table
+        mins, maxes = record_ranges(self, names, stop or enter_pressed, on_update, poll_s)
+        crossed = [
+            n
+            for n in names
+            if crosses_seam(mins[n], maxes[n], self.model_resolution_table[self.motors[n].model])
+        ]
+        if crossed:
+            arcs = ", ".join(f"{n} ({mins[n]}..{maxes[n]})" for n in crossed)
+            raise CalibrationError(
+                f"the travel of these joints on {self.port} crossed the encoder's 4095 -> 0 seam: "
+                f"{arcs}. Such a range cannot be written as position limits at this homing: "
+                "home again with each joint in the middle of its travel, or calibrate with "
+                "lr_motors.calibrate (lr calibrate), which moves the offset to centre the arc"
+            )
+        return mins, maxes
+
+    def shifted_homing_offset(self, motor: str, homing_offset: int, shift: int) -> int | None:
+        """The offset that makes ``motor`` read ``shift`` ticks less than ``homing_offset``
+        does, within the register's limits; ``None`` when the register cannot hold it."""
+        model = self.motors[motor].model
+        if "Homing_Offset" not in self.model_ctrl_table[model]:
+            return None
+        res = self.model_resolution_table[model]
+        offset = homing_offset + self.homing_sign * shift
+        limits = self.register_limits(motor, "Homing_Offset")
+        candidates = (offset, offset - res, offset + res) if self.positions_wrap else (offset,)
+        for candidate in candidates:
+            if limits is None or limits[0] <= candidate <= limits[1]:
+                return candidate
+        return None
 
     def write_calibration(self, calibration: Mapping[str, object], cache: bool = True) -> None:
-        """Write offsets and limits to the motors (torque must be off); keep them if ``cache``."""
-        cal = {name: MotorCalibration.model_validate(c) for name, c in calibration.items()}
-        for name, c in cal.items():
-            self._write_calibration_motor(name, c)
+        """Write offsets and limits to the motors (torque must be off); keep them if ``cache``.
+
+        Every entry is checked first (a motor of this bus, its id, a range inside the encoder's
+        and each register's limits): a bad value raises before any motor is written, naming the
+        motor and the register.
+        """
+        cal: dict[str, MotorCalibration] = {}
+        for name, c in calibration.items():
+            m = self._motor(name)
+            entry = MotorCalibration.model_validate(c)
+            if entry.id != m.id:
+                raise CalibrationError(
+                    f"the calibration of motor {name!r} is for id {entry.id}, but the motor on "
+                    f"{self.port} has id {m.id}; is this the calibration of another arm?"
+                )
+            cal[name] = entry
+        self.apply(self.plan([w for n, c in cal.items() for w in self._calibration_writes(n, c)]))
         if cache:
             self.calibration = dict(cal)
 
-    def _write_calibration_motor(self, name: str, cal: MotorCalibration) -> None:
-        self.write("Homing_Offset", name, cal.homing_offset, normalize=False)
-        self.write("Min_Position_Limit", name, cal.range_min, normalize=False)
-        self.write("Max_Position_Limit", name, cal.range_max, normalize=False)
+    def _calibration_writes(self, name: str, cal: MotorCalibration) -> list[tuple[str, str, Value]]:
+        writes: list[tuple[str, str, Value]] = []
+        if "Homing_Offset" in self.model_ctrl_table[self.motors[name].model]:
+            writes.append((name, "Homing_Offset", cal.homing_offset))
+        writes.append((name, "Min_Position_Limit", cal.range_min))
+        writes.append((name, "Max_Position_Limit", cal.range_max))
+        return writes
 
     @abstractmethod
     def read_calibration(self) -> Calibration:

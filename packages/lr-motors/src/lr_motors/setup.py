@@ -7,7 +7,7 @@ servo connected to the board, gripper first (LeRobot's order). Prompts go throug
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from lr_motors.bus import SerialBus
 
@@ -16,9 +16,11 @@ def setup_motors(
     bus: SerialBus,
     input_fn: Callable[[str], str] = input,
     print_fn: Callable[[str], None] = print,
+    order: Sequence[str] | None = None,
 ) -> None:
-    """For each motor of ``bus`` in reverse order: prompt, find it at any baud rate, set it."""
-    for name in reversed(list(bus.motors)):
+    """For each motor of ``bus`` in ``order`` (default: the bus order reversed): prompt, find
+    it at any baud rate, set it."""
+    for name in order if order is not None else reversed(list(bus.motors)):
         motor = bus.motors[name]
         input_fn(
             f"Connect the controller board to the '{name}' motor only (model {motor.model}) "

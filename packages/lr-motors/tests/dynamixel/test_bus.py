@@ -124,3 +124,28 @@ def test_a_late_reply_is_not_taken_for_the_next_one(bus, koch):
         bus.read("ID", "gripper", normalize=False, num_retry=0)
     koch.inject("gripper")  # answered once the late reply has been sent (one emulator thread)
     assert bus.read("Model_Number", "gripper", normalize=False) == 1200
+
+
+def test_a_transaction_interrupted_midway_does_not_leave_the_port_busy(bus, koch):
+    """Ctrl-C between the SDK's send and receive leaves its port flagged busy."""
+    bus.transport.port_handler.is_using = True
+    bus.enable_torque(["gripper"])
+    bus.disable_torque()  # the torque-off after an interrupt must go through
+    assert koch.register("gripper", "Torque_Enable") == 0
+
+
+def test_a_pressed_trigger_springs_back_when_released(bus, koch):
+    """Current-based position mode: a finger holds the gripper away from its goal, and the
+    motor brings it back when the finger lets go (the Koch leader's trigger)."""
+    bus.write("Operating_Mode", "gripper", 5, normalize=False)
+    bus.enable_torque(["gripper"])
+    bus.write("Goal_Position", "gripper", 2048, normalize=False)
+    koch.press("gripper", 1500)
+    assert bus.read("Present_Position", "gripper", normalize=False) == 1500
+    time.sleep(0.1)
+    assert bus.read("Present_Position", "gripper", normalize=False) == 1500  # held
+    koch.release("gripper")
+    deadline = time.monotonic() + 2
+    while bus.read("Present_Position", "gripper", normalize=False) != 2048:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)

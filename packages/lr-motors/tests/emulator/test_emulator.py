@@ -203,3 +203,26 @@ def test_emulated_port_context_manager():
         with serial.Serial(port, 1_000_000, timeout=0.1) as ser:
             reply = transact(ser, dxl.instruction_packet(6, dxl.Instruction.PING), 14)
             assert dxl.parse_packet(reply)[0].params[1:3] == (1190).to_bytes(2, "little")
+
+
+def test_feetech_servo_regulates_its_wrapped_reading_not_the_shaft_turns():
+    """Shaft at 4095 with offset -2047 reads 2046; holding that goal must not turn the shaft a
+    full turn (the servo regulates 0..4095, it does not count turns)."""
+    from lr_core.motors import Motor, MotorNormMode
+    from lr_motors.feetech.bus import FeetechMotorsBus
+
+    with ServoEmulator([ServoSpec("j", "sts3215", 1, position=4095)]) as emu:
+        bus = FeetechMotorsBus(emu.port, {"j": Motor(id=1, model="sts3215",
+                                                     norm_mode=MotorNormMode.DEGREES)})  # fmt: skip
+        bus.connect()
+        bus.disable_torque()
+        bus.write("Homing_Offset", "j", -2047, normalize=False)
+        assert bus.read("Present_Position", "j", normalize=False) == 2046
+        bus.enable_torque()
+        bus.write("Goal_Position", "j", 2100, normalize=False)
+        deadline = time.monotonic() + 2
+        while bus.read("Present_Position", "j", normalize=False) != 2100:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert abs(emu.state()["j"]["actual"] - (4095 + 54)) < 1  # 54 ticks on, no turn
+        bus.disconnect()

@@ -157,8 +157,14 @@ def test_configure_motors(bus, so101):
 def test_configure_failure_disables_torque(bus, so101):
     bus.enable_torque()
     so101.inject("wrist_flex", no_reply=-1)
+    with pytest.raises(MotorCommError, match="wrist_flex"):
+        bus.configure_motors()  # reads every motor's Phase before the first write
+    assert so101.register("shoulder_pan", "Torque_Enable") == 0
+    assert so101.register("shoulder_pan", "Return_Delay_Time") == 250  # nothing was written
+    so101.inject("wrist_flex")
+    bus.enable_torque()
     with pytest.raises(MotorWriteVerifyError):
-        bus.configure_motors()  # locked EEPROM: the first write does not stick
+        bus.configure_motors()  # locked EEPROM: the first write would not stick
     assert so101.register("shoulder_pan", "Torque_Enable") == 0
 
 
@@ -284,3 +290,51 @@ def test_threads_can_share_a_bus(bus):
     reader.join(), writer.join()
     assert errors == []
     assert bus.stats.retries == 0
+
+
+def test_a_reading_past_the_seam_normalises_to_the_near_end(bus, so101):
+    bus.calibration = {
+        name: MotorCalibration(
+            id=m.id, drive_mode=0, homing_offset=0, range_min=100, range_max=4080
+        )
+        for name, m in MOTORS.items()
+    }
+    so101.move("gripper", 16)  # pushed 32 ticks past range_max, across 4095 -> 0
+    assert bus.read("Present_Position", "gripper") == 100.0  # LeRobot: 0.0, the other end
+    so101.move("gripper", 90)
+    assert bus.read("Present_Position", "gripper") == 0.0
+    lo, hi = bus.goal_limits("shoulder_pan")
+    assert (lo, hi) == pytest.approx(((100 - 2090) * 360 / 4095, (4080 - 2090) * 360 / 4095))
+    bus.write("Goal_Position", "shoulder_pan", 400.0)  # degrees goals are clamped too
+    assert so101.register("shoulder_pan", "Goal_Position") == 4080
+
+
+def test_torque_off_reaches_every_motor_when_one_is_faulted(bus, so101):
+    bus.enable_torque()
+    so101.inject("elbow_flex", no_reply=-1)
+    with pytest.raises(MotorCommError, match=r"'elbow_flex' \(id 3\)"):
+        bus.disable_torque(num_retry=0)
+    for name in MOTORS:
+        if name != "elbow_flex":
+            assert so101.register(name, "Torque_Enable") == 0, name
+    so101.inject("gripper", no_reply=-1)
+    with pytest.raises(MotorCommError, match=r"'elbow_flex' \(id 3\), 'gripper' \(id 6\)"):
+        bus.disable_torque(num_retry=0)
+
+
+def test_firmware_versions_must_agree_within_a_model_only():
+    motors = {
+        "a": Motor(id=1, model="sts3215", norm_mode=MotorNormMode.DEGREES),
+        "b": Motor(id=2, model="sts3215", norm_mode=MotorNormMode.DEGREES),
+        "pitch": Motor(id=3, model="sm8512bl", norm_mode=MotorNormMode.DEGREES),
+    }
+    servos = [ServoSpec("a", "sts3215", 1), ServoSpec("b", "sts3215", 2),
+              ServoSpec("pitch", "sm8512bl", 3)]  # fmt: skip
+    with ServoEmulator(servos) as emu:
+        emu.set_register("pitch", "Firmware_Minor_Version", 4)  # another model: fine
+        bus = FeetechMotorsBus(emu.port, motors)
+        bus.connect()
+        bus.disconnect()
+        emu.set_register("b", "Firmware_Minor_Version", 9)
+        with pytest.raises(MotorsNotFoundError, match=r"sts3215 motors .* \(a=3.10, b=3.9\)"):
+            bus.connect()

@@ -1,4 +1,5 @@
-"""lr-policies: ACT and Diffusion Policy in pure PyTorch, processors, training.
+"""lr-policies: ACT and Diffusion Policy in pure PyTorch, the SmolVLA / π0 / π0.5 VLAs, processors,
+training.
 
 Names resolve lazily, so ``import lr_policies`` does not import torch.
 """

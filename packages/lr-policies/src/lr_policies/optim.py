@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import Field
+
 from lr_core.config import LrConfig
 from lr_core.errors import ConfigError
 
@@ -27,20 +29,40 @@ class OptimizerConfig(LrConfig):
     """``type``: adam, adamw or sgd; ``grad_clip_norm`` ≤ 0 disables clipping."""
 
     type: Literal["adam", "adamw", "sgd"] = "adamw"
+    """adam, adamw or sgd."""
     lr: float = 1e-4
+    """Learning rate."""
     betas: tuple[float, float] = (0.9, 0.999)
+    """Adam betas."""
     eps: float = 1e-8
+    """Adam epsilon."""
     weight_decay: float = 0.0
+    """Weight decay."""
     momentum: float = 0.0
+    """SGD momentum."""
     grad_clip_norm: float = 10.0
+    """Clip the gradient norm to this (≤ 0: no clipping)."""
 
 
 class SchedulerConfig(LrConfig):
     """``type``: ``none`` (constant), ``cosine`` (diffusers' ``cosine``: linear warm-up, then a
-    half cosine to 0 at the last step) or ``linear`` (warm-up, then linear decay to 0)."""
+    half cosine to 0 at the last step), ``linear`` (warm-up, then linear decay to 0) or
+    ``cosine_decay_with_warmup`` (LeRobot's ``CosineDecayWithWarmupSchedulerConfig``, the VLAs'
+    preset: warm-up from ``peak_lr / (warm-up + 1)``, then a half cosine from ``peak_lr`` to
+    ``decay_lr`` over ``num_decay_steps``; both spans shrink in proportion when the run is shorter
+    than ``num_decay_steps``)."""
 
-    type: Literal["none", "cosine", "linear"] = "none"
-    num_warmup_steps: int = 0
+    type: Literal["none", "cosine", "linear", "cosine_decay_with_warmup"] = "none"
+    """none (constant), cosine (warm-up, then a half cosine to 0), linear (warm-up, then linear
+    decay to 0) or cosine_decay_with_warmup (LeRobot's, the VLAs' preset)."""
+    num_warmup_steps: int = Field(0, ge=0)
+    """Steps of linear warm-up."""
+    num_decay_steps: int | None = Field(None, ge=1)
+    """cosine_decay_with_warmup: steps of the cosine from peak_lr to decay_lr."""
+    peak_lr: float | None = Field(None, gt=0)
+    """cosine_decay_with_warmup: the learning rate at the end of the warm-up."""
+    decay_lr: float | None = Field(None, ge=0)
+    """cosine_decay_with_warmup: the learning rate at the end of the decay."""
 
 
 def optimizer_preset(policy_config: Any) -> OptimizerConfig:
@@ -122,6 +144,8 @@ def lr_factor(config: SchedulerConfig, step: int, total_steps: int) -> float:
     """The multiplier of the base learning rate after ``step`` optimizer steps."""
     if config.type == "none":
         return 1.0
+    if config.type == "cosine_decay_with_warmup":
+        return _cosine_decay_with_warmup(config, step, total_steps)
     warmup = config.num_warmup_steps
     if step < warmup:
         return step / max(1, warmup)
@@ -129,6 +153,27 @@ def lr_factor(config: SchedulerConfig, step: int, total_steps: int) -> float:
     if config.type == "cosine":
         return max(0.0, 0.5 * (1.0 + math.cos(math.pi * progress)))
     return max(0.0, 1.0 - progress)
+
+
+def _cosine_decay_with_warmup(config: SchedulerConfig, step: int, total_steps: int) -> float:
+    """LeRobot 0.6.1's ``CosineDecayWithWarmupSchedulerConfig.build`` lambda
+    (lerobot/optim/schedulers.py)."""
+    if config.num_decay_steps is None or config.peak_lr is None or config.decay_lr is None:
+        raise ConfigError(
+            "scheduler cosine_decay_with_warmup needs num_decay_steps, peak_lr and decay_lr"
+        )
+    warmup, decay = config.num_warmup_steps, config.num_decay_steps
+    if total_steps < decay:
+        warmup = int(warmup * (total_steps / decay))
+        decay = total_steps
+    if step < warmup:
+        if step <= 0:
+            return 1 / (warmup + 1)
+        frac = 1 - step / warmup
+        return (1 / (warmup + 1) - 1) * frac + 1
+    alpha = config.decay_lr / config.peak_lr
+    cosine = 0.5 * (1 + math.cos(math.pi * min(step, decay) / decay))
+    return (1 - alpha) * cosine + alpha
 
 
 def make_scheduler(

@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self
 
 import torch
 from torch import Tensor, nn
@@ -39,6 +39,20 @@ from lr_policies.errors import CheckpointError, PolicyError
 #: File names of a saved policy (LeRobot's, from huggingface_hub's constants).
 CONFIG_NAME = "config.json"
 SAFETENSORS_SINGLE_FILE = "model.safetensors"
+
+#: What a policy hands its optimizer: parameters, or param-group dicts (``{"params": [...],
+#: "lr": ...}``).
+OptimParams = list[nn.Parameter] | list[dict[str, Any]]
+
+
+class DatasetMeta(Protocol):
+    """Dataset metadata as ``make_policy`` reads it: LeRobot's ``features`` mapping."""
+
+    @property
+    def features(self) -> Mapping[str, Any]:
+        """Feature specs by key (lr FeatureSpec objects or LeRobot's dicts)."""
+        ...
+
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _MAX_LISTED_KEYS = 20
@@ -87,7 +101,7 @@ class PreTrainedPolicy(nn.Module, abc.ABC):
     def reset(self) -> None:
         """Clear internal queues and caches; call at the start of every episode."""
 
-    def get_optim_params(self) -> Any:
+    def get_optim_params(self) -> OptimParams:
         """What to hand the optimizer: trainable parameters, or a list of param-group dicts
         (ACT puts the backbone in its own group)."""
         return [p for p in self.parameters() if p.requires_grad]
@@ -277,7 +291,7 @@ def _listing(names: list[str]) -> str:
 # --------------------------------------------------------------------------- factory
 
 
-def _features_of(dataset_meta: Any) -> dict[str, FeatureSpec]:
+def _features_of(dataset_meta: DatasetMeta | Mapping[str, Any]) -> dict[str, FeatureSpec]:
     """The dataset features of ``dataset_meta``: an object with ``.features`` or a mapping."""
     features = getattr(dataset_meta, "features", dataset_meta)
     if not isinstance(features, Mapping):
@@ -298,7 +312,9 @@ def _features_of(dataset_meta: Any) -> dict[str, FeatureSpec]:
 
 
 def policy_features(
-    config: PolicyConfig, dataset_meta: Any, rename_map: Mapping[str, str] | None = None
+    config: PolicyConfig,
+    dataset_meta: DatasetMeta | Mapping[str, Any],
+    rename_map: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, PolicyFeature], dict[str, PolicyFeature]]:
     """``(input_features, output_features)`` for ``config`` from a dataset's features.
 
@@ -323,7 +339,7 @@ def policy_features(
 
 def make_policy(
     config: PolicyConfig,
-    dataset_meta: Any = None,
+    dataset_meta: DatasetMeta | Mapping[str, Any] | None = None,
     *,
     pretrained: str | Path | None = None,
     device: str | torch.device | None = None,
@@ -342,7 +358,16 @@ def make_policy(
         config = _specialised(config)
     if dataset_meta is not None:
         inputs, outputs = policy_features(config, dataset_meta, rename_map)
-        config = config.model_copy(update={"input_features": inputs, "output_features": outputs})
+        update: dict[str, Any] = {"input_features": inputs, "output_features": outputs}
+        # π0/π0.5's relative actions name the joints to keep absolute (LeRobot fills this too).
+        if "action_feature_names" in type(config).model_fields and not getattr(
+            config, "action_feature_names", None
+        ):
+            action = _features_of(dataset_meta).get("action")
+            names = getattr(action, "names", None)
+            if isinstance(names, list) and all(isinstance(n, str) for n in names):
+                update["action_feature_names"] = list(names)
+        config = config.model_copy(update=update)
     elif not config.output_features and pretrained is None:
         raise PolicyError(
             f"policy {config.type!r} has no output features: pass the dataset metadata "

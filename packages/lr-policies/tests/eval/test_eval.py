@@ -46,7 +46,9 @@ def save_policy(path: Path, *, perfect: bool) -> Path:
             first.weight[:, :2] = torch.tensor([[1.0, 0], [-1, 0], [0, 1], [0, -1]])
             last.weight[:] = torch.tensor([[-2.0, 2, 0, 0], [0, 0, -2, 2]])
     policy.save_pretrained(path)
-    save_pre_post_processors(make_pre_post_processors(policy.config, UNIT_STATS), path)
+    save_pre_post_processors(
+        make_pre_post_processors(policy.config, dataset_stats=UNIT_STATS), path
+    )
     return path
 
 
@@ -157,7 +159,9 @@ def test_act_and_diffusion_run_in_vector_envs(kind, tiny_policy_registered, tmp_
         "action": {**UNIT_STATS["action"], "min": [-1, -1], "max": [1, 1]},
     }
     policy.save_pretrained(tmp_path / kind)
-    save_pre_post_processors(make_pre_post_processors(policy.config, stats), tmp_path / kind)
+    save_pre_post_processors(
+        make_pre_post_processors(policy.config, dataset_stats=stats), tmp_path / kind
+    )
     report = run_eval(tmp_path / kind, tmp_path / "eval", "--env.episode_length=6")
     episodes = report["per_episode"]
     assert len(episodes) == 5 and all(1 <= e["length"] <= 6 for e in episodes)
@@ -165,16 +169,134 @@ def test_act_and_diffusion_run_in_vector_envs(kind, tiny_policy_registered, tmp_
     assert 0.0 <= report["aggregated"]["pc_success"] <= 100.0
 
 
-def test_missing_policy_inputs_are_named(tiny_policy_registered, tmp_path, capsys):
-    policy = save_policy(tmp_path / "p", perfect=True)
-    args = [
+def _eval_args(policy: Path, out: Path, *extra: str) -> list[str]:
+    return [
         "eval",
         f"--policy.path={policy}",
         "--env.type=reach_test",
         "--eval.n_episodes=1",
-        f"--output_dir={tmp_path / 'e'}",
-        '--rename_map={"observation.images.front": "observation.images.other"}',
+        f"--output_dir={out}",
+        *extra,
     ]
-    assert main(args) == 1
+
+
+def test_inputs_the_env_does_not_give_are_listed_before_any_step(
+    tiny_policy_registered, tmp_path, capsys
+):
+    policy = save_policy(tmp_path / "p", perfect=True)
+    renamed = '--rename_map={"observation.images.front": "observation.images.other"}'
+    assert main(_eval_args(policy, tmp_path / "e", renamed)) == 1
     err = capsys.readouterr().err
-    assert "does not provide the policy inputs ['observation.images.front']" in err
+    assert "observation.images.front: the policy needs 16x16 uint8 images" in err
+    assert "the env gives: " in err and "observation.state (2,) float32" in err
+    assert "--rename_map" in err and "Traceback" not in err
+    assert not (tmp_path / "e" / "eval_info.json").exists()
+
+    # Sizes the user chose explicitly are not overridden: refused with the difference.
+    sized = ["--env.image_height=32", "--env.image_width=24"]
+    assert main(_eval_args(policy, tmp_path / "e", *sized)) == 1
+    err = capsys.readouterr().err
+    assert "trained on 16x16 images; the env gives (32, 24, 3) uint8" in err
+
+
+def test_the_env_is_adapted_to_the_checkpoint_and_says_so(tiny_policy_registered, tmp_path, capsys):
+    # A checkpoint trained on one 24x20 'top' camera; the env's default is 'front' at 16x16.
+    features = {
+        "observation.state": FEATURES["observation.state"],
+        "observation.images.top": {**FEATURES["observation.images.front"], "shape": [24, 20, 3]},
+        "action": FEATURES["action"],
+    }
+    cfg = PolicyConfig.from_dict(
+        {"type": "tiny", "hidden": 4, "chunk_size": 1, "n_action_steps": 1}
+    )
+    policy = make_policy(cfg, features)
+    policy.save_pretrained(tmp_path / "p")
+    stats = {**UNIT_STATS, "observation.images.top": UNIT_STATS["observation.images.front"]}
+    save_pre_post_processors(
+        make_pre_post_processors(policy.config, dataset_stats=stats), tmp_path / "p"
+    )
+    assert main(_eval_args(tmp_path / "p", tmp_path / "e")) == 0
+    err = capsys.readouterr().err
+    assert "trained on cameras ['top'] at 24x20" in err
+    assert "instead of its default cameras ['front'] at 16x16" in err
+    saved = json.loads((tmp_path / "e" / "eval_config.json").read_text())
+    assert (saved["env"]["cameras"], saved["env"]["image_height"]) == (["top"], 24)
+
+
+def test_eval_shows_a_progress_bar_with_successes(tiny_policy_registered, tmp_path, capsys):
+    run_eval(save_policy(tmp_path / "good", perfect=True), tmp_path / "e")
+    err = capsys.readouterr().err
+    assert "eval:" in err and "5/5" in err and "success 5/5" in err
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, set[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, set()).add(int(stat.parent.name))
+    out, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_eval_and_its_env_processes(tiny_policy_registered, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    policy = save_policy(tmp_path / "p", perfect=False)  # never succeeds: episodes run long
+    plugin = Path(__file__).resolve().parents[1] / "plugin"
+    paths = [str(tiny_policy_registered), str(plugin), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lr_core.cli",
+            *_eval_args(policy, tmp_path / "e"),
+            "--eval.n_episodes=4",
+            "--eval.batch_size=2",
+            "--eval.use_async_envs=true",
+            "--env.episode_length=100000",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 120  # hang guard
+    workers: set[int] = set()
+    while len(workers) < 3 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)  # the forkserver and its two env workers
+        workers = _descendants(process.pid)
+    assert process.poll() is None, process.communicate()[1][-3000:]
+    time.sleep(1.0)
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        _, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError("lr eval did not end after Ctrl-C") from None
+    assert process.returncode == 130, err[-3000:]
+    assert "Traceback" not in err
+    deadline = time.monotonic() + 30
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in workers if _alive(p)], "env processes outlived lr eval"

@@ -8,6 +8,7 @@ from collections import deque
 from typing import Any, ClassVar, Literal
 
 import torch
+from pydantic import Field, PositiveInt, model_validator
 from torch import Tensor, nn
 
 from lr_core.features import FeatureType
@@ -21,15 +22,24 @@ class TinyConfig(PolicyConfig):
     type: Literal["tiny"] = "tiny"
     implementation: ClassVar[str] = "lr_test_policy:TinyPolicy"
 
-    chunk_size: int = 4
-    n_action_steps: int = 4
-    hidden: int = 32
-    dropout: float = 0.1
+    chunk_size: PositiveInt = 4
+    n_action_steps: PositiveInt = 4
+    hidden: PositiveInt = 32
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
     optimizer_lr: float = 1e-3
     use_amp: bool = False
     #: Gaussian noise added to predicted actions (draws from the global torch RNG, as
     #: Diffusion's sampling does).
     inference_noise: float = 0.0
+
+    @model_validator(mode="after")
+    def _check(self) -> TinyConfig:
+        if self.n_action_steps > self.chunk_size:
+            raise ValueError(
+                f"n_action_steps ({self.n_action_steps}) cannot exceed chunk_size "
+                f"({self.chunk_size})"
+            )
+        return self
 
     @property
     def observation_delta_indices(self) -> list[int] | None:

@@ -13,6 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from lr_core.errors import LrError
 from lr_core.features import FeatureType, PolicyFeature
 from lr_core.policy import PolicyConfig
 from lr_policies.errors import CheckpointError, PolicyError
@@ -99,7 +100,7 @@ def test_lerobot_processor_files_load_and_match_lerobots_outputs(kind):
 @pytest.mark.parametrize("kind", ["act", "diffusion"])
 def test_our_processors_match_lerobots_numbers_and_files(kind, tmp_path):
     expected = load_file(FIXTURES / kind / "expected.safetensors")
-    processors = make_pre_post_processors(config(kind), STATS)
+    processors = make_pre_post_processors(config(kind), dataset_stats=STATS)
     out, action = run(*processors, expected)
     for key in ("observation.state", "observation.images.front", "action"):
         torch.testing.assert_close(out[key], expected[f"out.{key}"], rtol=0, atol=1e-6)
@@ -127,7 +128,7 @@ def test_our_processors_match_lerobots_numbers_and_files(kind, tmp_path):
 
 
 def test_rename_map_and_overrides(tmp_path):
-    pre, post = make_pre_post_processors(config("act"), STATS)
+    pre, post = make_pre_post_processors(config("act"), dataset_stats=STATS)
     save_pre_post_processors((pre, post), tmp_path)
     pre, _ = load_pre_post_processors(
         tmp_path, rename_map={"observation.images.left": "observation.images.front"}
@@ -142,11 +143,55 @@ def test_rename_map_and_overrides(tmp_path):
     torch.testing.assert_close(post(torch.ones(1, 2)), torch.full((1, 2), 10.0))
 
 
+def test_lerobots_make_pre_post_processors_signature(tmp_path):
+    cfg = config("act")
+    save_pre_post_processors(make_pre_post_processors(cfg, dataset_stats=STATS), tmp_path)
+    # LeRobot 0.6.1: make_pre_post_processors(cfg, pretrained_path=..., *_overrides=...)
+    pre, post = make_pre_post_processors(
+        cfg,
+        pretrained_path=str(tmp_path),
+        preprocessor_overrides={
+            "rename_observations_processor": {
+                "rename_map": {"observation.images.left": "observation.images.front"}
+            }
+        },
+        postprocessor_overrides={
+            "unnormalizer_processor": {
+                "stats": {**STATS, "action": {"mean": [0.0, 0.0], "std": [10.0, 10.0]}}
+            }
+        },
+    )
+    out = pre({"observation.images.left": torch.full((3, 8, 10), 0.7)})
+    assert set(out) == {"observation.images.front"}
+    torch.testing.assert_close(post(torch.ones(1, 2)), torch.full((1, 2), 10.0))
+    # Custom file names, as LeRobot's preprocessor_config_filename.
+    (tmp_path / "policy_preprocessor.json").rename(tmp_path / "pre.json")
+    pre, _ = make_pre_post_processors(cfg, str(tmp_path), preprocessor_config_filename="pre.json")
+    assert [s.registry_name for s in pre.steps][-1] == "normalizer_processor"
+    # As in LeRobot, dataset_stats are not used when loading (a warning says how to override).
+    with pytest.warns(UserWarning, match="dataset_stats is not used"):
+        _, post = make_pre_post_processors(
+            cfg,
+            pretrained_path=tmp_path,
+            preprocessor_config_filename="pre.json",
+            dataset_stats={"action": {"mean": [5.0, 5.0], "std": [1.0, 1.0]}},
+        )
+    torch.testing.assert_close(
+        post(torch.zeros(1, 2)),
+        torch.tensor([STATS["action"]["mean"]], dtype=torch.float32),
+    )
+    # The old positional form (stats second) is refused with the way out.
+    with pytest.raises(TypeError, match="dataset_stats="):
+        make_pre_post_processors(cfg, STATS)
+
+
 def test_identity_and_missing_stats():
     cfg = config("act").model_copy(
         update={"normalization_mapping": {"STATE": "IDENTITY", "ACTION": "MIN_MAX"}}
     )
-    pre, _ = make_pre_post_processors(cfg, {"action": {"mean": [0.0, 0.0], "std": [1, 1]}})
+    pre, _ = make_pre_post_processors(
+        cfg, dataset_stats={"action": {"mean": [0.0, 0.0], "std": [1, 1]}}
+    )
     state = torch.tensor([[5.0, 6.0, 7.0]])
     assert torch.equal(pre({"observation.state": state})["observation.state"], state)
     with pytest.raises(PolicyError, match=r"'action' is normalised with MIN_MAX.*\['min', 'max'\]"):
@@ -171,11 +216,21 @@ def test_bad_files_are_refused(tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
         load_pre_post_processors(tmp_path)
     (tmp_path / "p.json").write_text(
+        json.dumps(
+            {"name": "p", "steps": [{"registry_name": "image_crop_processor", "config": {}}]}
+        )
+    )
+    with pytest.raises(
+        CheckpointError, match="image_crop_processor.*known steps: .*device_processor"
+    ):
+        PolicyProcessorPipeline.from_pretrained(tmp_path, "p.json")
+    # A known step whose config is refused names the step (the tokenizer needs a name).
+    (tmp_path / "p.json").write_text(
         json.dumps({"name": "p", "steps": [{"registry_name": "tokenizer_processor", "config": {}}]})
     )
-    with pytest.raises(CheckpointError, match="tokenizer_processor.*known steps: device_processor"):
+    with pytest.raises(LrError, match="tokenizer_processor needs a tokenizer_name"):
         PolicyProcessorPipeline.from_pretrained(tmp_path, "p.json")
-    pre, _ = make_pre_post_processors(config("act"), STATS)
+    pre, _ = make_pre_post_processors(config("act"), dataset_stats=STATS)
     pre.save_pretrained(tmp_path)
     with pytest.raises(CheckpointError, match="normaliser_processor"):
         PolicyProcessorPipeline.from_pretrained(
@@ -195,7 +250,7 @@ def test_device_step_casts_floats_only():
 @pytest.mark.peer
 @pytest.mark.parametrize("kind", ["act", "diffusion"])
 def test_lerobot_loads_our_processors(kind, tmp_path, peer_python_061):
-    processors = make_pre_post_processors(config(kind), STATS)
+    processors = make_pre_post_processors(config(kind), dataset_stats=STATS)
     save_pre_post_processors(processors, tmp_path)
     expected = load_file(FIXTURES / kind / "expected.safetensors")
     out, action = run(*processors, expected)
@@ -226,3 +281,13 @@ def test_lerobot_loads_our_processors(kind, tmp_path, peer_python_061):
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
     torch.testing.assert_close(action, expected["out.post"], rtol=0, atol=1e-6)
     assert out["action"].shape == (4, 2)
+
+
+def test_every_step_lr_names_is_registered_by_the_module_named_for_it():
+    import importlib
+
+    from lr_policies.processors import pipeline
+
+    for name, module in pipeline._STEP_MODULES.items():
+        importlib.import_module(module)
+        assert pipeline._STEPS[name].registry_name == name, (name, module)

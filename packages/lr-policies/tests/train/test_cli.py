@@ -125,3 +125,47 @@ def test_fine_tuning_starts_from_pretrained_weights(lerobot_dataset_root, tmp_pa
     a = load_file(base / "model.safetensors")
     b = load_file(tmp_path / "b/checkpoints/last/pretrained_model/model.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.slow
+def test_training_with_lerobots_augmentation_in_workers(lerobot_dataset_root, tmp_path):
+    out = tmp_path / "aug"
+    args = _args("act", lerobot_dataset_root, out, "--num_workers=1")
+    args += [
+        "--dataset.image_transforms.enable=true",
+        "--dataset.image_transforms.max_num_transforms=2",
+        "--dataset.episodes=0-1",
+        "--cudnn_deterministic=true",
+        "--tolerance_s=0.001",
+    ]
+    assert main(args) == 0
+    saved = json.loads((out / "train_config.json").read_text())
+    assert saved["dataset"]["image_transforms"]["enable"] is True
+    assert saved["dataset"]["episodes"] == [0, 1]
+    assert [r["step"] for r in read_metrics(out)] == [1, 2, 3]
+
+
+def test_policy_path_fine_tunes_a_saved_policy_as_lerobot(lerobot_dataset_root, tmp_path):
+    """``--policy.path`` takes the saved config (other --policy.* flags override it) and weights."""
+    data = [f"--dataset.root={lerobot_dataset_root}", "--dataset.repo_id=test/synthetic"]
+    common = ["--batch_size=2", "--num_workers=0", "--progress_bar=false", "--steps=1", *data]
+    first = ["train", "--policy.type=act", *SMALL["act"], *common, f"--output_dir={tmp_path / 'a'}"]
+    assert main(first) == 0
+    base = tmp_path / "a/checkpoints/last/pretrained_model"
+    tuned = [
+        "train",
+        f"--policy.path={base}",
+        "--policy.optimizer_lr_backbone=0",
+        "--optimizer.lr=0",
+        *common,
+        f"--output_dir={tmp_path / 'b'}",
+    ]
+    assert main(tuned) == 0
+    out = tmp_path / "b/checkpoints/last/pretrained_model"
+    a, b = load_file(base / "model.safetensors"), load_file(out / "model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    saved = json.loads((base / "config.json").read_text())
+    tuned_config = json.loads((out / "config.json").read_text())
+    assert tuned_config["pretrained_path"] == str(base)
+    assert tuned_config["optimizer_lr_backbone"] == 0
+    assert tuned_config["dim_model"] == saved["dim_model"] == 32  # from the saved config

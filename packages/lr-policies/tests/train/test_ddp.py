@@ -64,3 +64,52 @@ def test_torchrun_on_a_recorded_dataset_matches_one_process_on_both_shards(
     assert max((a[k] - b[k]).abs().max().item() for k in a) < 1e-5
     losses = [r["loss"] for r in records]
     assert losses[-1] < losses[0]  # the weights did move
+
+
+@pytest.mark.slow
+def test_torchrun_streaming_shards_per_rank_and_resumes_exactly(
+    tiny_plugin_site, lerobot_dataset_root, tmp_path
+):
+    """`--dataset.streaming=true` under torchrun: each rank streams its own share (one state
+    file for both), and stop + resume gives the weights of one uninterrupted run."""
+    common = [
+        "--policy.type=tiny",
+        "--dataset.repo_id=test/synthetic",
+        f"--dataset.root={lerobot_dataset_root}",
+        "--dataset.streaming=true",
+        "--dataset.episode_pool_size=1",
+        "--steps=4",
+        "--save_freq=2",
+        "--batch_size=3",
+        "--num_workers=0",
+        "--log_freq=1",
+        "--progress_bar=false",
+    ]
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+
+    def run(out: Path, *extra: str) -> None:
+        result = subprocess.run(
+            [*launch, "-m", "lr_policies.train", *common, f"--output_dir={out}", *extra],
+            capture_output=True,
+            text=True,
+            env=_env(tiny_plugin_site),
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-4000:]
+
+    run(tmp_path / "straight")
+    run(tmp_path / "split", "--stop_after_steps=2")
+    state = json.loads(
+        (tmp_path / "split/checkpoints/000002/training_state/dataset_state.json").read_text()
+    )
+    assert state["world_size"] == 2 and state["batches_consumed"] == 2
+    run(tmp_path / "split", "--resume=true")
+    a = load_file(tmp_path / "straight/checkpoints/last/pretrained_model/model.safetensors")
+    b = load_file(tmp_path / "split/checkpoints/last/pretrained_model/model.safetensors")
+    assert a.keys() == b.keys() and all(torch_equal(a[k], b[k]) for k in a)
+
+
+def torch_equal(x, y) -> bool:
+    import torch
+
+    return bool(torch.equal(x, y))

@@ -160,14 +160,49 @@ def test_resume_from_a_checkpoint_config_path(dataset, tmp_path):
     assert train(resumed, dataset=dataset).name == "000004"
 
 
-def test_refuses_to_overwrite_or_to_resume_inconsistently(dataset, tmp_path):
+def test_refusals_name_the_way_out(dataset, tmp_path):
     train(config(tmp_path, "--steps=2"), dataset=dataset)
-    with pytest.raises(ConfigError, match="already exists"):
+    run = tmp_path / "run"
+    with pytest.raises(ConfigError, match=f"--output_dir={run} --resume=true"):
         train(config(tmp_path, "--steps=2"), dataset=dataset)
-    with pytest.raises(ConfigError, match="batch_size"):
+    with pytest.raises(ConfigError, match="resume with --batch_size=4"):
         train(config(tmp_path, "--steps=4", "--batch_size=2", "--resume=true"), dataset=dataset)
-    with pytest.raises(Exception, match="does not exist"):
+    with pytest.raises(ConfigError, match="pass --steps=2 or more"):
+        train(config(tmp_path, "--steps=1", "--resume=true"), dataset=dataset)
+    with pytest.raises(ConfigError, match="drop --resume=true to start a new run there"):
         train(config(tmp_path, "--steps=4", "--resume=true", out="nothing"), dataset=dataset)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="not an lr train run .*notes.txt.*another --output_dir"):
+        train(config(tmp_path, "--steps=1", out="other"), dataset=dataset)
+    assert (tmp_path / "other" / "notes.txt").read_text() == "mine"
+
+
+def test_resuming_a_finished_run_says_so(dataset, tmp_path, capsys):
+    last = train(config(tmp_path, "--steps=2"), dataset=dataset)
+    before = (last / "pretrained_model/model.safetensors").read_bytes()
+    capsys.readouterr()
+    again = train(config(tmp_path, "--steps=2", "--resume=true"), dataset=dataset)
+    assert again == last
+    assert "already finished" in capsys.readouterr().err
+    assert (last / "pretrained_model/model.safetensors").read_bytes() == before
+    assert train(config(tmp_path, "--steps=4", "--resume=true"), dataset=dataset).name == "000004"
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_run_stopped_before_its_first_checkpoint_starts_again(dataset, tmp_path, resume, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    # What an interrupted run leaves: its config, some metrics, a half-written checkpoint.
+    (run / "train_config.json").write_text("{}")
+    (run / "metrics.jsonl").write_text('{"step": 2, "loss": 1.0}\n')
+    (run / "checkpoints" / ".000004.tmp").mkdir(parents=True)
+    extra = ["--resume=true"] if resume else []
+    last = train(config(tmp_path, "--steps=2", *extra), dataset=dataset)
+    assert last == run / "checkpoints" / "000002"
+    assert "starting" in capsys.readouterr().err
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["000002", "last"]
+    assert [r["step"] for r in read_metrics(run)] == [2]
 
 
 def test_use_amp_needs_cuda(dataset, tmp_path):
@@ -288,8 +323,8 @@ def test_a_video_dataset_is_loaded_with_uint8_frame_transport(tiny_policy_regist
 
     from lr_dataset.torch_dataset import LeRobotDataset
     from lr_dataset.torch_loader import DataLoader
+    from lr_policies.train.data import make_data_loader
     from lr_policies.train.distributed import DistContext
-    from lr_policies.train.loop import _make_loader
 
     camera = "observation.images.top"
     features = {
@@ -311,7 +346,7 @@ def test_a_video_dataset_is_loaded_with_uint8_frame_transport(tiny_policy_regist
     ds.finalize()
     ds = LeRobotDataset("t/video", root=tmp_path / "ds")
     cfg = config(tmp_path, "--num_workers=2")
-    loader, frames = _make_loader(cfg, DistContext(), ds, None, torch.device("cpu"), 0)
+    loader, frames = make_data_loader(cfg, ds, cfg.policy, torch.device("cpu"), DistContext(), 0)
     assert isinstance(loader, DataLoader) and loader.ships_uint8_frames
     assert frames == 8
     it = iter(loader)  # the training sampler runs forever: take three epochs' worth
@@ -319,3 +354,63 @@ def test_a_video_dataset_is_loaded_with_uint8_frame_transport(tiny_policy_regist
     for batch in batches:
         for k, index in enumerate(batch["index"].tolist()):
             assert torch.equal(batch[camera][k], ds[index][camera])
+
+
+def test_on_a_gpu_frames_cross_as_uint8_and_are_converted_on_the_device(
+    tiny_policy_registered, tmp_path, monkeypatch
+):
+    """The CUDA branch of make_data_loader, run on the CPU: the device conversion is called
+    with the uint8 frames (pinning and the GPU copy are what this machine cannot run)."""
+    import numpy as np
+
+    from lr_dataset.torch_dataset import LeRobotDataset
+    from lr_policies.train import data
+    from lr_policies.train.distributed import DistContext
+
+    camera = "observation.images.top"
+    features = {
+        "observation.state": {"dtype": "float32", "shape": (2,), "names": ["a", "b"]},
+        "action": {"dtype": "float32", "shape": (2,), "names": ["a", "b"]},
+        camera: {"dtype": "video", "shape": (16, 24, 3), "names": ["height", "width", "channels"]},
+    }
+    ds = LeRobotDataset.create("t/gpu", 10, features, root=tmp_path / "ds")
+    for i in range(8):
+        ds.add_frame(
+            {
+                "observation.state": np.full(2, i, np.float32),
+                "action": np.full(2, -i, np.float32),
+                camera: np.full((16, 24, 3), 30 * i, np.uint8),
+                "task": "t",
+            }
+        )
+    ds.save_episode()
+    ds.finalize()
+    ds = LeRobotDataset("t/gpu", root=tmp_path / "ds")
+    seen: list[tuple[torch.dtype, str]] = []
+    convert = data.frames_to_device
+
+    def on_cpu_instead(frames: torch.Tensor, device: torch.device) -> torch.Tensor:
+        seen.append((frames.dtype, device.type))
+        return convert(frames, torch.device("cpu"))
+
+    monkeypatch.setattr(data, "frames_to_device", on_cpu_instead)
+    cfg = config(tmp_path, "--num_workers=2")
+    loader, _ = data.make_data_loader(cfg, ds, cfg.policy, torch.device("cuda"), DistContext(), 0)
+    assert loader.ships_uint8_frames and not loader.pin_memory
+    it = iter(loader)
+    for _ in range(4):
+        batch = next(it)
+        for k, index in enumerate(batch["index"].tolist()):
+            assert torch.equal(batch[camera][k], ds[index][camera])  # bit-identical
+    assert seen and set(seen) == {(torch.uint8, "cuda")}
+
+
+def test_frames_to_device_matches_the_datasets_conversion():
+    from lr_dataset.torch_loader import frames_to_float
+    from lr_policies.train.data import frames_to_device
+
+    frames = torch.randint(0, 256, (4, 2, 3, 8, 8), dtype=torch.uint8)
+    converted = frames_to_device(frames, torch.device("cpu"))
+    assert converted.dtype == torch.float32
+    assert torch.equal(converted, frames_to_float(frames))
+    assert converted.data_ptr() != frames.data_ptr()

@@ -37,14 +37,23 @@ class SO101EnvConfig(EnvConfig):
     robot_type: ClassVar[str] = "sim_so101"
 
     task: str = "pick-and-place"
+    """reach, pick-and-place or push."""
     fps: int = Field(default=30, gt=0)
+    """Control steps per simulated second."""
     episode_length: int = Field(default=300, gt=0)
+    """Steps before an episode is cut."""
     cameras: list[str] = Field(default_factory=lambda: ["front", "wrist"])
+    """Rendered cameras (front, wrist, top), each an observation.images.<cam>; [] for state only."""
     image_height: int = Field(default=224, gt=0)
+    """Height of each camera image (pixels)."""
     image_width: int = Field(default=224, gt=0)
+    """Width of each camera image (pixels)."""
     render: RenderSettings = Field(default_factory=RenderSettings)
+    """What the renderer draws (anti-aliasing, shadows, reflections)."""
     use_degrees: bool = False
+    """Arm joints in degrees instead of -100..100 (the gripper stays 0..100)."""
     terminate_on_success: bool = True
+    """End the episode at the first successful step."""
 
     def expand(self) -> list[SO101EnvConfig]:
         """One config per task this config stands for (just itself)."""
@@ -72,7 +81,7 @@ class MetaWorldEnvConfig(EnvConfig):
     """One Meta-World task (``metaworld`` 3.1, tasks named ``*-v3``, e.g. ``pick-place-v3``).
 
     - ``task``: a task name, or ``MT10`` / ``MT50`` for a whole task set (see
-      :func:`lr_sim.metaworld.env.task_names`); an env is built for one task at a time.
+      :func:`lr_sim.metaworld.tasks.task_names`); an env is built for one task at a time.
     - ``cameras``: Meta-World cameras rendered as ``observation.images.<cam>``; ``corner2`` is
       flipped upright.
     - ``episode_length``: at most 500 (Meta-World's ``max_path_length``).
@@ -84,16 +93,24 @@ class MetaWorldEnvConfig(EnvConfig):
     robot_type: ClassVar[str] = "sawyer"
 
     task: str = "pick-place-v3"
+    """A Meta-World task (e.g. pick-place-v3), or MT10 / MT50 for a task set."""
     fps: int = Field(default=80, gt=0)
+    """Control steps per simulated second."""
     episode_length: int = Field(default=400, gt=0, le=500)
+    """Steps before an episode is cut (at most 500)."""
     cameras: list[str] = Field(default_factory=lambda: ["corner2"])
+    """Meta-World cameras rendered as observation.images.<cam> (corner2 is flipped upright)."""
     image_height: int = Field(default=224, gt=0)
+    """Height of each camera image (pixels)."""
     image_width: int = Field(default=224, gt=0)
+    """Width of each camera image (pixels)."""
     render: RenderSettings = Field(default_factory=RenderSettings)
+    """What the renderer draws (anti-aliasing, shadows, reflections)."""
     terminate_on_success: bool = True
+    """End the episode at the first successful step."""
 
     def expand(self) -> list[MetaWorldEnvConfig]:
         """One config per task: ``MT10`` → ten configs (imports ``metaworld.env_dict``)."""
-        from lr_sim.metaworld.env import task_names
+        from lr_sim.metaworld.tasks import task_names
 
         return [self.model_copy(update={"task": name}) for name in task_names(self.task)]

@@ -21,8 +21,11 @@ class ExpertEvalConfig(LrConfig):
     """Options of ``lr sim expert``: the env, how many episodes, the first seed."""
 
     env: EnvConfig = SO101EnvConfig()
+    """The simulated environment: --env.type=NAME and its fields."""
     episodes: int = Field(default=20, gt=0)
+    """Episodes to run."""
     seed: int = 0
+    """Episode i is reset with seed + i."""
 
 
 def evaluate_expert(config: ExpertEvalConfig) -> dict[str, Any]:

@@ -125,20 +125,37 @@ class QuickstartConfig(LrConfig):
     """
 
     task: Literal["pick-and-place", "reach"] = "pick-and-place"
+    """Which preset: pick-and-place learnt from cameras, or the state-based reach demo."""
     output_root: Path = Path("outputs/quickstart")
+    """Where run folders go (each run makes <output_root>/<date>_<time>/)."""
     fast: bool = False
+    """Every stage at toy sizes: a smoke test of the installation in about a minute."""
     env: SO101EnvConfig = Field(default_factory=vision_env)
+    """The simulated task and what is recorded."""
     policy: PolicyConfig = Field(default_factory=vision_policy)
+    """The policy trained (default: visuomotor on the cameras and the joint state)."""
     episodes: int = Field(100, gt=0)
+    """Expert episodes recorded."""
     steps: int = Field(8000, gt=0)
+    """Training steps."""
     batch_size: int = Field(64, gt=0)
+    """Training batch size."""
     device: str | None = None
+    """Torch device for training and evaluation (default: cuda when present, else cpu)."""
     threads: int | None = Field(None, gt=0)
+    """Torch threads in training and evaluation (default: 1 on CPU)."""
     num_workers: int | None = Field(None, ge=0)
+    """Data-loader workers while training (default: 1 on CPU)."""
     eval_episodes: int = Field(50, gt=0)
+    """Evaluation episodes, on seeds the dataset never used."""
     eval_batch_size: int = Field(10, gt=0)
+    """Envs run in parallel while evaluating."""
+    max_videos: int = Field(3, ge=0)
+    """Evaluation episodes saved as videos."""
     seed: int = 0
+    """Seed of recording and training."""
     progress: bool = True
+    """Show progress bars."""
 
 
 def preset(task: str) -> QuickstartConfig:
@@ -196,7 +213,7 @@ def stage_commands(config: QuickstartConfig, run_dir: Path, runtime: Any) -> dic
         *config_flags("env", config.env),
         f"--eval.n_episodes={config.eval_episodes}",
         f"--eval.batch_size={min(config.eval_batch_size, config.eval_episodes)}",
-        f"--eval.max_videos={min(3, config.eval_episodes)}",
+        f"--eval.max_videos={min(config.max_videos, config.eval_episodes)}",
         f"--output_dir={run_dir / 'eval'}",
         f"--seed={EVAL_SEED}",
     ]

@@ -25,6 +25,8 @@ T = TypeVar("T")
 #: Seeds of evaluation episodes start here, far from the recorded episodes' seeds (0, 1, ...).
 EVAL_SEED = 100_000
 REPO_ID = "local/quickstart"
+#: Seconds a stage gets after Ctrl-C to unwind on its own (then again after SIGTERM).
+STOP_GRACE_S = 20.0
 
 
 # --------------------------------------------------------------------------- flags
@@ -120,10 +122,13 @@ def in_child_process(stage: Callable[..., T], *args: Any) -> T:
     process forked after EGL rendering deadlocks (hence ``spawn``). A fresh process per stage
     also returns the memory of each stage to the system.
 
-    Ctrl-C reaches the child too (same process group): the parent waits up to
-    ``grace_s`` = 20 s for it to finish unwinding (a recording finalises its dataset), then
-    terminates it, and re-raises ``KeyboardInterrupt``. A child that dies without a result (a
-    crash, a kill) is a :class:`~lr_core.errors.LrError` naming the stage and exit code.
+    Ctrl-C reaches the child too (same process group): the parent stops it with
+    :func:`lr_core.processes.stop_processes` (the shared escalation: up to :data:`STOP_GRACE_S`
+    to finish unwinding, as a recording finalises its dataset, then SIGTERM, then SIGKILL) and
+    re-raises ``KeyboardInterrupt``. A child that dies without a result (a crash, a kill) is a
+    :class:`~lr_core.errors.LrError` naming the stage and exit code. The child is not a daemon
+    (unlike :func:`lr_core.processes.run_in_child`'s): the training stage starts data-loading
+    worker processes, which a daemonic process may not have.
     """
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
@@ -141,7 +146,9 @@ def in_child_process(stage: Callable[..., T], *args: Any) -> T:
             f"(exit code {process.exitcode}); its output above says why"
         ) from None
     except KeyboardInterrupt:
-        _stop(process, grace_s=20.0)
+        from lr_core.processes import stop_processes
+
+        stop_processes([process], grace_s=STOP_GRACE_S)
         raise
     finally:
         receiver.close()
@@ -168,16 +175,6 @@ def _child_main(sender: Any, stage: Callable[..., Any], args: tuple[Any, ...]) -
         sender.send((False, None, result[2]))
     finally:
         sender.close()
-
-
-def _stop(process: Any, grace_s: float) -> None:
-    process.join(grace_s)
-    if process.is_alive():
-        process.terminate()
-        process.join(5.0)
-    if process.is_alive():
-        process.kill()
-        process.join()
 
 
 # --------------------------------------------------------------------------- runners

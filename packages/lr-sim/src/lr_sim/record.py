@@ -36,23 +36,37 @@ class DatasetTarget(LrConfig):
     ``$HF_LEROBOT_HOME/<repo_id>``), and the video codec (default: the writer's)."""
 
     repo_id: str
+    """Dataset id (user/name)."""
     root: Path | None = None
+    """Folder to write (default: $HF_LEROBOT_HOME/<repo_id>)."""
     vcodec: str | None = None
+    """Video codec of camera features (default: the writer's)."""
 
 
 class SimRecordConfig(LrConfig):
     """Options of ``lr sim record`` (see the module docstring)."""
 
     env: EnvConfig = SO101EnvConfig()
+    """The simulated environment: --env.type=NAME and its fields."""
     dataset: DatasetTarget
+    """Where the dataset goes."""
     episodes: int = Field(default=10, gt=0)
+    """Episodes to store per task."""
     expert: bool = True
+    """Let the scripted expert act (the only mode of lr sim record)."""
     seed: int = 0
+    """Episode i is reset with seed + i."""
     post_success_steps: int = Field(default=15, ge=0)
+    """Frames of holding still recorded after success."""
     expert_noise: float = Field(default=0.0, ge=0.0)
+    """DART: std of Gaussian noise added to the expert's action before the robot executes it
+    (the dataset keeps the expert's own action); 0 records clean demonstrations."""
     keep_failures: bool = False
+    """Also store episodes where the expert failed."""
     max_attempts_factor: int = Field(default=3, gt=0)
+    """Give up after this many attempts per stored episode."""
     progress: bool = True
+    """Show a progress bar."""
 
 
 def record(config: SimRecordConfig) -> dict[str, Any]:

@@ -16,8 +16,11 @@ class SimCameraConfig(LrConfig):
     """One rendered camera of the simulated robot: which scene camera, and the frame size."""
 
     camera: str = "front"
+    """Which camera of the MuJoCo scene renders this view."""
     width: int = Field(default=640, gt=0)
+    """Rendered frame width, in pixels."""
     height: int = Field(default=480, gt=0)
+    """Rendered frame height, in pixels."""
 
     @field_validator("camera")
     @classmethod
@@ -47,9 +50,13 @@ class SimSO101Config(RobotConfig):
     use_degrees: bool = False
     realtime: bool = True
     fps: int = Field(default=30, gt=0)
+    """Control rate, in steps per second (with realtime=false each action advances 1/fps s)."""
     task: str = "pick-and-place"
+    """The so101 task whose table layout (cube, goal) the scene starts with."""
     seed: int | None = 0
+    """Seed the starting layout is drawn from (null: a different layout each connect)."""
     render: RenderSettings = Field(default_factory=RenderSettings)
+    """What the camera renderer draws (anti-aliasing, shadows, reflections)."""
 
     @field_validator("task")
     @classmethod

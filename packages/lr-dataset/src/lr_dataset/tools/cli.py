@@ -1,223 +1,363 @@
-"""``lr dataset <tool>`` subcommands for the editing tools, the converter and the Hub.
+"""``lr dataset <tool>``: the editing tools, the converter and the Hub as typed commands.
 
-Cheap to import: argparse only; each command imports its tool when it runs.
+Each subcommand is an :class:`~lr_core.config.LrConfig` parsed like every ``lr`` command
+(``--key=value`` flags, ``--config_path=FILE``, ``--help`` listing every field); the dataset may
+also be given first, as before (``lr dataset split ROOT --split=train=0.8 ...``), see
+:mod:`lr_dataset.cli_args`. LeRobot's ``lerobot-edit-dataset`` form is
+:mod:`lr_dataset.tools.edit_cli` (``lr dataset edit`` or ``lr dataset --operation.type=...``).
+Cheap to import: each command imports its tool when it runs.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
 
 from lr_core.cli import Command
+from lr_core.config import IndexList, LrConfig
 from lr_core.errors import ConfigError
+from lr_dataset.cli_args import command, parse_command, report_written, resolve_dataset
 
 
-def _parser(prog: str, description: str) -> argparse.ArgumentParser:
-    return argparse.ArgumentParser(prog=f"lr dataset {prog}", description=description)
+class SourceConfig(LrConfig):
+    """The dataset a tool reads (give one of ``DATASET``, ``--root``, ``--repo_id``)."""
+
+    dataset: str | None = Field(
+        None, description="dataset folder, or Hub repo id user/name (given first, no flag)"
+    )
+    repo_id: str | None = Field(
+        None, description="repo id user/name: $HF_LEROBOT_HOME/<repo_id>, else the Hub"
+    )
+    root: str | None = Field(None, description="dataset folder")
+    progress_bar: bool = Field(True, description="show progress bars with ETA on stderr")
+
+    def source(self, prog: str) -> Any:
+        """The dataset's metadata (downloaded from the Hub for a repo id not found locally)."""
+        from lr_dataset.metadata import LeRobotDatasetMetadata
+        from lr_dataset.progress import show_progress
+
+        show_progress(self.progress_bar)
+        repo_id, root = resolve_dataset(self.dataset, self.repo_id, self.root, prog=prog)
+        if root is None:
+            from lr_dataset.dataset import LeRobotDataset
+
+            return LeRobotDataset(repo_id).meta  # metadata and files, as LeRobot does
+        return LeRobotDatasetMetadata(repo_id, root=root)
 
 
-def _episodes(text: str) -> list[int]:
-    """``"1,3,5-8"`` -> ``[1, 3, 5, 6, 7, 8]``."""
-    out: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            if "-" in part:
-                lo, hi = part.split("-", 1)
-                out.extend(range(int(lo), int(hi) + 1))
-            else:
-                out.append(int(part))
-        except ValueError as exc:
-            raise ConfigError(
-                f"cannot read episode list {text!r}: use indices and ranges like '0,2,5-9'"
-            ) from exc
+class DeleteEpisodesConfig(SourceConfig):
+    """lr dataset delete-episodes DATASET --episodes=1,3,5-8 --output=OUT: write a copy of a
+    dataset without some episodes (renumbered 0..N-1)."""
+
+    episodes: IndexList = Field(description="episodes to delete: '1,3,5-8' or '[1, 3]'")
+    output: str = Field(description="new dataset folder (must not exist or be empty)")
+    new_repo_id: str | None = Field(None, description="repo id of the new dataset")
+
+
+def _rejoin_splits(value: Any) -> Any:
+    """``--split=val=0-3,9`` arrives split at its commas (a list flag): items without ``=``
+    continue the previous split's episode list."""
+    if not isinstance(value, list):
+        return value
+    out: list[str] = []
+    for item in value:
+        if isinstance(item, str) and "=" not in item and out:
+            out[-1] = f"{out[-1]},{item}"
+        else:
+            out.append(item)
     return out
 
 
-def _report(ds: object) -> None:
-    meta = ds.meta  # type: ignore[attr-defined]
-    print(f"wrote {meta.root}: {meta.total_episodes} episodes, {meta.total_frames} frames")
+class SplitConfig(SourceConfig):
+    """lr dataset split DATASET --split=train=0.8 --split=val=0.2 --output=OUT: one dataset per
+    split in OUT/<name>. A split is NAME=FRACTION (consecutive episodes) or NAME=EPISODES
+    ('0-7,9'); or all of them as LeRobot's JSON: --splits='{"train": 0.8, "val": [8, 9]}'."""
 
-
-def delete_episodes_main(argv: Sequence[str]) -> int:
-    """``lr dataset delete-episodes ROOT --episodes 1,3 --output OUT``."""
-    p = _parser("delete-episodes", "Write a copy of a dataset without some episodes.")
-    p.add_argument("root", help="source dataset folder")
-    p.add_argument("--episodes", required=True, help="episodes to delete, e.g. '1,3,5-8'")
-    p.add_argument("--output", required=True, help="new dataset folder (must not exist)")
-    args = p.parse_args(list(argv))
-    from lr_dataset.tools.delete import delete_episodes
-
-    _report(delete_episodes(args.root, _episodes(args.episodes), args.output))
-    return 0
-
-
-def split_main(argv: Sequence[str]) -> int:
-    """``lr dataset split ROOT --split train=0.8 --split val=0.2 --output OUT``."""
-    p = _parser(
-        "split",
-        "Split a dataset into several (OUT/<name> each). A split is NAME=FRACTION "
-        "(consecutive episodes) or NAME=EPISODES ('0-7,9').",
+    split: Annotated[list[str], BeforeValidator(_rejoin_splits)] = Field(
+        default_factory=list, description="NAME=FRACTION or NAME=EPISODES (repeatable)"
     )
-    p.add_argument("root", help="source dataset folder")
-    p.add_argument("--split", action="append", required=True, metavar="NAME=VALUE")
-    p.add_argument("--output", required=True, help="folder that receives one dataset per split")
-    args = p.parse_args(list(argv))
-    splits: dict[str, float | list[int]] = {}
-    for item in args.split:
+    splits: dict[str, float | IndexList] | None = Field(
+        None, description="LeRobot's form: JSON {name: fraction or episode list}"
+    )
+    output: str = Field(description="folder receiving one dataset per split")
+
+
+class MergeConfig(LrConfig):
+    """lr dataset merge DATASET DATASET... --output=OUT: merge datasets with the same fps,
+    robot type and features, one after the other."""
+
+    datasets: list[str] = Field(default_factory=list, description="dataset folders, in order")
+    output: str = Field(description="new dataset folder (must not exist or be empty)")
+    repo_id: str = Field("local/merged", description="repo id of the merged dataset")
+    keep_video_files: bool = Field(
+        False, description="copy each source MP4 as it is instead of joining them"
+    )
+    progress_bar: bool = Field(True, description="show progress bars with ETA on stderr")
+
+
+class AddFeatureConfig(SourceConfig):
+    """lr dataset add-feature DATASET --name=K --values=V.npy --output=OUT: write a copy with a
+    numeric feature whose values (one row per frame, in 'index' order) come from a .npy file."""
+
+    name: str = Field(description="feature name, e.g. observation.extra")
+    values: str = Field(description=".npy file of shape (total_frames,) or (total_frames, n)")
+    dtype: str | None = Field(None, description="dtype (default: the array's)")
+    names: list[str] | None = Field(None, description="names of the n dimensions")
+    output: str = Field(description="new dataset folder")
+
+
+class RemoveFeatureConfig(SourceConfig):
+    """lr dataset remove-feature DATASET --feature=K [--feature=K2] --output=OUT: write a copy
+    without some features (a camera's videos too)."""
+
+    feature: list[str] = Field(description="feature(s) to remove")
+    output: str = Field(description="new dataset folder")
+
+
+class RecomputeStatsConfig(SourceConfig):
+    """lr dataset recompute-stats DATASET --output=OUT [--include_visual]: write a copy whose
+    statistics (quantiles included) are computed again from the data."""
+
+    output: str = Field(description="new dataset folder")
+    include_visual: bool = Field(False, description="also decode every camera frame")
+
+
+class ConvertConfig(SourceConfig):
+    """lr dataset convert DATASET --output=OUT: convert a LeRobot v2.1 dataset folder to v3.0
+    (a new folder)."""
+
+    output: str = Field(description="new v3.0 dataset folder (must not exist or be empty)")
+    data_file_size_in_mb: float | None = Field(None, description="data file size limit")
+    video_file_size_in_mb: float | None = Field(None, description="video file size limit")
+
+
+class PushConfig(LrConfig):
+    """lr dataset push DATASET --repo_id=USER/NAME: upload a dataset folder to a Hugging Face
+    dataset repo in one commit and tag it v3.0."""
+
+    dataset: str = Field(description="dataset folder (given first, no flag)")
+    repo_id: str = Field(description="Hub repo id user/name")
+    branch: str | None = Field(None, description="branch to push to")
+    private: bool = Field(False, description="create the repo private")
+    videos: bool = Field(True, description="upload videos/ (--no-videos leaves them out)")
+    tag: bool = Field(
+        True,
+        description="tag the pushed commit v3.0, moving an existing tag (--no-tag: do not)",
+    )
+
+
+class PullConfig(LrConfig):
+    """lr dataset pull USER/NAME [--output=DIR]: download a dataset repo from the Hub."""
+
+    repo_id: str = Field(description="Hub repo id user/name (given first, no flag)")
+    output: str | None = Field(None, description="folder (default $HF_LEROBOT_HOME/<repo_id>)")
+    revision: str | None = Field(None, description="branch, tag or commit (default: v3.0)")
+    videos: bool = Field(True, description="download videos/ (--no-videos leaves them out)")
+
+
+def _parse_splits(cfg: SplitConfig) -> dict[str, float | list[int]]:
+    from lr_core.config import parse_index_list
+
+    if cfg.splits and cfg.split:
+        raise ConfigError("give --split=NAME=VALUE flags or --splits='{...}', not both")
+    if cfg.splits:
+        return dict(cfg.splits)
+    if not cfg.split:
+        raise ConfigError("no split given: --split=train=0.8 --split=val=0.2")
+    out: dict[str, float | list[int]] = {}
+    for item in cfg.split:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise ConfigError(f"--split {item!r}: expected NAME=FRACTION or NAME=EPISODES")
+            raise ConfigError(f"--split={item}: expected NAME=FRACTION or NAME=EPISODES")
         if "." in value and "," not in value and "-" not in value:
-            splits[name] = float(value)
+            try:
+                out[name] = float(value)
+            except ValueError as exc:
+                raise ConfigError(f"--split={item}: {value!r} is not a fraction") from exc
         else:
-            splits[name] = _episodes(value)
+            try:
+                out[name] = parse_index_list(value)
+            except ValueError as exc:
+                raise ConfigError(f"--split={item}: {exc}") from exc
+    return out
+
+
+PROG = "lr dataset"
+
+
+@command
+def delete_episodes_main(argv: list[str]) -> int:
+    """``lr dataset delete-episodes``."""
+    prog = f"{PROG} delete-episodes"
+    cfg = parse_command(
+        DeleteEpisodesConfig,
+        argv,
+        prog=prog,
+        positional="dataset",
+        aliases={"--episode_indices": "--episodes"},
+    )
+    from lr_dataset.tools.delete import delete_episodes
+
+    meta = cfg.source(prog)
+    report_written(delete_episodes(meta, cfg.episodes, cfg.output, cfg.new_repo_id).meta)
+    return 0
+
+
+@command
+def split_main(argv: list[str]) -> int:
+    """``lr dataset split``."""
+    prog = f"{PROG} split"
+    cfg = parse_command(SplitConfig, argv, prog=prog, positional="dataset")
     from lr_dataset.tools.split import split_dataset
 
-    for ds in split_dataset(args.root, splits, args.output).values():
-        _report(ds)
+    splits = _parse_splits(cfg)
+    for ds in split_dataset(cfg.source(prog), splits, cfg.output).values():
+        report_written(ds.meta)
     return 0
 
 
-def merge_main(argv: Sequence[str]) -> int:
-    """``lr dataset merge ROOT1 ROOT2 [...] --output OUT``."""
-    p = _parser("merge", "Merge datasets with the same fps, robot type and features.")
-    p.add_argument("roots", nargs="+", help="source dataset folders, in order")
-    p.add_argument("--output", required=True, help="new dataset folder (must not exist)")
-    p.add_argument("--repo-id", default="local/merged")
-    p.add_argument(
-        "--keep-video-files",
-        action="store_true",
-        help="copy each source MP4 as it is instead of joining them into shared files",
-    )
-    args = p.parse_args(list(argv))
+@command
+def merge_main(argv: list[str]) -> int:
+    """``lr dataset merge``."""
+    prog = f"{PROG} merge"
+    cfg = parse_command(MergeConfig, argv, prog=prog, positional="datasets")
+    from lr_dataset.metadata import LeRobotDatasetMetadata
+    from lr_dataset.progress import show_progress
     from lr_dataset.tools.merge import merge_datasets
 
-    _report(
-        merge_datasets(
-            args.roots,
-            args.output,
-            args.repo_id,
-            concatenate_videos=not args.keep_video_files,
-        )
+    show_progress(cfg.progress_bar)
+    if len(cfg.datasets) < 2:
+        raise ConfigError(f"give at least two dataset folders, got {cfg.datasets}")
+    metas = []
+    for dataset in cfg.datasets:
+        repo_id, root = resolve_dataset(dataset, None, None, prog=prog)
+        metas.append(LeRobotDatasetMetadata(repo_id, root=root))
+    merged = merge_datasets(
+        metas, cfg.output, cfg.repo_id, concatenate_videos=not cfg.keep_video_files
     )
+    report_written(merged.meta)
     return 0
 
 
-def add_feature_main(argv: Sequence[str]) -> int:
-    """``lr dataset add-feature ROOT --name K --values V.npy --output OUT``."""
-    p = _parser(
-        "add-feature",
-        "Add a numeric feature whose values (one row per frame, in 'index' order) come from "
-        "a .npy file.",
-    )
-    p.add_argument("root")
-    p.add_argument("--name", required=True, help="feature name, e.g. 'observation.extra'")
-    p.add_argument("--values", required=True, help=".npy file of shape (total_frames, n)")
-    p.add_argument("--dtype", default=None, help="dtype (default: the array's)")
-    p.add_argument("--names", default=None, help="comma-separated names of the n dimensions")
-    p.add_argument("--output", required=True)
-    args = p.parse_args(list(argv))
+@command
+def add_feature_main(argv: list[str]) -> int:
+    """``lr dataset add-feature``."""
+    prog = f"{PROG} add-feature"
+    cfg = parse_command(AddFeatureConfig, argv, prog=prog, positional="dataset")
     import numpy as np
 
     from lr_dataset.tools.features import add_features
 
-    values = np.load(args.values)
+    try:
+        values = np.load(Path(cfg.values).expanduser())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--values={cfg.values}: cannot read a .npy array: {exc}") from exc
     if values.ndim == 1:
         values = values[:, None]
-    dtype = args.dtype or str(values.dtype)
-    names = args.names.split(",") if args.names else None
-    info = {"dtype": dtype, "shape": [int(values.shape[1])], "names": names}
-    _report(add_features(args.root, {args.name: (values, info)}, args.output))
+    info = {"dtype": cfg.dtype or str(values.dtype), "shape": [int(values.shape[1])]}
+    info["names"] = cfg.names  # type: ignore[assignment]
+    report_written(add_features(cfg.source(prog), {cfg.name: (values, info)}, cfg.output).meta)
     return 0
 
 
-def remove_feature_main(argv: Sequence[str]) -> int:
-    """``lr dataset remove-feature ROOT --feature K [--feature K2] --output OUT``."""
-    p = _parser("remove-feature", "Remove features (a camera's videos too).")
-    p.add_argument("root")
-    p.add_argument("--feature", action="append", required=True)
-    p.add_argument("--output", required=True)
-    args = p.parse_args(list(argv))
+@command
+def remove_feature_main(argv: list[str]) -> int:
+    """``lr dataset remove-feature``."""
+    prog = f"{PROG} remove-feature"
+    cfg = parse_command(
+        RemoveFeatureConfig,
+        argv,
+        prog=prog,
+        positional="dataset",
+        aliases={"--feature_names": "--feature"},
+    )
     from lr_dataset.tools.features import remove_features
 
-    _report(remove_features(args.root, args.feature, args.output))
+    report_written(remove_features(cfg.source(prog), cfg.feature, cfg.output).meta)
     return 0
 
 
-def recompute_stats_main(argv: Sequence[str]) -> int:
-    """``lr dataset recompute-stats ROOT --output OUT [--include-visual]``."""
-    p = _parser("recompute-stats", "Write a copy whose stats are computed again from the data.")
-    p.add_argument("root")
-    p.add_argument("--output", required=True)
-    p.add_argument("--include-visual", action="store_true", help="also decode every camera frame")
-    args = p.parse_args(list(argv))
+@command
+def recompute_stats_main(argv: list[str]) -> int:
+    """``lr dataset recompute-stats``."""
+    prog = f"{PROG} recompute-stats"
+    cfg = parse_command(RecomputeStatsConfig, argv, prog=prog, positional="dataset")
     from lr_dataset.tools.recompute import recompute_stats
 
-    _report(recompute_stats(args.root, args.output, include_visual=args.include_visual))
+    out = recompute_stats(cfg.source(prog), cfg.output, include_visual=cfg.include_visual)
+    report_written(out.meta)
     return 0
 
 
-def convert_main(argv: Sequence[str]) -> int:
-    """``lr dataset convert ROOT --output OUT``: v2.1 -> v3.0."""
-    p = _parser("convert", "Convert a LeRobot v2.1 dataset folder to v3.0 (a new folder).")
-    p.add_argument("root", help="v2.1 dataset folder")
-    p.add_argument("--output", required=True, help="new v3.0 dataset folder (must not exist)")
-    p.add_argument("--data-file-size-in-mb", type=float, default=None)
-    p.add_argument("--video-file-size-in-mb", type=float, default=None)
-    args = p.parse_args(list(argv))
+@command
+def convert_main(argv: list[str]) -> int:
+    """``lr dataset convert``: v2.1 -> v3.0."""
+    prog = f"{PROG} convert"
+    cfg = parse_command(ConvertConfig, argv, prog=prog, positional="dataset")
+    from lr_dataset.progress import show_progress
     from lr_dataset.tools.convert import convert_v21
 
+    show_progress(cfg.progress_bar)
+    if cfg.dataset is None and cfg.root is None:
+        raise ConfigError("give the v2.1 dataset folder (DATASET or --root=FOLDER)")
+    root = Path(cfg.dataset or cfg.root or "").expanduser()
+    if not root.exists():
+        raise ConfigError(f"the folder {root} does not exist")
     meta = convert_v21(
-        args.root,
-        args.output,
-        data_files_size_in_mb=args.data_file_size_in_mb,
-        video_files_size_in_mb=args.video_file_size_in_mb,
+        root,
+        cfg.output,
+        data_files_size_in_mb=cfg.data_file_size_in_mb,
+        video_files_size_in_mb=cfg.video_file_size_in_mb,
     )
-    print(f"wrote {meta.root}: {meta.total_episodes} episodes, {meta.total_frames} frames")
+    report_written(meta)
     return 0
 
 
-def push_main(argv: Sequence[str]) -> int:
-    """``lr dataset push ROOT --repo-id USER/NAME``."""
-    p = _parser("push", "Upload a dataset to a Hugging Face dataset repo and tag it 'v3.0'.")
-    p.add_argument("root")
-    p.add_argument("--repo-id", required=True)
-    p.add_argument("--branch", default=None)
-    p.add_argument("--private", action="store_true")
-    p.add_argument("--no-videos", action="store_true", help="leave videos/ out")
-    p.add_argument("--no-tag", action="store_true", help="do not (re)create the version tag")
-    args = p.parse_args(list(argv))
+@command
+def push_main(argv: list[str]) -> int:
+    """``lr dataset push``."""
+    prog = f"{PROG} push"
+    cfg = parse_command(
+        PushConfig,
+        argv,
+        prog=prog,
+        positional="dataset",
+        aliases={"--no_videos": "--videos=false", "--no_tag": "--tag=false"},
+    )
     from lr_dataset.tools.hub import push
 
+    _, root = resolve_dataset(cfg.dataset, None, None, prog=prog)
+    if root is None:
+        raise ConfigError(f"the folder {cfg.dataset} does not exist")
     url = push(
-        args.root,
-        args.repo_id,
-        branch=args.branch,
-        private=args.private,
-        push_videos=not args.no_videos,
-        tag_version=not args.no_tag,
+        root,
+        cfg.repo_id,
+        branch=cfg.branch,
+        private=cfg.private,
+        push_videos=cfg.videos,
+        tag_version=cfg.tag,
     )
-    print(f"pushed {args.root} to {url}")
+    print(f"pushed {root} to {url}")
     return 0
 
 
-def pull_main(argv: Sequence[str]) -> int:
-    """``lr dataset pull USER/NAME --output DIR``."""
-    p = _parser("pull", "Download a dataset repo from the Hugging Face Hub.")
-    p.add_argument("repo_id")
-    p.add_argument("--output", default=None, help="folder (default $HF_LEROBOT_HOME/<repo_id>)")
-    p.add_argument("--revision", default=None, help="branch, tag or commit (default: 'v3.0')")
-    p.add_argument("--no-videos", action="store_true")
-    args = p.parse_args(list(argv))
+@command
+def pull_main(argv: list[str]) -> int:
+    """``lr dataset pull``."""
+    prog = f"{PROG} pull"
+    cfg = parse_command(
+        PullConfig,
+        argv,
+        prog=prog,
+        positional="repo_id",
+        aliases={"--no_videos": "--videos=false"},
+    )
     from lr_dataset.tools.hub import pull
 
-    root = pull(
-        args.repo_id, args.output, revision=args.revision, download_videos=not args.no_videos
-    )
-    print(f"pulled {args.repo_id} to {root}")
+    root = pull(cfg.repo_id, cfg.output, revision=cfg.revision, download_videos=cfg.videos)
+    print(f"pulled {cfg.repo_id} to {root}")
     return 0
 
 

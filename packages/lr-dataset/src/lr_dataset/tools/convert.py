@@ -14,8 +14,12 @@ The conversion follows LeRobot's ``convert_dataset_v21_to_v30`` (0.6.1):
   ``videos/<key>/chunk-XXX/file-XXX.mp4`` up to ``video_files_size_in_mb``, every episode's
   ``from/to_timestamp`` being its span in the joined file;
 - ``meta/episodes`` rows are built from ``episodes.jsonl`` (tasks, length), the file locations
-  and ``episodes_stats.jsonl`` (``stats/<feature>/<stat>`` columns); ``meta/stats.json`` is their
+  and the per-episode stats (``stats/<feature>/<stat>`` columns); ``meta/stats.json`` is their
   aggregate; ``meta/tasks.parquet`` comes from ``tasks.jsonl``;
+- the per-episode stats of numeric features are computed again from the episode's rows (in
+  float64, with quantiles: v2.1 files have none, and their means and stds were computed in
+  float32); camera stats are taken from ``episodes_stats.jsonl`` (decoding every frame would
+  cost more than the whole conversion). LeRobot copies ``episodes_stats.jsonl`` as it is;
 - ``info.json`` loses ``total_chunks`` / ``total_videos``, gains the size limits and the v3.0
   path templates, an int ``fps``, and ``fps`` on every non-video feature (as LeRobot writes it).
 
@@ -31,14 +35,19 @@ from pathlib import Path
 from typing import Any
 
 from lr_dataset import episodes as episodes_io
-from lr_dataset import layout
+from lr_dataset import layout, tabular
 from lr_dataset import stats as stats_io
 from lr_dataset import tasks as tasks_io
+from lr_dataset.consistency import check_rows
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.info import DatasetInfo
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.parquet_io import write_tables
+from lr_dataset.progress import progress
+from lr_dataset.specs import check_features
+from lr_dataset.staging import commit, new_partial_dir
 from lr_dataset.tasks import TaskTable
-from lr_dataset.tools.rebuild import _commit, _staging_dir, write_episode_rows
+from lr_dataset.tools.rebuild import write_episode_rows
 
 logger = logging.getLogger(__name__)
 
@@ -123,13 +132,13 @@ def convert_v21(
 
     info = _convert_info(old_info, data_mb, video_mb)
     chunks_size = int(old_info.get("chunks_size", layout.DEFAULT_CHUNK_SIZE))
-    staging = _staging_dir(target)
+    staging = new_partial_dir(target)
     try:
         tasks_io.save(TaskTable(r["task"] for r in tasks_rows), staging)
-        rows = _convert_data(root, staging, old_info, episodes, info, chunks_size)
+        rows, numeric_stats = _convert_data(root, staging, old_info, episodes, info, chunks_size)
         for key in info.video_keys:
             _convert_videos(root, staging, old_info, key, episodes, info, rows, chunks_size)
-        per_episode = [stats_rows[i] for i in indices]
+        per_episode = [{**stats_rows[i], **numeric_stats[i]} for i in indices]
         full = [
             {**row, **episodes_io.stats_columns(stats)} for row, stats in zip(rows, per_episode)
         ]
@@ -140,7 +149,7 @@ def convert_v21(
         info.total_tasks = len(tasks_rows)
         info.splits = {"train": f"0:{len(rows)}"}
         info.save(staging)
-        _commit(staging, target)
+        commit(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -161,7 +170,9 @@ def _convert_info(old: dict[str, Any], data_mb: float, video_mb: float) -> Datas
         key: feature if feature["dtype"] == "video" else {**feature, "fps": info["fps"]}
         for key, feature in old["features"].items()
     }
-    return DatasetInfo.from_json(info, source="converted info.json")
+    converted = DatasetInfo.from_json(info, source="converted info.json")
+    check_features(converted.features)  # what lr could not read back or add episodes to
+    return converted
 
 
 def _legacy_path(template: str, episode: int, chunks_size: int, **extra: Any) -> str:
@@ -175,11 +186,11 @@ def _convert_data(
     episodes: list[dict[str, Any]],
     info: DatasetInfo,
     chunks_size: int,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, dict[str, Any]]]]:
+    """Concatenate the episode parquets; return the episode rows and each episode's numeric
+    stats, computed from its rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from lr_dataset.writer import _atomic_parquet
 
     template = old_info.get("data_path", "")
     limit = info.data_files_size_in_mb * 1024**2
@@ -189,58 +200,77 @@ def _convert_data(
     schema = None
     frames = 0
     rows: list[dict[str, Any]] = []
+    all_stats: list[dict[str, dict[str, Any]]] = []
+    numeric = [
+        k
+        for k, f in info.features.items()
+        if not f.is_visual and f.dtype not in ("string", "language")
+    ]
 
     def flush() -> None:
         path = out / info.data_path.format(chunk_index=loc[0], file_index=loc[1])
-        _atomic_parquet(pending, schema, path)
+        write_tables(pending, schema, path)
 
-    for ep in episodes:
-        index = int(ep["episode_index"])
-        path = root / _legacy_path(template, index, chunks_size)
-        try:
-            table = pq.read_table(path)
-        except FileNotFoundError as exc:
-            raise DatasetFormatError(
-                f"{path} not found (episode {index} of episodes.jsonl)"
-            ) from exc
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise DatasetFormatError(f"{path}: cannot read: {exc}") from exc
-        if table.num_rows != int(ep["length"]):
-            raise DatasetFormatError(
-                f"{path}: {table.num_rows} rows but episodes.jsonl says length {ep['length']}"
+    with progress(len(episodes), "convert: data") as bar:
+        for ep in episodes:
+            index = int(ep["episode_index"])
+            path = root / _legacy_path(template, index, chunks_size)
+            try:
+                table = pq.read_table(path)
+            except FileNotFoundError as exc:
+                raise DatasetFormatError(
+                    f"{path} not found (episode {index} of episodes.jsonl)"
+                ) from exc
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise DatasetFormatError(f"{path}: cannot read: {exc}") from exc
+            if table.num_rows != int(ep["length"]):
+                raise DatasetFormatError(
+                    f"{path}: {table.num_rows} rows but episodes.jsonl says length {ep['length']}"
+                )
+            size = path.stat().st_size
+            if pending and pending_bytes + size >= limit:
+                flush()
+                loc = layout.next_file(*loc, chunks_size)
+                pending, pending_bytes = [], 0
+            if schema is None:
+                schema = table.schema
+            else:
+                table = table.cast(schema)
+            # the rows are this episode's frames, in order, with a contiguous global index
+            check_rows(
+                path,
+                index,
+                frames,
+                table.column("index").to_numpy(),
+                table.column("episode_index").to_numpy(),
+                table.column("frame_index").to_numpy(),
+                int(ep["length"]),
             )
-        size = path.stat().st_size
-        if pending and pending_bytes + size >= limit:
-            flush()
-            loc = layout.next_file(*loc, chunks_size)
-            pending, pending_bytes = [], 0
-        if schema is None:
-            schema = table.schema
-        else:
-            table = table.cast(schema)
-        pending.append(table)
-        pending_bytes += size
-        first = int(table.column("index")[0].as_py()) if table.num_rows else frames
-        if first != frames:
-            raise DatasetFormatError(
-                f"{path}: the first 'index' is {first}, expected {frames} (episodes must be "
-                f"stored in order with a contiguous global index)"
+            pending.append(table)
+            pending_bytes += size
+            rows.append(
+                {
+                    "episode_index": index,
+                    "tasks": list(ep.get("tasks", [])),
+                    "length": int(ep["length"]),
+                    "data/chunk_index": loc[0],
+                    "data/file_index": loc[1],
+                    "dataset_from_index": frames,
+                    "dataset_to_index": frames + table.num_rows,
+                }
             )
-        rows.append(
-            {
-                "episode_index": index,
-                "tasks": list(ep.get("tasks", [])),
-                "length": int(ep["length"]),
-                "data/chunk_index": loc[0],
-                "data/file_index": loc[1],
-                "dataset_from_index": frames,
-                "dataset_to_index": frames + table.num_rows,
-            }
-        )
-        frames += table.num_rows
+            frames += table.num_rows
+            all_stats.append(
+                {
+                    key: stats_io.vector_stats(tabular.column_values(table, key))
+                    for key in numeric
+                    if key in table.column_names
+                }
+            )
+            bar.update(1)
     if pending:
         flush()
-    return rows
+    return rows, all_stats
 
 
 def _convert_videos(
@@ -254,7 +284,7 @@ def _convert_videos(
     chunks_size: int,
 ) -> None:
     from lr_dataset.tools.video_segments import Segment, join_segments
-    from lr_dataset.video import duration_s
+    from lr_dataset.video.files import duration_s
 
     template = old_info.get("video_path") or ""
     limit = info.video_files_size_in_mb * 1024**2
@@ -277,18 +307,20 @@ def _convert_videos(
                 }
             )
 
-    for ep in episodes:
-        index = int(ep["episode_index"])
-        path = root / _legacy_path(template, index, chunks_size, video_key=key)
-        if not path.exists():
-            raise DatasetFormatError(f"{path} not found (camera {key!r}, episode {index})")
-        size = path.stat().st_size
-        if batch and batch_bytes + size >= limit:
-            flush()
-            loc = layout.next_file(*loc, chunks_size)
-            batch, batch_bytes = [], 0
-        batch.append((index, Segment(path, 0.0, duration_s(path))))
-        batch_bytes += size
+    with progress(len(episodes), f"convert: {key}") as bar:
+        for ep in episodes:
+            index = int(ep["episode_index"])
+            path = root / _legacy_path(template, index, chunks_size, video_key=key)
+            if not path.exists():
+                raise DatasetFormatError(f"{path} not found (camera {key!r}, episode {index})")
+            size = path.stat().st_size
+            if batch and batch_bytes + size >= limit:
+                flush()
+                loc = layout.next_file(*loc, chunks_size)
+                batch, batch_bytes = [], 0
+            batch.append((index, Segment(path, 0.0, duration_s(path))))
+            batch_bytes += size
+            bar.update(1)
     if batch:
         flush()
 

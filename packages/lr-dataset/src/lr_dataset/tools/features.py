@@ -8,6 +8,7 @@ from typing import Any
 
 from lr_core.features import FeatureSpec, check_feature_key
 from lr_dataset.errors import DatasetWriteError
+from lr_dataset.specs import check_feature
 from lr_dataset.tools.rebuild import DEFAULT_KEYS, FeatureValues, Source, rebuild
 from lr_dataset.tools.source import DatasetLike, load_result, open_meta
 
@@ -46,8 +47,7 @@ def add_features(
             raise DatasetWriteError(
                 f"feature {name!r}: add_features adds numeric columns, not {spec.dtype!r}"
             )
-        if len(spec.shape) != 1:
-            raise DatasetWriteError(f"feature {name!r}: shape must be (n,), got {spec.shape}")
+        check_feature(name, spec)
         specs[name] = spec
         values[name] = vals
     # user features first, the five default columns last (LeRobot's order)

@@ -11,31 +11,37 @@ follow LeRobot's conventions:
   highest ``v3.x`` tag; a repo holding only v2.x tags is an error telling to convert it.
 
 ``endpoint`` selects another Hub (a mirror, or :class:`lr_dataset.local_hub.LocalHub` in tests);
-by default ``huggingface_hub`` uses ``HF_ENDPOINT`` or https://huggingface.co.
+by default ``HF_ENDPOINT`` (read at each call) or https://huggingface.co.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from pathlib import Path
-from typing import Any
 
 from lr_core.errors import ConfigError
 from lr_core.paths import dataset_root
 from lr_dataset import layout
 from lr_dataset.errors import DatasetFormatError
+from lr_dataset.hub_cache import hub_endpoint, resolve_revision
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.staging import RECORDING_DIR
 
 logger = logging.getLogger(__name__)
 
 #: never uploaded: recording leftovers and lr's temporary files
-IGNORED = ("images/", ".staging/", ".cache/")
+IGNORED = ("images/", f"{RECORDING_DIR}/", ".cache/")
 
 
-def dataset_card(meta: LeRobotDatasetMetadata, license: str | None = "apache-2.0") -> str:
-    """A Hub dataset card in LeRobot's shape (robotics task, LeRobot tag, parquet config)."""
+def dataset_card(
+    meta: LeRobotDatasetMetadata,
+    license: str | None = "apache-2.0",
+    tags: list[str] | None = None,
+) -> str:
+    """A Hub dataset card in LeRobot's shape (robotics task, the LeRobot tag and ``tags``,
+    parquet config)."""
+    extra = [t for t in dict.fromkeys(tags or []) if t != "LeRobot"]
     header = [
         "---",
         *([f"license: {license}"] if license else []),
@@ -43,6 +49,7 @@ def dataset_card(meta: LeRobotDatasetMetadata, license: str | None = "apache-2.0
         "- robotics",
         "tags:",
         "- LeRobot",
+        *(f"- {json.dumps(t)}" for t in extra),
         "configs:",
         "- config_name: default",
         "  data_files: data/*/*.parquet",
@@ -90,8 +97,10 @@ def push(
     token: str | None = None,
     endpoint: str | None = None,
     commit_message: str = "Upload dataset with lr",
+    tags: list[str] | None = None,
 ) -> str:
-    """Upload the dataset at ``root`` to the dataset repo ``repo_id``; return the commit URL."""
+    """Upload the dataset at ``root`` to the dataset repo ``repo_id``; return the commit URL.
+    ``tags`` are added to the dataset card's (LeRobot's ``push_to_hub(tags=...)``)."""
     from huggingface_hub import CommitOperationAdd, HfApi
     from huggingface_hub.errors import HfHubHTTPError, RevisionNotFoundError
 
@@ -102,6 +111,7 @@ def push(
             f"{root}: info.json disagrees with meta/episodes (an interrupted write); run "
             f"LeRobotDataset.resume() or lr_dataset.repair() before pushing"
         )
+    endpoint = hub_endpoint(endpoint)
     api = HfApi(endpoint=endpoint, token=token)
     api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
     if branch:
@@ -111,7 +121,7 @@ def push(
         for p in _files(root, push_videos)
     ]
     if not (root / "README.md").exists():
-        card = dataset_card(meta, license).encode()
+        card = dataset_card(meta, license, tags).encode()
         operations.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=card))
     info = api.create_commit(
         repo_id,
@@ -129,33 +139,6 @@ def push(
     return str(info.commit_url)
 
 
-def _version(tag: str) -> tuple[int, int] | None:
-    m = re.fullmatch(r"v(\d+)\.(\d+)", tag)
-    return (int(m[1]), int(m[2])) if m else None
-
-
-def resolve_revision(api: Any, repo_id: str) -> str:
-    """The tag to read: ``v3.0``, else the highest ``v3.x`` tag (LeRobot's rule)."""
-    tags = [t.name for t in api.list_repo_refs(repo_id, repo_type="dataset").tags]
-    target = _version(layout.CODEBASE_VERSION)
-    assert target is not None
-    versions = {t: v for t in tags if (v := _version(t)) is not None}
-    if layout.CODEBASE_VERSION in versions:
-        return layout.CODEBASE_VERSION
-    same_major = [t for t, v in versions.items() if v[0] == target[0] and v <= target]
-    if same_major:
-        return max(same_major, key=lambda t: versions[t])
-    older = sorted(t for t, v in versions.items() if v[0] < target[0])
-    hint = (
-        f"; it has {older}: download that revision and convert it with 'lr dataset convert'"
-        if older
-        else ""
-    )
-    raise DatasetFormatError(
-        f"dataset repo {repo_id!r} has no {layout.CODEBASE_VERSION} tag (tags: {tags}){hint}"
-    )
-
-
 def pull(
     repo_id: str,
     root: str | Path | None = None,
@@ -171,6 +154,7 @@ def pull(
 
     if "/" not in repo_id:
         raise ConfigError(f"repo_id {repo_id!r} must look like 'user/name'")
+    endpoint = hub_endpoint(endpoint)
     api = HfApi(endpoint=endpoint, token=token)
     rev = revision or resolve_revision(api, repo_id)
     local = Path(root).expanduser() if root is not None else dataset_root(repo_id)

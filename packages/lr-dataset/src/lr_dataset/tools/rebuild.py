@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,13 +32,17 @@ import numpy as np
 from lr_core.features import FeatureSpec
 from lr_dataset import episodes as episodes_io
 from lr_dataset import layout, tabular
+from lr_dataset import staging as staging_io
 from lr_dataset import stats as stats_io
 from lr_dataset import tasks as tasks_io
+from lr_dataset.consistency import check_rows
 from lr_dataset.errors import DatasetFormatError, DatasetWriteError
 from lr_dataset.info import DatasetInfo
 from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.parquet_io import write_tables
+from lr_dataset.progress import progress
 from lr_dataset.tasks import TaskTable
-from lr_dataset.video import VideoEncoderConfig
+from lr_dataset.video.encode import VideoEncoderConfig
 
 logger = logging.getLogger(__name__)
 
@@ -91,38 +94,9 @@ def prepare_output(root: str | Path, sources: Sequence[LeRobotDatasetMetadata]) 
     return path
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True
-    return True
-
-
-def _staging_dir(target: Path) -> Path:
-    """A fresh hidden folder beside ``target``; leftovers of killed tool runs are removed."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for old in target.parent.glob(f".{target.name}.partial-*"):
-        pid = old.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _pid_alive(int(pid)):
-            shutil.rmtree(old, ignore_errors=True)
-    staging = target.parent / f".{target.name}.partial-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    return staging
-
-
-def _commit(staging: Path, target: Path) -> None:
-    if target.exists():
-        target.rmdir()  # empty (checked by prepare_output)
-    os.replace(staging, target)
-
-
-class _DataFiles:
-    """Reads source data files lazily (memory-mapped) and slices one episode's rows."""
+class EpisodeRows:
+    """A dataset's data rows episode by episode: files are opened lazily (memory-mapped, one at
+    a time) and every slice is checked against its episode row before it is handed out."""
 
     def __init__(self, meta: LeRobotDatasetMetadata) -> None:
         self.meta = meta
@@ -132,6 +106,7 @@ class _DataFiles:
         self._from = eps.column("dataset_from_index").astype(np.int64)
         self._to = eps.column("dataset_to_index").astype(np.int64)
         self._loc: tuple[int, int] | None = None
+        self._path: Path | None = None
         self._table: Any = None
         self._index: np.ndarray | None = None
         self._bytes_per_row = 0.0
@@ -147,13 +122,14 @@ class _DataFiles:
         except (OSError, pa.ArrowInvalid) as exc:
             raise DatasetFormatError(f"{path}: cannot read data file: {exc}") from exc
         # one file open at a time: sources are mostly read in file order
-        self._loc, self._table = loc, table
+        self._loc, self._table, self._path = loc, table, path
         self._index = table.column("index").to_numpy().astype(np.int64)
         self._bytes_per_row = path.stat().st_size / max(table.num_rows, 1)
         self._sorted = _is_sorted(self._index)
 
     def episode(self, ep: int) -> tuple[Any, float]:
-        """``(table, bytes per row)`` for episode ``ep``."""
+        """``(table, bytes per row)`` for episode ``ep``, its rows checked against the episode
+        row (:func:`~lr_dataset.consistency.check_rows`)."""
         import pyarrow as pa
 
         loc = (int(self._chunk[ep]), int(self._file[ep]))
@@ -164,27 +140,24 @@ class _DataFiles:
         row = int(np.searchsorted(self._index, first)) if self._sorted else -1
         n = stop - first
         if row >= 0 and np.array_equal(self._index[row : row + n], np.arange(first, stop)):
-            return self._table.slice(row, n), self._bytes_per_row
-        rows = np.flatnonzero((self._index >= first) & (self._index < stop))
-        if len(rows) != n:
-            raise DatasetFormatError(
-                f"{self.meta.root}: episode {ep} should hold {n} frames (index {first}.."
-                f"{stop - 1}) but its data file has {len(rows)}"
-            )
-        return self._table.take(pa.array(rows)), self._bytes_per_row
+            table = self._table.slice(row, n)
+        else:
+            rows = np.flatnonzero((self._index >= first) & (self._index < stop))
+            table = self._table.take(pa.array(rows))
+        check_rows(
+            self._path,
+            ep,
+            first,
+            table.column("index").to_numpy(),
+            table.column("episode_index").to_numpy(),
+            table.column("frame_index").to_numpy(),
+            n,
+        )
+        return table, self._bytes_per_row
 
 
 def _is_sorted(values: np.ndarray) -> bool:
     return bool(len(values) < 2 or np.all(values[1:] >= values[:-1]))
-
-
-def _column_values(table: Any, key: str, spec: FeatureSpec) -> np.ndarray:
-    import pyarrow.types as pat
-
-    column = table.column(key).combine_chunks()
-    if pat.is_list(column.type) or pat.is_fixed_size_list(column.type):
-        return column.flatten().to_numpy(zero_copy_only=False).reshape(len(column), -1)
-    return column.to_numpy(zero_copy_only=False)
 
 
 def _added_column(
@@ -247,6 +220,8 @@ def rebuild(
     recompute_stats: Sequence[str] = (),
     stats_overrides: Sequence[Mapping[str, Mapping[str, np.ndarray]]] | None = None,
     concatenate_videos: bool = False,
+    commit: bool = True,
+    label: str | None = None,
 ) -> tuple[Path, RebuildReport]:
     """Write the episodes of ``sources`` (in order) as a new dataset at ``output``.
 
@@ -257,6 +232,9 @@ def rebuild(
     the carried-over ones (visual stats computed by the caller). Returns the output root and a
     :class:`RebuildReport`. ``concatenate_videos``: join whole source MP4s into shared files
     (stream copy, up to ``video_files_size_in_mb``) instead of copying each one.
+    ``commit=False`` returns the hidden staging folder instead, for the caller to move into
+    place with :func:`lr_dataset.staging.commit` (several outputs all or none, as ``split``
+    does). ``label`` names the output in the progress bars (:mod:`lr_dataset.progress`).
     """
     if not sources or not any(s.episodes for s in sources):
         raise DatasetWriteError("no episodes to write: the result would be an empty dataset")
@@ -302,19 +280,26 @@ def rebuild(
         for e in source.episodes:
             refs.append(_Ref(s_i, e, len(refs)))
 
-    staging = _staging_dir(target)
+    staging = staging_io.new_partial_dir(target)
     report = RebuildReport()
     try:
-        rows, per_episode_stats, tasks = _write_data(
-            sources, refs, staging, info, out_features, add, recompute_stats
-        )
+        name = label or target.name
+        with progress(len(refs), f"{name}: data") as bar:
+            rows, per_episode_stats, tasks = _write_data(
+                sources, refs, staging, info, out_features, add, recompute_stats, bar
+            )
         for key in video_keys:
-            _write_videos(sources, refs, staging, info, key, rows, report, concatenate_videos)
+            with progress(len(refs), f"{name}: {key}") as bar:
+                _write_videos(
+                    sources, refs, staging, info, key, rows, report, concatenate_videos, bar
+                )
         if stats_overrides is not None:
             for ep_stats, override in zip(per_episode_stats, stats_overrides):
                 ep_stats.update({k: dict(v) for k, v in override.items()})
         _write_metadata(staging, info, rows, per_episode_stats, tasks)
-        _commit(staging, target)
+        if not commit:
+            return staging, report
+        staging_io.commit(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -329,14 +314,13 @@ def _write_data(
     features: Mapping[str, FeatureSpec],
     add: Mapping[str, FeatureValues],
     recompute: Sequence[str],
+    bar: Any,
 ) -> tuple[list[dict[str, Any]], list[dict[str, dict[str, np.ndarray]]], TaskTable]:
     import pyarrow as pa
 
-    from lr_dataset.writer import _atomic_parquet
-
     schema = tabular.schema(features)
     columns = tabular.parquet_columns(features)
-    readers = [_DataFiles(s.meta) for s in sources]
+    readers = [EpisodeRows(s.meta) for s in sources]
     src_stats = [episodes_io.load_stats(s.meta.root) for s in sources]
     tasks = TaskTable()
     rows: list[dict[str, Any]] = []
@@ -349,7 +333,7 @@ def _write_data(
 
     def flush() -> None:
         path = root / info.data_path.format(chunk_index=loc[0], file_index=loc[1])
-        _atomic_parquet(pending, schema, path)
+        write_tables(pending, schema, path)
 
     for ref in refs:
         meta = sources[ref.src].meta
@@ -388,7 +372,7 @@ def _write_data(
             values = (
                 new_values[key]
                 if key in new_values
-                else _column_values(out_table, key, spec).reshape(n, *spec.shape)
+                else tabular.column_values(out_table, key).reshape(n, *spec.shape)
             )
             ep_stats[key] = stats_io.vector_stats(values)
         all_stats.append(ep_stats)
@@ -405,6 +389,7 @@ def _write_data(
             }
         )
         next_index += n
+        bar.update(1)
     if pending:
         flush()
     return rows, all_stats, tasks
@@ -419,6 +404,7 @@ def _write_videos(
     rows: list[dict[str, Any]],
     report: RebuildReport,
     concatenate: bool,
+    bar: Any,
 ) -> None:
     from lr_dataset.tools.video_segments import Segment, build_file, stream_signature
 
@@ -503,6 +489,7 @@ def _write_videos(
             for r in run:
                 rows[r.new].update(_video_columns(key, loc, *span(r)))
             i += len(whole)
+            bar.update(len(run))
             continue
         a, b = span(ref)
         path = src_path(ref)
@@ -515,6 +502,7 @@ def _write_videos(
         batch.append(ref)
         batch_bytes += size
         i += 1
+        bar.update(1)
     flush_batch()
 
 

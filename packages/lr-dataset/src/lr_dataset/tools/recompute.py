@@ -11,17 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from lr_dataset import tabular
+from lr_dataset.progress import progress
 from lr_dataset.stats import ImageStats
-from lr_dataset.tools.rebuild import Source, _DataFiles, rebuild
+from lr_dataset.tools.rebuild import EpisodeRows, Source, rebuild
 from lr_dataset.tools.source import DatasetLike, load_result, open_meta
 
 
 def _video_episode_stats(path: Path, start: float, end: float, fps: int, is_depth: bool) -> dict:
     from fractions import Fraction
 
-    from lr_dataset.video import _av
+    from lr_dataset.video.pyav import import_av
 
-    av = _av()
+    av = import_av()
     stats = ImageStats(is_depth=is_depth)
     half = Fraction(1, 2 * fps)
     with av.open(str(path)) as container:
@@ -54,26 +55,28 @@ def recompute_stats(
     ]
     overrides: list[dict[str, Any]] = []
     if include_visual and meta.camera_keys:
-        data = _DataFiles(meta)
-        for ep in range(meta.total_episodes):
-            ep_stats: dict[str, Any] = {}
-            row = meta.episode(ep)
-            for key in meta.image_keys:
-                table, _ = data.episode(ep)
-                stats = ImageStats(is_depth=key in meta.depth_keys)
-                for value in table.column(key).to_pylist():
-                    stats.update(tabular.decode_png(value["bytes"]))
-                ep_stats[key] = stats.result()
-            for key in meta.video_keys:
-                path = meta.root / meta.get_video_file_path(ep, key)
-                ep_stats[key] = _video_episode_stats(
-                    path,
-                    float(row[f"videos/{key}/from_timestamp"]),
-                    float(row[f"videos/{key}/to_timestamp"]),
-                    meta.fps,
-                    key in meta.depth_keys,
-                )
-            overrides.append(ep_stats)
+        data = EpisodeRows(meta)
+        with progress(meta.total_episodes, "recompute: camera stats") as bar:
+            for ep in range(meta.total_episodes):
+                ep_stats: dict[str, Any] = {}
+                row = meta.episode(ep)
+                for key in meta.image_keys:
+                    table, _ = data.episode(ep)
+                    stats = ImageStats(is_depth=key in meta.depth_keys)
+                    for value in table.column(key).to_pylist():
+                        stats.update(tabular.decode_png(value["bytes"]))
+                    ep_stats[key] = stats.result()
+                for key in meta.video_keys:
+                    path = meta.root / meta.get_video_file_path(ep, key)
+                    ep_stats[key] = _video_episode_stats(
+                        path,
+                        float(row[f"videos/{key}/from_timestamp"]),
+                        float(row[f"videos/{key}/to_timestamp"]),
+                        meta.fps,
+                        key in meta.depth_keys,
+                    )
+                overrides.append(ep_stats)
+                bar.update(1)
     root, _ = rebuild(
         [Source(meta, list(range(meta.total_episodes)))],
         output_dir,

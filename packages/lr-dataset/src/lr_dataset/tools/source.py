@@ -5,25 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lr_dataset.metadata import LeRobotDatasetMetadata
+from lr_dataset.metadata import LeRobotDatasetMetadata, as_metadata
 
 DatasetLike = str | Path | LeRobotDatasetMetadata | Any
 
 
 def open_meta(dataset: DatasetLike, repo_id: str | None = None) -> LeRobotDatasetMetadata:
     """The metadata of ``dataset`` (a root folder, metadata, or anything with ``.meta``)."""
-    if isinstance(dataset, LeRobotDatasetMetadata):
-        return dataset
-    meta = getattr(dataset, "meta", None)
-    if isinstance(meta, LeRobotDatasetMetadata):
-        return meta
-    if isinstance(dataset, (str, Path)):
-        root = Path(dataset).expanduser()
-        return LeRobotDatasetMetadata(repo_id or f"local/{root.name}", root=root)
-    raise TypeError(
-        f"expected a dataset folder, LeRobotDatasetMetadata or LeRobotDataset, got "
-        f"{type(dataset).__name__}"
-    )
+    return as_metadata(dataset, repo_id)
 
 
 def load_result(root: Path, repo_id: str) -> Any:

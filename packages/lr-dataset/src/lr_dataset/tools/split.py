@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lr_core.paths import dataset_root
 from lr_dataset.errors import DatasetWriteError
+from lr_dataset.staging import commit
 from lr_dataset.tools.rebuild import Source, prepare_output, rebuild
 from lr_dataset.tools.source import DatasetLike, load_result, open_meta
 
@@ -43,13 +46,17 @@ def fractions_to_episodes(total: int, fractions: Mapping[str, float]) -> dict[st
 def split_dataset(
     dataset: DatasetLike,
     splits: Mapping[str, float | Sequence[int]],
-    output_dir: str | Path,
+    output_dir: str | Path | None = None,
+    *,
+    repo_id: str | None = None,
 ) -> dict[str, Any]:
     """Write each split to ``output_dir/<name>``; return ``{name: dataset}``.
 
     ``splits`` maps names to episode lists (``{"train": [0, 1, 2], "val": [3]}``) or to
     fractions (``{"train": 0.8, "val": 0.2}``, consecutive ranges). An episode may appear in
-    one split only. The source is not modified.
+    one split only. Each split's repo id is ``<repo_id>_<name>`` (``repo_id``: the source's);
+    without ``output_dir`` it is written to ``$HF_LEROBOT_HOME/<repo_id>_<name>``, as LeRobot
+    does. The source is not modified; all splits are written, or none.
     """
     meta = open_meta(dataset)
     if not splits:
@@ -76,12 +83,28 @@ def split_dataset(
             if e in seen:
                 raise DatasetWriteError(f"episode {e} is in both split {seen[e]!r} and {name!r}")
             seen[e] = name
-    base = Path(output_dir).expanduser()
-    for name in chosen:
-        prepare_output(base / name, [meta])
-    out: dict[str, Any] = {}
-    for name, eps in chosen.items():
-        logger.info("split %r: %d episodes", name, len(eps))
-        root, _ = rebuild([Source(meta, eps)], base / name)
-        out[name] = load_result(root, f"{meta.repo_id}_{name}")
-    return out
+    prefix = repo_id or meta.repo_id
+    if output_dir is not None:
+        base = Path(output_dir).expanduser()
+        targets = {name: base / name for name in chosen}
+    else:
+        targets = {name: dataset_root(f"{prefix}_{name}") for name in chosen}
+    for target in targets.values():
+        prepare_output(target, [meta])
+    # every split is built before any is moved into place: all of them are written, or none
+    created = {t.parent for t in targets.values() if not t.parent.exists()}
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, eps in chosen.items():
+            logger.info("split %r: %d episodes", name, len(eps))
+            staging, _ = rebuild([Source(meta, eps)], targets[name], commit=False, label=name)
+            staged.append((staging, targets[name]))
+        for staging, target in staged:
+            commit(staging, target)
+    except BaseException:
+        for staging, _ in staged:
+            shutil.rmtree(staging, ignore_errors=True)
+        for folder in created:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return {name: load_result(targets[name], f"{prefix}_{name}") for name in chosen}

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from lr_dataset.errors import DatasetFormatError
-from lr_dataset.video import VideoEncoderConfig, _av
+from lr_dataset.video.encode import VideoEncoderConfig
+from lr_dataset.video.pyav import import_av
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Segment:
 def stream_signature(path: Path) -> tuple[Any, ...]:
     """What must be equal for packets of two files to share one stream: codec, size, pixel
     format, time base and the codec's extradata (AV1 sequence header, H.264 SPS/PPS...)."""
-    av = _av()
+    av = import_av()
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         ctx = stream.codec_context
@@ -88,7 +89,7 @@ def join_segments(segments: Sequence[Segment], output: Path, fps: int) -> list[t
     Returns each segment's ``(from_timestamp, to_timestamp)`` in ``output``. Raises
     :class:`NotKeyframeAligned` when a segment cannot be copied without re-encoding.
     """
-    av = _av()
+    av = import_av()
     output.parent.mkdir(parents=True, exist_ok=True)
     spans: list[tuple[float, float]] = []
     sources: dict[Path, Any] = {}
@@ -145,7 +146,7 @@ def reencode_segments(
     Each segment restarts the frame count, so episode ``k`` spans
     ``[n_before / fps, (n_before + n_k) / fps)``. Returns those spans.
     """
-    av = _av()
+    av = import_av()
     output.parent.mkdir(parents=True, exist_ok=True)
     encoder.check_available()
     spans: list[tuple[float, float]] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from lr_core.motors import Calibration, Motor, MotorCalibration
 from lr_motors.bus import SerialBus
@@ -10,6 +10,7 @@ from lr_motors.dynamixel import tables
 from lr_motors.dynamixel.tables import DriveMode, OperatingMode
 from lr_motors.dynamixel.transport import DynamixelTransport
 from lr_motors.encoding import decode_twos_complement, encode_twos_complement
+from lr_motors.errors import MotorConfigError
 
 __all__ = ["DriveMode", "DynamixelMotorsBus", "OperatingMode"]
 
@@ -32,9 +33,12 @@ class DynamixelMotorsBus(SerialBus):
     model_number_table = tables.MODEL_NUMBER_TABLE
     model_resolution_table = tables.MODEL_RESOLUTION
     model_baudrate_table = dict.fromkeys(tables.MODELS, tables.BAUDRATE_TABLE)
+    model_register_limits = tables.MODEL_REGISTER_LIMITS
     scan_baudrates = AVAILABLE_BAUDRATES
     default_baudrate = 1_000_000
     apply_drive_mode = False
+    homing_sign = -1
+    positions_wrap = False
     eeprom_end = tables.EEPROM_END
 
     def __init__(
@@ -59,14 +63,45 @@ class DynamixelMotorsBus(SerialBus):
         size = tables.SIGNED_REGISTERS.get(data_name)
         return value if size is None else decode_twos_complement(value, size)
 
-    def _half_turn_homing(self, position: int, resolution: int) -> int:
-        return int((resolution - 1) / 2) - position
+    def _half_turn_homing(self, motor: str, position: int) -> int:
+        """``2047 - position`` (LeRobot's formula); checked against the register's limits."""
+        res = self.model_resolution_table[self.motors[motor].model]
+        return (res - 1) // 2 - position
+
+    def _unhomed_position(self, motor: str, present: int, homing_offset: int) -> int:
+        # Present = Actual + Homing_Offset; with Drive_Mode reversed, Present = -Actual + offset
+        # (the offset's sign is not reversed), so reading with offset 0 gives present - offset
+        return present - homing_offset
+
+    def _position_mode_motors(self, names: Sequence[str]) -> list[str]:
+        modes = self.sync_read("Operating_Mode", list(names), normalize=False)
+        return [n for n in names if int(modes[n]) == OperatingMode.POSITION]
+
+    def _effective_offsets(self, names: Sequence[str], offsets: dict[str, int]) -> dict[str, int]:
+        limit = tables.POSITION_MODE_HOMING_LIMIT
+        ignored = [n for n in self._position_mode_motors(names) if abs(offsets[n]) > limit]
+        return {n: 0 if n in ignored else v for n, v in offsets.items()}
+
+    def _check_offsets(self, offsets: Mapping[str, int]) -> None:
+        """In Position Control mode an X-series servo ignores offsets beyond ±1024 (ROBOTIS
+        e-manual, Homing Offset(20)): refuse those before writing anything."""
+        limit = tables.POSITION_MODE_HOMING_LIMIT
+        bad = [n for n in self._position_mode_motors(list(offsets)) if abs(offsets[n]) > limit]
+        if bad:
+            listing = ", ".join(f"{n} (offset {offsets[n]})" for n in bad)
+            raise MotorConfigError(
+                f"motors on {self.port} in Position Control mode would ignore their homing "
+                f"offsets, which exceed ±{limit}: {listing}. Put them in Extended Position mode "
+                "first (bus.write('Operating_Mode', motor, OperatingMode.EXTENDED_POSITION)), as "
+                "the Koch and OMX calibrations do; nothing was written"
+            )
 
     def configure_motors(self, return_delay_time: int = 0) -> None:
         """Return_Delay_Time 0 on every motor (torque must be off); torque off on failure."""
         try:
-            for name in self.motors:
-                self.write("Return_Delay_Time", name, return_delay_time)
+            self.apply(
+                self.plan([(n, "Return_Delay_Time", return_delay_time) for n in self.motors])
+            )
         except BaseException as exc:
             self._torque_off_after_failure(exc)
             raise

@@ -128,6 +128,16 @@ MODEL_NUMBER_TABLE: dict[str, int] = {
     "xc330-t181": 1210,
 }
 
+#: Signed values the registers accept (ROBOTIS e-manual, X series). In Position Control mode
+#: (3) the servo ignores a ``Homing_Offset`` outside :data:`POSITION_MODE_HOMING_LIMIT`.
+X_SERIES_REGISTER_LIMITS: dict[str, tuple[int, int]] = {
+    "ID": (0, 252),  # 253 is reserved, 254 (0xFE) the broadcast id
+    "Homing_Offset": (-1_044_479, 1_044_479),
+    "Min_Position_Limit": (0, 4095),
+    "Max_Position_Limit": (0, 4095),
+}
+POSITION_MODE_HOMING_LIMIT = 1024
+
 MODEL_OPERATING_MODES: dict[str, list[int]] = {
     "xl330-m077": [0, 1, 3, 4, 5, 16],
     "xl330-m288": [0, 1, 3, 4, 5, 16],
@@ -143,6 +153,9 @@ MODEL_OPERATING_MODES: dict[str, list[int]] = {
 MODELS = tuple(MODEL_NUMBER_TABLE)
 MODEL_CONTROL_TABLE: dict[str, ControlTable] = dict.fromkeys(MODELS, X_SERIES_CONTROL_TABLE)
 MODEL_RESOLUTION: dict[str, int] = dict.fromkeys(MODELS, 4096)
+MODEL_REGISTER_LIMITS: dict[str, dict[str, tuple[int, int]]] = dict.fromkeys(
+    MODELS, X_SERIES_REGISTER_LIMITS
+)
 
 
 class OperatingMode(IntEnum):

@@ -85,14 +85,23 @@ class DynamixelTransport:
         detail = self.packet_handler.getTxRxResult(comm).replace("[TxRxResult] ", "")
         raise CommFailure(kind, detail, ids)
 
+    def _ready(self) -> None:
+        # The SDK marks the port busy between sending and receiving; an exception raised in
+        # between (Ctrl-C, SIGTERM) would leave it marked and every later call answering
+        # "port is in use", even the torque-off that must follow. The bus already serialises
+        # transactions, so the flag is cleared before each one.
+        self.port_handler.is_using = False
+
     def ping(self, motor_id: int) -> tuple[int, int]:
         """PING: ``(model number, error)``."""
+        self._ready()
         model, comm, error = self.packet_handler.ping(self.port_handler, motor_id)
         self._check(comm, (motor_id,))
         return model, error
 
     def broadcast_ping(self) -> dict[int, int]:
         """Every servo answering a broadcast PING: ``{id: model number}``."""
+        self._ready()
         data, comm = self.packet_handler.broadcastPing(self.port_handler)
         if comm != dxl.COMM_SUCCESS:
             return {}
@@ -100,6 +109,7 @@ class DynamixelTransport:
 
     def read(self, motor_id: int, address: int, size: int) -> tuple[int, int]:
         """READ ``size`` bytes at ``address``."""
+        self._ready()
         data, comm, error = self.packet_handler.readTxRx(self.port_handler, motor_id, address, size)
         self._check(comm, (motor_id,))
         return int.from_bytes(bytes(data[:size]), "little"), error
@@ -107,6 +117,7 @@ class DynamixelTransport:
     def write(self, motor_id: int, address: int, size: int, value: int) -> int:
         """WRITE and wait for the status packet."""
         data = list(value.to_bytes(size, "little"))
+        self._ready()
         comm, error = self.packet_handler.writeTxRx(
             self.port_handler, motor_id, address, size, data
         )
@@ -122,6 +133,7 @@ class DynamixelTransport:
             for motor_id in ids:
                 self._reader.addParam(motor_id)
             self._reader_key = key
+        self._ready()
         self._check(self._reader.txPacket())
         out = {}
         for motor_id in ids:
@@ -135,4 +147,5 @@ class DynamixelTransport:
         writer = dxl.GroupSyncWrite(self.port_handler, self.packet_handler, address, size)
         for motor_id, value in values.items():
             writer.addParam(motor_id, list(value.to_bytes(size, "little")))
+        self._ready()
         self._check(writer.txPacket())

@@ -26,7 +26,14 @@ from dataclasses import asdict, dataclass
 from types import TracebackType
 from typing import Any
 
-__all__ = ["EmulatorError", "ServoEmulator", "ServoSpec", "emulated_port", "robot_servos"]
+__all__ = [
+    "EmulatorError",
+    "ServoEmulator",
+    "ServoSpec",
+    "emulated_port",
+    "parse_servos",
+    "robot_servos",
+]
 
 
 class EmulatorError(RuntimeError):
@@ -56,7 +63,10 @@ def robot_servos(robot: str, side: str = "follower", *, factory: bool = False) -
 
     preset = robot_motors(robot, side)
     out = []
-    for name, motor in preset.motors.items():
+    # plugged in one at a time from the last: in the order ``lr setup-motors`` asks for them
+    names = list(reversed(preset.motors_to_set_up())) if factory else list(preset.motors)
+    for name in names:
+        motor = preset.motors[name]
         if factory:
             rate = 1_000_000 if preset.vendor == "feetech" else 57_600
             out.append(ServoSpec(name, motor.model, 1, rate, 2048, attached=False))
@@ -65,14 +75,84 @@ def robot_servos(robot: str, side: str = "follower", *, factory: bool = False) -
     return out
 
 
+def parse_servos(text: str, *, baudrate: int | None = None) -> list[ServoSpec]:
+    """Servos from a command line: ``[NAME=]MODEL[:ID][@BAUD]`` items separated by commas, or
+    a JSON list of :class:`ServoSpec` fields.
+
+    ``"sm8512bl:1,sts3250:2,sts3250:3"`` gives three servos named ``sm8512bl_1``… at 1 Mbps;
+    ``"pan=xl430-w250:1@57600,grip=xl330-m288:2"`` names them; ids default to 1, 2, 3… in
+    order. ``baudrate`` (bits/s) applies to items that give none. Raises ``ValueError`` naming
+    the item that is wrong (unknown model, repeated id or name, a baud rate the model lacks).
+    """
+    from lr_motors.emulator.models import model_spec
+
+    text = text.strip()
+    if not text:
+        raise ValueError("no servos given; e.g. --servos=sts3215:1,sts3215:2")
+    items: list[dict[str, Any]] = []
+    if text.startswith("["):
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"--servos is not valid JSON: {exc}") from None
+        if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+            raise ValueError("--servos as JSON must be a list of objects")
+        items = [dict(x) for x in raw]
+    else:
+        for k, part in enumerate(p.strip() for p in text.split(",")):
+            name, _, rest = part.rpartition("=")
+            rest, _, baud = rest.partition("@")
+            model, _, motor_id = rest.partition(":")
+            item: dict[str, Any] = {"model": model.strip().lower()}
+            try:
+                item["id"] = int(motor_id) if motor_id else k + 1
+                if baud:
+                    item["baudrate"] = int(baud)
+            except ValueError:
+                raise ValueError(
+                    f"servo {part!r}: expected [NAME=]MODEL[:ID][@BAUD] with integer id and baud"
+                ) from None
+            if name:
+                item["name"] = name.strip()
+            items.append(item)
+    servos: list[ServoSpec] = []
+    for k, item in enumerate(items):
+        unknown = set(item) - {"name", "model", "id", "baudrate", "position", "attached"}
+        if unknown or "model" not in item:
+            raise ValueError(
+                f"servo {k + 1} ({item}): fields are name, model, id, baudrate, position, "
+                "attached, and model is required"
+            )
+        spec = model_spec(str(item["model"]))  # ValueError naming the known models
+        motor_id = int(item.get("id", k + 1))
+        item.setdefault("name", f"{spec.name}_{motor_id}")
+        item.setdefault("baudrate", baudrate or 1_000_000)
+        if int(item["baudrate"]) not in spec.baudrates:
+            raise ValueError(
+                f"servo {item['name']!r}: {spec.name} has no baud rate {item['baudrate']}; it "
+                f"knows {', '.join(map(str, sorted(spec.baudrates)))}"
+            )
+        servos.append(ServoSpec(str(item["name"]), spec.name, motor_id,
+                                int(item["baudrate"]), int(item.get("position", 2048)),
+                                bool(item.get("attached", True))))  # fmt: skip
+    for field_name in ("id", "name"):
+        seen: dict[object, ServoSpec] = {}
+        for servo in servos:
+            key = getattr(servo, field_name)
+            if key in seen and (field_name == "name" or seen[key].baudrate == servo.baudrate):
+                raise ValueError(f"two servos share the {field_name} {key!r}")
+            seen[key] = servo
+    return servos
+
+
 class ServoEmulator:
     """Start/stop an emulated servo bus; :attr:`port` is the path a client opens.
 
     Use as a context manager, or call :meth:`start` / :meth:`stop`. ``tau`` is the time
     constant (s) of the position response; ``link`` optionally creates a symlink to the pty.
     ``one_at_a_time`` plugs the servos in one by one, last first, swapping to the next when the
-    current one has been given a new id at 1 Mbps (what ``lr setup-motors`` expects a person to
-    do by hand).
+    current one has been set up (a new id, or a Baud_Rate write for one that keeps id 1, at
+    1 Mbps): what ``lr setup-motors`` expects a person to do by hand.
     """
 
     def __init__(
@@ -182,6 +262,15 @@ class ServoEmulator:
     def move(self, servo: str, present: int) -> None:
         """Move ``servo``'s shaft so that its ``Present_Position`` reads ``present`` ticks."""
         self._call(op="move", servo=servo, present=present)
+
+    def press(self, servo: str, present: int) -> None:
+        """A hand holds ``servo``'s shaft where ``Present_Position`` reads ``present``, against
+        the motor (squeezing a leader's trigger gripper); :meth:`release` lets go."""
+        self._call(op="press", servo=servo, present=present)
+
+    def release(self, servo: str) -> None:
+        """The hand lets go of ``servo``: with torque on it returns to its goal."""
+        self._call(op="release", servo=servo)
 
     def attach(self, servo: str, attached: bool = True) -> None:
         """Plug ``servo`` into the bus (or unplug it with ``attached=False``)."""

@@ -63,7 +63,8 @@ class EmulatedBus:
         self.buffer = bytearray()
         self.stats = {"requests": 0, "replies": 0, "bad_frames": 0}
         # factory mode for `lr setup-motors`: servos are plugged in one at a time, last first;
-        # the next one replaces the current once it has a new id and the 1 Mbps default rate
+        # the next one replaces the current once it is set up: a new id (or, for a servo meant
+        # to keep id 1, a Baud_Rate write) and the 1 Mbps default rate
         self.queue = list(reversed(servos)) if one_at_a_time else []
         if self.queue:
             for servo in servos:
@@ -72,7 +73,9 @@ class EmulatedBus:
 
     def _swap_if_done(self) -> None:
         current = [s for s in self.servos.values() if s.attached]
-        if current and all(s.id != 1 and s.baudrate == 1_000_000 for s in current):
+        if current and all(
+            (s.id != 1 or s.baudrate_written) and s.baudrate == 1_000_000 for s in current
+        ):
             for servo in current:
                 servo.attached = False
             self.queue.pop(0).attached = True
@@ -147,6 +150,10 @@ class EmulatedBus:
             servo.attached = bool(cmd.get("attached", True))
         elif op == "move":
             servo.move_to(int(cmd["present"]))
+        elif op == "press":
+            servo.press(int(cmd["present"]))
+        elif op == "release":
+            servo.release()
         elif op == "faults":
             servo.faults = Faults(**cmd.get("faults", {}))
         elif op == "power_cycle":
@@ -248,11 +255,18 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def main() -> None:
     """Entry point of ``python -m lr_motors.emulator.process``."""
     # Ctrl-C in a terminal reaches the whole process group: the parent decides when to stop
     # (it closes our stdin), so the emulator ignores SIGINT instead of dying mid-reply.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM (a service manager stopping the whole group) ends the process through its
+    # cleanup: the pty is closed and the --link symlink removed
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     fd = sys.stdin.fileno()
     line = bytearray()
     while not line.endswith(b"\n"):

@@ -6,7 +6,8 @@ registers show them through the vendor's homing rule:
 
 - Feetech: ``Present_Position = (actual - Homing_Offset) mod resolution`` (sign-magnitude offset).
 - Dynamixel: ``Present_Position = actual + Homing_Offset`` (negated first when ``Drive_Mode``
-  bit 0 is set).
+  bit 0 is set); in Position Control mode an offset beyond ±1024 is ignored, as the ROBOTIS
+  e-manual says of Homing Offset(20).
 
 EEPROM (addresses below the model's ``eeprom_end``) survives :meth:`VirtualServo.power_cycle`
 only when it was written while the Feetech ``Lock`` register was 0 (with ``Lock`` 1 the value
@@ -76,8 +77,12 @@ class VirtualServo:
         self.set("Baud_Rate", spec.baudrates[baudrate])
         self.actual = float(position)
         self.velocity = 0.0
+        #: where a hand holds the shaft (actual ticks), overpowering the motor; None: free
+        self.hand: float | None = None
         self._last_update: float | None = None
         self.pending: tuple[int, bytes] | None = None  # REG_WRITE waiting for ACTION
+        #: whether a client has written Baud_Rate (how setup ends, even for a servo left at id 1)
+        self.baudrate_written = False
         self._refresh()
         self.set("Goal_Position", self._encode_signed("Goal_Position", self.present_position()))
         self.persisted = bytes(self.memory[: spec.eeprom_end])
@@ -150,11 +155,12 @@ class VirtualServo:
 
     # frames --------------------------------------------------------------------------------
     def _offset(self) -> int:
-        return (
-            self._decode_signed("Homing_Offset", self.get("Homing_Offset"))
-            if ("Homing_Offset" in self._reg)
-            else 0
-        )
+        if "Homing_Offset" not in self._reg:
+            return 0
+        offset = self._decode_signed("Homing_Offset", self.get("Homing_Offset"))
+        if not self._feetech and self._mode_register() == 3 and abs(offset) > 1024:
+            return 0  # ROBOTIS: in Position Control mode an offset beyond ±1024 is ignored
+        return offset
 
     def _inverted(self) -> bool:
         return not self._feetech and bool(self.get("Drive_Mode") & 1)
@@ -172,7 +178,10 @@ class VirtualServo:
             lo, hi = self.get("Min_Position_Limit"), self.get("Max_Position_Limit")
             if lo or hi:
                 goal = min(max(goal, lo), hi)
-            return float(goal + self._offset())
+            # the servo regulates its wrapped reading (0..res-1), not the shaft's turns: the
+            # goal is reached along the reading's scale, never by a turn through the seam
+            present = (self.actual - self._offset()) % self.spec.resolution
+            return self.actual + (goal - present)
         if self._mode_register() == 3:
             lo = self._decode_signed("Goal_Position", self.get("Min_Position_Limit"))
             hi = self._decode_signed("Goal_Position", self.get("Max_Position_Limit"))
@@ -210,7 +219,11 @@ class VirtualServo:
             self._reconfigure()
         last, self._last_update = self._last_update, now
         dt = now - last if last is not None else 0.0
-        if dt > 0:
+        if dt > 0 and self.hand is not None:
+            self.actual = self.hand
+            changed = changed or self.velocity != 0.0
+            self.velocity = 0.0
+        elif dt > 0:
             velocity = 0.0
             if self._torque and self._mode == 1:
                 velocity = self._goal_speed
@@ -257,6 +270,21 @@ class VirtualServo:
         self._dirty = True
         self._refresh()
 
+    def press(self, present: int) -> None:
+        """A hand holds the shaft where ``Present_Position`` reads ``present``, whatever the
+        motor does (a finger squeezing a current-limited trigger); the goal is unchanged."""
+        if self._feetech:
+            self.hand = float(present + self._offset())
+        else:
+            value = present - self._offset()
+            self.hand = float(-value if self._inverted() else value)
+        self.actual = self.hand
+        self._refresh()
+
+    def release(self) -> None:
+        """The hand lets go: the motor drives the shaft back toward its goal."""
+        self.hand = None
+
     # client access -------------------------------------------------------------------------
     def read(self, address: int, size: int) -> bytes:
         """Bytes ``address .. address+size`` as a READ returns them."""
@@ -284,6 +312,9 @@ class VirtualServo:
                 return DATA_RANGE_ERROR
         if not touches_eeprom and self.memory[address:end] == data:
             return 0  # nothing changes (a goal written again every cycle)
+        baud_addr = self._reg["Baud_Rate"][0]
+        if address <= baud_addr < end:
+            self.baudrate_written = True
         torque_before = self.torque
         persist = not (self._feetech and self.get("Lock") != 0)
         for i, byte in enumerate(data):

@@ -35,9 +35,12 @@ class FeetechMotorsBus(SerialBus):
     model_number_table = tables.MODEL_NUMBER_TABLE
     model_resolution_table = tables.MODEL_RESOLUTION
     model_baudrate_table = dict.fromkeys(tables.MODELS, tables.BAUDRATE_TABLE)
+    model_register_limits = tables.MODEL_REGISTER_LIMITS
     scan_baudrates = tables.SCAN_BAUDRATES
     default_baudrate = 1_000_000
     apply_drive_mode = True
+    homing_sign = 1
+    positions_wrap = True
     eeprom_end = tables.EEPROM_END
 
     def __init__(
@@ -75,21 +78,41 @@ class FeetechMotorsBus(SerialBus):
         bit = tables.MODEL_SIGN_BITS[model].get(data_name)
         return value if bit is None else decode_sign_magnitude(value, bit)
 
-    def _half_turn_homing(self, position: int, resolution: int) -> int:
-        return position - int((resolution - 1) / 2)
+    def _half_turn_homing(self, motor: str, position: int) -> int:
+        """``position - 2047`` (LeRobot's formula), brought into ``Homing_Offset``'s ±2047.
+
+        ``Present_Position = (actual - Homing_Offset) mod resolution``, so offsets one turn
+        apart are equivalent. A joint resting at raw 4095 wants 2048, which neither 2048 nor
+        -2048 can encode (sign-magnitude, 11 bits): it gets 2047 and reads 2048, one tick past
+        half a turn.
+        """
+        res = self.model_resolution_table[self.motors[motor].model]
+        offset = position - (res - 1) // 2
+        lo, hi = self.register_limits(motor, "Homing_Offset") or (-(res - 1), res - 1)
+        for candidate in (offset, offset - res, offset + res):
+            if lo <= candidate <= hi:
+                return candidate
+        return hi if offset > 0 else lo
+
+    def _unhomed_position(self, motor: str, present: int, homing_offset: int) -> int:
+        res = self.model_resolution_table[self.motors[motor].model]
+        return (present + homing_offset) % res
 
     def _handshake_extra(self) -> None:
-        versions = {}
-        for name in self.motors:
+        """Motors of one model must run one firmware version (LeRobot checks the whole bus;
+        a HopeJR arm mixes an SM8512BL with STS3250s, whose firmware differs by design)."""
+        by_model: dict[str, dict[str, str]] = {}
+        for name, m in self.motors.items():
             major = self.read("Firmware_Major_Version", name, normalize=False)
             minor = self.read("Firmware_Minor_Version", name, normalize=False)
-            versions[name] = f"{major}.{minor}"
-        if len(set(versions.values())) > 1:
-            listing = ", ".join(f"{n}={v}" for n, v in versions.items())
-            raise MotorsNotFoundError(
-                f"motors on {self.port} run different firmware versions ({listing}); update "
-                "them with Feetech's software so they behave alike"
-            )
+            by_model.setdefault(m.model, {})[name] = f"{major}.{minor}"
+        for model, versions in by_model.items():
+            if len(set(versions.values())) > 1:
+                listing = ", ".join(f"{n}={v}" for n, v in versions.items())
+                raise MotorsNotFoundError(
+                    f"{model} motors on {self.port} run different firmware versions "
+                    f"({listing}); update them with Feetech's software so they behave alike"
+                )
 
     def _check_eeprom_writable(self, motor: str, data_name: str, num_retry: int | None) -> None:
         # with Lock 1 the servo accepts the value but forgets it at power-off: refuse instead
@@ -136,19 +159,22 @@ class FeetechMotorsBus(SerialBus):
     def configure_motors(
         self, return_delay_time: int = 0, maximum_acceleration: int = 254, acceleration: int = 254
     ) -> None:
-        """LeRobot's settings: no return delay, fast acceleration, and on STS3215 angle feedback
-        mode 0 (Phase bit 4 cleared) so positions stay in 0..4095. Torque must be off; on
-        failure torque is disabled on every motor before the error propagates."""
+        """LeRobot's settings: no return delay, fast acceleration, and on STS/SMS servos angle
+        feedback mode 0 (Phase bit 4 cleared) so positions stay in 0..4095. Every value is
+        checked before the first write. Torque must be off; on failure torque is disabled on
+        every motor before the error propagates."""
         try:
-            for name, m in self.motors.items():
-                self.write("Return_Delay_Time", name, return_delay_time)
+            writes: list[tuple[str, str, int]] = []
+            for name in self.motors:
+                writes.append((name, "Return_Delay_Time", return_delay_time))
                 if self.protocol_version == 0:
-                    self.write("Maximum_Acceleration", name, maximum_acceleration)
-                self.write("Acceleration", name, acceleration)
-                if m.model == "sts3215":
+                    writes.append((name, "Maximum_Acceleration", maximum_acceleration))
+                writes.append((name, "Acceleration", acceleration))
+                if self.protocol_version == 0:
                     phase = int(self.read("Phase", name, normalize=False))
                     if phase & 0x10:
-                        self.write("Phase", name, phase & ~0x10)
+                        writes.append((name, "Phase", phase & ~0x10))
+            self.apply(self.plan(writes))
         except BaseException as exc:
             self._torque_off_after_failure(exc)
             raise
@@ -167,12 +193,6 @@ class FeetechMotorsBus(SerialBus):
                 range_max=int(self.read("Max_Position_Limit", name, normalize=False)),
             )
         return out
-
-    def _write_calibration_motor(self, name: str, cal: MotorCalibration) -> None:
-        if self.protocol_version == 0:
-            self.write("Homing_Offset", name, cal.homing_offset, normalize=False)
-        self.write("Min_Position_Limit", name, cal.range_min, normalize=False)
-        self.write("Max_Position_Limit", name, cal.range_max, normalize=False)
 
     @property
     def is_calibrated(self) -> bool:

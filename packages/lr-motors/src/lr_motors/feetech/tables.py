@@ -201,6 +201,27 @@ MODEL_SIGN_BITS: dict[str, dict[str, int]] = {
     "scs0009": {},
 }
 
+
+def _limits(resolution: int, homing: bool) -> dict[str, tuple[int, int]]:
+    out = {
+        "ID": (0, 253),  # 254 (0xFE) is the broadcast id
+        "Min_Position_Limit": (0, resolution - 1),
+        "Max_Position_Limit": (0, resolution - 1),
+    }
+    if homing:
+        # sign-magnitude with the sign at bit 11: ±2047, one value short of a half turn
+        out["Homing_Offset"] = (-((1 << 11) - 1), (1 << 11) - 1)
+    return out
+
+
+#: ``model -> register -> (lowest, highest)`` signed values the servo accepts.
+MODEL_REGISTER_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
+    "sts3215": _limits(4096, True),
+    "sts3250": _limits(4096, True),
+    "sm8512bl": _limits(4096, True),
+    "scs0009": _limits(1024, False),
+}
+
 #: Protocol 0 = STS/SMS (little-endian words), 1 = SCS (big-endian, no SYNC_READ).
 MODEL_PROTOCOL: dict[str, int] = {"sts3215": 0, "sts3250": 0, "sm8512bl": 0, "scs0009": 1}
 

@@ -12,11 +12,20 @@ from lr_core.env import EnvConfig
 
 
 class PolicyRef(LrConfig):
-    """Which saved policy to run: a checkpoint folder (``.../pretrained_model``) or a Hub id."""
+    """Which saved policy to run: a checkpoint folder (``.../pretrained_model``) or a Hub id;
+    with ``server`` (``tcp://host:port``) it runs in that ``lr serve`` (``path`` is then
+    resolved there)."""
 
     path: str
+    """The saved policy: a checkpoint folder (.../pretrained_model, or the step folder) or a Hub
+    model id."""
     revision: str | None = None
+    """Hub revision of path."""
     device: str | None = None
+    """Torch device (default: cuda when available, else cpu)."""
+    server: str | None = None
+    """Evaluate through a running `lr serve` at this address (tcp://host:port) instead of
+    loading the policy here."""
 
 
 class EvalConfig(LrConfig):
@@ -25,9 +34,13 @@ class EvalConfig(LrConfig):
     the first ``max_videos`` episodes are saved as MP4."""
 
     n_episodes: int = Field(50, ge=1)
+    """Episodes to run."""
     batch_size: int = Field(0, ge=0)
+    """Envs run in parallel (0: min(n_episodes, 0.7 x CPUs, 64), as LeRobot)."""
     use_async_envs: bool = False
+    """Run each env in its own process."""
     max_videos: int = Field(10, ge=0)
+    """The first episodes saved as MP4 videos."""
 
 
 class EvalRunConfig(LrConfig):
@@ -35,12 +48,19 @@ class EvalRunConfig(LrConfig):
     reset with seed ``seed + i``."""
 
     policy: PolicyRef
+    """The saved policy to run."""
     env: EnvConfig
+    """The environment: --env.type=NAME and its fields."""
     eval: EvalConfig = EvalConfig()
+    """How many episodes, in what batches, with how many videos."""
     output_dir: str | None = None
+    """Where eval_info.json and the videos go (default: outputs/eval/<date>/<time>_<job_name>)."""
     job_name: str | None = None
-    seed: int = 1000
+    """Name in the default output folder (default: the env type)."""
+    seed: int = Field(1000, ge=0)
+    """Episode i is reset with seed + i."""
     rename_map: dict[str, str] = {}
+    """Env key -> policy key (JSON), to feed a camera under the name the policy was trained with."""
 
     def resolved_output_dir(self) -> Path:
         """``output_dir``, else ``outputs/eval/<date>/<time>_<job_name>`` as LeRobot."""

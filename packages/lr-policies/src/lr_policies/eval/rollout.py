@@ -11,6 +11,12 @@ An episode ends when its env terminates or truncates, or after ``env.episode_len
 It counts as a success when ``is_success`` was true at any of its steps. Results go to
 ``<output_dir>/eval_info.json``; the first ``max_videos`` episodes are saved as
 ``<output_dir>/videos/eval_episode_<i>.mp4`` (from the first camera in the observation).
+
+Before the first step every policy input is checked against the env's observation space (key,
+shape, dtype; :mod:`lr_policies.eval.features`). An env config with ``cameras``,
+``image_height`` and ``image_width`` fields (lr-sim's) that the user left at their defaults is
+rebuilt to render what the checkpoint was trained on, and the change is printed; any remaining
+difference is refused with the list of differences.
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ import functools
 import importlib
 import json
 import os
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
@@ -30,12 +37,37 @@ import torch
 from lr_core.env import EnvConfig
 from lr_core.errors import ConfigError, PluginError
 from lr_core.fileio import atomic_write_text
-from lr_policies.errors import PolicyError
+from lr_core.policy import PolicyConfig
+from lr_core.progress import ProgressBar, progress_bar
 from lr_policies.eval.config import EvalConfig, EvalRunConfig
+from lr_policies.eval.features import check_env_features
 from lr_policies.eval.report import EpisodeResult, episode_dicts, summarise
 from lr_policies.eval.video import write_mp4
 from lr_policies.pretrained import PreTrainedPolicy, resolve_pretrained
 from lr_policies.processors import load_pre_post_processors
+from lr_policies.processors.pipeline import PolicyProcessorPipeline
+
+if TYPE_CHECKING:  # pragma: no cover
+    import gymnasium
+
+
+class EvalPolicy(Protocol):
+    """What evaluation needs of a policy: a local :class:`PreTrainedPolicy`, or any object with
+    the same three members (e.g. a client of a remote policy server)."""
+
+    @property
+    def config(self) -> PolicyConfig:
+        """The policy config (its ``input_features`` are checked against the env)."""
+        ...
+
+    def reset(self) -> None:
+        """Start a new episode."""
+        ...
+
+    def select_action(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The next (normalised) action ``(B, D_action)``."""
+        ...
+
 
 EVAL_INFO = "eval_info.json"
 
@@ -45,7 +77,9 @@ def auto_batch_size(n_episodes: int) -> int:
     return max(1, min(n_episodes, int(0.7 * (os.cpu_count() or 1)), 64))
 
 
-def make_vector_env(env: EnvConfig, n_envs: int, *, use_async: bool = False) -> Any:
+def make_vector_env(
+    env: EnvConfig, n_envs: int, *, use_async: bool = False
+) -> gymnasium.vector.VectorEnv:
     """``n_envs`` copies of the env ``env`` describes as a gymnasium vector env (each in its own
     process with ``use_async``)."""
     import gymnasium as gym
@@ -96,16 +130,20 @@ def _success(info: Mapping[str, Any], n: int) -> np.ndarray:
 
 
 def run_batch(
-    venv: Any,
-    policy: PreTrainedPolicy,
-    pre: Any,
-    post: Any,
+    venv: gymnasium.vector.VectorEnv,
+    policy: EvalPolicy,
+    pre: PolicyProcessorPipeline,
+    post: PolicyProcessorPipeline,
     *,
     seeds: list[int],
     max_steps: int,
     record: list[bool],
+    bar: ProgressBar | None = None,
+    wanted: int | None = None,
 ) -> tuple[list[dict[str, Any]], list[list[np.ndarray]]]:
-    """Run one episode in each env of ``venv``; return per-env results and recorded frames."""
+    """Run one episode in each env of ``venv``; return per-env results and recorded frames.
+
+    ``bar`` advances as the first ``wanted`` episodes (default: all) end."""
     n = venv.num_envs
     observation, _ = venv.reset(seed=seeds)
     policy.reset()
@@ -124,11 +162,11 @@ def run_batch(
             if record[j]:
                 frames[j].append(np.asarray(obs[camera][j]).copy())
 
+    counted = np.arange(n) < (n if wanted is None else wanted)
     capture(observation, ~done)
-    for t in range(max_steps):
-        batch = pre(observation_to_batch(observation))
-        if t == 0:
-            check_inputs(policy, batch)
+    tasks = env_tasks(venv)
+    for _ in range(max_steps):
+        batch = pre({**observation_to_batch(observation), "task": tasks})
         with torch.inference_mode():
             action = post(policy.select_action(batch))
         action_np = action.detach().to("cpu").numpy()
@@ -139,10 +177,15 @@ def run_batch(
         max_r[active] = np.maximum(max_r[active], reward[active])
         length[active] += 1
         success |= active & _success(info, n)
-        done |= active & (np.asarray(terminated) | np.asarray(truncated))
+        finished = active & (np.asarray(terminated) | np.asarray(truncated))
+        done |= finished
         capture(observation, active)
+        if bar is not None and (finished & counted).any():
+            bar.update(int((finished & counted).sum()))
         if done.all():
             break
+    if bar is not None and (~done & counted).any():
+        bar.update(int((~done & counted).sum()))  # cut by max_steps
     results = [
         {
             "sum_reward": float(sum_r[j]),
@@ -155,31 +198,52 @@ def run_batch(
     return results, frames
 
 
-def check_inputs(policy: PreTrainedPolicy, batch: Mapping[str, Any]) -> None:
-    """Raise :class:`PolicyError` when the env does not provide an input the policy needs."""
-    missing = sorted(set(policy.config.input_features) - set(batch))
-    if missing:
-        raise PolicyError(
-            f"the env does not provide the policy inputs {missing}; it gives {sorted(batch)}. "
-            "Configure the env's cameras/state to match, or map names with "
-            '--rename_map=\'{"env key": "policy key"}\''
-        )
+def env_tasks(venv: Any) -> list[str]:
+    """Each env's language instruction (its ``task_description``, else a string ``task``, else
+    ``""``), as LeRobot's ``add_envs_task`` adds it; VLA pre-processors tokenise it. Envs in
+    other processes (``use_async_envs``) are asked for ``task_description`` only when the first
+    one in this process has it (asking a subprocess env for a missing attribute breaks it)."""
+    envs = getattr(venv, "envs", None)
+    if envs is not None:
+        tasks = []
+        for env in envs:
+            base = getattr(env, "unwrapped", env)
+            value = getattr(base, "task_description", None) or getattr(base, "task", None)
+            tasks.append(value if isinstance(value, str) else "")
+        return tasks
+    probe = getattr(venv, "env_fns", None)
+    if probe:
+        env = probe[0]()
+        try:
+            has = isinstance(getattr(env.unwrapped, "task_description", None), str)
+        finally:
+            env.close()
+        if has:
+            return [str(v) for v in venv.get_attr("task_description")]
+    return [""] * venv.num_envs
 
 
 def evaluate_policy(
-    policy: PreTrainedPolicy,
-    pre: Any,
-    post: Any,
+    policy: EvalPolicy,
+    pre: PolicyProcessorPipeline,
+    post: PolicyProcessorPipeline,
     env: EnvConfig,
     eval_cfg: EvalConfig,
     *,
     seed: int,
     output_dir: Path,
     label: str,
+    rename_map: Mapping[str, str] | None = None,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """Run ``eval_cfg.n_episodes`` episodes of ``policy`` in ``env``; write
-    ``<output_dir>/eval_info.json`` and the videos; return the report. ``label`` names the
-    policy in the report. Used by ``lr eval`` and by ``lr train``'s periodic evaluation."""
+    ``<output_dir>/eval_info.json`` and the videos; return the report.
+
+    ``label`` names the policy in the report; ``rename_map`` (env key -> policy key) is the one
+    the pre-processor applies, for the input check; ``progress`` shows a bar over episodes with
+    the success count and ETA. Used by ``lr eval`` and by ``lr train``'s periodic evaluation.
+    Raises :class:`ConfigError` listing every policy input the env does not provide as trained.
+    """
     started = time.perf_counter()
     output_dir.mkdir(parents=True, exist_ok=True)
     # torch's lazy import of triton (through torch._dynamo) crashes the process once MuJoCo has
@@ -189,7 +253,28 @@ def evaluate_policy(
     n_total = eval_cfg.n_episodes
     n_envs = min(eval_cfg.batch_size or auto_batch_size(n_total), n_total)
     venv = make_vector_env(env, n_envs, use_async=eval_cfg.use_async_envs)
+    try:
+        adapted = check_env_features(
+            policy.config.input_features, env, venv.single_observation_space, rename_map
+        )
+    except BaseException:
+        venv.close()
+        raise
+    if adapted is not None:
+        env, note = adapted
+        venv.close()
+        print(f"lr eval: {note}", file=sys.stderr)
+        venv = make_vector_env(env, n_envs, use_async=eval_cfg.use_async_envs)
+        check_env_features(
+            policy.config.input_features,
+            env,
+            venv.single_observation_space,
+            rename_map,
+            adapt=False,
+        )
     episodes: list[EpisodeResult] = []
+    bar = progress_bar(n_total, desc="eval", unit="episode", enabled=progress)
+    finished = False
     try:
         for first in range(0, n_total, n_envs):
             seeds = [seed + first + j for j in range(n_envs)]
@@ -203,6 +288,8 @@ def evaluate_policy(
                 seeds=seeds,
                 max_steps=env.episode_length,
                 record=record,
+                bar=bar,
+                wanted=wanted,
             )
             for j in range(wanted):
                 video = None
@@ -213,8 +300,13 @@ def evaluate_policy(
                 episodes.append(
                     EpisodeResult(episode_ix=first + j, seed=seeds[j], video=video, **results[j])
                 )
+            wins = sum(e.success for e in episodes)
+            bar.set_postfix_str(f"success {wins}/{len(episodes)}")
+        finished = True
     finally:
-        venv.close()
+        bar.close()
+        # Interrupted (Ctrl-C) or failed: env worker processes are terminated, not awaited.
+        venv.close(terminate=not finished)
     report = {
         "policy": label,
         "env": env.to_dict(),
@@ -225,13 +317,27 @@ def evaluate_policy(
     return report
 
 
-def evaluate(cfg: EvalRunConfig) -> dict[str, Any]:
-    """``lr eval``: load ``cfg.policy`` and evaluate it in ``cfg.env`` (see
-    :func:`evaluate_policy`); the config is saved next to the report."""
+def load_policy(
+    cfg: EvalRunConfig,
+) -> tuple[EvalPolicy, PolicyProcessorPipeline, PolicyProcessorPipeline]:
+    """The policy ``cfg.policy`` names and its processors: a saved checkpoint (folder or Hub
+    id), loaded on ``cfg.policy.device`` (default: cuda when available, else cpu)."""
     device = cfg.policy.device or ("cuda" if torch.cuda.is_available() else "cpu")
     directory = resolve_pretrained(cfg.policy.path, revision=cfg.policy.revision)
     policy = PreTrainedPolicy.from_pretrained(directory, device=device)
     pre, post = load_pre_post_processors(directory, device=device, rename_map=cfg.rename_map)
+    return policy, pre, post
+
+
+def evaluate(cfg: EvalRunConfig, *, progress: bool = True) -> dict[str, Any]:
+    """``lr eval``: load ``cfg.policy`` and evaluate it in ``cfg.env`` (see
+    :func:`evaluate_policy`); the config is saved next to the report. With
+    ``cfg.policy.server`` the policy runs in that ``lr serve`` (:mod:`lr_policies.eval.remote`)."""
+    if cfg.policy.server:
+        from lr_policies.eval.remote import evaluate_remote
+
+        return evaluate_remote(cfg, evaluate_policy)
+    policy, pre, post = load_policy(cfg)
     output_dir = cfg.resolved_output_dir()
     report = evaluate_policy(
         policy,
@@ -242,8 +348,11 @@ def evaluate(cfg: EvalRunConfig) -> dict[str, Any]:
         seed=cfg.seed,
         output_dir=output_dir,
         label=str(cfg.policy.path),
+        rename_map=cfg.rename_map,
+        progress=progress,
     )
-    cfg.save(output_dir / "eval_config.json")
+    env = EnvConfig.from_dict(report["env"], source="the evaluated env")
+    cfg.model_copy(update={"env": env}).save(output_dir / "eval_config.json")
     return report
 
 

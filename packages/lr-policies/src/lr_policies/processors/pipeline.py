@@ -31,6 +31,24 @@ Batch = dict[str, Any]
 
 _STEPS: dict[str, type[ProcessorStep]] = {}
 
+#: Where each step lr implements lives: registry name -> module, imported when a file names the
+#: step (the module registers its steps with :func:`register_step`). Modules are named, not
+#: imported, so this one has no import edge to its steps (which import it) and their
+#: dependencies (transformers for the tokenizer) stay unimported until needed.
+_STEP_MODULES: dict[str, str] = {
+    "normalizer_processor": "lr_policies.processors.normalize",
+    "unnormalizer_processor": "lr_policies.processors.normalize",
+    "rename_observations_processor": "lr_policies.processors.steps",
+    "to_batch_processor": "lr_policies.processors.steps",
+    "device_processor": "lr_policies.processors.steps",
+    "tokenizer_processor": "lr_policies.processors.language",
+    "smolvla_new_line_processor": "lr_policies.processors.language",
+    "pi0_new_line_processor": "lr_policies.processors.language",
+    "relative_actions_processor": "lr_policies.processors.relative_actions",
+    "absolute_actions_processor": "lr_policies.processors.relative_actions",
+    "pi05_prepare_state_tokenizer_processor_step": "lr_policies.pi05.processor",
+}
+
 
 def register_step(cls: type[ProcessorStep]) -> type[ProcessorStep]:
     """Class decorator: make a step loadable from files by its ``registry_name``."""
@@ -159,10 +177,6 @@ class PolicyProcessorPipeline:
         """
         from safetensors.torch import load_file
 
-        # The built-in steps register themselves on import.
-        importlib.import_module("lr_policies.processors.normalize")
-        importlib.import_module("lr_policies.processors.steps")
-
         directory = Path(directory)
         file = directory / config_filename
         try:
@@ -178,12 +192,14 @@ class PolicyProcessorPipeline:
         steps: list[ProcessorStep] = []
         for i, entry in enumerate(data["steps"]):
             name = entry.get("registry_name") if isinstance(entry, dict) else None
+            if isinstance(name, str) and name not in _STEPS and name in _STEP_MODULES:
+                importlib.import_module(_STEP_MODULES[name])
             step_cls = _STEPS.get(name) if isinstance(name, str) else None
             if step_cls is None:
                 what = name or (entry.get("class") if isinstance(entry, dict) else None)
                 raise CheckpointError(
                     f"{file}: step {i} ({what!r}) is not a processor step lr implements; "
-                    f"known steps: {', '.join(sorted(_STEPS))}"
+                    f"known steps: {', '.join(sorted(set(_STEPS) | set(_STEP_MODULES)))}"
                 )
             config = dict(entry.get("config") or {})
             if name in overrides:

@@ -14,7 +14,7 @@ _EXPORTS: dict[str, str] = {
     "DatasetConfig": "lr_policies.train.config",
     "WandbConfig": "lr_policies.train.config",
     "train": "lr_policies.train.loop",
-    "find_checkpoint": "lr_policies.train.loop",
+    "find_checkpoint": "lr_policies.train.checkpoint",
     "read_metrics": "lr_policies.train.loop",
     "resolve_delta_timestamps": "lr_policies.train.data",
     "ResumableSampler": "lr_policies.train.sampler",
@@ -24,7 +24,8 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from lr_policies.train.checkpoint import find_checkpoint
     from lr_policies.train.config import DatasetConfig, TrainConfig, WandbConfig
     from lr_policies.train.data import resolve_delta_timestamps
-    from lr_policies.train.loop import find_checkpoint, read_metrics, train
+    from lr_policies.train.loop import read_metrics, train
     from lr_policies.train.sampler import ResumableSampler

@@ -1,21 +1,72 @@
-"""Training data: delta timestamps from the policy config, the dataset, usable frames, stats.
+"""Training data: delta timestamps from the policy config, the dataset, usable frames, stats,
+and the data loader positioned for exact resume.
 
-A training dataset is any map-style dataset returning dicts of tensors whose ``meta`` offers
-LeRobot's metadata: ``fps``, ``features`` (feature specs) and ``stats``
-(``{feature: {"mean": ..., ...}}``); for episode-aware sampling also ``episodes`` (rows with
-``dataset_from_index`` / ``dataset_to_index``). ``lr_dataset.LeRobotDataset`` is one.
+A training dataset (:class:`TrainingDataset`) is any map-style dataset returning dicts of
+tensors whose ``meta`` offers LeRobot's metadata (:class:`DatasetMetadata`): ``fps``,
+``features`` (feature specs) and ``stats`` (``{feature: {"mean": ..., ...}}``); for
+episode-aware sampling also ``episodes`` (rows with ``dataset_from_index`` /
+``dataset_to_index``). ``lr_dataset.LeRobotDataset`` is one. A stream is a
+``torch.utils.data.IterableDataset`` with the same ``meta`` that positions itself
+(``lr_dataset.StreamingLeRobotDataset``, or ``set_position``, see :func:`make_data_loader`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import functools
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from lr_core.errors import ConfigError
 from lr_core.features import FeatureSpec
+from lr_core.policy import PolicyConfig
 from lr_policies.train.config import DatasetConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from lr_policies.train.config import TrainConfig
+    from lr_policies.train.distributed import DistContext
+
+
+class DatasetMetadata(Protocol):
+    """What training reads from a dataset's ``meta`` (LeRobot's ``LeRobotDatasetMetadata``)."""
+
+    @property
+    def fps(self) -> float:
+        """Frames per second of the recording."""
+        ...
+
+    @property
+    def features(self) -> Mapping[str, Any]:
+        """Feature specs by key (:class:`lr_core.features.FeatureSpec` or LeRobot's dicts)."""
+        ...
+
+    @property
+    def stats(self) -> Mapping[str, Mapping[str, Any]] | None:
+        """Per-feature statistics (``mean``, ``std``, ``min``, ``max``...)."""
+        ...
+
+
+@runtime_checkable
+class TrainingDataset(Protocol):
+    """A dataset ``lr train`` reads: items are dicts of tensors, ``meta`` describes them.
+    Map-style datasets also have ``__len__``/``__getitem__``; streams iterate."""
+
+    @property
+    def meta(self) -> DatasetMetadata:
+        """The dataset's metadata."""
+        ...
+
+
+class MapDataset(TrainingDataset, Protocol):
+    """A map-style training dataset: frames by position."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
 
 #: ImageNet statistics, shaped (3, 1, 1) like camera stats.
 IMAGENET_STATS = {
@@ -25,7 +76,7 @@ IMAGENET_STATS = {
 
 
 def resolve_delta_timestamps(
-    policy_config: Any, features: Iterable[str], fps: float
+    policy_config: PolicyConfig, features: Iterable[str], fps: float
 ) -> dict[str, list[float]] | None:
     """Which frames around the current one each sample holds, in seconds (LeRobot's rule).
 
@@ -34,9 +85,9 @@ def resolve_delta_timestamps(
     frame only. ACT: action ``0..chunk_size-1``; Diffusion: observations ``[-1, 0]`` and actions
     ``-1..horizon-2``.
     """
-    obs = getattr(policy_config, "observation_delta_indices", None)
-    action = getattr(policy_config, "action_delta_indices", None)
-    reward = getattr(policy_config, "reward_delta_indices", None)
+    obs = policy_config.observation_delta_indices
+    action = policy_config.action_delta_indices
+    reward = policy_config.reward_delta_indices
     out: dict[str, list[float]] = {}
     for key in features:
         if key == "next.reward" and reward is not None:
@@ -48,7 +99,7 @@ def resolve_delta_timestamps(
     return out or None
 
 
-def training_stats(meta: Any, *, use_imagenet_stats: bool) -> dict[str, dict[str, Any]]:
+def training_stats(meta: DatasetMetadata, *, use_imagenet_stats: bool) -> dict[str, dict[str, Any]]:
     """The dataset's stats, with ImageNet mean/std for cameras when asked (LeRobot's default)."""
     stats = {k: dict(v) for k, v in (getattr(meta, "stats", None) or {}).items()}
     if use_imagenet_stats:
@@ -58,7 +109,7 @@ def training_stats(meta: Any, *, use_imagenet_stats: bool) -> dict[str, dict[str
     return stats
 
 
-def _features(meta: Any) -> dict[str, FeatureSpec]:
+def _features(meta: DatasetMetadata) -> dict[str, FeatureSpec]:
     features = getattr(meta, "features", {}) or {}
     return {
         k: v if isinstance(v, FeatureSpec) else FeatureSpec.from_json(v, key=k)
@@ -66,7 +117,9 @@ def _features(meta: Any) -> dict[str, FeatureSpec]:
     }
 
 
-def usable_frames(dataset: Any, *, drop_n_first: int = 0, drop_n_last: int = 0) -> list[int] | int:
+def usable_frames(
+    dataset: MapDataset, *, drop_n_first: int = 0, drop_n_last: int = 0
+) -> list[int] | int:
     """Positions the sampler may draw: all of them, or, when the policy drops frames at episode
     edges (Diffusion drops the last 7), each episode's range shortened accordingly."""
     n = len(dataset)
@@ -79,12 +132,13 @@ def usable_frames(dataset: Any, *, drop_n_first: int = 0, drop_n_last: int = 0) 
     if not out:
         raise ConfigError(
             f"dropping {drop_n_first} first and {drop_n_last} last frames of each episode "
-            f"leaves no frame to train on"
+            "leaves no frame to train on: lower --policy.drop_n_last_frames (or "
+            "drop_n_first_frames), or train on longer episodes"
         )
     return out
 
 
-def episode_ranges(dataset: Any) -> list[tuple[int, int]]:
+def episode_ranges(dataset: MapDataset) -> list[tuple[int, int]]:
     """``[start, end)`` positions of each episode in ``dataset``'s frame order."""
     ranges = getattr(dataset, "episode_ranges", None)
     if callable(ranges):
@@ -109,14 +163,189 @@ def episode_ranges(dataset: Any) -> list[tuple[int, int]]:
     return out
 
 
-def make_dataset(config: DatasetConfig, policy_config: Any) -> Any:
+def make_dataset(
+    config: DatasetConfig,
+    policy_config: PolicyConfig,
+    *,
+    tolerance_s: float = 1e-4,
+    seed: int = 0,
+) -> TrainingDataset:
     """Open ``config.repo_id`` (local ``root`` or the Hub) as an ``lr_dataset.LeRobotDataset``
-    with the delta timestamps the policy needs."""
+    with the delta timestamps the policy needs and, when enabled, LeRobot's image augmentation
+    (applied in the data-loader workers, on uint8 frames). With ``config.streaming``: an endless
+    ``StreamingLeRobotDataset`` whose order derives from ``seed`` (the frames the policy drops at
+    episode edges are never drawn, as the map-style sampler does)."""
+    image_transforms = None
+    if config.image_transforms.enable:
+        from lr_dataset.transforms import ImageTransforms
+
+        image_transforms = ImageTransforms(config.image_transforms)
+    if config.streaming:
+        from lr_dataset import StreamingLeRobotDataset
+        from lr_dataset.streaming.dataset import open_metadata
+
+        stream_meta = open_metadata(config.repo_id, config.root, config.revision)
+        return StreamingLeRobotDataset(
+            config.repo_id,
+            root=config.root,
+            episodes=config.episodes,
+            image_transforms=image_transforms,
+            delta_timestamps=resolve_delta_timestamps(
+                policy_config, stream_meta.features, stream_meta.fps
+            ),
+            tolerance_s=tolerance_s,
+            revision=config.revision,
+            seed=seed,
+            episode_pool_size=config.episode_pool_size,
+            repeat=True,
+            drop_n_first_frames=int(getattr(policy_config, "drop_n_first_frames", 0) or 0),
+            drop_n_last_frames=int(getattr(policy_config, "drop_n_last_frames", 0) or 0),
+        )
     from lr_dataset import LeRobotDataset, LeRobotDatasetMetadata
 
     meta = LeRobotDatasetMetadata(config.repo_id, root=config.root, revision=config.revision)
     delta = resolve_delta_timestamps(policy_config, meta.features, meta.fps)
-    kwargs: dict[str, Any] = {"root": config.root, "episodes": config.episodes}
+    kwargs: dict[str, Any] = {
+        "root": config.root,
+        "episodes": config.episodes,
+        "tolerance_s": tolerance_s,
+        "video_backend": config.video_backend,
+    }
     if config.revision is not None:
         kwargs["revision"] = config.revision
+    if image_transforms is not None:
+        kwargs["image_transforms"] = image_transforms
     return LeRobotDataset(config.repo_id, delta_timestamps=delta, **kwargs)
+
+
+def is_resumable_stream(dataset: Any) -> bool:
+    """An lr streaming dataset: positions itself from a ``state_dict`` saved in checkpoints."""
+    import torch
+
+    return isinstance(dataset, torch.utils.data.IterableDataset) and all(
+        callable(getattr(dataset, name, None))
+        for name in ("state_dict", "load_state_dict", "set_distributed")
+    )
+
+
+def stream_state(cfg: TrainConfig, dataset: Any, step: int) -> dict[str, Any] | None:
+    """What a checkpoint keeps of a resumable stream after ``step`` batches (``None`` for any
+    other dataset): its ``state_dict`` for this run's batch size and workers."""
+    if not is_resumable_stream(dataset):
+        return None
+    return dataset.state_dict(step, cfg.batch_size, cfg.num_workers)
+
+
+def make_data_loader(
+    cfg: TrainConfig,
+    dataset: TrainingDataset,
+    policy_config: PolicyConfig,
+    device: torch.device,
+    dist: DistContext,
+    step: int,
+    dataset_state: dict[str, Any] | None = None,
+) -> tuple[torch.utils.data.DataLoader, int | None]:
+    """The data loader positioned after ``step`` batches, and the number of usable frames
+    (``None`` for a stream).
+
+    A map-style dataset is drawn through a :class:`~lr_policies.train.sampler.ResumableSampler`
+    and loaded by :class:`lr_dataset.DataLoader` (camera frames cross from the workers as uint8,
+    ADR 0007). An ``IterableDataset`` (a streaming dataset) orders and shards itself. An lr
+    ``StreamingLeRobotDataset`` is told its rank and continues from ``dataset_state`` (the
+    ``dataset_state.json`` of the checkpoint resumed, :func:`stream_state`). Any other stream is
+    positioned by its ``set_position(seed=, rank=, world_size=, start=)`` method (``start``:
+    samples this rank has already drawn), which DDP and resuming require.
+    """
+    import torch
+
+    from lr_policies.train.sampler import ResumableSampler
+
+    workers = cfg.num_workers
+    on_gpu = device.type == "cuda"
+    common: dict[str, Any] = {
+        "batch_size": cfg.batch_size,
+        "num_workers": workers,
+        "pin_memory": on_gpu,
+        "prefetch_factor": cfg.prefetch_factor if workers > 0 else None,
+        "persistent_workers": cfg.persistent_workers and workers > 0,
+        "generator": torch.Generator().manual_seed(cfg.seed + dist.rank),
+    }
+    start = step * cfg.batch_size
+    if is_resumable_stream(dataset):
+        dataset.set_distributed(dist.rank, dist.world_size)
+        if step > 0:
+            if dataset_state is None or dataset_state.get("num_workers") != workers:
+                raise ConfigError(
+                    "the checkpoint's dataset_state.json is missing or was written with "
+                    f"num_workers={(dataset_state or {}).get('num_workers')}; resume a streaming "
+                    f"run with the num_workers it had (now {workers}) to keep the order exact"
+                )
+            dataset.load_state_dict(dataset_state)
+        return _frame_loader(dataset, common, device, workers), None
+    if isinstance(dataset, torch.utils.data.IterableDataset):
+        set_position = getattr(dataset, "set_position", None)
+        if callable(set_position):
+            set_position(seed=cfg.seed, rank=dist.rank, world_size=dist.world_size, start=start)
+        elif dist.enabled or step > 0:
+            raise ConfigError(
+                f"{type(dataset).__name__} is a stream without set_position(seed=, rank=, "
+                "world_size=, start=): it cannot be sharded across processes or resumed; give it "
+                "that method, or train it in one process from step 0 (without --resume=true)"
+            )
+        return torch.utils.data.DataLoader(dataset, **common), None
+    if not isinstance(dataset, MapDataset):
+        raise ConfigError(
+            f"{type(dataset).__name__} is neither a map-style dataset (__len__, __getitem__) "
+            "nor a torch IterableDataset"
+        )
+    drop_first = int(getattr(policy_config, "drop_n_first_frames", 0) or 0)
+    drop_last = int(getattr(policy_config, "drop_n_last_frames", 0) or 0)
+    sampler = ResumableSampler(
+        usable_frames(dataset, drop_n_first=drop_first, drop_n_last=drop_last),
+        seed=cfg.seed,
+        rank=dist.rank,
+        world_size=dist.world_size,
+        start=start,
+    )
+    frames = len(sampler.indices)
+    return _frame_loader(dataset, {**common, "sampler": sampler}, device, workers), frames
+
+
+def _frame_loader(
+    dataset: Any, common: dict[str, Any], device: torch.device, workers: int
+) -> torch.utils.data.DataLoader:
+    """:class:`lr_dataset.DataLoader` over ``dataset`` (uint8 camera frames from the workers)."""
+    from lr_dataset.torch_loader import DataLoader
+
+    if device.type == "cuda" and workers > 0:
+        # Camera frames stay uint8 up to the GPU (ADR 0007): the frame path needs torch's
+        # pin_memory off; frames_to_device pins them as uint8 and converts on the GPU (a
+        # quarter of the bytes of float32 frames). Without cameras torch pins the batch.
+        loader = DataLoader(
+            dataset,
+            convert_frames=functools.partial(frames_to_device, device=device),
+            **{**common, "pin_memory": False},
+        )
+        if loader.ships_uint8_frames:
+            return loader
+    return DataLoader(dataset, **common)
+
+
+def frames_to_device(frames: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """uint8 camera frames -> float32 in [0, 1] on ``device``, converted there.
+
+    ``frames`` may be a view of the data loader's shared memory that is reused once this
+    returns: on CUDA they are copied into pinned host memory and sent as uint8 without blocking
+    (4x fewer bytes than float32), then cast and divided by 255 in float32 on the GPU, the
+    dataset's own arithmetic (bit-identical to converting on the CPU). On any other device they
+    are copied and converted there.
+    """
+    import torch
+
+    if device.type == "cuda":
+        staged = torch.empty(frames.shape, dtype=torch.uint8, pin_memory=True)
+        staged.copy_(frames)
+        moved = staged.to(device, non_blocking=True)
+    else:
+        moved = frames.to(device, copy=True)
+    return moved.to(torch.float32).div_(255.0)

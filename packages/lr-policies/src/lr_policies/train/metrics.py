@@ -3,8 +3,9 @@
 Each logged line of ``<output_dir>/metrics.jsonl`` is one JSON object: ``step``, ``loss``,
 ``lr``, ``grad_norm``, ``data_s`` (time waiting for the batch), ``update_s`` (forward, backward
 and optimizer step), ``samples``, ``epochs`` and the policy's own loss terms. Resuming appends
-(after dropping lines past the resumed step). ``<output_dir>/loss_curve.png`` is redrawn at every
-checkpoint and at the end.
+(after dropping lines past the resumed step). ``<output_dir>/loss_curve.png`` (log scale, round
+ticks, grid: :func:`lr_policies.train.plot.render_curve`) is redrawn at every checkpoint and at
+the end.
 """
 
 from __future__ import annotations
@@ -15,9 +16,15 @@ import sys
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lr_core.fileio import atomic_write_bytes
+from lr_core.progress import ProgressBar
+from lr_core.progress import progress_bar as lr_progress_bar
+from lr_policies.train.plot import render_curve
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lr_policies.train.config import WandbConfig
 
 METRICS_FILE = "metrics.jsonl"
 LOSS_CURVE_FILE = "loss_curve.png"
@@ -33,20 +40,16 @@ class MetricsLogger:
         total_steps: int,
         start_step: int = 0,
         progress_bar: bool = True,
-        wandb_config: Any = None,
+        wandb_config: WandbConfig | None = None,
         run_config: Mapping[str, Any] | None = None,
     ) -> None:
         self.output_dir = Path(output_dir)
         self.file = self.output_dir / METRICS_FILE
         self._truncate_after(start_step)
         self._handle = self.file.open("a")
-        self._bar = None
+        self._bar: ProgressBar | None = None
         if progress_bar:
-            from tqdm import tqdm
-
-            self._bar = tqdm(
-                total=total_steps, initial=start_step, desc="train", unit="step", file=sys.stderr
-            )
+            self._bar = lr_progress_bar(total_steps, desc="train", unit="step", initial=start_step)
         self._wandb = _start_wandb(wandb_config, run_config, self.output_dir)
 
     def _truncate_after(self, step: int) -> None:
@@ -121,8 +124,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _start_wandb(config: Any, run_config: Mapping[str, Any] | None, output_dir: Path) -> Any:
-    if config is None or not getattr(config, "enable", False):
+def _start_wandb(
+    config: WandbConfig | None, run_config: Mapping[str, Any] | None, output_dir: Path
+) -> Any:
+    if config is None or not config.enable:
         return None
     try:
         import wandb
@@ -142,51 +147,4 @@ def _start_wandb(config: Any, run_config: Mapping[str, Any] | None, output_dir: 
     )
 
 
-def render_curve(
-    xs: list[float], ys: list[float], *, title: str, size: tuple[int, int] = (800, 480)
-) -> bytes:
-    """A PNG line plot of ``ys`` against ``xs`` with axes, ticks and a title (Pillow)."""
-    import io
-
-    from PIL import Image, ImageDraw
-
-    width, height = size
-    left, right, top, bottom = 70, 20, 30, 40
-    image = Image.new("RGB", size, "white")
-    draw = ImageDraw.Draw(image)
-    draw.text((left, 8), title, fill="black")
-    x0, y0, x1, y1 = left, top, width - right, height - bottom
-    draw.rectangle((x0, y0, x1, y1), outline="black")
-    if xs:
-        xmin, xmax = min(xs), max(xs)
-        ymin, ymax = min(ys), max(ys)
-        if xmax == xmin:
-            xmax = xmin + 1
-        if ymax == ymin:
-            ymax, ymin = ymax + abs(ymax) * 0.05 + 1e-6, ymin - abs(ymin) * 0.05 - 1e-6
-
-        def px(x: float, y: float) -> tuple[float, float]:
-            return (
-                x0 + (x - xmin) / (xmax - xmin) * (x1 - x0),
-                y1 - (y - ymin) / (ymax - ymin) * (y1 - y0),
-            )
-
-        for i in range(5):
-            fy = ymin + (ymax - ymin) * i / 4
-            _, y = px(xmin, fy)
-            draw.line((x0 - 4, y, x0, y), fill="black")
-            draw.text((4, y - 6), f"{fy:.3g}", fill="black")
-            fx = xmin + (xmax - xmin) * i / 4
-            x, _ = px(fx, ymin)
-            draw.line((x, y1, x, y1 + 4), fill="black")
-            draw.text((x - 10, y1 + 8), f"{fx:.0f}", fill="black")
-        points = [px(x, y) for x, y in zip(xs, ys)]
-        if len(points) == 1:
-            x, y = points[0]
-            draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=(31, 119, 180))
-        else:
-            draw.line(points, fill=(31, 119, 180), width=2)
-    draw.text(((x0 + x1) // 2 - 10, height - 16), "step", fill="black")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+__all__ = ["LOSS_CURVE_FILE", "METRICS_FILE", "MetricsLogger", "render_curve"]

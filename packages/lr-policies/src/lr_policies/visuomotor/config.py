@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    model_validator,
+)
 
 from lr_core.errors import ConfigError
 from lr_policies.policy_config import LeRobotPolicyConfig, NormalizationMode
@@ -43,23 +50,41 @@ class VisuomotorConfig(LeRobotPolicyConfig):
     type: Literal["visuomotor"] = "visuomotor"
     implementation: ClassVar[str] = "lr_policies.visuomotor.model:VisuomotorPolicy"
 
-    n_obs_steps: int = 1
-    chunk_size: int = 20
-    n_action_steps: int = 1
+    n_obs_steps: PositiveInt = 1
+    """Observation frames per step; visuomotor uses only the current one (1)."""
+    chunk_size: PositiveInt = 20
+    """Actions predicted per model call."""
+    n_action_steps: PositiveInt = 1
+    """Actions of each chunk executed before the next model call (at most chunk_size)."""
     temporal_ensemble_coeff: float | None = 0.01
+    """Temporal ensembling weight k (ACT's): query the model every step and average overlapping
+    chunks with weights exp(-k i); needs n_action_steps=1 (null: off)."""
     normalization_mapping: dict[str, NormalizationMode] = _normalization()
+    """Normalisation per feature type (VISUAL, STATE, ACTION): MEAN_STD, MIN_MAX, QUANTILES,
+    QUANTILE10 or IDENTITY."""
 
-    vision_channels: tuple[int, ...] = (16, 32, 32, 32)
+    vision_channels: tuple[PositiveInt, ...] = (16, 32, 32, 32)
+    """Output channels of each 3x3 convolution of a camera's encoder."""
     vision_strides: tuple[int, ...] = (2, 2, 1, 1)
-    spatial_softmax_num_keypoints: int = 32
-    random_shift: int = 4
-    hidden_dims: tuple[int, ...] = (512, 512)
-    dropout: float = 0.0
+    """Stride (1 or 2) of each of those convolutions."""
+    spatial_softmax_num_keypoints: PositiveInt = 32
+    """Keypoints per camera (each an expected (x, y) image position)."""
+    random_shift: NonNegativeInt = 4
+    """Training augmentation: pad each image by this many pixels and crop back at a random
+    offset (DrQ); 0 disables."""
+    hidden_dims: tuple[PositiveInt, ...] = (512, 512)
+    """Hidden layer widths of the MLP from keypoints and state to the action chunk."""
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    """Dropout after each hidden layer of the MLP."""
 
-    optimizer_lr: float = 1e-3
-    optimizer_weight_decay: float = 1e-4
-    optimizer_grad_clip_norm: float = 10.0
-    scheduler_warmup_steps: int = 200
+    optimizer_lr: PositiveFloat = 1e-3
+    """Learning rate of the policy's training preset (AdamW)."""
+    optimizer_weight_decay: NonNegativeFloat = 1e-4
+    """Weight decay of the policy's training preset."""
+    optimizer_grad_clip_norm: PositiveFloat = 10.0
+    """Gradient clipping norm of the policy's training preset."""
+    scheduler_warmup_steps: NonNegativeInt = 200
+    """Linear warm-up steps before the cosine decay of the learning rate."""
 
     @model_validator(mode="after")
     def _check(self) -> VisuomotorConfig:
@@ -70,21 +95,26 @@ class VisuomotorConfig(LeRobotPolicyConfig):
             )
         if any(s not in (1, 2) for s in self.vision_strides):
             raise ValueError(f"vision_strides must be 1 or 2, got {self.vision_strides}")
+        return self
+
+    def validate_windows(self) -> None:
+        """One observation step, ``n_action_steps`` <= ``chunk_size``, and
+        ``n_action_steps == 1`` with temporal ensembling (ACT's relations)."""
         if self.temporal_ensemble_coeff is not None and self.n_action_steps > 1:
             raise ValueError(
                 "n_action_steps must be 1 when temporal_ensemble_coeff is set "
                 f"(got n_action_steps={self.n_action_steps})"
             )
-        if not 1 <= self.n_action_steps <= self.chunk_size:
+        if self.n_action_steps > self.chunk_size:
             raise ValueError(
                 f"n_action_steps ({self.n_action_steps}) must be in 1..chunk_size "
                 f"({self.chunk_size})"
             )
         if self.n_obs_steps != 1:
-            raise ValueError(f"visuomotor uses one observation step; got {self.n_obs_steps}")
-        if self.random_shift < 0:
-            raise ValueError(f"random_shift must be >= 0, got {self.random_shift}")
-        return self
+            raise ValueError(
+                f"visuomotor uses one observation step; got n_obs_steps={self.n_obs_steps}"
+            )
+        super().validate_windows()
 
     @property
     def action_delta_indices(self) -> list[int]:

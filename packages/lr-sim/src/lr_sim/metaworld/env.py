@@ -30,6 +30,7 @@ from lr_core.errors import ConfigError
 from lr_core.features import FeatureSpec, hw_to_dataset_features
 from lr_sim._mujoco import import_mujoco
 from lr_sim.configs import MetaWorldEnvConfig
+from lr_sim.metaworld.tasks import task_names
 from lr_sim.render import CameraRenderer
 
 STATE_NAMES = ["hand.x", "hand.y", "hand.z", "gripper"]
@@ -47,25 +48,6 @@ def _metaworld() -> Any:
     from lr_core.errors import require
 
     return require("metaworld", "metaworld", "lr-sim")
-
-
-def task_names(task: str) -> list[str]:
-    """The Meta-World task names ``task`` stands for: ``MT10`` / ``MT50`` expand to their sets,
-    a comma-separated list to its items, a single name to itself (checked)."""
-    from metaworld.env_dict import ALL_V3_ENVIRONMENTS, MT10_V3, MT50_V3
-
-    if task == "MT10":
-        return list(MT10_V3)
-    if task == "MT50":
-        return list(MT50_V3)
-    names = [t.strip() for t in task.split(",") if t.strip()]
-    unknown = [n for n in names if n not in ALL_V3_ENVIRONMENTS]
-    if unknown or not names:
-        raise ConfigError(
-            f"unknown Meta-World task(s) {unknown or task!r}; use MT10, MT50 or names such as "
-            f"{', '.join(list(ALL_V3_ENVIRONMENTS)[:5])}, ..."
-        )
-    return names
 
 
 def env_features(config: MetaWorldEnvConfig) -> dict[str, FeatureSpec]:
@@ -96,7 +78,7 @@ class MetaWorldEnv(gym.Env):
         if len(names) != 1:
             raise ConfigError(
                 f"MetaWorldEnv runs one task; {config.task!r} names {len(names)} "
-                f"(build one env per task from lr_sim.metaworld.env.task_names)"
+                f"(build one env per task from lr_sim.metaworld.tasks.task_names)"
             )
         self.task = names[0]
         self.task_description = self.task.removesuffix("-v3").replace("-", " ")

@@ -1,0 +1,304 @@
+"""Encoding video: encoder settings and the background encoder of one camera's episode.
+
+Defaults match LeRobot's ``RGBEncoderConfig``: AV1 through ``libsvtav1``, ``yuv420p``, GOP 2,
+CRF 30, preset 12. ``h264`` (libx264) is the other common choice. Each episode is encoded into
+a temporary MP4 while it is recorded (:class:`EpisodeEncoder`), then appended to the camera's
+shared MP4 by stream copy (:mod:`lr_dataset.video.files`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import os
+import queue
+import threading
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lr_dataset.errors import VideoEncoderError
+from lr_dataset.stats import ImageStats
+from lr_dataset.video.pyav import import_av
+
+#: codec names accepted as aliases (LeRobot writes the stream's canonical name "av1").
+CODEC_ALIASES = {"av1": "libsvtav1", "libx264": "h264"}
+LIBSVTAV1_DEFAULT_PRESET = 12
+
+
+@dataclass
+class VideoEncoderConfig:
+    """Encoder settings; stored in ``info.json`` as ``video.<field>`` entries.
+
+    ``vcodec``: ``"libsvtav1"`` (default, alias ``"av1"``), ``"h264"``, ``"hevc"`` or any encoder
+    PyAV's FFmpeg offers. ``g``: keyframe interval (frames). ``crf``: quality (lower = better).
+    ``preset``: codec speed preset (12 for libsvtav1 when ``None``).
+    """
+
+    vcodec: str = "libsvtav1"
+    pix_fmt: str = "yuv420p"
+    g: int | None = 2
+    crf: int | float | None = 30
+    preset: int | str | None = None
+    fast_decode: int = 0
+    video_backend: str = "pyav"
+    extra_options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.vcodec = CODEC_ALIASES.get(self.vcodec, self.vcodec)
+        if self.preset is None and self.vcodec == "libsvtav1":
+            self.preset = LIBSVTAV1_DEFAULT_PRESET
+
+    def check_available(self) -> None:
+        """Raise :class:`VideoEncoderError` when PyAV's FFmpeg lacks this encoder."""
+        av = import_av()
+        try:
+            codec = av.codec.Codec(self.vcodec, "w")
+        except Exception as exc:
+            wanted = ["libsvtav1", "h264", "libx264", "hevc", "libx265", "libaom-av1", "mpeg4"]
+            have = sorted(c for c in wanted if _has_encoder(c))
+            raise VideoEncoderError(
+                f"video encoder {self.vcodec!r} is not available in this PyAV build "
+                f"(av {av.__version__}); available: {have}. Pass "
+                f"video_encoder=VideoEncoderConfig(vcodec=...) with one of them"
+            ) from exc
+        if codec.type != "video":
+            raise VideoEncoderError(f"{self.vcodec!r} is a {codec.type} codec, not a video encoder")
+
+    def refuses_size(self, width: int, height: int) -> str | None:
+        """Why this encoder cannot encode ``width x height`` frames (``None`` when it can).
+
+        Found by encoding one black frame into memory (a few ms; cached): the rules differ per
+        encoder (``h264`` wants even sizes in yuv420p, ``libsvtav1`` at least 4 px...).
+        """
+        return _trial_encode(
+            self.vcodec, self.pix_fmt, _freeze(self.codec_options(1)), width, height
+        )
+
+    def codec_options(self, threads: int | None = None) -> dict[str, str]:
+        """FFmpeg options for ``add_stream`` (strings), as LeRobot maps them."""
+        opts: dict[str, Any] = {}
+        if self.g is not None:
+            opts["g"] = self.g
+        if self.vcodec == "libsvtav1":
+            if self.crf is not None:
+                opts["crf"] = self.crf
+            if self.preset is not None:
+                opts["preset"] = self.preset
+            params = [f"fast-decode={max(0, min(2, self.fast_decode))}"]
+            if threads is not None:
+                params.append(f"lp={threads}")
+            opts["svtav1-params"] = ":".join(params)
+        elif self.vcodec in ("h264", "hevc", "libx265"):
+            if self.crf is not None:
+                opts["crf"] = self.crf
+            if self.preset is not None:
+                opts["preset"] = self.preset
+            if self.fast_decode:
+                opts["tune"] = "fastdecode"
+            if threads is not None:
+                opts["threads"] = threads
+        elif self.crf is not None:
+            opts["crf"] = self.crf
+        for key, value in self.extra_options.items():
+            opts.setdefault(key, value)
+        return {k: str(v) for k, v in opts.items()}
+
+    def info_fields(self) -> dict[str, Any]:
+        """The ``video.<field>`` entries LeRobot adds to a video feature's ``info``."""
+        return {
+            "video.g": self.g,
+            "video.crf": self.crf,
+            "video.preset": self.preset,
+            "video.fast_decode": self.fast_decode,
+            "video.video_backend": self.video_backend,
+            "video.extra_options": dict(self.extra_options),
+        }
+
+    @classmethod
+    def from_info(cls, info: dict[str, Any] | None) -> VideoEncoderConfig:
+        """The settings recorded in a feature's ``info`` (defaults where absent)."""
+        info = info or {}
+        kwargs: dict[str, Any] = {}
+        if info.get("video.codec"):
+            kwargs["vcodec"] = info["video.codec"]
+        if info.get("video.pix_fmt"):
+            kwargs["pix_fmt"] = info["video.pix_fmt"]
+        for name in ("g", "crf", "preset", "fast_decode", "extra_options"):
+            if info.get(f"video.{name}") is not None:
+                kwargs[name] = info[f"video.{name}"]
+        return cls(**kwargs)
+
+
+def _freeze(options: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(options.items()))
+
+
+@functools.lru_cache(maxsize=256)
+def _trial_encode(
+    vcodec: str, pix_fmt: str, options: tuple[tuple[str, str], ...], width: int, height: int
+) -> str | None:
+    av = import_av()
+    try:
+        with av.open(io.BytesIO(), "w", format="mp4") as out:
+            stream = out.add_stream(vcodec, rate=30, options=dict(options))
+            stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+            stream.time_base = Fraction(1, 30)
+            frame = av.VideoFrame.from_ndarray(np.zeros((height, width, 3), np.uint8), "rgb24")
+            frame.pts = 0
+            for packet in stream.encode(frame):
+                out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+    except Exception as exc:  # the encoder's own words (FFmpeg/PyAV errors vary by build)
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _has_encoder(name: str) -> bool:
+    av = import_av()
+    try:
+        av.codec.Codec(name, "w")
+        return True
+    except Exception:
+        return False
+
+
+def available_encoders() -> list[str]:
+    """Video encoders of interest that PyAV's FFmpeg offers here."""
+    names = ["libsvtav1", "h264", "libx264", "hevc", "libx265", "libaom-av1", "mpeg4"]
+    return [n for n in names if _has_encoder(n)]
+
+
+_STOP = object()
+
+
+class EpisodeEncoder:
+    """Encode one camera's frames into ``path`` on a background thread.
+
+    :meth:`put` queues a uint8 ``(H, W, 3)`` frame (blocking when ``max_queue`` frames are
+    waiting: frames are never dropped); :meth:`finish` flushes and returns the per-channel
+    stats. PyAV releases the GIL while encoding, so recording continues meanwhile.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        fps: int,
+        config: VideoEncoderConfig,
+        *,
+        max_queue: int = 120,
+        threads: int | None = None,
+        compute_stats: bool = True,
+        size: tuple[int, int] | None = None,
+    ) -> None:
+        self.path = path
+        #: ``(height, width)`` known in advance: the encoder is opened at once, in the
+        #: background, instead of at the first frame (opening libsvtav1 holds the GIL for
+        #: ~20 ms at 640x480: a stall the first tick of a recording loop would pay)
+        self.size = size
+        #: set once the encoder is open (at start with ``size``, else at the first frame)
+        self.opened = threading.Event()
+        self.fps = fps
+        self.config = config
+        self.threads = threads
+        self.frames = 0
+        self.stall_s = 0.0
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self._stats = ImageStats() if compute_stats else None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, name=f"lr-encode-{path.name}", daemon=True
+        )
+        self._thread.start()
+
+    def put(self, frame_hwc: np.ndarray) -> None:
+        """Queue one frame (copied by the caller if its buffer is reused)."""
+        if self._error is not None:
+            raise VideoEncoderError(f"encoding {self.path} failed: {self._error}") from self._error
+        try:
+            self._queue.put_nowait(frame_hwc)
+        except queue.Full:
+            import time
+
+            start = time.perf_counter()
+            self._queue.put(frame_hwc)
+            self.stall_s += time.perf_counter() - start
+        self.frames += 1
+
+    def _open(self, av: Any, h: int, w: int) -> tuple[Any, Any]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        container = av.open(str(self.path), "w", format="mp4")
+        stream = container.add_stream(
+            self.config.vcodec,
+            rate=self.fps,
+            options=self.config.codec_options(self.threads),
+        )
+        stream.pix_fmt = self.config.pix_fmt
+        stream.width = w
+        stream.height = h
+        stream.time_base = Fraction(1, self.fps)
+        stream.codec_context.open()
+        self.opened.set()
+        return container, stream
+
+    def _run(self) -> None:
+        av = import_av()
+        container = None
+        stream = None
+        index = 0
+        try:
+            if self.size is not None:
+                container, stream = self._open(av, *self.size)
+            while True:
+                item = self._queue.get()
+                if item is _STOP:
+                    break
+                if container is None:
+                    container, stream = self._open(av, *item.shape[:2])
+                frame = av.VideoFrame.from_ndarray(item, format="rgb24")
+                frame.pts = index
+                frame.time_base = Fraction(1, self.fps)
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+                if self._stats is not None:
+                    self._stats.update(item)
+                index += 1
+            if stream is not None:
+                for packet in stream.encode():
+                    container.mux(packet)
+        except BaseException as exc:  # reported to the recording thread on put/finish
+            self._error = exc
+            self.opened.set()
+            with contextlib.suppress(Exception):
+                while True:
+                    self._queue.get_nowait()
+        finally:
+            if container is not None:
+                with contextlib.suppress(Exception):
+                    container.close()
+
+    def finish(self) -> dict[str, np.ndarray] | None:
+        """Flush the encoder, close the file and return the stats (``None`` if no frame)."""
+        self._queue.put(_STOP)
+        self._thread.join()
+        if self._error is not None:
+            raise VideoEncoderError(f"encoding {self.path} failed: {self._error}") from self._error
+        if self.frames == 0 or self._stats is None:
+            return None
+        with open(self.path, "rb") as handle:
+            os.fsync(handle.fileno())
+        return self._stats.result()
+
+    def cancel(self) -> None:
+        """Stop encoding and delete the partial file."""
+        with contextlib.suppress(Exception):
+            while True:
+                self._queue.get_nowait()
+        self._queue.put(_STOP)
+        self._thread.join()
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""The ``opencv`` camera (optional extra ``lr-robots[opencv]``), as LeRobot's."""

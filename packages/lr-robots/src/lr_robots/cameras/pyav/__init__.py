@@ -1,0 +1,1 @@
+"""The ``av`` camera: USB / built-in cameras through FFmpeg's device inputs (PyAV)."""

@@ -1,0 +1,1 @@
+"""The ``intelrealsense`` camera (optional extra ``lr-robots[intelrealsense]``), as LeRobot's."""

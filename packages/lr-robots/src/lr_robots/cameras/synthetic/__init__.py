@@ -1,0 +1,1 @@
+"""The ``synthetic`` camera: a moving test pattern at a true frame rate, with a readable stamp."""

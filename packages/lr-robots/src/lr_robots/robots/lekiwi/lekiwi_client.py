@@ -1,0 +1,318 @@
+"""``LeKiwiClient``: LeKiwi seen from the laptop, through its host (LeRobot's ``lekiwi_client``).
+
+The same :class:`~lr_core.robot.Robot` interface as :class:`~lr_robots.robots.lekiwi.robot.
+LeKiwi`: ``send_action`` pushes a command to the host, ``get_observation`` returns the newest
+observation it pushed back, frames decoded to ``(H, W, 3)`` RGB. Messages and sockets are
+LeRobot 0.6.1's (:mod:`~lr_robots.robots.lekiwi.protocol`), so this client drives a LeRobot host
+and LeRobot's client drives ``lr lekiwi-host``.
+
+- ``connect`` waits up to ``connect_timeout_s`` for the first observation, else raises
+  :class:`~lr_core.errors.DeviceNotConnectedError` naming the address.
+- ``get_observation`` waits up to ``polling_timeout_ms`` for a new observation, drains what
+  arrived and keeps the newest, and otherwise serves the last one (so a control loop keeps its
+  rate). As with LeRobot's client, after a pause in reading the first observations read are
+  the few that were queued (high-water marks of 2 on both sides, plus TCP buffers): the host
+  drops the newer ones while the queue is full. Until a camera's
+  first frame arrives it reads black; an observation or frame that fails the checks is logged
+  and skipped. When the host goes away (a restart, Wi-Fi) nothing fails: a warning says since
+  when observations are stale, and ZeroMQ reconnects by itself when the host is back.
+- ``send_action`` refuses keys LeKiwi does not take and values that are not finite numbers
+  (naming them) before sending; a missing base velocity is sent as 0 (stop), so a LeRobot
+  host, which needs all three, accepts arm-only actions too. It returns what was sent.
+- ``disconnect`` sends a last command stopping the base (waiting at most 0.2 s for it to
+  leave), so the base does not coast until the host's watchdog.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from typing import Any, ClassVar
+
+import numpy as np
+
+from lr_core.errors import (
+    ConfigError,
+    DeviceAlreadyConnectedError,
+    DeviceNotConnectedError,
+    FeatureError,
+    WireFormatError,
+    require,
+)
+from lr_core.features import HardwareFeatures
+from lr_core.robot import Robot
+from lr_robots.devices import camera_features
+from lr_robots.robots.lekiwi.config import LeKiwiClientConfig
+from lr_robots.robots.lekiwi.kinematics import BASE_KEYS
+from lr_robots.robots.lekiwi.protocol import (
+    MAX_CAMERAS,
+    MAX_HEADER_BYTES,
+    decode_frame,
+    decode_observation,
+    encode_command,
+)
+from lr_robots.robots.lekiwi.robot import state_features
+from lr_robots.teleoperators.keyboard.config import LEKIWI_SPEED_LEVELS
+from lr_robots.teleoperators.keyboard.holonomic import LeKiwiBaseKeys
+
+logger = logging.getLogger(__name__)
+
+#: After this long without an observation the client warns that it serves a stale one (s).
+STALE_AFTER_S = 1.0
+#: Largest observation accepted from the network (bytes); a larger one cuts the host off.
+MAX_OBSERVATION_BYTES = MAX_HEADER_BYTES + MAX_CAMERAS * 16 * 1024 * 1024
+#: How long ``disconnect`` lets the stopping command leave (ms).
+STOP_LINGER_MS = 200
+
+
+class LeKiwiClient(Robot):
+    """See the module docstring; config :class:`LeKiwiClientConfig`."""
+
+    config_class: ClassVar[type[LeKiwiClientConfig]] = LeKiwiClientConfig
+    name: ClassVar[str] = "lekiwi_client"
+
+    def __init__(self, config: LeKiwiClientConfig) -> None:
+        super().__init__(config)
+        self.config = config
+        depth = [k for k, c in config.cameras.items() if getattr(c, "use_depth", False)]
+        if depth:
+            raise ConfigError(
+                f"LeKiwi carries colour frames only; cameras {depth} have use_depth=true"
+            )
+        self.remote_ip = config.remote_ip
+        self.port_zmq_cmd = config.port_zmq_cmd
+        self.port_zmq_observations = config.port_zmq_observations
+        self.teleop_keys = config.teleop_keys
+        self.polling_timeout_ms = config.polling_timeout_ms
+        self.connect_timeout_s = config.connect_timeout_s
+        self._base_keys = LeKiwiBaseKeys(config.teleop_keys, LEKIWI_SPEED_LEVELS)
+        self._held: frozenset[str] = frozenset()
+        self._frame_shapes = {
+            name: shape for name, shape in camera_features(config.cameras).items()
+        }
+        self.last_remote_state: dict[str, float] = dict.fromkeys(self._state_order, 0.0)
+        self.last_frames: dict[str, np.ndarray] = {
+            name: np.zeros(shape, np.uint8) for name, shape in self._frame_shapes.items()
+        }
+        self.zmq_context: Any = None
+        self.zmq_cmd_socket: Any = None
+        self.zmq_observation_socket: Any = None
+        self._zmq: Any = None
+        self._is_connected = False
+        self._last_message: float | None = None
+        self._stale = False
+        self._errors_logged = 0.0
+
+    def __str__(self) -> str:
+        return f"lekiwi_client {self.id!r} of tcp://{self.remote_ip}"
+
+    # features -------------------------------------------------------------------------------
+    @cached_property
+    def _state_order(self) -> tuple[str, ...]:
+        return tuple(state_features())
+
+    @cached_property
+    def observation_features(self) -> HardwareFeatures:
+        """``arm_<joint>.pos``, ``x.vel``, ``y.vel``, ``theta.vel``, then each camera."""
+        return {**state_features(), **self._frame_shapes}
+
+    @cached_property
+    def action_features(self) -> HardwareFeatures:
+        """``arm_<joint>.pos``, ``x.vel``, ``y.vel``, ``theta.vel``."""
+        return state_features()
+
+    # connection -----------------------------------------------------------------------------
+    @property
+    def is_connected(self) -> bool:
+        """Whether the sockets are open (the host answered once)."""
+        return self._is_connected
+
+    @property
+    def is_calibrated(self) -> bool:
+        """Always true here: the robot's calibration lives on the robot (``lr calibrate
+        --robot.type=lekiwi`` on the Pi)."""
+        return True
+
+    def calibrate(self) -> None:
+        """Nothing to calibrate on the laptop side (see :attr:`is_calibrated`)."""
+
+    def configure(self) -> None:
+        """Nothing to configure on the laptop side."""
+
+    def connect(self, calibrate: bool = True) -> None:
+        """Open the sockets to the host and wait for its first observation.
+
+        Raises:
+            DeviceAlreadyConnectedError; DeviceNotConnectedError when no observation arrives
+            within ``connect_timeout_s``.
+        """
+        if self._is_connected:
+            raise DeviceAlreadyConnectedError(f"{self} is already connected")
+        zmq: Any = require("zmq", "lekiwi", "lr-robots")
+        self._zmq = zmq
+        self.zmq_context = zmq.Context()
+        self.zmq_cmd_socket = self.zmq_context.socket(zmq.PUSH)
+        self.zmq_cmd_socket.setsockopt(zmq.CONFLATE, 1)
+        self.zmq_cmd_socket.setsockopt(zmq.LINGER, 0)
+        self.zmq_cmd_socket.connect(f"tcp://{self.remote_ip}:{self.port_zmq_cmd}")
+        self.zmq_observation_socket = self.zmq_context.socket(zmq.PULL)
+        self.zmq_observation_socket.setsockopt(zmq.RCVHWM, 2)
+        self.zmq_observation_socket.setsockopt(zmq.MAXMSGSIZE, MAX_OBSERVATION_BYTES)
+        self.zmq_observation_socket.setsockopt(zmq.LINGER, 0)
+        address = f"tcp://{self.remote_ip}:{self.port_zmq_observations}"
+        self.zmq_observation_socket.connect(address)
+        parts = self._latest(int(self.connect_timeout_s * 1000))
+        if parts is None:
+            self._close()
+            raise DeviceNotConnectedError(
+                f"{self}: no observation from the LeKiwi host at {address} within "
+                f"{self.connect_timeout_s} s; is `lr lekiwi-host` running on the robot, with "
+                "the same ports, and is the address reachable?"
+            )
+        self._is_connected = True
+        self._update(parts)
+        logger.info("%s connected", self)
+
+    def _close(self) -> None:
+        for sock in (self.zmq_cmd_socket, self.zmq_observation_socket):
+            if sock is not None:
+                sock.close()
+        if self.zmq_context is not None:
+            self.zmq_context.term()
+        self.zmq_cmd_socket = self.zmq_observation_socket = self.zmq_context = None
+
+    def disconnect(self) -> None:
+        """Send a command stopping the base, then close the sockets."""
+        if not self._is_connected:
+            raise DeviceNotConnectedError(f"{self} is not connected")
+        self._is_connected = False
+        try:
+            self.zmq_cmd_socket.send_string(
+                encode_command(dict.fromkeys(BASE_KEYS, 0.0)), self._zmq.NOBLOCK
+            )
+            self.zmq_cmd_socket.setsockopt(self._zmq.LINGER, STOP_LINGER_MS)
+        except self._zmq.ZMQError as exc:
+            logger.warning("%s: could not send the stopping command: %s", self, exc)
+        finally:
+            self._close()
+        logger.info("%s disconnected", self)
+
+    # observations ---------------------------------------------------------------------------
+    def _latest(self, timeout_ms: int) -> list[bytes] | None:
+        """Wait up to ``timeout_ms`` for an observation; drain the queue; the newest or None."""
+        zmq = self._zmq
+        sock = self.zmq_observation_socket
+        if not sock.poll(timeout_ms, zmq.POLLIN):
+            return None
+        newest = None
+        while True:
+            try:
+                newest = sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return newest
+
+    def _log_error(self, message: str) -> None:
+        now = time.monotonic()
+        if now - self._errors_logged >= 1.0:
+            logger.warning("%s: %s", self, message)
+            self._errors_logged = now
+
+    def _update(self, parts: list[bytes]) -> None:
+        """Take a received observation into :attr:`last_remote_state` / :attr:`last_frames`."""
+        self._last_message = time.monotonic()
+        if self._stale:
+            logger.info("%s: observations from the host resumed", self)
+            self._stale = False
+        try:
+            state, jpegs = decode_observation(parts, self._state_order)
+        except WireFormatError as exc:
+            self._log_error(f"skipped an observation: {exc}")
+            return
+        self.last_remote_state = state
+        for name, jpeg in jpegs.items():
+            shape = self._frame_shapes.get(name)
+            if shape is None:
+                continue  # a camera this client was not configured with
+            try:
+                self.last_frames[name] = decode_frame(jpeg, shape[0], shape[1])
+            except WireFormatError as exc:
+                self._log_error(f"skipped a frame of camera {name!r}: {exc}")
+
+    @property
+    def observation_age_s(self) -> float | None:
+        """Seconds since the last observation arrived (``None`` before the first)."""
+        return None if self._last_message is None else time.monotonic() - self._last_message
+
+    def get_observation(self) -> dict[str, Any]:
+        """The newest observation: state keys then frames (module docstring)."""
+        if not self._is_connected:
+            raise DeviceNotConnectedError(f"{self} is not connected; call connect() first")
+        parts = self._latest(self.polling_timeout_ms)
+        if parts is not None:
+            self._update(parts)
+        age = self.observation_age_s
+        if age is not None and age > STALE_AFTER_S and not self._stale:
+            self._stale = True
+            logger.warning(
+                "%s: no observation from the host for %.1f s; serving the last one until it "
+                "is back (it reconnects by itself)", self, age,
+            )  # fmt: skip
+        return {**self.last_remote_state, **self.last_frames}
+
+    # actions --------------------------------------------------------------------------------
+    def send_action(self, action: dict[str, Any]) -> dict[str, Any]:
+        """Push ``action`` to the host; return it as sent (base velocities filled with 0).
+
+        Raises:
+            FeatureError: a key LeKiwi does not take, or a value that is not a finite number.
+            DeviceNotConnectedError.
+        """
+        if not self._is_connected:
+            raise DeviceNotConnectedError(f"{self} is not connected; call connect() first")
+        unknown = [key for key in action if key not in self.action_features]
+        if unknown:
+            raise FeatureError(
+                f"{self}: action keys {unknown} are not LeKiwi's; valid keys: "
+                + ", ".join(self.action_features)
+            )
+        sent = dict.fromkeys(BASE_KEYS, 0.0)
+        for key, value in action.items():
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise FeatureError(f"{self}: action {key!r} is {value!r}, not a number") from None
+            if not math.isfinite(number):
+                raise FeatureError(f"{self}: action {key!r} is {number}; refusing to send it")
+            sent[key] = number
+        ordered = {key: sent[key] for key in self._state_order if key in sent}
+        try:
+            self.zmq_cmd_socket.send_string(encode_command(ordered), self._zmq.NOBLOCK)
+        except self._zmq.Again:
+            self._log_error("the command queue is full; command dropped")
+        return ordered
+
+    # keyboard -------------------------------------------------------------------------------
+    @property
+    def speed_levels(self) -> list[dict[str, float]]:
+        """The base's speed levels (LeRobot's attribute)."""
+        return self._base_keys.speed_levels
+
+    @property
+    def speed_index(self) -> int:
+        """The current speed level (LeRobot's attribute)."""
+        return self._base_keys.speed_index
+
+    def _from_keyboard_to_base_action(self, pressed_keys: Iterable[str] | Mapping[str, Any]
+                                      ) -> dict[str, float]:  # fmt: skip
+        """Base velocities for the keys held (LeRobot's method, for scripts that pair a leader
+        arm with ``KeyboardTeleop(output="keys")``): ``teleop_keys`` w/s, a/d, z/x move and
+        turn; r/f step the speed level once per press (LeRobot steps it on every call while
+        the key is held)."""
+        held = frozenset(str(k) for k in pressed_keys)
+        for key in held - self._held:
+            self._base_keys.press(key)
+        self._held = held
+        return self._base_keys.action(held)

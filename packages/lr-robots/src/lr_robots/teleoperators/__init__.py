@@ -1,0 +1,1 @@
+"""The teleoperators lr-robots registers under ``lr.teleoperators`` (one sub-package each)."""

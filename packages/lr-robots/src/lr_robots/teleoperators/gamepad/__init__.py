@@ -1,0 +1,1 @@
+"""The ``gamepad`` teleoperator (optional extra ``lr-robots[gamepad]``: pygame / SDL)."""

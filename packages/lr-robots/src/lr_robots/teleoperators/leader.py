@@ -1,0 +1,105 @@
+"""``LeaderArm``: a leader arm on one servo bus, moved by hand to drive a follower.
+
+``get_action`` reads every joint in one SYNC_READ and returns ``{"<motor>.pos": float}`` in the
+same normalised units as the follower, so the two can be paired when their calibrations were
+made alike. Torque is off on the joints a person moves (only a trigger gripper holds torque).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from lr_core.errors import DeviceNotConnectedError
+from lr_core.features import HardwareFeatures
+from lr_core.teleoperator import Teleoperator
+from lr_motors.bus import SerialBus
+from lr_robots.servo_device import ServoDevice
+
+logger = logging.getLogger(__name__)
+
+
+class LeaderArm(ServoDevice, Teleoperator):
+    """A leader arm (see the module docstring). Subclasses implement :meth:`make_bus` and
+    :meth:`configure`."""
+
+    name: ClassVar[str]
+    #: whether ``send_feedback`` moves the arm to ``"<motor>.pos"`` goals (SO leaders do)
+    accepts_feedback: ClassVar[bool] = False
+
+    def __init__(self, config: Any) -> None:
+        Teleoperator.__init__(self, config)
+        self.config = config
+        self.bus: SerialBus = self.make_bus()
+
+    def make_bus(self) -> SerialBus:
+        """The arm's servo bus, given ``self.calibration``."""
+        raise NotImplementedError
+
+    @property
+    def action_features(self) -> HardwareFeatures:
+        """``<motor>.pos`` floats (the follower's action keys)."""
+        return self.motor_features
+
+    @property
+    def feedback_features(self) -> HardwareFeatures:
+        """The action keys when the arm takes position feedback, else none."""
+        return self.motor_features if self.accepts_feedback else {}
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the bus is open."""
+        return self.bus.is_connected
+
+    def connect(self, calibrate: bool = True) -> None:
+        """Open the bus (calibrating when asked and needed), then :meth:`configure`; on
+        failure torque is off and the port closed."""
+        self.connect_bus(calibrate)
+        try:
+            with self.named_errors():
+                self.configure()
+        except BaseException:
+            self.abort()
+            raise
+        logger.info("%s connected", self)
+
+    def get_action(self) -> dict[str, float]:
+        """Every joint's position, normalised."""
+        self._require_connected()
+        with self.named_errors():
+            positions = self.bus.sync_read(
+                "Present_Position", num_retry=getattr(self.config, "num_read_retries", None)
+            )
+        return {f"{motor}.pos": float(value) for motor, value in positions.items()}
+
+    def send_feedback(self, feedback: dict[str, float]) -> None:
+        """Move the leader to ``"<motor>.pos"`` goals (only where :attr:`accepts_feedback`)."""
+        self._require_connected()
+        if not self.accepts_feedback:
+            return
+        goals = {k.removesuffix(".pos"): v for k, v in feedback.items() if k.endswith(".pos")}
+        if goals:
+            with self.named_errors():
+                self.bus.sync_write("Goal_Position", goals)
+
+    def disconnect(self) -> None:
+        """Torque off on every motor that answers and close the port."""
+        if not self.bus.is_connected:
+            raise DeviceNotConnectedError(f"{self.label} is not connected")
+        try:
+            with self.named_errors():
+                self.bus.disconnect(disable_torque=True)
+        finally:
+            if self.bus.is_connected:
+                self.bus.transport.close()
+        logger.info("%s disconnected", self)
+
+    def enable_torque(self) -> None:
+        """Torque on (LeRobot's leader method)."""
+        with self.named_errors():
+            self.bus.enable_torque()
+
+    def disable_torque(self) -> None:
+        """Torque off (LeRobot's leader method)."""
+        with self.named_errors():
+            self.bus.disable_torque()

@@ -1,0 +1,66 @@
+"""The ticker's schedule and the loop statistics, on a fake clock (no timing thresholds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lr_robots.control import timing
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 9))
+        self.now += max(0.0, seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(timing.time, "perf_counter", fake.perf_counter)
+    monkeypatch.setattr(timing, "precise_sleep", fake.sleep)
+    return fake
+
+
+def test_a_late_iteration_gets_a_shorter_sleep_so_the_rate_holds(clock):
+    ticker = timing.Ticker(fps=100)  # 10 ms grid
+    clock.now += 0.002  # 2 ms of work
+    ticker.wait()
+    assert clock.slept == [0.008]
+    clock.now += 0.013  # 13 ms of work: 3 ms past the 20 ms tick, no sleep
+    ticker.wait()
+    assert clock.slept[-1] <= 0
+    clock.now += 0.002  # the next iteration sleeps 5 ms, not 8: back on the grid at 30 ms
+    ticker.wait()
+    assert clock.slept[-1] == pytest.approx(0.005)
+    assert clock.now == pytest.approx(100.030)
+
+
+def test_a_stall_longer_than_a_period_starts_a_new_grid_instead_of_bursting(clock):
+    ticker = timing.Ticker(fps=100)
+    clock.now += 0.050  # stalled for 5 periods
+    ticker.wait()
+    assert clock.slept == []  # no sleep, and no catch-up burst after it:
+    clock.now += 0.001
+    ticker.wait()
+    assert clock.slept == [pytest.approx(0.009)]
+
+
+def test_loop_stats_summary():
+    stats = timing.LoopStats(started=0.0)
+    for k in range(100):
+        stats.add(0.005 + (0.010 if k == 99 else 0.0), 0.001)
+    stats.ended = 0.51
+    assert stats.count == 100
+    assert stats.achieved_hz == pytest.approx(100 / 0.51)
+    assert stats.percentile_ms(50) == pytest.approx(5.0)
+    assert stats.percentile_ms(99) == pytest.approx(5.0)
+    assert stats.percentile_ms(100) == pytest.approx(15.0)
+    assert stats.percentile_ms(50, work=True) == pytest.approx(1.0)
+    assert "100 loops in 0.5 s: 196.1 Hz achieved" in stats.summary()

@@ -1,0 +1,165 @@
+"""``LeKiwiClient`` against a stand-in host made of two real ZeroMQ sockets on 127.0.0.1: what it
+sends, how it reads, and what it does with bad observations."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+import numpy as np
+import pytest
+import zmq
+
+from lr_core.errors import DeviceNotConnectedError, FeatureError
+from lr_robots.cameras.synthetic.pattern import PatternGenerator
+from lr_robots.robots.lekiwi import LeKiwiClientConfig
+from lr_robots.robots.lekiwi.lekiwi_client import LeKiwiClient
+from lr_robots.robots.lekiwi.protocol import encode_observation
+from lr_robots.robots.lekiwi.robot import state_features
+
+STATE = list(state_features())
+CAMERAS = {"front": {"type": "synthetic", "width": 64, "height": 48, "fps": 30}}
+
+
+class FakeHost:
+    """The host's two sockets, driven by the test."""
+
+    def __init__(self) -> None:
+        self.context = zmq.Context()
+        self.cmd = self.context.socket(zmq.PULL)
+        self.obs = self.context.socket(zmq.PUSH)
+        for sock in (self.cmd, self.obs):
+            sock.setsockopt(zmq.LINGER, 0)
+        self.port_cmd = self.cmd.bind_to_random_port("tcp://127.0.0.1")
+        self.port_obs = self.obs.bind_to_random_port("tcp://127.0.0.1")
+
+    def send(self, parts) -> None:
+        self.obs.send_multipart(parts)
+
+    def observation(self, value: float = 0.5, frame_index: int = 0) -> list[bytes]:
+        frame = PatternGenerator(64, 48).frame(frame_index, 0.0)
+        return encode_observation(dict.fromkeys(STATE, value), {"front": frame})
+
+    def command(self, timeout_ms: int = 2000) -> dict:
+        assert self.cmd.poll(timeout_ms), "no command arrived"
+        return json.loads(self.cmd.recv())
+
+    def close(self) -> None:
+        self.cmd.close()
+        self.obs.close()
+        self.context.term()
+
+
+@pytest.fixture
+def host():
+    fake = FakeHost()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def client(host):
+    robot = LeKiwiClient(LeKiwiClientConfig(
+        remote_ip="127.0.0.1", port_zmq_cmd=host.port_cmd, port_zmq_observations=host.port_obs,
+        cameras=CAMERAS, polling_timeout_ms=50, id="laptop",
+    ))  # fmt: skip
+    # a PUSH socket blocks until a peer connects: the first observation goes from a thread
+    first = threading.Thread(target=host.send, args=(host.observation(0.5),))
+    first.start()
+    robot.connect()
+    first.join()
+    yield robot
+    if robot.is_connected:
+        robot.disconnect()
+
+
+def test_features_and_the_first_observation(client):
+    assert list(client.action_features) == STATE
+    assert client.observation_features["front"] == (48, 64, 3)
+    obs = client.get_observation()
+    assert list(obs) == [*STATE, "front"]
+    assert obs["x.vel"] == 0.5
+    assert client.robot_type == "lekiwi_client" and client.is_calibrated
+
+
+def test_actions_are_sent_as_lerobots_json_with_the_base_filled(client, host):
+    sent = client.send_action({"arm_gripper.pos": np.float32(40.0), "y.vel": 0.1})
+    assert sent == {"arm_gripper.pos": 40.0, "x.vel": 0.0, "y.vel": 0.1, "theta.vel": 0.0}
+    assert host.command() == sent
+    with pytest.raises(FeatureError, match=r"\['gripper.pos'\] are not LeKiwi's"):
+        client.send_action({"gripper.pos": 1.0})
+    with pytest.raises(FeatureError, match="'x.vel' is nan"):
+        client.send_action({"x.vel": float("nan")})
+
+
+def test_the_newest_observation_wins_and_silence_serves_the_last(client, host):
+    for value in (1.0, 2.0):
+        host.send(host.observation(value))
+    time.sleep(0.1)
+    assert client.get_observation()["theta.vel"] == 2.0
+    start = time.monotonic()
+    assert client.get_observation()["theta.vel"] == 2.0  # nothing new: the last, after a poll
+    assert time.monotonic() - start >= 0.04
+
+
+def test_bad_observations_and_frames_are_skipped(client, host, caplog):
+    host.send(host.observation(3.0, frame_index=5))
+    time.sleep(0.05)
+    good = client.get_observation()
+    caplog.set_level(logging.WARNING)
+    host.send([b"garbage"])
+    time.sleep(0.05)
+    assert client.get_observation()["x.vel"] == 3.0
+    assert "skipped an observation" in caplog.text
+    small = encode_observation(dict.fromkeys(STATE, 4.0), {"front": np.zeros((8, 8, 3), np.uint8)})
+    client._errors_logged = 0.0  # the log is rate-limited
+    host.send(small)
+    time.sleep(0.05)
+    obs = client.get_observation()
+    assert obs["x.vel"] == 4.0  # the state is taken, the wrong-size frame is not
+    assert np.array_equal(obs["front"], good["front"])
+    assert "8x8, expected 64x48" in caplog.text
+
+
+def test_staleness_is_reported_once_and_recovery_too(client, host, caplog, monkeypatch):
+    caplog.set_level(logging.INFO)
+    import lr_robots.robots.lekiwi.lekiwi_client as module
+
+    monkeypatch.setattr(module, "STALE_AFTER_S", 0.1)
+    time.sleep(0.15)
+    client.get_observation()
+    client.get_observation()
+    assert caplog.text.count("no observation from the host") == 1
+    host.send(host.observation(1.0))
+    time.sleep(0.05)
+    client.get_observation()
+    assert "observations from the host resumed" in caplog.text
+
+
+def test_disconnect_sends_a_stopping_command(client, host):
+    client.send_action({"x.vel": 0.2})
+    assert host.command()["x.vel"] == 0.2
+    client.disconnect()
+    assert host.command() == {"x.vel": 0.0, "y.vel": 0.0, "theta.vel": 0.0}
+    with pytest.raises(DeviceNotConnectedError):
+        client.get_observation()
+    with pytest.raises(DeviceNotConnectedError):
+        client.disconnect()
+
+
+def test_keyboard_keys_to_base_action_as_lerobot(client):
+    assert client._from_keyboard_to_base_action({"w": None, "z": None}) == {
+        "x.vel": 0.1, "y.vel": 0.0, "theta.vel": 30.0,
+    }  # fmt: skip
+    for _ in range(3):  # r held over three actions: one level up
+        action = client._from_keyboard_to_base_action(["r", "a"])
+    assert action == {"x.vel": 0.0, "y.vel": 0.2, "theta.vel": 0.0}
+    assert client.speed_index == 1
+    client._from_keyboard_to_base_action([])
+    client._from_keyboard_to_base_action(["r"])
+    assert client.speed_levels[client.speed_index] == {"xy": 0.3, "theta": 90}
+    assert client._from_keyboard_to_base_action(["s", "d", "x"]) == {
+        "x.vel": -0.3, "y.vel": -0.3, "theta.vel": -90.0,
+    }  # fmt: skip
