@@ -22,6 +22,7 @@ def test_the_main_job_learns_from_cameras_and_joint_state_only():
     cams = [f"observation.images.{c}" for c in cfg.env.cameras]
     assert set(cfg.policy.input_features) == {"observation.state", *cams}
     assert "observation.environment_state" not in cfg.policy.input_features
+    assert cfg.expert_noise > 0  # DART demonstrations (docs/quickstart-trials.md)
     for cam in cams:
         shape = cfg.policy.input_features[cam].shape
         assert shape == (3, cfg.env.image_height, cfg.env.image_width)
@@ -35,6 +36,7 @@ def test_reach_keeps_the_state_based_demonstration():
         "observation.environment_state",
     }
     assert cfg.policy.dim_model == 128 and cfg.steps == 6000
+    assert cfg.expert_noise == 0.0  # clean demonstrations, as before
     assert "task" in explicit
     assert parse_args(["--task", "reach"])[0].policy.type == "act"
 
@@ -111,6 +113,7 @@ def test_stage_commands_parse_into_the_runs_configs(tmp_path: Path, argv: list[s
         SimRecordConfig, ["--expert=true" if a == "--expert" else a for a in record[3:]]
     )
     assert rec.env == cfg.env and rec.episodes == cfg.episodes
+    assert rec.expert_noise == cfg.expert_noise
     assert rec.dataset.root == tmp_path / "dataset"
 
     train = commands["train"]["argv"]

@@ -136,6 +136,10 @@ class QuickstartConfig(LrConfig):
     """The policy trained (default: visuomotor on the cameras and the joint state)."""
     episodes: int = Field(100, gt=0)
     """Expert episodes recorded."""
+    expert_noise: float = Field(1.5, ge=0.0)
+    """DART noise of the recording (lr sim record --expert_noise): the robot executes the
+    expert's action plus Gaussian noise of this std (joint units), the dataset keeps the
+    expert's own action, so demonstrations show how to recover from small errors."""
     steps: int = Field(8000, gt=0)
     """Training steps."""
     batch_size: int = Field(64, gt=0)
@@ -166,6 +170,7 @@ def preset(task: str) -> QuickstartConfig:
             env=reach_env(),
             policy=reach_policy(),
             episodes=100,
+            expert_noise=0.0,
             steps=6000,
             batch_size=32,
         )
@@ -190,6 +195,7 @@ def stage_commands(config: QuickstartConfig, run_dir: Path, runtime: Any) -> dic
         f"--dataset.root={dataset}",
         f"--episodes={config.episodes}",
         "--expert",
+        f"--expert_noise={config.expert_noise}",
         f"--seed={config.seed}",
     ]
     train = [
