@@ -4,6 +4,7 @@ and its report page opened in headless Chromium."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import shutil
 import subprocess
@@ -48,6 +49,9 @@ def test_quickstart_reports_every_stage(quickstart_run):
     assert "steps/s" in output
     assert report["fast"] is True
     assert set(report["timings_s"]) == {"record_s", "train_s", "eval_s", "report_s", "total_s"}
+    # the figures a wall time needs to be read: which CPU, and how loaded it was
+    assert report["cpu"] and str(os.cpu_count()) in report["cpu"]
+    assert report["load_average"]["start"] is not None and report["load_average"]["end"] >= 0
     evaluation = report["evaluation"]
     assert evaluation["n_episodes"] == 2
     low, high = evaluation["pc_success_ci95"]

@@ -28,7 +28,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -36,23 +35,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lr_sim.quickstart_stages import cpu_description
+
 SCENARIOS = {"idle": 0, "one-busy": 1, "all-busy": os.cpu_count() or 1}
-
-
-def cpu_description() -> str:
-    """``model name`` from /proc/cpuinfo, the core count, and AVX2 / AVX-512 support."""
-    model, flags = platform.processor() or "unknown CPU", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-    except OSError:
-        pass
-    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
-    return f"{model}, {os.cpu_count()} CPUs, {vector}"
 
 
 def _spin() -> None:  # pragma: no cover - runs in the busy processes

@@ -52,8 +52,10 @@ from lr_sim.quickstart_stages import (
     REPO_ID,
     choose_runtime,
     config_flags,
+    cpu_description,
     cuda_available,
     in_child_process,
+    load_average,
     run_eval,
     run_record,
     run_train,
@@ -250,6 +252,7 @@ def run(config: QuickstartConfig, *, explicit: frozenset[str] = frozenset()) -> 
     run_dir.mkdir(parents=True, exist_ok=False)
     config.save(run_dir / "quickstart_config.json")
     started = time.perf_counter()
+    load_at_start = load_average()
     cuda = config.device is None and in_child_process(cuda_available)
     runtime = choose_runtime(config.device, config.threads, config.num_workers, cuda)
     commands = stage_commands(config, run_dir, runtime)
@@ -313,6 +316,8 @@ def run(config: QuickstartConfig, *, explicit: frozenset[str] = frozenset()) -> 
         "policy_inputs": sorted(config.policy.input_features),
         "fast": config.fast,
         "runtime": runtime.__dict__,
+        "cpu": cpu_description(),
+        "load_average": {"start": load_at_start, "end": load_average()},
         "steps": config.steps,
         "batch_size": config.batch_size,
         "steps_per_s": trained["steps_per_s"],

@@ -30,6 +30,16 @@ def _rows(pairs: list[tuple[str, str]]) -> str:
     return "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in pairs)
 
 
+def _load(report: dict[str, Any]) -> str:
+    load = report.get("load_average") or {}
+    if load.get("start") is None:
+        return "load average unknown"
+    return (
+        f"load average {load['start']:.1f} at the start, {load['end']:.1f} at the end "
+        "(other programs slow every stage)"
+    )
+
+
 def target_verdict(report: dict[str, Any]) -> str:
     """One sentence: whether this run met the main job's target, with the figures."""
     agg = report["evaluation"]
@@ -129,6 +139,7 @@ def render_html(report: dict[str, Any], run_dir: Path) -> str:
                 f"{runtime['num_workers']} data worker(s); training {report['steps_per_s']:.1f} "
                 "steps/s",
             ),
+            ("machine", f"{report.get('cpu', 'unknown')}; {_load(report)}"),
             (
                 "time",
                 f"record {timings['record_s']:.0f} s, train {timings['train_s']:.0f} s, "

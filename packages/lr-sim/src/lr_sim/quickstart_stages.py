@@ -86,6 +86,36 @@ class Runtime:
         )
 
 
+def cpu_description() -> str:
+    """``model name`` from /proc/cpuinfo, the CPU count, and AVX2 / AVX-512 support (training
+    speed depends on them); the platform's processor string where /proc is absent."""
+    import platform
+
+    model, flags = platform.processor() or "unknown CPU", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    except OSError:
+        pass
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return (
+        f"{model}, {os.cpu_count()} CPUs, {vector}" if flags else f"{model}, {os.cpu_count()} CPUs"
+    )
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (other programs' demand for the CPUs), ``None`` where the
+    platform has none."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 def choose_runtime(
     device: str | None, threads: int | None, num_workers: int | None, cuda_available: bool
 ) -> Runtime:
@@ -249,8 +279,10 @@ __all__ = [
     "Runtime",
     "choose_runtime",
     "config_flags",
+    "cpu_description",
     "cuda_available",
     "in_child_process",
+    "load_average",
     "run_eval",
     "run_record",
     "run_train",
