@@ -11,6 +11,7 @@ import pytest
 
 from lr_core.config import parse_cli
 from lr_core.errors import ConfigError
+from lr_core.features import FeatureType, PolicyFeature
 from lr_sim.quickstart import FAST_OVERRIDES, QuickstartConfig, parse_args, stage_commands
 from lr_sim.quickstart_stages import choose_runtime, config_flags, shell_command
 
@@ -39,6 +40,19 @@ def test_reach_keeps_the_state_based_demonstration():
     assert cfg.expert_noise == 0.0  # clean demonstrations, as before
     assert "task" in explicit
     assert parse_args(["--task", "reach"])[0].policy.type == "act"
+
+
+def test_the_policy_cameras_follow_the_env_cameras_and_size():
+    cfg, _ = parse_args(
+        ['--env.cameras=["wrist"]', "--env.image_height=96", "--env.image_width=80"]
+    )
+    assert cfg.policy.input_features == {
+        "observation.state": cfg.policy.input_features["observation.state"],
+        "observation.images.wrist": PolicyFeature(type=FeatureType.VISUAL, shape=(3, 96, 80)),
+    }
+    # a state-based preset stays state-based whatever the env records
+    reach, _ = parse_args(["--task=reach", '--env.cameras=["front","wrist"]'])
+    assert not any(k.startswith("observation.images") for k in reach.policy.input_features)
 
 
 def test_unknown_task_is_a_config_error_listing_the_presets():

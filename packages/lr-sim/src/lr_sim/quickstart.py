@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from lr_core.config import LrConfig, parse_cli
 from lr_core.errors import require
@@ -162,6 +162,23 @@ class QuickstartConfig(LrConfig):
     """Seed of recording and training."""
     progress: bool = True
     """Show progress bars."""
+
+    @model_validator(mode="after")
+    def _cameras_follow_the_env(self) -> QuickstartConfig:
+        """A policy that reads cameras reads exactly the env's cameras at the env's image size,
+        so ``--env.cameras`` / ``--env.image_height`` / ``--env.image_width`` change both."""
+        inputs = self.policy.input_features
+        if not any(ft.type == FeatureType.VISUAL for ft in inputs.values()):
+            return self
+        shape = (3, self.env.image_height, self.env.image_width)
+        wanted = {k: ft for k, ft in inputs.items() if ft.type != FeatureType.VISUAL}
+        for cam in self.env.cameras:
+            wanted[f"observation.images.{cam}"] = PolicyFeature(
+                type=FeatureType.VISUAL, shape=shape
+            )
+        if wanted != inputs:
+            self.policy = self.policy.model_copy(update={"input_features": wanted})
+        return self
 
 
 def preset(task: str) -> QuickstartConfig:
