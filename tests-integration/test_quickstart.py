@@ -52,6 +52,10 @@ def test_quickstart_reports_every_stage(quickstart_run):
     # the figures a wall time needs to be read: which CPU, and how loaded it was
     assert report["cpu"] and str(os.cpu_count()) in report["cpu"]
     assert report["load_average"]["start"] is not None and report["load_average"]["end"] >= 0
+    cpu = report["cpu_s"]
+    assert set(cpu) == {"record_s", "train_s", "train_main_process_s", "eval_s", "report_s"}
+    assert all(v > 0 for v in cpu.values())
+    assert cpu["train_main_process_s"] <= cpu["train_s"]  # + the data-loading worker
     evaluation = report["evaluation"]
     assert evaluation["n_episodes"] == 2
     low, high = evaluation["pc_success_ci95"]

@@ -50,6 +50,7 @@ from lr_sim.configs import SO101EnvConfig
 from lr_sim.quickstart_stages import (
     EVAL_SEED,
     REPO_ID,
+    children_cpu_s,
     choose_runtime,
     config_flags,
     cpu_description,
@@ -275,13 +276,15 @@ def run(config: QuickstartConfig, *, explicit: frozenset[str] = frozenset()) -> 
     commands = stage_commands(config, run_dir, runtime)
     progress = [] if config.progress else ["--progress=false"]
     timings: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     inputs = ", ".join(sorted(config.policy.input_features))
 
     say(f"lr quickstart ({config.task}): writing everything to {run_dir}")
     say(f"[1/4] recording {config.episodes} expert episodes of so101 {config.env.task}")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), children_cpu_s()
     recorded = in_child_process(run_record, commands["record"]["argv"][3:] + progress)
     timings["record_s"] = time.perf_counter() - t0
+    cpu["record_s"] = children_cpu_s() - c0
     say(
         f"      {recorded['episodes']} episodes, {recorded['frames']} frames in "
         f"{timings['record_s']:.0f} s -> {recorded['root']}"
@@ -291,21 +294,24 @@ def run(config: QuickstartConfig, *, explicit: frozenset[str] = frozenset()) -> 
         f"[2/4] training {config.policy.type} for {config.steps} steps, batch "
         f"{config.batch_size}, on {runtime.describe()}; inputs: {inputs}"
     )
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), children_cpu_s()
     train_bar = [] if config.progress else ["--progress_bar=false"]
     trained = in_child_process(
         run_train, commands["train"]["argv"][2:] + train_bar, runtime.threads
     )
     timings["train_s"] = time.perf_counter() - t0
+    cpu["train_s"] = children_cpu_s() - c0
+    cpu["train_main_process_s"] = trained["main_cpu_s"]
     say(
         f"      {trained['steps_per_s']:.1f} steps/s, done in {timings['train_s']:.0f} s "
         f"-> {trained['checkpoint']}"
     )
 
     say(f"[3/4] evaluating on {config.eval_episodes} unseen seeds ({EVAL_SEED}..)")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), children_cpu_s()
     evaluation = in_child_process(run_eval, commands["eval"]["argv"][2:], runtime.threads)
     timings["eval_s"] = time.perf_counter() - t0
+    cpu["eval_s"] = children_cpu_s() - c0
     agg = evaluation["aggregated"]
     low, high = agg["pc_success_ci95"]
     say(
@@ -314,7 +320,7 @@ def run(config: QuickstartConfig, *, explicit: frozenset[str] = frozenset()) -> 
     )
 
     say("[4/4] report: videos of a success and a failure with every camera")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), children_cpu_s()
     showcase = in_child_process(
         record_showcase,
         trained["checkpoint"],
@@ -325,6 +331,7 @@ def run(config: QuickstartConfig, *, explicit: frozenset[str] = frozenset()) -> 
         run_dir / "videos",
     )
     timings["report_s"] = time.perf_counter() - t0
+    cpu["report_s"] = children_cpu_s() - c0
     timings["total_s"] = time.perf_counter() - started
     report = {
         "task": config.task,
@@ -346,6 +353,7 @@ def run(config: QuickstartConfig, *, explicit: frozenset[str] = frozenset()) -> 
         "showcase": showcase,
         "commands": {k: shell_command(v["argv"], v["env"]) for k, v in commands.items()},
         "timings_s": timings,
+        "cpu_s": cpu,
     }
     atomic_write_text(run_dir / REPORT_JSON, json.dumps(report, indent=2) + "\n")
     atomic_write_text(run_dir / REPORT_HTML, render_html(report, run_dir))

@@ -40,6 +40,18 @@ def _load(report: dict[str, Any]) -> str:
     )
 
 
+def _cpu_time(report: dict[str, Any]) -> str:
+    cpu = report.get("cpu_s") or {}
+    if not cpu:
+        return "not measured"
+    return (
+        f"record {cpu['record_s']:.0f} s, train {cpu['train_s']:.0f} s (its main process "
+        f"{cpu['train_main_process_s']:.0f} s, the rest data loading), evaluate "
+        f"{cpu['eval_s']:.0f} s, report {cpu['report_s']:.0f} s (CPU seconds hardly change "
+        "with load; wall time does)"
+    )
+
+
 def target_verdict(report: dict[str, Any]) -> str:
     """One sentence: whether this run met the main job's target, with the figures."""
     agg = report["evaluation"]
@@ -140,6 +152,7 @@ def render_html(report: dict[str, Any], run_dir: Path) -> str:
                 "steps/s",
             ),
             ("machine", f"{report.get('cpu', 'unknown')}; {_load(report)}"),
+            ("CPU time", _cpu_time(report)),
             (
                 "time",
                 f"record {timings['record_s']:.0f} s, train {timings['train_s']:.0f} s, "

@@ -107,6 +107,18 @@ def cpu_description() -> str:
     )
 
 
+def children_cpu_s() -> float:
+    """CPU seconds (user + system) used so far by this process's finished children and their
+    own children (a stage's process and its data-loading workers), 0 where the platform does
+    not count them. Unlike wall time it hardly depends on what else runs on the machine."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def load_average() -> float | None:
     """The 1-minute load average (other programs' demand for the CPUs), ``None`` where the
     platform has none."""
@@ -228,13 +240,14 @@ def run_train(argv: list[str], threads: int) -> dict[str, Any]:
     from lr_policies.train import TrainConfig, train
 
     cfg = parse_cli(TrainConfig, argv, prog="lr train")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     last = train(cfg)
     seconds = time.perf_counter() - started
     return {
         "checkpoint": str(Path(last) / "pretrained_model"),
         "train_dir": cfg.output_dir,
         "seconds": seconds,
+        "main_cpu_s": time.process_time() - cpu_started,
         "steps_per_s": loop_rate(Path(str(cfg.output_dir)) / "metrics.jsonl"),
     }
 
@@ -277,6 +290,7 @@ __all__ = [
     "EVAL_SEED",
     "REPO_ID",
     "Runtime",
+    "children_cpu_s",
     "choose_runtime",
     "config_flags",
     "cpu_description",
