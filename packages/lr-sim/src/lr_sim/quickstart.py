@@ -18,9 +18,12 @@
 
 The default (``--task=pick-and-place``) learns to pick up the red cube and put it on the green
 marker **from two 64×64 cameras (front and wrist) plus the joint state only**: the simulator's
-object poses are recorded in the dataset but are not among the policy's inputs. The policy is
+object poses are recorded in the dataset but are not among the policy's inputs. The expert's
+100 demonstrations are recorded with DART noise (``--expert_noise=1.5``: the arm executes the
+expert's action plus noise, the dataset keeps the expert's action), and the policy is
 ``visuomotor`` (a small CNN with spatial soft-argmax keypoints per camera and an MLP to chunks
-of actions), sized to learn within minutes on a 2-core CPU. ``--task=reach`` keeps the earlier
+of actions) trained for 5,000 steps, sized to learn within minutes on a 2-core CPU (the trials
+behind these choices: ``docs/quickstart-trials.md``). ``--task=reach`` keeps the earlier
 state-based demonstration: ACT reading the joint state and the object poses.
 
 Each stage runs in a fresh process and prints a progress bar with an ETA. Training and
@@ -143,7 +146,7 @@ class QuickstartConfig(LrConfig):
     """DART noise of the recording (lr sim record --expert_noise): the robot executes the
     expert's action plus Gaussian noise of this std (joint units), the dataset keeps the
     expert's own action, so demonstrations show how to recover from small errors."""
-    steps: int = Field(8000, gt=0)
+    steps: int = Field(5000, gt=0)
     """Training steps."""
     batch_size: int = Field(64, gt=0)
     """Training batch size."""
