@@ -9,9 +9,10 @@ Each scenario runs the real command (``python -m lr_core.cli quickstart``, extra
 ``--`` are passed on) in a fresh process and reads the run's ``report.json``. ``one-busy``
 keeps one core busy for the whole run with a spinning process (as ``stress --cpu 1`` does);
 ``all-busy`` spins one process per core. The table gives the wall time of each stage, the total,
-the success rate with its 95% Wilson interval, and the threads, workers, batch and device the
-quickstart chose; the last column is the ratio to the idle run (goal of issue 17: at most 1.5
-with one core busy, at most 15 min and at least 80% success idle). The CPU model and its
+the CPU seconds of each stage (which hardly depend on load), the success rate with its 95%
+Wilson interval, and the threads, workers, batch and device the quickstart chose; the last
+column is the ratio to the idle run (goal of issue 17: at most 1.5 with one core busy, at most
+15 min and at least 80% success idle). The CPU model and its
 vector extensions are printed because training speed depends on them. LeRobot 0.6.1 has no
 equivalent of the whole pipeline, so there is no peer figure here (its training and evaluation
 speeds are compared in tools/bench/policies.py). ``--json`` writes every figure to a file.
@@ -149,9 +150,14 @@ def row(name: str, report: dict[str, Any], idle: dict[str, Any] | None) -> str:
     low, high = agg["pc_success_ci95"]
     rt = report["runtime"]
     ratio = f"{report['wall_s'] / idle['wall_s']:.2f}" if idle else "1.00"
+    cpu = report.get("cpu_s", {})
+    cpu_cell = "/".join(
+        f"{cpu.get(k, 0):.0f}" for k in ("record_s", "train_s", "eval_s", "report_s")
+    )
     return (
         f"| {name} | {t['record_s']:.0f} | {t['train_s']:.0f} | {t['eval_s']:.0f} | "
-        f"{t['report_s']:.0f} | {report['wall_s'] / 60:.1f} | {report['steps_per_s']:.1f} | "
+        f"{t['report_s']:.0f} | {report['wall_s'] / 60:.1f} | {cpu_cell} | "
+        f"{report['steps_per_s']:.1f} | "
         f"{agg['pc_success']:.0f}% ({low:.0f}–{high:.0f}) | {rt['device']}, {rt['threads']} thr, "
         f"{rt['num_workers']} wkr, batch {report['batch_size']} | {report['load_at_start']:.1f} | "
         f"{ratio} |"
@@ -186,10 +192,11 @@ def main() -> None:
 
     print()
     print(
-        "| scenario | record s | train s | eval s | report s | total min | train steps/s | "
-        "success (95% CI) | chosen | load at start | ratio to idle |"
+        "| scenario | record s | train s | eval s | report s | total min | "
+        "CPU s record/train/eval/report | train steps/s | success (95% CI) | chosen | "
+        "load at start | ratio to idle |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     idle = results.get("idle")
     for name, report in results.items():
         print(row(name, report, idle if name != "idle" else None))

@@ -111,7 +111,9 @@ def test_config_flags_list_only_changed_fields_and_parse_back():
     assert "--env.render.shadows=true" in env_flags
 
 
-@pytest.mark.parametrize("argv", [[], ["--task=reach"], ["--fast", "--policy.dropout=0.1"]])
+@pytest.mark.parametrize(
+    "argv", [[], ["--task=reach"], ["--fast", "--policy.dropout=0.1"], ["--vcodec=h264"]]
+)
 def test_stage_commands_parse_into_the_runs_configs(tmp_path: Path, argv: list[str]):
     from lr_policies.eval.config import EvalRunConfig
     from lr_policies.train.config import TrainConfig
@@ -127,7 +129,7 @@ def test_stage_commands_parse_into_the_runs_configs(tmp_path: Path, argv: list[s
         SimRecordConfig, ["--expert=true" if a == "--expert" else a for a in record[3:]]
     )
     assert rec.env == cfg.env and rec.episodes == cfg.episodes
-    assert rec.expert_noise == cfg.expert_noise
+    assert rec.expert_noise == cfg.expert_noise and rec.dataset.vcodec == cfg.vcodec
     assert rec.dataset.root == tmp_path / "dataset"
 
     train = commands["train"]["argv"]

@@ -146,6 +146,9 @@ class QuickstartConfig(LrConfig):
     """DART noise of the recording (lr sim record --expert_noise): the robot executes the
     expert's action plus Gaussian noise of this std (joint units), the dataset keeps the
     expert's own action, so demonstrations show how to recover from small errors."""
+    vcodec: str | None = None
+    """Video codec of the recorded cameras (lr sim record --dataset.vcodec; default: the
+    dataset writer's, libsvtav1 as in LeRobot)."""
     steps: int = Field(5000, gt=0)
     """Training steps."""
     batch_size: int = Field(64, gt=0)
@@ -216,6 +219,7 @@ def stage_commands(config: QuickstartConfig, run_dir: Path, runtime: Any) -> dic
         *config_flags("env", config.env),
         f"--dataset.repo_id={REPO_ID}",
         f"--dataset.root={dataset}",
+        *([f"--dataset.vcodec={config.vcodec}"] if config.vcodec else []),
         f"--episodes={config.episodes}",
         "--expert",
         f"--expert_noise={config.expert_noise}",
