@@ -5,8 +5,8 @@
     lr quickstart --fast          # every stage at toy sizes (a smoke test, about a minute)
 
 1. **record** (``lr sim record``): the scripted expert performs the SO-101 sim task; its
-   episodes are written as a LeRobotDataset v3.0 (joint state, cameras as AV1 video, the
-   simulator's object poses, action, task string);
+   episodes are written as a LeRobotDataset v3.0 (joint state, cameras as h264 video, AV1
+   for ``--task=reach``; the simulator's object poses, action, task string);
 2. **train** (``lr train``): a policy learns from that dataset, with checkpoints, a
    ``metrics.jsonl`` and a loss-curve PNG;
 3. **evaluate** (``lr eval``): the trained policy runs in the simulator on seeds it never saw
@@ -146,9 +146,11 @@ class QuickstartConfig(LrConfig):
     """DART noise of the recording (lr sim record --expert_noise): the robot executes the
     expert's action plus Gaussian noise of this std (joint units), the dataset keeps the
     expert's own action, so demonstrations show how to recover from small errors."""
-    vcodec: str | None = None
-    """Video codec of the recorded cameras (lr sim record --dataset.vcodec; default: the
-    dataset writer's, libsvtav1 as in LeRobot)."""
+    vcodec: str | None = "h264"
+    """Video codec of the recorded cameras (lr sim record --dataset.vcodec; null: the dataset
+    writer's, libsvtav1 as in LeRobot). h264 here: two of five recordings of this job with
+    libsvtav1 hung inside SVT-AV1 (docs/quickstart-trials.md); h264 cost the same CPU time and
+    gave the same success."""
     steps: int = Field(5000, gt=0)
     """Training steps."""
     batch_size: int = Field(64, gt=0)
@@ -197,6 +199,7 @@ def preset(task: str) -> QuickstartConfig:
             policy=reach_policy(),
             episodes=100,
             expert_noise=0.0,
+            vcodec=None,
             steps=6000,
             batch_size=32,
         )
