@@ -19,7 +19,7 @@
 The default (``--task=pick-and-place``) learns to pick up the red cube and put it on the green
 marker **from two 64×64 cameras (front and wrist) plus the joint state only**: the simulator's
 object poses are recorded in the dataset but are not among the policy's inputs. The expert's
-100 demonstrations are recorded with DART noise (``--expert_noise=1.5``: the arm executes the
+200 demonstrations are recorded with DART noise (``--expert_noise=1.5``: the arm executes the
 expert's action plus noise, the dataset keeps the expert's action), and the policy is
 ``visuomotor`` (a small CNN with spatial soft-argmax keypoints per camera and an MLP to chunks
 of actions) trained for 5,000 steps, sized to learn within minutes on a 2-core CPU (the trials
@@ -140,7 +140,7 @@ class QuickstartConfig(LrConfig):
     """The simulated task and what is recorded."""
     policy: PolicyConfig = Field(default_factory=vision_policy)
     """The policy trained (default: visuomotor on the cameras and the joint state)."""
-    episodes: int = Field(100, gt=0)
+    episodes: int = Field(200, gt=0)
     """Expert episodes recorded."""
     expert_noise: float = Field(1.5, ge=0.0)
     """DART noise of the recording (lr sim record --expert_noise): the robot executes the
