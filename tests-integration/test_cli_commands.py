@@ -139,8 +139,8 @@ def test_every_device_field_is_described(group):
 
 def test_help_shows_preset_defaults_not_factories():
     page = lr("quickstart", "--help").stdout
-    assert "--env.task=STR" in page and "(default: reach)" in page
-    assert "--policy.dim_model=INT" in page and "(default: 128)" in page
+    assert "--env.task=STR" in page and "(default: pick-and-place)" in page
+    assert "--policy.type=visuomotor" in page and "(default: [16, 32, 32, 32])" in page
     page = lr("train", "--policy.type=act", "--help").stdout
     assert re.search(r"--num_workers=INT .*default: \d+", page.replace("\n", " "))
 

@@ -50,8 +50,7 @@ def test_every_other_distribution_has_a_budget_and_strict_ones_none():
 
 
 def test_every_lenient_entry_says_why_and_points_into_a_ratcheted_distribution():
-    budget = tc.load_budget()
-    assert budget.lenient, "the lenient table is expected to list the modules being rewritten"
+    budget = tc.load_budget()  # an empty table is the goal: every module counted
     for pattern, reason in budget.lenient.items():
         assert pattern.startswith("packages/") and "/src/" in pattern, pattern
         assert tc.distribution_of(pattern) not in tc.strict_distributions(), pattern

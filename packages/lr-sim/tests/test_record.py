@@ -131,3 +131,39 @@ def test_a_task_set_records_every_task_with_its_own_task_string(tmp_path):
     ds = LeRobotDataset("lr/mw", root=root)
     tasks = {ds.get_raw_item(i)["task"] for i in (0, len(ds) - 1)}
     assert tasks == {"reach", "button press topdown"}
+
+
+def _record_reach(root: Path, noise: float) -> np.ndarray:
+    """States and actions of one reach episode as (frames, 12)."""
+    from lr_dataset.dataset import LeRobotDataset
+
+    record(
+        SimRecordConfig(
+            env=SO101EnvConfig(task="reach", cameras=[]),
+            dataset=DatasetTarget(repo_id="lr/noise", root=root),
+            episodes=1,
+            post_success_steps=0,
+            expert_noise=noise,
+            progress=False,
+        )
+    )
+    ds = LeRobotDataset("lr/noise", root=root)
+    items = [ds.get_raw_item(i) for i in range(len(ds))]
+    return np.stack([np.concatenate([i["observation.state"], i["action"]]) for i in items])
+
+
+def test_expert_noise_perturbs_the_robot_not_the_recorded_actions(tmp_path):
+    clean = _record_reach(tmp_path / "clean", 0.0)
+    noisy = _record_reach(tmp_path / "noisy", 3.0)
+    again = _record_reach(tmp_path / "again", 3.0)
+    np.testing.assert_array_equal(noisy, again)  # reproducible from the seed
+    # the first action is taken before any noise: the expert's own, in both runs
+    np.testing.assert_array_equal(clean[0], noisy[0])
+    # then the arm is pushed off the clean path ...
+    n = min(len(clean), len(noisy))
+    assert np.abs(noisy[1:n, :6] - clean[1:n, :6]).max() > 0.5
+    # ... while the recorded actions stay the expert's smooth commands: noise of 3 units in
+    # them would add step-to-step jumps of about 3·√2 units on top of the expert's own
+    jumps = np.abs(np.diff(noisy[:, 6:11], axis=0)).mean()
+    clean_jumps = np.abs(np.diff(clean[:, 6:11], axis=0)).mean()
+    assert jumps < clean_jumps + 1.0, (jumps, clean_jumps)

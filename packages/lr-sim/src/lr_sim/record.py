@@ -6,9 +6,13 @@
 Each episode resets the env with seed ``seed + i``, lets the expert act until the task succeeds
 (plus ``post_success_steps`` frames of holding still, so a policy also learns to stop) or the
 episode ends, and stores one frame per step: the observation, the action taken from it, and the
-task's instruction. Failed episodes are discarded (``--keep_failures=true`` keeps them), so
-``--episodes`` counts stored episodes per task (a task set such as Meta-World's ``MT10`` records
-each of its tasks). Cameras become video features.
+task's instruction. With ``--expert_noise=σ`` the command sent to the robot is the expert's
+action plus Gaussian noise of standard deviation σ (in action units) while the dataset keeps the
+expert's own action, as in DART (Laskey et al., 2017, "DART: Noise Injection for Robust
+Imitation Learning"): the demonstrations then visit states slightly off the expert's path and
+show the way back, which a policy's own small errors will need. Failed episodes are discarded
+(``--keep_failures=true`` keeps them), so ``--episodes`` counts stored episodes per task (a task
+set such as Meta-World's ``MT10`` records each of its tasks). Cameras become video features.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import Field
 
 from lr_core.config import LrConfig, parse_cli
@@ -52,6 +57,9 @@ class SimRecordConfig(LrConfig):
     """Episode i is reset with seed + i."""
     post_success_steps: int = Field(default=15, ge=0)
     """Frames of holding still recorded after success."""
+    expert_noise: float = Field(default=0.0, ge=0.0)
+    """DART: std of Gaussian noise added to the expert's action before the robot executes it
+    (the dataset keeps the expert's own action); 0 records clean demonstrations."""
     keep_failures: bool = False
     """Also store episodes where the expert failed."""
     max_attempts_factor: int = Field(default=3, gt=0)
@@ -123,7 +131,15 @@ def _record_task(
             seed = config.seed + attempts
             attempts += 1
             totals["attempts"] += 1
-            success, n = _episode(env, expert, dataset, seed, env_config, config.post_success_steps)
+            success, n = _episode(
+                env,
+                expert,
+                dataset,
+                seed,
+                env_config,
+                config.post_success_steps,
+                config.expert_noise,
+            )
             totals["successes"] += success
             if success or config.keep_failures:
                 dataset.save_episode()
@@ -141,16 +157,26 @@ def _record_task(
 
 
 def _episode(
-    env: Any, expert: Any, dataset: Any, seed: int, env_config: EnvConfig, post_steps: int
+    env: Any,
+    expert: Any,
+    dataset: Any,
+    seed: int,
+    env_config: EnvConfig,
+    post_steps: int,
+    noise: float = 0.0,
 ) -> tuple[bool, int]:
     obs, info = env.reset(seed=seed)
     expert.reset()
+    rng = np.random.default_rng([seed, 0xDA127])  # the noise is reproducible per seed
     task = env.task_description
     succeeded_at: int | None = None
     for step in range(env_config.episode_length):
         action = expert.act()
         dataset.add_frame({**obs, "action": action, "task": task})
-        obs, _, terminated, truncated, info = env.step(action)
+        executed = action
+        if noise > 0:
+            executed = (action + rng.normal(0.0, noise, np.shape(action))).astype(action.dtype)
+        obs, _, terminated, truncated, info = env.step(executed)
         if info["is_success"] and succeeded_at is None:
             succeeded_at = step
         if succeeded_at is not None and step - succeeded_at >= post_steps:

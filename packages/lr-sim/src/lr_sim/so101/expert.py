@@ -24,6 +24,12 @@ GRIPPER_OPEN = math.radians(50.0)
 GRIPPER_WIDE = math.radians(100.0)
 GRIPPER_CLOSED = math.radians(-10.0)
 ROLL_LIMITS = (-2.70, 2.80)
+#: Where the grasp point is aimed, along the jaws' opening axis, relative to the cube's centre
+#: (m; negative: towards the moving jaw). The fixed jaw must clear the cube: aimed at the
+#: centre, a grasp fails when the point lands 2 mm or more towards the fixed jaw, while it
+#: succeeds with the cube up to 18 mm towards the moving jaw (which sweeps it against the fixed
+#: pad). Aiming 8 mm off centre leaves about 8 mm of error either way.
+GRASP_OFFSET = -0.008
 
 
 class SO101Expert:
@@ -116,16 +122,19 @@ class SO101Expert:
         cube, cube_yaw = self._cube()
         goal = self.sim.goal_pos
         hold_z = CUBE_SIZE / 2 + 0.003
-        if self.phase == "approach":
-            self.gripper = GRIPPER_OPEN
+        if self.phase in ("approach", "descend"):
             self.yaw = self._grasp_yaw(cube, cube_yaw)
-            above = np.array([cube[0], cube[1], HOVER_Z])
-            if self._move(above) and self._near(above):
-                self.phase = "descend"
-        elif self.phase == "descend":
-            target = np.array([cube[0], cube[1], hold_z])
-            if self._move(target, 0.7) and self._near(target, 0.006):
-                self.phase, self.wait = "close", 10
+            opening = np.array([math.cos(self.yaw), math.sin(self.yaw)])
+            grasp_xy = cube[:2] + GRASP_OFFSET * opening
+            if self.phase == "approach":
+                self.gripper = GRIPPER_OPEN
+                above = np.array([*grasp_xy, HOVER_Z])
+                if self._move(above) and self._near(above):
+                    self.phase = "descend"
+            else:
+                target = np.array([*grasp_xy, hold_z])
+                if self._move(target, 0.7) and self._near(target, 0.006):
+                    self.phase, self.wait = "close", 10
         elif self.phase == "close":
             self.gripper = GRIPPER_CLOSED
             self.wait -= 1

@@ -91,7 +91,7 @@ def build_mjcf(offscreen_width: int = 640, offscreen_height: int = 480) -> str:
     <light name="top" pos="0.2 0 1.2" dir="0 0 -1" diffuse="0.7 0.7 0.7" castshadow="true"/>
     <geom name="table" type="plane" size="0.6 0.45 0.01" pos="0.15 0 0" material="table"
           friction="0.6 0.005 0.0001"/>
-    <camera name="front" pos="0.5 0 0.32" xyaxes="0 1 0 -0.6 0 0.8" fovy="50"/>
+    <camera name="front" pos="0.42 0 0.26" xyaxes="0 1 0 -0.663 0 0.749" fovy="45"/>
     <camera name="top" pos="0.2 0 0.75" xyaxes="0 1 0 -1 0 0" fovy="45"/>
     <body name="base" pos="0 0 0" childclass="link">
       <geom name="base" type="cylinder" size="0.045 0.025" pos="0 0 0.025" rgba="0.2 0.2 0.2 1"/>
