@@ -291,3 +291,25 @@ def test_every_step_lr_names_is_registered_by_the_module_named_for_it():
     for name, module in pipeline._STEP_MODULES.items():
         importlib.import_module(module)
         assert pipeline._STEPS[name].registry_name == name, (name, module)
+
+
+def test_stats_shared_between_cameras_save_and_load(tmp_path):
+    """One ImageNet mean/std object for every camera (what --dataset.use_imagenet_stats gives)
+    must save: safetensors refuses tensors that share memory."""
+    from lr_policies.train.data import IMAGENET_STATS
+
+    cfg = config("act")
+    cfg.input_features["observation.images.wrist"] = PolicyFeature(
+        type=FeatureType.VISUAL, shape=(3, 8, 10)
+    )
+    shared = {k: torch.as_tensor(v) for k, v in IMAGENET_STATS.items()}
+    stats = {**STATS, "observation.images.front": shared, "observation.images.wrist": shared}
+    pre, post = make_pre_post_processors(cfg, dataset_stats=stats)
+    save_pre_post_processors((pre, post), tmp_path)
+    loaded, _ = load_pre_post_processors(tmp_path)
+    frame = torch.rand(1, 3, 8, 10)
+    batch = {"observation.state": torch.zeros(1, 3), "observation.images.front": frame,
+             "observation.images.wrist": frame, "action": torch.zeros(1, 2)}  # fmt: skip
+    out, again = pre(dict(batch)), loaded(dict(batch))
+    assert torch.equal(out["observation.images.wrist"], again["observation.images.wrist"])
+    assert torch.equal(out["observation.images.front"], out["observation.images.wrist"])

@@ -156,7 +156,9 @@ class PolicyProcessorPipeline:
             state = step.state_dict()
             if state:
                 file = f"{self.name}_step_{i}_{step.registry_name}.safetensors"
-                tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
+                # a copy of each: stats may share memory (one ImageNet mean for every camera),
+                # which safetensors refuses to write
+                tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state.items()}
                 with atomic_path(directory / file) as tmp:
                     save_file(tensors, str(tmp))
                 entry["state_file"] = file

@@ -119,7 +119,8 @@ def training_stats(meta: DatasetMetadata, *, use_imagenet_stats: bool) -> dict[s
     if use_imagenet_stats:
         for key, spec in _features(meta).items():
             if spec.is_visual:
-                stats.setdefault(key, {}).update(IMAGENET_STATS)
+                # a copy per camera: shared arrays would become shared tensors
+                stats.setdefault(key, {}).update({k: v.copy() for k, v in IMAGENET_STATS.items()})
     return stats
 
 
