@@ -134,7 +134,9 @@ def test_the_whole_walk(tmp_path):
         "--eval.batch_size=2",
         f"--output_dir={tmp_path / 'eval'}",
     )
-    assert "trained on cameras ['front'] at 96x96" in evaluated.stderr
+    # the quickstart records front + wrist at 64x64; the env's default renders 224x224
+    assert "trained on cameras ['front', 'wrist'] at 64x64" in evaluated.stderr
+    assert "instead of its default cameras ['front', 'wrist'] at 224x224" in evaluated.stderr
     assert "2 successes" in evaluated.stdout or "/2 successes" in evaluated.stdout
     eval_info = json.loads((tmp_path / "eval" / "eval_info.json").read_text())
     assert eval_info["aggregated"]["n_episodes"] == 2
@@ -149,7 +151,8 @@ from lr_sim import SO101EnvConfig, make_env
 path = {str(checkpoint)!r}
 policy = PreTrainedPolicy.from_pretrained(path)
 pre, post = load_pre_post_processors(path)
-env = make_env(SO101EnvConfig(task="reach", cameras=["front"], image_height=96, image_width=96))
+cameras = ["front", "wrist"]  # what the quickstart recorded, at 64x64
+env = make_env(SO101EnvConfig(task="reach", cameras=cameras, image_height=64, image_width=64))
 obs, _ = env.reset(seed=0)
 batch = {{}}
 for key, value in obs.items():
