@@ -2,15 +2,16 @@
 
 The pool (:class:`~lr_dataset.streaming.order.EpisodePool`) decides which episodes are resident
 and the order of the samples; :class:`LoadAhead` decides *when* each episode is loaded. A copy
-of the pool runs ahead of it through the same (pure) schedule, and each episode is loaded in the
-background when that copy first draws from it: at most ``window`` samples before the stream
-needs it (``max(32, 2 x episode_pool_size)``, so most episodes load as soon as they are
-admitted), never later. The lead starts at zero and grows by one sample per sample emitted: the
-first sample waits only for its own episode, the first batch for the episodes its samples come
-from, while the rest of the pool loads behind them (before, a consumer loaded every resident
-episode - and ``prefetch_episodes`` more - before its first sample). Episodes about to be
-admitted are loaded ahead as before (:meth:`Prefetcher.lookahead`). For each step: load what the
-copy ahead reaches, wait for the episode (usually loaded long before), build the sample
+of the pool runs ahead of it through the same (pure) schedule and starts an episode's load when
+it first draws from it: never after the stream needs the episode, at most ``window`` samples
+before (``max(32, 2 x episode_pool_size)``), and with no more episodes loaded ahead of the
+stream - reached by the copy, not yet drawn by the stream - than the prefetcher has threads
+(1 for a local folder, 4 for a URL). So the first sample waits for its own episode only, the
+next episode loads while it decodes, and the fetch threads always have the next episodes the
+stream will need; before, a consumer queued every resident episode (and ``prefetch_episodes``
+more) before its first sample, and spent that CPU before its first batch. Episodes about to be
+admitted are still loaded ahead of admission (:meth:`Prefetcher.lookahead`). For each step:
+load what the copy reaches, wait for the episode (usually loaded by then), build the sample
 (decoding its video frames now), and release the episode once the pool drained it. Loading
 never changes the order: the schedule is the pool's alone.
 """
@@ -42,58 +43,62 @@ def load_ahead_window(pool_size: int) -> int:
 class LoadAhead:
     """Starts loading each episode of ``pool`` when a copy of the pool running ahead of it
     first draws from it (see the module docstring). Call :meth:`advance` after each step of
-    ``pool``.
+    ``pool`` with the episode that step drew.
 
     An episode the copy reaches before ``pool`` admits it is loaded as a look-ahead load (it
     gives its cache room back when an admitted episode needs it) and becomes a required one at
     its admission, so the cache's required episodes stay those of the pool."""
 
     def __init__(
-        self, pool: EpisodePool, prefetcher: Prefetcher, prefetch_episodes: int, window: int
+        self,
+        pool: EpisodePool,
+        prefetcher: Prefetcher,
+        prefetch_episodes: int,
+        window: int,
+        max_ahead: int,
     ) -> None:
         self.pool = pool
         self.ahead = copy.deepcopy(pool)  # the same draws, taken earlier
         self.prefetcher = prefetcher
         self.prefetch_episodes = prefetch_episodes
         self.window = max(0, int(window))
+        self.max_ahead = max(1, int(max_ahead))
         self.steps = 0  # samples the stream has emitted since this pool started
         self.requested: set[int] = set()  # episodes the copy ahead has reached
+        self.undrawn: set[int] = set()  # ... that the stream has not drawn from yet
         self.resident: set[int] = set(pool.resident)  # admitted by the pool, not yet evicted
         self._exhausted = False
-        self._looked_ahead = False
 
-    def advance(self) -> None:
-        """The pool took one more step: note its admissions and evictions, then move the copy
-        to ``min(steps - 1, window)`` steps ahead of it, loading the episode of every step it
-        takes."""
+    def advance(self, drawn: int) -> None:
+        """The pool took one more step, from episode ``drawn``: note its admissions and
+        evictions, then move the copy on (at least to the stream's step)."""
         self.steps += 1
+        self.undrawn.discard(drawn)
         self.resident.difference_update(self.pool.evicted)
         for ep in self.pool.admitted:
             self.resident.add(ep)
             if ep in self.requested:
                 self.prefetcher.admit(ep)  # loaded ahead: now required
-        lead = min(self.steps - 1, self.window)
-        while not self._exhausted and self.ahead.emitted < self.steps + lead:
-            step = self.ahead.next()
+        ahead = self.ahead
+        while not self._exhausted and (
+            ahead.emitted < self.steps
+            or (ahead.emitted < self.steps + self.window and len(self.undrawn) < self.max_ahead)
+        ):
+            step = ahead.next()
             if step is None:
                 self._exhausted = True
                 break
             ep = step[0]
             if ep not in self.requested:
                 self.requested.add(ep)
+                if ahead.emitted > self.steps:
+                    self.undrawn.add(ep)
                 if ep in self.resident:
                     self.prefetcher.admit(ep)
                 else:
                     self.prefetcher.lookahead([ep])
-            if self.ahead.admitted:
-                self._lookahead()
-        if lead == self.window and not self._looked_ahead:
-            self._lookahead()  # the ramp is over: load the next admissions too
-
-    def _lookahead(self) -> None:
-        self._looked_ahead = True
-        if self.prefetch_episodes:
-            self.prefetcher.lookahead(self.ahead.upcoming(self.prefetch_episodes))
+            if ahead.admitted and self.prefetch_episodes:
+                self.prefetcher.lookahead(ahead.upcoming(self.prefetch_episodes))
 
 
 def consume(
@@ -113,10 +118,11 @@ def consume(
             prefetcher,
             prefetch_episodes,
             load_ahead_window(pool.pool_size) if window is None else window,
+            prefetcher.workers,
         )
         while (step := pool.next()) is not None:
             ep, offset = step
-            ahead.advance()
+            ahead.advance(ep)
             data = prefetcher.get(ep)
             if prefetcher.cache is not None and isinstance(decoder, StreamDecoder):
                 refresh_decoder(decoder, prefetcher.cache, data.videos.values(), opened)

@@ -100,7 +100,8 @@ class Prefetcher:
         self.files = files
         self.cache = cache
         self.tolerance_s = tolerance_s
-        self._pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="lr-stream-fetch")
+        self.workers = max(1, workers)
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="lr-stream-fetch")
         self._futures: dict[int, Future[EpisodeData]] = {}
         self._owners: dict[int, tuple[int, int]] = {}
         self._required: set[tuple[int, int]] = set()
