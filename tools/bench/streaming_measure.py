@@ -142,12 +142,14 @@ def measure_stream(make_loader: Any, args: argparse.Namespace, folder: Path | No
         first = time.perf_counter() - t0
         sampler_cpu = sampler.cpu_s
         first_cpu = tree_cpu_s() - sampler_cpu - cpu0
+        cpu1 = tree_cpu_s() - sampler.cpu_s
         t0 = time.perf_counter()
         n = 0
         for _ in range(args.batches):
             batch = next(it)
             n += len(batch["index"])
         dt = time.perf_counter() - t0
+        steady_cpu = tree_cpu_s() - sampler.cpu_s - cpu1
         assert batch[CAMERA].dtype == torch.float32
         del it, loader
     return {
@@ -157,6 +159,9 @@ def measure_stream(make_loader: Any, args: argparse.Namespace, folder: Path | No
         "first_batch_cpu_s": first_cpu,
         "sampler_cpu_to_first_batch_s": sampler_cpu,
         "samples_per_s": n / dt,
+        # CPU of the process and its workers per sample over those batches: the steadier
+        # figure when other jobs share the cores
+        "cpu_ms_per_sample": 1e3 * steady_cpu / n,
         "samples": n,
         "peak_pss_total_mb": sampler.peak_total_kb / 1024,
         "peak_rss_largest_mb": sampler.peak_one_kb / 1024,
