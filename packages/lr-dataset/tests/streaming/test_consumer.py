@@ -127,3 +127,32 @@ def test_look_ahead_loads_of_a_remote_stream_become_required_on_admission(
     # each was fetched before the pool admitted it, and no episode was fetched twice
     assert sorted(ep for ep, _, _ in log) == sorted(first_need)
     assert all(s.used_bytes == 0 for s in stats.values())  # the cache is empty after the epoch
+
+
+def test_a_resumed_stream_loads_only_what_is_left_within_the_window(
+    rollover, submissions, monkeypatch
+):
+    """After a resume the pool starts part-way through its schedule: the copy ahead starts
+    there too (episodes already drained are never loaded, the rest once each, in time)."""
+    log, taken = submissions
+    window = 5
+    monkeypatch.setattr(consumer, "load_ahead_window", lambda pool_size: window)
+
+    def stream():
+        return NumpyStream("t/x", root=rollover, episode_pool_size=3, seed=5, prefetch_episodes=0)
+
+    full = indices(stream())
+    resumed = stream()
+    resumed.load_state_dict(stream().state_dict(batches_consumed=9, batch_size=8))
+    log.clear()
+    items = []
+    for item in resumed:
+        items.append(item)
+        taken[0] = len(items)
+    assert indices(items) == full[72:]
+    first_need = _first_needs(items, _episode_of(resumed))
+    assert sorted(ep for ep, _, _ in log) == sorted(first_need)  # each left once, no other
+    for ep, _, at in log:
+        assert at <= first_need[ep] <= at + window, (ep, at, first_need[ep])
+    # loaded ahead of the stream, not each only when a sample already waits for it
+    assert any(first_need[ep] > at for ep, _, at in log)

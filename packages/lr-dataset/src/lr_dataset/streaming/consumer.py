@@ -63,7 +63,7 @@ class LoadAhead:
         self.prefetch_episodes = prefetch_episodes
         self.window = max(0, int(window))
         self.max_ahead = max(1, int(max_ahead))
-        self.steps = 0  # samples the stream has emitted since this pool started
+        self.steps = pool.emitted  # the stream's position in the pool (a resume skips some)
         self.requested: set[int] = set()  # episodes the copy ahead has reached
         self.undrawn: set[int] = set()  # ... that the stream has not drawn from yet
         self.resident: set[int] = set(pool.resident)  # admitted by the pool, not yet evicted
@@ -72,7 +72,7 @@ class LoadAhead:
     def advance(self, drawn: int) -> None:
         """The pool took one more step, from episode ``drawn``: note its admissions and
         evictions, then move the copy on (at least to the stream's step)."""
-        self.steps += 1
+        self.steps = self.pool.emitted
         self.undrawn.discard(drawn)
         self.resident.difference_update(self.pool.evicted)
         for ep in self.pool.admitted:
