@@ -10,9 +10,11 @@ Every case runs in its own process: DataLoader, batch 8, ``--workers`` workers, 
 of tools/bench/dataset_synth.py (camera and state at -0.1 s and now, 30 actions over 1 s).
 Figures: time from opening the dataset to the first batch (libraries already imported) and
 the CPU seconds the process and its workers spent until then (a figure other load on the
-machine disturbs far less), samples/s over the next ``--batches`` batches, peak memory of the
-process and its workers together (PSS: pages shared by forked workers counted once), peak disk
-of the stream cache (remote reads only). lr's map-style reading is ``LeRobotDataset`` +
+machine disturbs far less), samples/s over the next ``--batches`` batches and the CPU the
+process and its workers spent per sample over them, peak memory of the process and its workers
+together (PSS: pages shared by forked workers counted once, sampled every 0.25 s; the
+sampler's own CPU is left out of the CPU figures), peak disk of the stream cache (remote reads
+only). lr's map-style reading is ``LeRobotDataset`` +
 ``lr_dataset.DataLoader`` with shuffling; lr streams go through ``lr_dataset.DataLoader`` too;
 LeRobot's stream through torch's DataLoader over the local folder (0.6.1 cannot read a plain
 HTTP server). The HTTP server is ``python -m lr_dataset.streaming.loopback`` in its own process
@@ -217,7 +219,8 @@ def main() -> int:
                 results[name].append(res)
                 print(
                     f"  #{r} {name}: first batch {res['first_batch_s']:.2f} s, "
-                    f"{res['samples_per_s']:.1f} samples/s, PSS {res['peak_pss_total_mb']:.0f} MB",
+                    f"{res['samples_per_s']:.1f} samples/s ({res['cpu_ms_per_sample']:.2f} ms CPU "
+                    f"each), PSS {res['peak_pss_total_mb']:.0f} MB",
                     flush=True,
                 )
     finally:
@@ -232,17 +235,18 @@ def main() -> int:
     lerobot = med("LeRobot 0.6.1 stream, local", "samples_per_s") if python else None
     print()
     print(
-        "| case | first batch, s | CPU to first batch, s | samples/s | vs lr map-style | "
-        "vs LeRobot stream | peak memory (PSS, all processes), MB | peak cache disk, MB |"
+        "| case | first batch, s | CPU to first batch, s | samples/s | CPU per sample, ms | "
+        "vs lr map-style | vs LeRobot stream | peak memory (PSS, all processes), MB | "
+        "peak cache disk, MB |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, case, _ in cases:
         sps = med(name, "samples_per_s")
         vs_peer = f"{sps / lerobot:.2f}x" if lerobot else "-"
         disk = med(name, "peak_cache_disk_mb") if case == "stream-http" else None
         print(
             f"| {name} | {med(name, 'first_batch_s'):.2f} | {med(name, 'first_batch_cpu_s'):.2f} "
-            f"| {sps:.1f} | {sps / local:.2f}x | "
+            f"| {sps:.1f} | {med(name, 'cpu_ms_per_sample'):.2f} | {sps / local:.2f}x | "
             f"{vs_peer} | {med(name, 'peak_pss_total_mb'):.0f} | "
             f"{f'{disk:.1f}' if disk is not None else '-'} |"
         )

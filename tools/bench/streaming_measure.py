@@ -30,10 +30,11 @@ def _memory_kb(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds a process has used (``/proc/<pid>/stat``)."""
+def _cpu_s(pid: int, stat: str = "stat") -> float:
+    """User + system CPU seconds a process (or, with ``stat="task/<tid>/stat"``, one of its
+    threads) has used (``/proc/<pid>/stat``)."""
     try:
-        with open(f"/proc/{pid}/stat") as handle:
+        with open(f"/proc/{pid}/{stat}") as handle:
             fields = handle.read().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
@@ -80,18 +81,33 @@ def _disk_bytes(folder: Path | None) -> int:
 
 class Sampler:
     """Peak memory of this process and its children (PSS summed over them, largest RSS), and
-    peak disk use of a folder, sampled every ``period_s`` on a thread."""
+    peak disk use of a folder, sampled every ``period_s`` on a thread.
 
-    def __init__(self, folder: Path | None = None, period_s: float = 0.05) -> None:
+    Reading ``smaps_rollup`` is not free: about 11 ms of CPU per process with torch loaded
+    (its many mappings), charged to this process. Sampled every 50 ms, as this benchmark once
+    did, that was about half a core on a 2-core machine, taken from the workers and counted in
+    the CPU to the first batch. :attr:`cpu_s` is the thread's own CPU, which
+    :func:`measure_stream` leaves out of its CPU figures."""
+
+    def __init__(self, folder: Path | None = None, period_s: float = 0.25) -> None:
         self.folder = folder
         self.period_s = period_s
         self.peak_total_kb = 0
         self.peak_one_kb = 0
         self.peak_disk = 0
+        self._tid: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    @property
+    def cpu_s(self) -> float:
+        """CPU seconds the sampling thread has used so far."""
+        if self._tid is None:
+            return 0.0
+        return _cpu_s(os.getpid(), f"task/{self._tid}/stat")
+
     def _run(self) -> None:
+        self._tid = threading.get_native_id()
         while not self._stop.is_set():
             memory = [_memory_kb(p) for p in _tree(os.getpid())]
             self.peak_total_kb = max(self.peak_total_kb, sum(pss for _, pss in memory))
@@ -101,6 +117,8 @@ class Sampler:
 
     def __enter__(self) -> Sampler:
         self._thread.start()
+        while self._tid is None:
+            time.sleep(0.001)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -116,27 +134,34 @@ def measure_stream(make_loader: Any, args: argparse.Namespace, folder: Path | No
 
     torch.set_num_threads(2)
     with Sampler(folder) as sampler:
-        cpu0 = tree_cpu_s()
+        cpu0 = tree_cpu_s() - sampler.cpu_s
         t0 = time.perf_counter()
         loader = make_loader()
         it = iter(loader)
         next(it)
         first = time.perf_counter() - t0
-        first_cpu = tree_cpu_s() - cpu0
+        sampler_cpu = sampler.cpu_s
+        first_cpu = tree_cpu_s() - sampler_cpu - cpu0
+        cpu1 = tree_cpu_s() - sampler.cpu_s
         t0 = time.perf_counter()
         n = 0
         for _ in range(args.batches):
             batch = next(it)
             n += len(batch["index"])
         dt = time.perf_counter() - t0
+        steady_cpu = tree_cpu_s() - sampler.cpu_s - cpu1
         assert batch[CAMERA].dtype == torch.float32
         del it, loader
     return {
         "first_batch_s": first,
-        # CPU of the process and its workers until then: what other load on the machine
-        # disturbs far less than the wall-clock figure
+        # CPU of the process and its workers until then (the memory sampler's own left out):
+        # what other load on the machine disturbs far less than the wall-clock figure
         "first_batch_cpu_s": first_cpu,
+        "sampler_cpu_to_first_batch_s": sampler_cpu,
         "samples_per_s": n / dt,
+        # CPU of the process and its workers per sample over those batches: the steadier
+        # figure when other jobs share the cores
+        "cpu_ms_per_sample": 1e3 * steady_cpu / n,
         "samples": n,
         "peak_pss_total_mb": sampler.peak_total_kb / 1024,
         "peak_rss_largest_mb": sampler.peak_one_kb / 1024,

@@ -204,3 +204,13 @@ def test_preview_lists_episodes_in_the_order_they_are_first_needed():
         if episode not in firsts:
             firsts.append(episode)
     assert ahead == firsts and p.emitted == 10
+
+
+def test_numpy_random_is_loaded_with_the_order_module():
+    """Forked DataLoader workers inherit it instead of each importing it for its first pool."""
+    import subprocess
+    import sys
+
+    code = "import sys, lr_dataset.streaming.order; print('numpy.random' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

@@ -35,6 +35,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+# numpy loads numpy.random lazily; loading it with this module, in the process that builds the
+# stream, spares each forked DataLoader worker that import on its way to the first sample
+import numpy.random  # isort: skip
+
 #: uniform draws taken from the generator at a time (the stream of values is the same)
 _DRAW_BLOCK = 4096
 

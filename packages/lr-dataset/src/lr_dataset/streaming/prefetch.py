@@ -1,4 +1,7 @@
-"""Prefetch-on-admit: an episode admitted into the pool is loaded in the background.
+"""Loading episodes in the background, when the consumer asks: :meth:`Prefetcher.admit` for an
+episode of the pool (a *required* load), :meth:`Prefetcher.lookahead` for one the pool has not
+admitted yet (it gives its cache room back when a required one needs it). The consumer asks
+just before the stream needs an episode (:class:`~lr_dataset.streaming.consumer.LoadAhead`).
 
 Loading an episode reads its rows (only the row groups that hold them) into RAM and, for a
 remote source, fetches into the :class:`~lr_dataset.streaming.cache.RangeCache` the byte ranges
@@ -100,7 +103,8 @@ class Prefetcher:
         self.files = files
         self.cache = cache
         self.tolerance_s = tolerance_s
-        self._pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="lr-stream-fetch")
+        self.workers = max(1, workers)
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="lr-stream-fetch")
         self._futures: dict[int, Future[EpisodeData]] = {}
         self._owners: dict[int, tuple[int, int]] = {}
         self._required: set[tuple[int, int]] = set()
