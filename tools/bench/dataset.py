@@ -21,39 +21,22 @@ LeRobot runs in its own venv (tools/peer/locate.py) through tools/bench/dataset_
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from dataset_measure import measure_cpu, measure_meta, measure_read, measure_write  # noqa: E402
-from dataset_synth import FPS, features, frame_bank  # noqa: E402
+from dataset_measure import measure_cpu, measure_lr_write, measure_meta, measure_read  # noqa: E402
+from dataset_synth import FPS, add_size_arguments, features, frame_bank, size_argv  # noqa: E402
+from harness import peer_python, run_child  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------- our side
-def child_write(args: argparse.Namespace) -> dict:
-    from lr_dataset.dataset import LeRobotDataset
-
-    def create() -> LeRobotDataset:
-        return LeRobotDataset.create(
-            "bench/synthetic",
-            FPS,
-            features(args.height, args.width),
-            root=args.root,
-            robot_type="so_follower",
-        )
-
-    return measure_write(create, args)
-
-
 def child_read(args: argparse.Namespace) -> dict:
     from lr_dataset.torch_dataset import LeRobotDataset
     from lr_dataset.torch_loader import DataLoader
@@ -149,54 +132,21 @@ def make_meta_dataset(root: Path, episodes: int = 10_000, length: int = 200) -> 
 
 
 # ---------------------------------------------------------------------------------- driver
-def _run(cmd: list[str], timeout: float = 900) -> dict:
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd="/tmp")
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"{' '.join(cmd[:4])} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(lines[-1][7:])
-
-
 def ours(case: str, root: Path, args: argparse.Namespace) -> dict:
-    return _run([sys.executable, __file__, "--child", case, str(root), *_size_args(args)])
+    cmd = [sys.executable, __file__, "--child", case, str(root), *size_argv(args)]
+    return run_child(cmd, timeout=900)
 
 
 def peer(case: str, root: Path, args: argparse.Namespace, python: Path) -> dict:
-    return _run([str(python), str(HERE / "dataset_peer.py"), case, str(root), *_size_args(args)])
-
-
-def _size_args(args: argparse.Namespace) -> list[str]:
-    return [
-        "--episodes",
-        str(args.episodes),
-        "--frames",
-        str(args.frames),
-        "--height",
-        str(args.height),
-        "--width",
-        str(args.width),
-        "--batches",
-        str(args.batches),
-    ]
-
-
-def peer_python() -> Path | None:
-    spec = importlib.util.spec_from_file_location("peer_locate", REPO / "tools/peer/locate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.peer_python("0.6.1")
+    cmd = [str(python), str(HERE / "dataset_peer.py"), case, str(root), *size_argv(args)]
+    return run_child(cmd, timeout=900)
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--child", nargs=2, metavar=("CASE", "ROOT"), help=argparse.SUPPRESS)
     p.add_argument("--small", action="store_true", help="4 episodes x 60 frames, 1 repeat")
-    p.add_argument("--episodes", type=int, default=20)
-    p.add_argument("--frames", type=int, default=200)
-    p.add_argument("--height", type=int, default=480)
-    p.add_argument("--width", type=int, default=640)
-    p.add_argument("--batches", type=int, default=50)
-    p.add_argument("--workers", type=int, default=2)
+    add_size_arguments(p)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--no-peer", action="store_true")
     p.add_argument("--keep", type=Path, help="write the datasets here and keep them")
@@ -205,7 +155,7 @@ def main() -> int:
         case, root = args.child
         args.root = root
         cases = {
-            "write": child_write,
+            "write": measure_lr_write,
             "read": child_read,
             "read-torch": child_read_torch,
             "cpu": child_cpu,

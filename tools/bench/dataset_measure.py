@@ -9,7 +9,7 @@ import resource
 import time
 from typing import Any
 
-from dataset_synth import CAMERA, delta_timestamps, frame_bank, synth_frame
+from dataset_synth import CAMERA, FPS, delta_timestamps, features, frame_bank, synth_frame
 
 
 def measure_write(create: Any, args: argparse.Namespace) -> dict:
@@ -38,6 +38,23 @@ def measure_write(create: Any, args: argparse.Namespace) -> dict:
         "frames": args.episodes * args.frames,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def measure_lr_write(args: argparse.Namespace) -> dict:
+    """:func:`measure_write` on lr's ``LeRobotDataset`` at ``args.root`` (our side only: the
+    write case of tools/bench/dataset.py and tools/bench/streaming.py)."""
+    from lr_dataset.dataset import LeRobotDataset
+
+    def create() -> LeRobotDataset:
+        return LeRobotDataset.create(
+            "bench/synthetic",
+            FPS,
+            features(args.height, args.width),
+            root=args.root,
+            robot_type="so_follower",
+        )
+
+    return measure_write(create, args)
 
 
 def measure_read(dataset_class: Any, args: argparse.Namespace, loader_class: Any = None) -> dict:

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from dataset_measure import measure_cpu, measure_meta, measure_read, measure_write
-from dataset_synth import FPS, features
+from dataset_synth import FPS, add_size_arguments, features
 
 
 def write(args: argparse.Namespace) -> dict:
@@ -57,12 +57,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("case", choices=["write", "read", "cpu", "meta"])
     p.add_argument("root")
-    p.add_argument("--episodes", type=int, default=20)
-    p.add_argument("--frames", type=int, default=200)
-    p.add_argument("--height", type=int, default=480)
-    p.add_argument("--width", type=int, default=640)
-    p.add_argument("--batches", type=int, default=50)
-    p.add_argument("--workers", type=int, default=2)
+    add_size_arguments(p)
     args = p.parse_args()
     result = {"write": write, "read": read, "cpu": cpu, "meta": meta}[args.case](args)
     print("RESULT " + json.dumps(result), flush=True)

@@ -1,6 +1,9 @@
-"""Synthetic content shared by tools/bench/dataset.py and its LeRobot side (numpy only)."""
+"""Synthetic content and its size flags, shared by tools/bench/dataset.py, streaming.py and
+their LeRobot sides (numpy only)."""
 
 from __future__ import annotations
+
+import argparse
 
 import numpy as np
 
@@ -29,6 +32,22 @@ def delta_timestamps() -> dict:
         "observation.state": [-0.1, 0.0],
         "action": [k / FPS for k in range(30)],
     }
+
+
+#: The synthetic dataset's size and the readers' settings, flag -> default (480x640, 2 workers).
+SIZE_FLAGS = {"episodes": 20, "frames": 200, "height": 480, "width": 640, "batches": 50,
+              "workers": 2}  # fmt: skip
+
+
+def add_size_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--episodes --frames --height --width --batches --workers`` with their defaults."""
+    for name, default in SIZE_FLAGS.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
+
+
+def size_argv(args: argparse.Namespace) -> list[str]:
+    """The same flags with ``args``' values, for a child process."""
+    return [arg for name in SIZE_FLAGS for arg in (f"--{name}", str(getattr(args, name)))]
 
 
 def frame_bank(height: int, width: int, n: int = 64) -> list[np.ndarray]:

@@ -16,11 +16,9 @@ venv through tools/bench/dataset_tools_peer.py; both libraries' outputs are read
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import json
 import shutil
 import statistics
-import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,15 +26,11 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+
+from harness import peer_python, run_child  # noqa: E402
+
 CAM = "observation.images.front"
-
-
-def _peer_python() -> Path | None:
-    spec = importlib.util.spec_from_file_location("peer_locate", REPO / "tools/peer/locate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.peer_python("0.6.1")
 
 
 def build(root: Path, episodes: int, frames: int, h: int, w: int) -> None:
@@ -125,25 +119,13 @@ def main() -> None:
 
         mine = ours(src, work / "ours", args.repeats)
         peer = None
-        python = _peer_python()
+        python = peer_python()
         if python is not None:
-            proc = subprocess.run(
-                [
-                    str(python),
-                    str(HERE / "dataset_tools_peer.py"),
-                    str(src),
-                    str(work / "peer"),
-                    str(args.repeats),
-                ],
-                capture_output=True,
-                text=True,
-                cwd="/tmp",
-            )
-            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-            if proc.returncode == 0 and lines:
-                peer = json.loads(lines[-1][7:])
-            else:
-                print("peer failed:", proc.stderr[-2000:])
+            cmd = [python, HERE / "dataset_tools_peer.py", src, work / "peer", args.repeats]
+            try:
+                peer = run_child([str(x) for x in cmd])
+            except RuntimeError as exc:
+                print("peer", exc)
         print(f"\n{'operation':<28}{'lr s':>9}{'LeRobot s':>11}{'ratio':>8}")
         for op in ("delete", "split", "merge"):
             theirs = peer[op] if peer else float("nan")

@@ -18,20 +18,18 @@ Prints samples/s (median over --repeats, each case in its own process) and the r
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
 from dataset_synth import delta_timestamps  # noqa: E402
+from harness import peer_python, run_child  # noqa: E402
 
 
 def read(case: str, root: str, batches: int, workers: int) -> dict:
@@ -96,22 +94,8 @@ def write(root: str, episodes: int, frames: int, height: int, width: int) -> Non
 
 
 def run(python: str, *args: str) -> dict:
-    result = subprocess.run(
-        [python, __file__, *args], capture_output=True, text=True, cwd="/tmp", check=False
-    )
-    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("RESULT ")]
-    if result.returncode or not lines:
-        raise SystemExit(f"{' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return json.loads(lines[-1][7:])
-
-
-def peer_python() -> str | None:
-    spec = importlib.util.spec_from_file_location("locate", REPO / "tools/peer/locate.py")
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    found = module.peer_python("0.6.1")
-    return str(found) if found else None
+    """This script's ``--child`` case in ``python``, in its own process."""
+    return run_child([python, __file__, *args])
 
 
 def main() -> int:
@@ -157,7 +141,7 @@ def main() -> int:
     )
     cases = [("lr", sys.executable), ("lr-plain", sys.executable)]
     if peer:
-        cases.append(("lerobot", peer))
+        cases.append(("lerobot", str(peer)))
     figures: dict[str, list[float]] = {name: [] for name, _ in cases}
     for _ in range(args.repeats):
         for name, python in cases:

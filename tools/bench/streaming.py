@@ -24,7 +24,6 @@ on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -35,30 +34,15 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from dataset_measure import measure_write  # noqa: E402
-from dataset_synth import FPS, delta_timestamps, features  # noqa: E402
+from dataset_measure import measure_lr_write  # noqa: E402
+from dataset_synth import FPS, add_size_arguments, delta_timestamps, size_argv  # noqa: E402
+from harness import peer_python, run_child  # noqa: E402
 from streaming_measure import measure_stream  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------- our side
-def child_write(args: argparse.Namespace) -> dict:
-    from lr_dataset.dataset import LeRobotDataset
-
-    def create() -> LeRobotDataset:
-        return LeRobotDataset.create(
-            "bench/synthetic",
-            FPS,
-            features(args.height, args.width),
-            root=args.root,
-            robot_type="so_follower",
-        )
-
-    return measure_write(create, args)
-
-
 def child_map(args: argparse.Namespace) -> dict:
     import torch
 
@@ -110,39 +94,17 @@ def _warm_imports() -> None:
 
 
 # ---------------------------------------------------------------------------------- driver
-def _run(cmd: list[str], env: dict | None = None, timeout: float = 1800) -> dict:
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd="/tmp", env=env)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"{' '.join(cmd[:4])} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(lines[-1][7:])
-
-
 def ours(case: str, root: str, args: argparse.Namespace, home: Path, pool: int = 0) -> dict:
     shutil.rmtree(home, ignore_errors=True)
     env = {**os.environ, "HF_LEROBOT_HOME": str(home)}
-    cmd = [sys.executable, __file__, "--child", case, root, "--pool", str(pool), *_size(args)]
-    return _run(cmd, env)
+    cmd = [sys.executable, __file__, "--child", case, root, "--pool", str(pool), *size_argv(args)]
+    return run_child(cmd, env=env, timeout=1800)
 
 
 def peer(root: str, args: argparse.Namespace, python: Path) -> dict:
     cmd = [str(python), str(HERE / "streaming_peer.py"), root]
-    return _run([*cmd, "--batches", str(args.batches), "--workers", str(args.workers)])
-
-
-def _size(args: argparse.Namespace) -> list[str]:
-    return [
-        *("--episodes", str(args.episodes), "--frames", str(args.frames)),
-        *("--height", str(args.height), "--width", str(args.width)),
-        *("--batches", str(args.batches), "--workers", str(args.workers)),
-    ]
-
-
-def peer_python() -> Path | None:
-    spec = importlib.util.spec_from_file_location("peer_locate", REPO / "tools/peer/locate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.peer_python("0.6.1")
+    cmd += ["--batches", str(args.batches), "--workers", str(args.workers)]
+    return run_child(cmd, timeout=1800)
 
 
 def serve(folder: Path) -> tuple[subprocess.Popen, str]:
@@ -163,12 +125,7 @@ def main() -> int:
     p.add_argument("--child", nargs=2, metavar=("CASE", "ROOT"), help=argparse.SUPPRESS)
     p.add_argument("--pool", type=int, default=16, help=argparse.SUPPRESS)
     p.add_argument("--small", action="store_true", help="4 episodes x 60 frames at 120x160")
-    p.add_argument("--episodes", type=int, default=20)
-    p.add_argument("--frames", type=int, default=200)
-    p.add_argument("--height", type=int, default=480)
-    p.add_argument("--width", type=int, default=640)
-    p.add_argument("--batches", type=int, default=50)
-    p.add_argument("--workers", type=int, default=2)
+    add_size_arguments(p)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--pools", default="4,16,64", help="episode pool sizes, comma-separated")
     p.add_argument("--no-peer", action="store_true")
@@ -178,7 +135,7 @@ def main() -> int:
     args = p.parse_args()
     if args.child:
         case, args.root = args.child
-        result = {"write": child_write, "map": child_map, "stream": child_stream}[case](args)
+        result = {"write": measure_lr_write, "map": child_map, "stream": child_stream}[case](args)
         print("RESULT " + json.dumps(result), flush=True)
         return 0
     if args.small:

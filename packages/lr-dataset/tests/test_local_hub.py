@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 
 import pytest
@@ -84,6 +85,20 @@ def test_trees_refs_and_ranges(hub):
     with urllib.request.urlopen(request) as response:
         assert response.status == 206 and response.read() == b"2345"
         assert response.headers["Content-Range"] == "bytes 2-5/10"
+    # the same range reading as the loopback server (lr_dataset.streaming.loopback.byte_range)
+    for header, status, body, content_range in [
+        ("bytes=-3", 206, b"789", "bytes 7-9/10"),
+        ("bytes=7-", 206, b"789", "bytes 7-9/10"),
+        ("bytes=5-100", 206, b"56789", "bytes 5-9/10"),
+        ("bytes=0-1,4-5", 200, b"0123456789", None),  # not one range: the whole file
+    ]:
+        request = urllib.request.Request(url, headers={"Range": header})
+        with urllib.request.urlopen(request) as response:
+            assert (response.status, response.read()) == (status, body), header
+            assert response.headers["Content-Range"] == content_range, header
+    with pytest.raises(urllib.error.HTTPError) as outside:  # was a 206 of nothing
+        urllib.request.urlopen(urllib.request.Request(url, headers={"Range": "bytes=10-"}))
+    assert outside.value.code == 416 and outside.value.headers["Content-Range"] == "bytes */10"
     # commits on main move the branch; old commits stay readable by sha
     old = api.repo_info("me/data", repo_type="dataset").sha
     api.delete_file("meta/info.json", "me/data", repo_type="dataset")

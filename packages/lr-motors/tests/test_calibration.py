@@ -129,6 +129,26 @@ def test_enter_pressed_reads_a_waiting_line(monkeypatch):
     os.close(write_fd)
 
 
+def test_calibrate_without_a_terminal_is_a_clear_error_and_writes_no_homing(
+    bus, so101, monkeypatch
+):
+    # a script calling calibrate() from a service or a pipe: stdin is closed
+    import io
+
+    from lr_core.errors import NoTerminalError
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    so101.move("elbow_flex", 3000)
+    with pytest.raises(
+        NoTerminalError,
+        match=r"calibration waits for an answer .*middle of its"
+        r" range.*standard input is closed",
+    ):
+        calibrate(bus, device="the arm")
+    # nothing written: the homing offsets are still the factory's
+    assert bus.sync_read("Present_Position", normalize=False)["elbow_flex"] == 3000
+
+
 def _sweep(emu, motor: str, path: list[int], others: dict[str, int] | None = None):
     """A ``stop`` callback that moves ``motor`` along ``path`` (one position per poll)."""
     step = iter(range(len(path) + 1))

@@ -40,6 +40,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from lr_dataset.streaming.loopback import BackgroundServer, RangeNotSatisfiable, byte_range
+
 _REPO = r"(?P<type>datasets|models|spaces)/(?P<repo>[^/]+/[^/]+)"
 
 
@@ -83,7 +85,7 @@ class _Error(Exception):
         self.status, self.code, self.message, self.extra = status, code, message, extra
 
 
-class LocalHub:
+class LocalHub(BackgroundServer):
     """A loopback Hub: ``with LocalHub() as hub: push(..., endpoint=hub.url)``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -96,30 +98,6 @@ class LocalHub:
             state = hub
 
         self._server = ThreadingHTTPServer((host, port), Handler)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> LocalHub:
-        """Serve in a background thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> LocalHub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------ inspection
     def files(self, repo_id: str, revision: str = "main", repo_type: str = "dataset") -> dict:
@@ -444,12 +422,14 @@ class _Handler(BaseHTTPRequestHandler):
         }
         status = 200
         ranged = self.headers.get("Range")
-        if ranged and not head:
-            r = re.fullmatch(r"bytes=(\d*)-(\d*)", ranged.strip())
-            if r:
-                start = int(r[1]) if r[1] else max(0, len(data) - int(r[2]))
-                end = int(r[2]) if r[1] and r[2] else len(data) - 1
-                end = min(end, len(data) - 1)
+        if ranged and not head:  # a header that is not one byte range: the whole file
+            try:
+                wanted = byte_range(ranged, len(data))
+            except RangeNotSatisfiable:
+                headers["Content-Range"] = f"bytes */{len(data)}"
+                return self._send(416, raw=b"", headers=headers)
+            if wanted is not None:
+                start, end = wanted
                 headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
                 data, status = data[start : end + 1], 206
         self._send(status, raw=data, headers=headers, head=head)

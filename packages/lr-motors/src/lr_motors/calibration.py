@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from lr_core.errors import CalibrationError
 from lr_core.motors import Calibration, MotorCalibration
+from lr_core.prompts import ask
 
 if TYPE_CHECKING:
     from lr_motors.bus import SerialBus
@@ -139,12 +140,16 @@ def print_table(mins: dict[str, int], positions: dict[str, int], maxes: dict[str
     sys.stdout.flush()
 
 
+def _ask(question: str) -> str:
+    return ask(question, "calibration", "run it in a terminal, or pass prompt= to calibrate()")
+
+
 def calibrate(
     bus: SerialBus,
     *,
     full_turn_motors: Sequence[str] = (),
     drive_modes: dict[str, int] | None = None,
-    prompt: Callable[[str], str] = input,
+    prompt: Callable[[str], str] = _ask,
     stop: Callable[[], bool] | None = None,
     on_update: UpdateFn | None = print_table,
     device: str = "the arm",
@@ -159,6 +164,10 @@ def calibrate(
     ``device`` names the arm in the prompts. A
     joint whose travel crossed the encoder's seam gets the offset that centres its real arc
     (:func:`fit_range`) instead of a silent 0..4095.
+
+    Raises:
+        NoTerminalError: the default ``prompt`` finds standard input closed (nobody can answer).
+        CalibrationError: a range that cannot be held (:func:`fit_range`).
     """
     bus.disable_torque()
     prompt(f"Move {device} to the middle of its range of motion and press ENTER...")

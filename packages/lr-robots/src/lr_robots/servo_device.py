@@ -5,9 +5,9 @@
 file or recalibrate, half-turn homing, range recording, save), the connect sequence that leaves
 the arm safe when any step fails, and errors that name the arm as well as the motor and port.
 
-Interaction goes through :func:`input` and Enter on stdin (the range recording stops when a line
-arrives), so ``lr calibrate`` is scriptable: a test writes lines to the process and moves the
-emulated servos in between.
+Interaction goes through :func:`lr_core.prompts.ask` and Enter on stdin (the range recording
+stops when a line arrives), so ``lr calibrate`` is scriptable: a test writes lines to the process
+and moves the emulated servos in between.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from lr_core.errors import (
     DeviceAlreadyConnectedError,
     DeviceNotConnectedError,
     HardwareError,
+    NoTerminalError,
 )
 from lr_core.motors import Calibration
 from lr_motors.bus import SerialBus
@@ -39,6 +40,12 @@ def renamed(exc: BaseException, message: str) -> BaseException:
         return exc
     new.__cause__ = exc
     return new
+
+
+class NoTerminalCalibrationError(CalibrationError, NoTerminalError):
+    """A device needs calibrating and nobody can answer its questions (standard input closed):
+    caught as either a :class:`~lr_core.errors.CalibrationError` or a
+    :class:`~lr_core.errors.NoTerminalError`."""
 
 
 class ServoDevice:
@@ -169,17 +176,20 @@ class ServoDevice:
         )
 
     def ask(self, question: str) -> str:
-        """``input(question)``; with no terminal to answer (stdin closed: a service, a pipe, a
-        script) a :class:`~lr_core.errors.CalibrationError` that names the arm, its calibration
-        file and the command that calibrates it, instead of an ``EOFError`` traceback."""
+        """:func:`lr_core.prompts.ask`; with no terminal to answer (stdin closed: a service, a
+        pipe, a script) a :class:`NoTerminalCalibrationError` (a ``CalibrationError`` and a
+        ``NoTerminalError``) that names the arm, its calibration file and the command that
+        calibrates it, instead of an ``EOFError`` traceback."""
+        from lr_core.prompts import ask
+
         try:
-            return input(question)
-        except EOFError:
+            return ask(question, f"calibrating {self.label}")
+        except NoTerminalError:
             from lr_core.robot import Robot
 
             kind = "robot" if isinstance(self, Robot) else "teleop"
             kind_type = getattr(self.config, "type", self.name)
-            raise CalibrationError(
+            raise NoTerminalCalibrationError(
                 f"{self.label} needs calibrating, which asks questions, but nothing can answer "
                 f"them (standard input is closed): the motors do not hold the calibration in "
                 f"{getattr(self, 'calibration_fpath', 'its calibration file')}. Run `lr calibrate "

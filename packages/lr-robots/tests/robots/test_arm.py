@@ -159,7 +159,7 @@ def test_calibration_without_a_terminal_is_a_clear_error_not_an_eof_traceback(
     # a service, a pipe or `lr client` under a script: input() meets a closed stdin
     import io
 
-    from lr_core.errors import CalibrationError
+    from lr_core.errors import CalibrationError, NoTerminalError
     from lr_core.motors import MotorCalibration, save_calibration
 
     if with_file:  # a file the registers do not hold: LeRobot asks "ENTER or c"
@@ -181,6 +181,7 @@ def test_calibration_without_a_terminal_is_a_clear_error_not_an_eof_traceback(
         save_calibration(calibration_home / "robots/so_follower/black.json", calibration)
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     robot = make(so101_follower_emu)
-    with pytest.raises(CalibrationError, match=r"lr calibrate --robot.type=so101_follower"):
+    with pytest.raises(CalibrationError, match=r"lr calibrate --robot.type=so101_follower") as e:
         robot.connect()
+    assert isinstance(e.value, NoTerminalError)  # lr_core.prompts.ask's error, made specific
     assert not robot.is_connected

@@ -9,7 +9,9 @@ object storage in tests and benchmarks (nothing here reaches past loopback).
     python -m lr_dataset.streaming.loopback data/   # prints "serving http://127.0.0.1:PORT"
 
 HTTP/1.1 with keep-alive, ``HEAD``, ``GET`` and ``Range: bytes=a-b`` (``206`` with
-``Content-Range``; ``416`` outside the file). :attr:`LoopbackServer.requests` logs every request;
+``Content-Range``; ``416`` outside the file or for a header that is not one byte range).
+:func:`byte_range` reads a ``Range`` header; :class:`~lr_dataset.local_hub.LocalHub` serves its
+ranges with it too. :attr:`LoopbackServer.requests` logs every request;
 :meth:`LoopbackServer.fail` makes the next requests for a path answer an error status.
 """
 
@@ -22,9 +24,37 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class RangeNotSatisfiable(Exception):
+    """A well-formed byte range that lies outside the file (HTTP ``416``)."""
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The inclusive ``(start, end)`` bytes a ``Range`` header asks of a ``size``-byte file.
+
+    One range of RFC 9110 section 14.1.2: ``bytes=a-b`` (``b`` clipped to the file), ``bytes=a-``
+    (to the end), ``bytes=-n`` (the last ``n`` bytes). ``None`` when the header is not one such
+    range (the caller answers ``416`` or the whole file).
+
+    Raises:
+        RangeNotSatisfiable: the range starts past the end of the file, ends before it starts,
+            or asks for the last bytes of an empty file.
+    """
+    match = _RANGE.match(header.strip())
+    if match is None or (not match.group(1) and not match.group(2)):
+        return None
+    if match.group(1):
+        start = int(match.group(1))
+        end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+    else:  # the last N bytes
+        start, end = max(0, size - int(match.group(2))), size - 1
+    if start >= size or end < start:
+        raise RangeNotSatisfiable(f"{header!r} of a {size}-byte file")
+    return start, end
 
 
 class _Server(ThreadingHTTPServer):
@@ -85,18 +115,14 @@ class RangeRequestHandler(BaseHTTPRequestHandler):
             body = path.read_bytes() if self.command == "GET" else b""
             self._reply(200, {**common, "Content-Length": str(size)}, body)
             return
-        match = _RANGE.match(wanted.strip())
-        if match is None or (not match.group(1) and not match.group(2)):
+        try:
+            wanted_bytes = byte_range(wanted, size)
+        except RangeNotSatisfiable:
+            wanted_bytes = None
+        if wanted_bytes is None:
             self._reply(416, {"Content-Range": f"bytes */{size}", "Content-Length": "0"})
             return
-        if match.group(1):
-            start = int(match.group(1))
-            end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
-        else:  # the last N bytes
-            start, end = max(0, size - int(match.group(2))), size - 1
-        if start >= size or end < start:
-            self._reply(416, {"Content-Range": f"bytes */{size}", "Content-Length": "0"})
-            return
+        start, end = wanted_bytes
         with open(path, "rb") as handle:
             handle.seek(start)
             body = handle.read(end - start + 1)
@@ -114,34 +140,21 @@ class RangeRequestHandler(BaseHTTPRequestHandler):
         self._serve()
 
 
-class LoopbackServer:
-    """A threaded HTTP server for ``folder`` on ``127.0.0.1`` (see the module docstring)."""
+class BackgroundServer:
+    """An HTTP server (``self._server``, set by the subclass) answering from a daemon thread:
+    :attr:`url`, :meth:`start`, :meth:`stop`, and ``with`` for both. The base of
+    :class:`LoopbackServer` and :class:`~lr_dataset.local_hub.LocalHub`."""
 
-    def __init__(self, folder: str | Path, port: int = 0) -> None:
-        self.folder = Path(folder).resolve()
-        self._server = _Server(("127.0.0.1", port), RangeRequestHandler)
-        self._server.folder = self.folder
-        self._server.requests = []
-        self._server.faults = {}
-        self._server.lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+    _server: ThreadingHTTPServer
+    _thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        """``http://<host>:<port>`` (``http://127.0.0.1:<port>``)."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
 
-    @property
-    def requests(self) -> list[tuple[str, str, str | None]]:
-        """``(method, path, Range header or None)`` of every request so far."""
-        return self._server.requests
-
-    def fail(self, fragment: str, times: int, status: int = 503) -> None:
-        """Answer the next ``times`` requests whose path contains ``fragment`` with ``status``."""
-        with self._server.lock:
-            self._server.faults.setdefault(fragment, []).extend([status] * times)
-
-    def start(self) -> LoopbackServer:
+    def start(self) -> Self:
         """Serve in a background thread."""
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -152,11 +165,35 @@ class LoopbackServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> LoopbackServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class LoopbackServer(BackgroundServer):
+    """A threaded HTTP server for ``folder`` on ``127.0.0.1`` (see the module docstring)."""
+
+    _server: _Server
+
+    def __init__(self, folder: str | Path, port: int = 0) -> None:
+        self.folder = Path(folder).resolve()
+        self._server = _Server(("127.0.0.1", port), RangeRequestHandler)
+        self._server.folder = self.folder
+        self._server.requests = []
+        self._server.faults = {}
+        self._server.lock = threading.Lock()
+
+    @property
+    def requests(self) -> list[tuple[str, str, str | None]]:
+        """``(method, path, Range header or None)`` of every request so far."""
+        return self._server.requests
+
+    def fail(self, fragment: str, times: int, status: int = 503) -> None:
+        """Answer the next ``times`` requests whose path contains ``fragment`` with ``status``."""
+        with self._server.lock:
+            self._server.faults.setdefault(fragment, []).extend([status] * times)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,6 +26,7 @@ import logging
 import math
 import os
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,11 +38,12 @@ logger = logging.getLogger(__name__)
 STATE_FORMAT = "lr.streaming/1"
 
 
-class StreamBase:
+class StreamBase(ABC):
     """Epochs, consumers and resume for streams (see the module docstring).
 
     Subclasses set ``seed``, ``shuffle``, ``repeat``, ``epoch``, ``rank``, ``world_size`` and
-    implement :meth:`share_size`, :meth:`consumer_items` and :meth:`fingerprint`.
+    implement :meth:`share_size`, :meth:`consumer_items`, :meth:`fingerprint` and
+    :attr:`num_episodes` (abstract: a subclass missing one cannot be constructed).
     """
 
     seed: int
@@ -53,20 +55,20 @@ class StreamBase:
     _resume: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ to implement
+    @abstractmethod
     def share_size(self, epoch: int, consumer: int, num_consumers: int) -> int:
         """Samples consumer ``consumer`` of ``num_consumers`` gets in ``epoch``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def consumer_items(
         self, epoch: int, rank: int, worker: int, num_workers: int, world_size: int, skip: int
     ) -> Iterator[dict[str, Any]]:
         """The samples of one consumer from ``epoch`` on (forever with ``repeat``), after
         passing over ``skip`` of them."""
-        raise NotImplementedError
 
+    @abstractmethod
     def fingerprint(self) -> dict[str, Any]:
         """What the order depends on besides the epoch and position (checked on resume)."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------------ epochs and ranks
     @property
@@ -161,9 +163,9 @@ class StreamBase:
         return type(self).__name__
 
     @property
+    @abstractmethod
     def num_episodes(self) -> int:
         """Episodes streamed."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------------ resume
     def state_dict(

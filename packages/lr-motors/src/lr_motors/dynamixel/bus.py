@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from lr_core.motors import Calibration, Motor, MotorCalibration
+from lr_core.motors import Calibration, MotorCalibration
 from lr_motors.bus import SerialBus
 from lr_motors.dynamixel import tables
 from lr_motors.dynamixel.tables import DriveMode, OperatingMode
@@ -40,17 +40,6 @@ class DynamixelMotorsBus(SerialBus):
     homing_sign = -1
     positions_wrap = False
     eeprom_end = tables.EEPROM_END
-
-    def __init__(
-        self,
-        port: str,
-        motors: Mapping[str, Motor],
-        calibration: Mapping[str, MotorCalibration] | None = None,
-        *,
-        retries: int = 2,
-        timeout_ms: float = 50.0,
-    ) -> None:
-        super().__init__(port, motors, calibration, retries=retries, timeout_ms=timeout_ms)
 
     def _make_transport(self) -> DynamixelTransport:
         return DynamixelTransport(self.port, self.default_baudrate, self.timeout_ms)

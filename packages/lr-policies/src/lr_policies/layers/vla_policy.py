@@ -1,19 +1,22 @@
 """What the flow-matching VLA policies share around their networks: padding of state/action
-vectors, the action queue of ``select_action`` (with real-time chunking), and the masked
-flow-matching loss.
+vectors, the action queue of ``select_action`` (with real-time chunking; the policy methods
+around it in :class:`ChunkQueuePolicy`), and the masked flow-matching loss.
 
 Shapes: B batch, T chunk length, A action size (``A_pad`` after padding to ``max_action_dim``).
 """
 
 from __future__ import annotations
 
+import abc
 from collections import deque
 from typing import Any
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from lr_policies.errors import PolicyError
+from lr_policies.pretrained import PreTrainedPolicy
 from lr_policies.rtc.config import RTCConfig
 from lr_policies.rtc.guidance import RTCGuidance
 
@@ -114,3 +117,65 @@ def select_from_queue(
         else:
             queue.push(predict(batch))
     return queue.pop()
+
+
+class ChunkQueuePolicy(PreTrainedPolicy):
+    """A policy whose ``select_action``, ``reset`` and ``supports_rtc`` hand out the chunks of
+    its ``predict_action_chunk(batch, noise, *, prev_chunk_left_over, inference_delay,
+    execution_horizon)`` through a :class:`ChunkQueue`, with real-time chunking when the
+    config's ``rtc_config`` is enabled (SmolVLA, π0, π0.5).
+
+    Subclasses implement :meth:`predict_action_chunk` and :meth:`forward`; the config has
+    ``n_action_steps`` and ``rtc_config``.
+    """
+
+    #: the subclass's config, with ``n_action_steps`` and ``rtc_config``
+    config: Any
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        self._queue = ChunkQueue(config.n_action_steps)
+
+    @abc.abstractmethod
+    def predict_action_chunk(
+        self,
+        batch: dict[str, Tensor],
+        noise: Tensor | None = None,
+        *,
+        prev_chunk_left_over: Tensor | None = None,
+        inference_delay: int | None = None,
+        execution_horizon: int | None = None,
+        **kwargs: Any,
+    ) -> Tensor:
+        """(B, T, D_action) normalised actions; ``noise`` (B, T, A_pad) fixes the start of the
+        flow; the RTC arguments guide it toward ``prev_chunk_left_over`` (B, T', A)."""
+
+    def supports_rtc(self) -> bool:
+        """Real-time chunking is available (``predict_action_chunk(prev_chunk_left_over=...)``)."""
+        return True
+
+    def reset(self) -> None:
+        """Forget queued actions (call at each episode start)."""
+        self._queue.reset()
+
+    @torch.no_grad()
+    def select_action(
+        self,
+        batch: dict[str, Tensor],
+        noise: Tensor | None = None,
+        *,
+        inference_delay: int = 0,
+        execution_horizon: int | None = None,
+        **kwargs: Any,
+    ) -> Tensor:
+        """The next action (B, D_action). A new chunk is predicted when the queue is empty;
+        with ``rtc_config.enabled`` it is guided toward the current chunk's leftover (see
+        :class:`ChunkQueue`). ``noise`` (B, T, A_pad) fixes the start of each new chunk's flow."""
+        self.eval()
+
+        def predict(b: dict[str, Tensor], **rtc: Any) -> Tensor:
+            return self.predict_action_chunk(b, noise, **rtc)
+
+        return select_from_queue(
+            self._queue, predict, batch, self.config.rtc_config, inference_delay, execution_horizon
+        )

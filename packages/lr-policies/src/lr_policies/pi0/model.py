@@ -44,14 +44,13 @@ from lr_policies.layers.flow_matching import (
 )
 from lr_policies.layers.image_pad import resize_with_pad_centered
 from lr_policies.layers.prefix_lm import make_att_2d_masks, positions, suffix_masks
-from lr_policies.layers.vla_policy import ChunkQueue, pad_vector, rtc_guide, select_from_queue
+from lr_policies.layers.vla_policy import ChunkQueuePolicy, pad_vector, rtc_guide
 from lr_policies.pi0.backbone import PaliGemmaWithExpert
 from lr_policies.pi0.config import PI0Config
 from lr_policies.policy_config import ACTION, OBS_STATE
-from lr_policies.pretrained import PreTrainedPolicy
 
 
-class PI0Policy(PreTrainedPolicy):
+class PI0Policy(ChunkQueuePolicy):
     """π0 policy: flow-matching action chunks from cameras, state and a task.
 
     Batches (pre-processed): ``observation.images.<cam>`` (B, 3, H, W) in [0, 1],
@@ -69,7 +68,6 @@ class PI0Policy(PreTrainedPolicy):
         super().__init__(config)
         config.validate_features()
         self.model = self.build_model(config)
-        self._queue = ChunkQueue(config.n_action_steps)
 
     def build_model(self, config: PI0Config) -> PI0FlowMatching:
         return PI0FlowMatching(config)
@@ -116,14 +114,6 @@ class PI0Policy(PreTrainedPolicy):
                 seen.add(key)
             kwargs["state_dict"] = state
         return super().save_pretrained(save_directory, **kwargs)
-
-    def supports_rtc(self) -> bool:
-        """Real-time chunking is available (``predict_action_chunk(prev_chunk_left_over=...)``)."""
-        return True
-
-    def reset(self) -> None:
-        """Forget queued actions (call at each episode start)."""
-        self._queue.reset()
 
     # ----------------------------------------------------------------- inputs
 
@@ -188,27 +178,6 @@ class PI0Policy(PreTrainedPolicy):
         )
         actions = self.model.sample_actions(*self._inputs(batch), noise=noise, guide=guide)
         return actions[:, :, : self.config.action_dim]
-
-    @torch.no_grad()
-    def select_action(
-        self,
-        batch: dict[str, Tensor],
-        noise: Tensor | None = None,
-        *,
-        inference_delay: int = 0,
-        execution_horizon: int | None = None,
-        **kwargs: Any,
-    ) -> Tensor:
-        """The next action (B, D_action) from the queue (see
-        :class:`lr_policies.layers.vla_policy.ChunkQueue`; RTC when ``rtc_config.enabled``)."""
-        self.eval()
-
-        def predict(b: dict[str, Tensor], **rtc: Any) -> Tensor:
-            return self.predict_action_chunk(b, noise, **rtc)
-
-        return select_from_queue(
-            self._queue, predict, batch, self.config.rtc_config, inference_delay, execution_horizon
-        )
 
     def forward(
         self,

@@ -15,16 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from lr_policies.pi0.config import PALIGEMMA_TOKENIZER, PI0Config
-from lr_policies.processors.factory import (
-    POSTPROCESSOR_NAME,
-    PREPROCESSOR_NAME,
-    normalization_mapping,
-)
+from lr_policies.processors.factory import normalizer_steps, postprocessor, preprocessor
 from lr_policies.processors.language import Pi0NewLineStep, TokenizerStep
-from lr_policies.processors.normalize import NormalizerStep, Stats, UnnormalizerStep
+from lr_policies.processors.normalize import Stats
 from lr_policies.processors.pipeline import PolicyProcessorPipeline
 from lr_policies.processors.relative_actions import AbsoluteActionsStep, RelativeActionsStep
-from lr_policies.processors.steps import AddBatchDimensionStep, DeviceStep, RenameObservationsStep
+from lr_policies.processors.steps import DeviceStep
 
 
 def paligemma_tokenizer_step(config: PI0Config, tokenizer_name: str | None = None) -> TokenizerStep:
@@ -34,6 +30,19 @@ def paligemma_tokenizer_step(config: PI0Config, tokenizer_name: str | None = Non
         max_length=config.tokenizer_max_length,
         padding_side="right",
         padding="max_length",
+    )
+
+
+def relative_action_steps(config: PI0Config) -> tuple[RelativeActionsStep, AbsoluteActionsStep]:
+    """π0's and π0.5's ``relative_actions_processor`` and its inverse, paired (they share the
+    current state); both pass actions through unchanged unless ``use_relative_actions``."""
+    relative = RelativeActionsStep(
+        enabled=config.use_relative_actions,
+        exclude_joints=config.relative_exclude_joints,
+        action_names=config.action_feature_names,
+    )
+    return relative, AbsoluteActionsStep(
+        enabled=config.use_relative_actions, relative_step=relative
     )
 
 
@@ -47,32 +56,16 @@ def make_pi0_pre_post_processors(
 ) -> tuple[PolicyProcessorPipeline, PolicyProcessorPipeline]:
     """Fresh π0 processors with the dataset's statistics (only the config's features).
     ``tokenizer_name`` replaces PaliGemma's Hub id (a local folder, for offline machines)."""
-    features = {**config.input_features, **config.output_features}
-    norm_map = normalization_mapping(config)
-    stats = {k: v for k, v in (dataset_stats or {}).items() if k in features}
-    relative = RelativeActionsStep(
-        enabled=config.use_relative_actions,
-        exclude_joints=config.relative_exclude_joints,
-        action_names=config.action_feature_names,
-    )
-    pre = PolicyProcessorPipeline(
+    normalizer, unnormalizer = normalizer_steps(config, dataset_stats)
+    relative, absolute = relative_action_steps(config)
+    pre = preprocessor(
+        rename_map,
         [
-            RenameObservationsStep(rename_map),
-            AddBatchDimensionStep(),
             Pi0NewLineStep(),
             paligemma_tokenizer_step(config, tokenizer_name),
             DeviceStep(device or config.device or "cpu"),
             relative,
-            NormalizerStep(features, norm_map, stats),
+            normalizer,
         ],
-        name=PREPROCESSOR_NAME,
     )
-    post = PolicyProcessorPipeline(
-        [
-            UnnormalizerStep(dict(config.output_features), norm_map, stats),
-            AbsoluteActionsStep(enabled=config.use_relative_actions, relative_step=relative),
-            DeviceStep("cpu"),
-        ],
-        name=POSTPROCESSOR_NAME,
-    )
-    return pre, post
+    return pre, postprocessor([unnormalizer, absolute])

@@ -20,23 +20,18 @@ from typing import Any, ClassVar
 import numpy as np
 
 from lr_policies.errors import PolicyError
-from lr_policies.pi0.processor import paligemma_tokenizer_step
+from lr_policies.pi0.processor import paligemma_tokenizer_step, relative_action_steps
 from lr_policies.pi05.config import PI05Config
-from lr_policies.processors.factory import (
-    POSTPROCESSOR_NAME,
-    PREPROCESSOR_NAME,
-    normalization_mapping,
-)
+from lr_policies.processors.factory import normalizer_steps, postprocessor, preprocessor
 from lr_policies.processors.language import task_list
-from lr_policies.processors.normalize import NormalizerStep, Stats, UnnormalizerStep
+from lr_policies.processors.normalize import Stats
 from lr_policies.processors.pipeline import (
     Batch,
     PolicyProcessorPipeline,
     ProcessorStep,
     register_step,
 )
-from lr_policies.processors.relative_actions import AbsoluteActionsStep, RelativeActionsStep
-from lr_policies.processors.steps import AddBatchDimensionStep, DeviceStep, RenameObservationsStep
+from lr_policies.processors.steps import DeviceStep
 
 #: Bin edges of the state discretisation: 256 bins over [-1, 1] (openpi).
 STATE_BINS = np.linspace(-1, 1, 256 + 1)[:-1]
@@ -86,32 +81,16 @@ def make_pi05_pre_post_processors(
     tokenizer_name: str | None = None,
 ) -> tuple[PolicyProcessorPipeline, PolicyProcessorPipeline]:
     """Fresh π0.5 processors with the dataset's statistics (QUANTILES needs q01/q99)."""
-    features = {**config.input_features, **config.output_features}
-    norm_map = normalization_mapping(config)
-    stats = {k: v for k, v in (dataset_stats or {}).items() if k in features}
-    relative = RelativeActionsStep(
-        enabled=config.use_relative_actions,
-        exclude_joints=config.relative_exclude_joints,
-        action_names=config.action_feature_names,
-    )
-    pre = PolicyProcessorPipeline(
+    normalizer, unnormalizer = normalizer_steps(config, dataset_stats)
+    relative, absolute = relative_action_steps(config)
+    pre = preprocessor(
+        rename_map,
         [
-            RenameObservationsStep(rename_map),
-            AddBatchDimensionStep(),
             relative,
-            NormalizerStep(features, norm_map, stats),
+            normalizer,
             Pi05StatePromptStep(max_state_dim=config.max_state_dim),
             paligemma_tokenizer_step(config, tokenizer_name),
             DeviceStep(device or config.device or "cpu"),
         ],
-        name=PREPROCESSOR_NAME,
     )
-    post = PolicyProcessorPipeline(
-        [
-            UnnormalizerStep(dict(config.output_features), norm_map, stats),
-            AbsoluteActionsStep(enabled=config.use_relative_actions, relative_step=relative),
-            DeviceStep("cpu"),
-        ],
-        name=POSTPROCESSOR_NAME,
-    )
-    return pre, post
+    return pre, postprocessor([unnormalizer, absolute])

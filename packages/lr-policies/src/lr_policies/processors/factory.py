@@ -19,7 +19,7 @@ from lr_core.features import FeatureType
 from lr_core.policy import PolicyConfig
 from lr_policies.policy_config import NormalizationMode
 from lr_policies.processors.normalize import NormalizerStep, Stats, UnnormalizerStep
-from lr_policies.processors.pipeline import PolicyProcessorPipeline
+from lr_policies.processors.pipeline import PolicyProcessorPipeline, ProcessorStep
 from lr_policies.processors.steps import AddBatchDimensionStep, DeviceStep, RenameObservationsStep
 
 PREPROCESSOR_NAME = "policy_preprocessor"
@@ -39,6 +39,37 @@ def normalization_mapping(config: PolicyConfig) -> dict[FeatureType, Normalizati
     """The config's ``normalization_mapping`` (feature type name -> mode), or the default."""
     mapping = getattr(config, "normalization_mapping", None) or DEFAULT_NORMALIZATION_MAPPING
     return {FeatureType(str(k)): NormalizationMode(str(v)) for k, v in dict(mapping).items()}
+
+
+def normalizer_steps(
+    config: PolicyConfig, dataset_stats: Stats | None
+) -> tuple[NormalizerStep, UnnormalizerStep]:
+    """LeRobot's ``normalizer_processor`` (the config's input and output features) and
+    ``unnormalizer_processor`` (its output features), with the config's normalisation modes and
+    the statistics of those features only (other keys of ``dataset_stats`` are dropped)."""
+    features = {**config.input_features, **config.output_features}
+    norm_map = normalization_mapping(config)
+    stats = {k: v for k, v in (dataset_stats or {}).items() if k in features}
+    return (
+        NormalizerStep(features, norm_map, stats),
+        UnnormalizerStep(dict(config.output_features), norm_map, stats),
+    )
+
+
+def preprocessor(
+    rename_map: Mapping[str, str] | None, steps: list[ProcessorStep]
+) -> PolicyProcessorPipeline:
+    """A fresh ``policy_preprocessor``: renaming and the batch dimension first (every policy's
+    start in LeRobot 0.6.1), then ``steps``."""
+    return PolicyProcessorPipeline(
+        [RenameObservationsStep(rename_map), AddBatchDimensionStep(), *steps],
+        name=PREPROCESSOR_NAME,
+    )
+
+
+def postprocessor(steps: list[ProcessorStep]) -> PolicyProcessorPipeline:
+    """A fresh ``policy_postprocessor``: ``steps``, then the actions moved to the CPU."""
+    return PolicyProcessorPipeline([*steps, DeviceStep("cpu")], name=POSTPROCESSOR_NAME)
 
 
 def make_pre_post_processors(
@@ -123,24 +154,9 @@ def _fresh_processors(
         return registry.load_object(factory)(
             config, dataset_stats, rename_map=rename_map, device=device
         )
-    features = {**config.input_features, **config.output_features}
-    norm_map = normalization_mapping(config)
-    stats = {k: v for k, v in (dataset_stats or {}).items() if k in features}
-    target = device or config.device or "cpu"
-    pre = PolicyProcessorPipeline(
-        [
-            RenameObservationsStep(rename_map),
-            AddBatchDimensionStep(),
-            DeviceStep(target),
-            NormalizerStep(features, norm_map, stats),
-        ],
-        name=PREPROCESSOR_NAME,
-    )
-    post = PolicyProcessorPipeline(
-        [UnnormalizerStep(dict(config.output_features), norm_map, stats), DeviceStep("cpu")],
-        name=POSTPROCESSOR_NAME,
-    )
-    return pre, post
+    normalizer, unnormalizer = normalizer_steps(config, dataset_stats)
+    pre = preprocessor(rename_map, [DeviceStep(device or config.device or "cpu"), normalizer])
+    return pre, postprocessor([unnormalizer])
 
 
 def _local_folder(path: str | Path, revision: str | None) -> Path:

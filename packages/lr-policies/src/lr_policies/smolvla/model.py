@@ -49,14 +49,12 @@ from lr_policies.layers.flow_matching import (
 from lr_policies.layers.image_pad import resize_with_pad
 from lr_policies.layers.prefix_lm import make_att_2d_masks, positions, suffix_masks
 from lr_policies.layers.vla_policy import (
-    ChunkQueue,
+    ChunkQueuePolicy,
     masked_mean,
     pad_vector,
     rtc_guide,
-    select_from_queue,
 )
 from lr_policies.policy_config import ACTION, OBS_STATE
-from lr_policies.pretrained import PreTrainedPolicy
 from lr_policies.smolvla import aloha
 from lr_policies.smolvla.backbone import SmolVLMWithExpert
 from lr_policies.smolvla.config import SmolVLAConfig
@@ -65,7 +63,7 @@ from lr_policies.smolvla.config import SmolVLAConfig
 _loading_checkpoint: ContextVar[bool] = ContextVar("smolvla_loading_checkpoint", default=False)
 
 
-class SmolVLAPolicy(PreTrainedPolicy):
+class SmolVLAPolicy(ChunkQueuePolicy):
     """SmolVLA policy: flow-matching action chunks from cameras, state and a task.
 
     Batches (pre-processed): ``observation.images.<cam>`` (B, 3, H, W) in [0, 1],
@@ -86,7 +84,6 @@ class SmolVLAPolicy(PreTrainedPolicy):
             # A new policy starts from the pretrained VLM (LeRobot's load_vlm_weights); a
             # checkpoint being loaded holds every weight, so nothing is fetched then.
             self.model.vlm_with_expert.load_pretrained_vlm(config.vlm_model_name)
-        self._queue = ChunkQueue(config.n_action_steps)
 
     @classmethod
     def from_pretrained(cls, pretrained_name_or_path: str | Path, **kwargs: Any) -> Self:
@@ -97,14 +94,6 @@ class SmolVLAPolicy(PreTrainedPolicy):
             return super().from_pretrained(pretrained_name_or_path, **kwargs)
         finally:
             _loading_checkpoint.reset(token)
-
-    def supports_rtc(self) -> bool:
-        """Real-time chunking is available (``predict_action_chunk(prev_chunk_left_over=...)``)."""
-        return True
-
-    def reset(self) -> None:
-        """Forget queued actions (call at each episode start)."""
-        self._queue.reset()
 
     def get_optim_params(self) -> list[nn.Parameter]:
         return [p for p in self.parameters() if p.requires_grad]
@@ -188,28 +177,6 @@ class SmolVLAPolicy(PreTrainedPolicy):
         actions = self.model.sample_actions(*self._inputs(batch), noise=noise, guide=guide)
         actions = actions[:, :, : self.config.action_dim]
         return aloha.encode_actions(actions) if self.config.adapt_to_pi_aloha else actions
-
-    @torch.no_grad()
-    def select_action(
-        self,
-        batch: dict[str, Tensor],
-        noise: Tensor | None = None,
-        *,
-        inference_delay: int = 0,
-        execution_horizon: int | None = None,
-        **kwargs: Any,
-    ) -> Tensor:
-        """The next action (B, D_action). A new chunk is predicted when the queue is empty;
-        with ``rtc_config.enabled`` it is guided toward the current chunk's leftover (see
-        :class:`lr_policies.layers.vla_policy.ChunkQueue`)."""
-        self.eval()
-
-        def predict(b: dict[str, Tensor], **rtc: Any) -> Tensor:
-            return self.predict_action_chunk(b, noise, **rtc)
-
-        return select_from_queue(
-            self._queue, predict, batch, self.config.rtc_config, inference_delay, execution_horizon
-        )
 
     def forward(
         self,

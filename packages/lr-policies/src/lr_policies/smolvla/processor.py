@@ -14,15 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lr_policies.processors.factory import (
-    POSTPROCESSOR_NAME,
-    PREPROCESSOR_NAME,
-    normalization_mapping,
-)
+from lr_policies.processors.factory import normalizer_steps, postprocessor, preprocessor
 from lr_policies.processors.language import NewLineTaskStep, TokenizerStep
-from lr_policies.processors.normalize import NormalizerStep, Stats, UnnormalizerStep
+from lr_policies.processors.normalize import Stats
 from lr_policies.processors.pipeline import PolicyProcessorPipeline
-from lr_policies.processors.steps import AddBatchDimensionStep, DeviceStep, RenameObservationsStep
+from lr_policies.processors.steps import DeviceStep
 from lr_policies.smolvla.config import SmolVLAConfig
 from lr_policies.smolvla.vlm_config import tokenizer_source
 
@@ -35,13 +31,10 @@ def make_smolvla_pre_post_processors(
     device: str | None = None,
 ) -> tuple[PolicyProcessorPipeline, PolicyProcessorPipeline]:
     """Fresh SmolVLA processors with the dataset's statistics (only the config's features)."""
-    features = {**config.input_features, **config.output_features}
-    norm_map = normalization_mapping(config)
-    stats = {k: v for k, v in (dataset_stats or {}).items() if k in features}
-    pre = PolicyProcessorPipeline(
+    normalizer, unnormalizer = normalizer_steps(config, dataset_stats)
+    pre = preprocessor(
+        rename_map,
         [
-            RenameObservationsStep(rename_map),
-            AddBatchDimensionStep(),
             NewLineTaskStep(),
             TokenizerStep(
                 tokenizer_name=tokenizer_source(config.vlm_model_name),
@@ -50,12 +43,7 @@ def make_smolvla_pre_post_processors(
                 max_length=config.tokenizer_max_length,
             ),
             DeviceStep(device or config.device or "cpu"),
-            NormalizerStep(features, norm_map, stats),
+            normalizer,
         ],
-        name=PREPROCESSOR_NAME,
     )
-    post = PolicyProcessorPipeline(
-        [UnnormalizerStep(dict(config.output_features), norm_map, stats), DeviceStep("cpu")],
-        name=POSTPROCESSOR_NAME,
-    )
-    return pre, post
+    return pre, postprocessor([unnormalizer])

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from abc import abstractmethod
 from typing import Any, ClassVar
 
 import numpy as np
@@ -95,15 +96,15 @@ class ThreadedCamera(Camera):
 
     # ------------------------------------------------------------------ subclass hooks
 
+    @abstractmethod
     def _open(self) -> None:
         """Open the source; set ``fps``/``width``/``height`` left ``None`` from it."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _grab(self) -> np.ndarray | None:
         """Block until the source's next frame; raise :class:`EndOfStream` at its end.
 
         ``None`` means "a capture without a colour frame" (a depth-only camera)."""
-        raise NotImplementedError
 
     def _publish(self) -> None:
         """Called with the frame lock held after each frame, to publish data that arrived

@@ -19,6 +19,7 @@ arm, the motor and the port.
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -59,9 +60,9 @@ class MotorArm(ServoDevice, Robot):
         self._limits: dict[str, tuple[float, float]] = {}
         self._limits_of: object = None
 
+    @abstractmethod
     def make_bus(self) -> SerialBus:
         """The arm's servo bus, given ``self.calibration``."""
-        raise NotImplementedError
 
     # features -------------------------------------------------------------------------------
     # cached_property for Robot's abstract read-only property: pyright calls it incompatible

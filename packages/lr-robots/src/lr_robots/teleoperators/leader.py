@@ -8,6 +8,7 @@ made alike. Torque is off on the joints a person moves (only a trigger gripper h
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
 from typing import Any, ClassVar
 
 from lr_core.errors import DeviceNotConnectedError
@@ -32,9 +33,9 @@ class LeaderArm(ServoDevice, Teleoperator):
         self.config = config
         self.bus: SerialBus = self.make_bus()
 
+    @abstractmethod
     def make_bus(self) -> SerialBus:
         """The arm's servo bus, given ``self.calibration``."""
-        raise NotImplementedError
 
     @property
     def action_features(self) -> HardwareFeatures:

@@ -27,7 +27,8 @@ import numpy as np
 from gymnasium import spaces
 
 from lr_core.errors import ConfigError
-from lr_core.features import FeatureSpec, hw_to_dataset_features
+from lr_core.features import FeatureSpec
+from lr_sim import frame_layout
 from lr_sim._mujoco import import_mujoco
 from lr_sim.configs import MetaWorldEnvConfig
 from lr_sim.metaworld.tasks import task_names
@@ -52,18 +53,9 @@ def _metaworld() -> Any:
 
 def env_features(config: MetaWorldEnvConfig) -> dict[str, FeatureSpec]:
     """Dataset features of this env's frames (observations and ``action``)."""
-    features: dict[str, FeatureSpec] = {
-        "observation.state": FeatureSpec(dtype="float32", shape=(4,), names=list(STATE_NAMES)),
-    }
-    cameras = {cam: (config.image_height, config.image_width, 3) for cam in config.cameras}
-    features.update(hw_to_dataset_features(cameras, "observation"))
-    features["observation.environment_state"] = FeatureSpec(
-        dtype="float32", shape=(len(ENV_STATE_NAMES),), names=list(ENV_STATE_NAMES)
+    return frame_layout.env_features(
+        config, STATE_NAMES, ENV_STATE_NAMES, ["dx", "dy", "dz", "gripper"]
     )
-    features["action"] = FeatureSpec(
-        dtype="float32", shape=(4,), names=["dx", "dy", "dz", "gripper"]
-    )
-    return features
 
 
 class MetaWorldEnv(gym.Env):
@@ -105,17 +97,9 @@ class MetaWorldEnv(gym.Env):
         self._steps = 0
         self._raw_obs: np.ndarray | None = None
         self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
-        obs_spaces: dict[str, spaces.Space] = {
-            "observation.state": spaces.Box(-np.inf, np.inf, (4,), np.float32)
-        }
-        for cam in config.cameras:
-            obs_spaces[f"observation.images.{cam}"] = spaces.Box(
-                0, 255, (config.image_height, config.image_width, 3), np.uint8
-            )
-        obs_spaces["observation.environment_state"] = spaces.Box(
-            -np.inf, np.inf, (len(ENV_STATE_NAMES),), np.float32
+        self.observation_space = frame_layout.observation_space(
+            config, spaces.Box(-np.inf, np.inf, (4,), np.float32), len(ENV_STATE_NAMES)
         )
-        self.observation_space = spaces.Dict(obs_spaces)
 
     @property
     def features(self) -> dict[str, FeatureSpec]:

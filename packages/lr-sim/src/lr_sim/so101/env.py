@@ -22,7 +22,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from lr_core.features import FeatureSpec, hw_to_dataset_features
+from lr_core.features import FeatureSpec
+from lr_sim import frame_layout
 from lr_sim.configs import SO101EnvConfig
 from lr_sim.render import CameraRenderer
 from lr_sim.so101.joints import STATE_NAMES, normalized_bounds
@@ -37,16 +38,7 @@ ENV_STATE_NAMES = [
 
 def env_features(config: SO101EnvConfig) -> dict[str, FeatureSpec]:
     """The dataset features of this env's frames: observations and ``action``."""
-    features: dict[str, FeatureSpec] = {
-        "observation.state": FeatureSpec(dtype="float32", shape=(6,), names=list(STATE_NAMES)),
-    }
-    cameras = {cam: (config.image_height, config.image_width, 3) for cam in config.cameras}
-    features.update(hw_to_dataset_features(cameras, "observation"))
-    features["observation.environment_state"] = FeatureSpec(
-        dtype="float32", shape=(len(ENV_STATE_NAMES),), names=list(ENV_STATE_NAMES)
-    )
-    features["action"] = FeatureSpec(dtype="float32", shape=(6,), names=list(STATE_NAMES))
-    return features
+    return frame_layout.env_features(config, STATE_NAMES, ENV_STATE_NAMES, STATE_NAMES)
 
 
 class SO101Env(gym.Env):
@@ -71,17 +63,9 @@ class SO101Env(gym.Env):
         self._steps = 0
         low, high = normalized_bounds(config.use_degrees)
         self.action_space = spaces.Box(low=low, high=high, dtype=np.float32)
-        obs_spaces: dict[str, spaces.Space] = {
-            "observation.state": spaces.Box(low=low, high=high, dtype=np.float32)
-        }
-        for cam in config.cameras:
-            obs_spaces[f"observation.images.{cam}"] = spaces.Box(
-                0, 255, (config.image_height, config.image_width, 3), np.uint8
-            )
-        obs_spaces["observation.environment_state"] = spaces.Box(
-            -np.inf, np.inf, (len(ENV_STATE_NAMES),), np.float32
+        self.observation_space = frame_layout.observation_space(
+            config, spaces.Box(low=low, high=high, dtype=np.float32), len(ENV_STATE_NAMES)
         )
-        self.observation_space = spaces.Dict(obs_spaces)
 
     @property
     def features(self) -> dict[str, FeatureSpec]:
