@@ -51,7 +51,7 @@ from lr_dataset.staging import RECORDING_DIR
 from lr_dataset.stats import ImageStats
 from lr_dataset.timestamps import TIMESTAMP_DTYPE, is_frame_time
 from lr_dataset.validation import validate_frame
-from lr_dataset.video.encode import EpisodeEncoder, VideoEncoderConfig
+from lr_dataset.video.encode import ENCODER_WATCHDOG_S, EpisodeEncoder, VideoEncoderConfig
 from lr_dataset.video.files import append_episode, probe
 
 logger = logging.getLogger(__name__)
@@ -167,6 +167,8 @@ class DatasetWriter:
         check_features(meta.features, video_encoder=self.video_encoder)
         self.encoder_threads = encoder_threads
         self.encoder_queue_maxsize = encoder_queue_maxsize
+        #: seconds a call into a video encoder may take before it counts as hung
+        self.encoder_watchdog_s = ENCODER_WATCHDOG_S
         self._schema = tabular.schema(meta.features)
         self._columns = tabular.parquet_columns(meta.features)
         self._staging = self.root / RECORDING_DIR
@@ -311,6 +313,7 @@ class DatasetWriter:
             max_queue=self.encoder_queue_maxsize,
             threads=self.encoder_threads,
             size=(int(shape[0]), int(shape[1])) if prepared else None,
+            watchdog_s=self.encoder_watchdog_s,
         )
         self._encoders[key] = encoder
         return encoder
