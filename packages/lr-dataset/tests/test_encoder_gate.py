@@ -107,9 +107,11 @@ def test_a_wait_longer_than_its_timeout_names_the_encoder_and_the_others():
     b = gate.ticket()
     with a.busy():
         started = time.monotonic()
-        with pytest.raises(VideoEncoderError, match=r"opening cam\.mp4: waited 0 s.*1 with frames"):
-            with b.opening(0.3, "opening cam.mp4"):
-                pass
+        with (
+            pytest.raises(VideoEncoderError, match=r"opening cam\.mp4: waited 0 s.*1 with frames"),
+            b.opening(0.3, "opening cam.mp4"),
+        ):
+            pass
         assert time.monotonic() - started < 3
     assert gate.state()["announced"] == 0  # the failed ticket left the gate
 
