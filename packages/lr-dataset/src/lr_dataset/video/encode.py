@@ -207,7 +207,7 @@ class EpisodeEncoder:
     stats. PyAV releases the GIL while encoding, so recording continues meanwhile.
 
     ``libsvtav1`` encoders pass the process-wide :data:`~lr_dataset.video.encoder_gate.SVT_AV1_GATE`
-    (SVT-AV1 hangs when one encoder opens or closes while another has frames in flight): the
+    (SVT-AV1 MR 2603: encoders opened or closed while another has frames in flight may hang): the
     encoder announces itself here, in the creating thread, so create every encoder of an
     episode before putting frames into any, and :meth:`stop` them all before :meth:`finish`.
 
@@ -342,11 +342,11 @@ class EpisodeEncoder:
         if busy is not None and time.monotonic() - busy[1] > self.watchdog_s:
             self._hung = VideoEncoderError(
                 f"encoding {self.path} with {self.config.vcodec}: {busy[0]} has not returned "
-                f"after {self.watchdog_s:.0f} s; the encoder is stuck (a known cause: SVT-AV1 "
-                f"with several encoders in one process, see docs/dataset.md#video). This "
-                f"episode's video is incomplete ({self.frames} frames were given); episodes "
-                f"saved before it are intact. Record again with --resume, or with "
-                f"--dataset.rgb_encoder.vcodec=h264"
+                f"after {self.watchdog_s:.0f} s: the encoder is stuck (SVT-AV1 does that now "
+                f"and then: docs/dataset.md, 'When the AV1 encoder hangs'). This episode's "
+                f"video is incomplete and is not saved ({self.frames} frames were given); "
+                f"episodes saved before it are intact. lr record: continue with "
+                f"--resume=true, or record with --dataset.rgb_encoder.vcodec=h264"
             )
             if self._ticket is not None:  # its threads are blocked: the others may go on
                 self._ticket.release()

@@ -5,9 +5,11 @@ of a process shares - the block-geometry table ``svt_aom_blk_geom_mds``, the fun
 (RTCD) tables - and rewrites them when an encoder is initialised (``svt_av1_enc_init``, run by
 FFmpeg when PyAV opens the codec). SVT-AV1 merge request 2603 ("Fix hang when running multiple
 encoders in same process") moves the geometry table into each encoder because "todays code may
-crash or hang". lr's recorder runs one encoder per camera and opens new ones for every episode;
-with two cameras one encoder was opened or closed while the other still had frames in flight,
-and now and then that other one's ``stream.encode`` never returned (``docs/dataset.md``).
+crash or hang", with tests that open and close encoders in threads at unsynchronised moments:
+what lr's recorder does, one encoder per camera, new ones every episode. (The hang lr measured
+also happens with a single encoder, which this gate cannot prevent: see ``docs/dataset.md``,
+"When the AV1 encoder hangs", and the watchdog of
+:class:`~lr_dataset.video.encode.EpisodeEncoder`.)
 
 :class:`EncoderGate` keeps those moments apart across every thread of the process:
 
@@ -17,6 +19,10 @@ and now and then that other one's ``stream.encode`` never returned (``docs/datas
   closes or has frames in flight;
 - an encoder **sends its first frame** only when no announced encoder still has to open, so the
   encoders of one episode, announced together, open one after the other and then encode at once.
+
+An encoder between its first frame and its flush that has not been handed work for
+:data:`IDLE_S` seconds stops counting (its SVT threads are idle), so one nobody stops (a dataset
+never finalized) delays the others by seconds, not for ever.
 
 Each encoder holds a :class:`GateTicket` from its creation (the announcement) to its close. A
 user of several encoders creates them all before sending frames to any, and stops them all
