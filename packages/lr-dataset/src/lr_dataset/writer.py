@@ -30,7 +30,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +43,7 @@ from lr_dataset import episodes as episodes_io
 from lr_dataset import layout, tabular
 from lr_dataset import stats as stats_io
 from lr_dataset import tasks as tasks_io
-from lr_dataset.errors import DatasetWriteError, FrameValidationError
+from lr_dataset.errors import DatasetWriteError, FrameValidationError, VideoEncoderError
 from lr_dataset.metadata import LeRobotDatasetMetadata
 from lr_dataset.parquet_io import write_tables
 from lr_dataset.specs import check_features
@@ -51,7 +51,7 @@ from lr_dataset.staging import RECORDING_DIR
 from lr_dataset.stats import ImageStats
 from lr_dataset.timestamps import TIMESTAMP_DTYPE, is_frame_time
 from lr_dataset.validation import validate_frame
-from lr_dataset.video.encode import EpisodeEncoder, VideoEncoderConfig
+from lr_dataset.video.encode import ENCODER_WATCHDOG_S, EpisodeEncoder, VideoEncoderConfig
 from lr_dataset.video.files import append_episode, probe
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,20 @@ class _ImageSink:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _cancel_all(encoders: Iterable[EpisodeEncoder]) -> None:
+    """Cancel a group of encoders: all are stopped before any is waited for (the encoder gate
+    closes one only while none of the others still has frames in flight)."""
+    group = list(encoders)
+    for encoder in group:
+        with contextlib.suppress(VideoEncoderError):
+            encoder.stop(discard=True)
+    for encoder in group:
+        try:
+            encoder.cancel()
+        except VideoEncoderError as exc:
+            logger.error("%s", exc)
 
 
 def _resolve_images(
@@ -153,6 +167,8 @@ class DatasetWriter:
         check_features(meta.features, video_encoder=self.video_encoder)
         self.encoder_threads = encoder_threads
         self.encoder_queue_maxsize = encoder_queue_maxsize
+        #: seconds a call into a video encoder may take before it counts as hung
+        self.encoder_watchdog_s = ENCODER_WATCHDOG_S
         self._schema = tabular.schema(meta.features)
         self._columns = tabular.parquet_columns(meta.features)
         self._staging = self.root / RECORDING_DIR
@@ -171,6 +187,8 @@ class DatasetWriter:
         self._commit_error: BaseException | None = None
         self._commit_lock = threading.Lock()
         self._undo: _Undo | None = None
+        #: an encoder hung: its partial MP4 stays under the staging folder
+        self._keep_staging = False
 
         # where the next episode goes
         self._data_loc: tuple[int, int] = (0, 0)
@@ -256,13 +274,13 @@ class DatasetWriter:
                 f"so in a dataset with videos timestamps must be frame_index / fps"
             )
         # all checks passed: buffer it
+        for key in self.meta.video_keys:  # every camera's encoder exists before any gets a frame
+            if key not in self._encoders:
+                self._start_encoder(key)
         for key, value in values.items():
             spec = self.meta.features[key]
             if spec.dtype == "video":
-                encoder = self._encoders.get(key)
-                if encoder is None:
-                    encoder = self._start_encoder(key)
-                encoder.put(np.array(value, copy=True))
+                self._encoders[key].put(np.array(value, copy=True))
             elif spec.dtype == "image":
                 self._image_sinks[key].put(np.array(value, copy=True))
             elif key in self._values:
@@ -295,14 +313,14 @@ class DatasetWriter:
             max_queue=self.encoder_queue_maxsize,
             threads=self.encoder_threads,
             size=(int(shape[0]), int(shape[1])) if prepared else None,
+            watchdog_s=self.encoder_watchdog_s,
         )
         self._encoders[key] = encoder
         return encoder
 
     def clear_episode_buffer(self) -> None:
         """Drop the frames added since the last ``save_episode``."""
-        for encoder in self._encoders.values():
-            encoder.cancel()
+        _cancel_all(self._encoders.values())
         for sink in self._image_sinks.values():
             sink.reset()
         self._reset_buffer()
@@ -364,8 +382,7 @@ class DatasetWriter:
 
     def _commit_in_background(self, pending: _PendingEpisode) -> int:
         if self._commit_error is not None:  # never commit past a failed episode
-            for encoder in pending.encoders.values():
-                encoder.cancel()
+            _cancel_all(pending.encoders.values())
             raise DatasetWriteError(f"episode {pending.index} not saved after an earlier failure")
         try:
             return self._commit(pending)
@@ -409,9 +426,16 @@ class DatasetWriter:
         for key, detached in pending.images.items():
             images[key], image_stats[key] = _resolve_images(*detached)
         video_files: dict[str, Path] = {}
+        for encoder in pending.encoders.values():  # all flush at once (the encoder gate's rule)
+            encoder.stop()
         for key in meta.video_keys:
             encoder = pending.encoders[key]
-            stats = encoder.finish()
+            try:
+                stats = encoder.finish()
+            except VideoEncoderError:
+                if encoder.hung:  # its partial file stays in the staging folder
+                    self._keep_staging = True
+                raise
             if stats is not None:
                 image_stats[key] = stats
             video_files[key] = encoder.path
@@ -655,8 +679,16 @@ class DatasetWriter:
         self.clear_episode_buffer()
         for sink in self._image_sinks.values():
             sink.close()
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(self._staging)
+        if self._keep_staging:
+            logger.warning(
+                "%s: a video encoder hung; its partial file stays in %s (removed by "
+                "LeRobotDataset.resume or lr_dataset.repair)",
+                self.root,
+                self._staging,
+            )
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                shutil.rmtree(self._staging)
         self._finalized = True
         self._raise_commit_error_after_finalize()
 
@@ -672,5 +704,4 @@ class DatasetWriter:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             if not self._finalized:
-                for encoder in self._encoders.values():
-                    encoder.cancel()
+                _cancel_all(self._encoders.values())

@@ -28,25 +28,31 @@ def write_sparse_video(
 ) -> float:
     """Write an MP4 holding only ``frames`` (frame ``i`` at ``i / fps`` s, flat grey
     :func:`frame_value`); return its duration in seconds (LeRobot's definition)."""
+    from lr_dataset.video.encoder_gate import GatedEncoding
     from lr_dataset.video.files import duration_s
     from lr_dataset.video.pyav import import_av
 
     av = import_av()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream(vcodec, rate=fps, options={"g": "1", "crf": "10"})
-        stream.width = stream.height = size
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = Fraction(1, fps)
-        for i in frames:
-            pixels = np.full((size, size, 3), frame_value(i), np.uint8)
-            video_frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-            video_frame.pts = i
-            video_frame.time_base = Fraction(1, fps)
-            for packet in stream.encode(video_frame):
+    with GatedEncoding(vcodec, f"writing {path}") as gated:
+        out = av.open(str(path), "w", format="mp4")
+        try:
+            stream = out.add_stream(vcodec, rate=fps, options={"g": "1", "crf": "10"})
+            stream.width = stream.height = size
+            stream.pix_fmt = "yuv420p"
+            stream.time_base = Fraction(1, fps)
+            gated.open(stream)
+            for i in frames:
+                pixels = np.full((size, size, 3), frame_value(i), np.uint8)
+                video_frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+                video_frame.pts = i
+                video_frame.time_base = Fraction(1, fps)
+                for packet in gated.encode(stream, video_frame):
+                    out.mux(packet)
+            for packet in gated.encode(stream, None):
                 out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+        finally:
+            gated.close(out)
     return duration_s(path)
 
 

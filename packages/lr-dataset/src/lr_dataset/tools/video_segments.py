@@ -24,6 +24,7 @@ from typing import Any
 
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.video.encode import VideoEncoderConfig
+from lr_dataset.video.encoder_gate import GatedEncoding
 from lr_dataset.video.pyav import import_av
 
 
@@ -152,47 +153,54 @@ def reencode_segments(
     spans: list[tuple[float, float]] = []
     written = 0
     try:
-        with av.open(str(output), "w", format="mp4") as out:
-            stream = None
-            for seg in segments:
-                count = 0
-                with av.open(str(seg.path)) as src:
-                    in_stream = src.streams.video[0]
-                    tb = Fraction(in_stream.time_base)
-                    half = Fraction(1, 2 * fps)
-                    lo, hi = Fraction(seg.start_s) - half, Fraction(seg.end_s) - half
-                    src.seek(max(0, int(lo / tb)), backward=True, any_frame=False, stream=in_stream)
-                    for frame in src.decode(in_stream):
-                        if frame.pts is None:
-                            continue
-                        t = frame.pts * tb
-                        if t < lo:
-                            continue
-                        if t >= hi:
-                            break
-                        if stream is None:
-                            stream = out.add_stream(
-                                encoder.vcodec, rate=fps, options=encoder.codec_options()
-                            )
-                            stream.width, stream.height = frame.width, frame.height
-                            stream.pix_fmt = encoder.pix_fmt
-                            stream.time_base = Fraction(1, fps)
-                        new = frame.reformat(format=encoder.pix_fmt)
-                        new.pts = written + count
-                        new.time_base = Fraction(1, fps)
-                        for packet in stream.encode(new):
-                            out.mux(packet)
-                        count += 1
-                if count == 0:
-                    raise DatasetFormatError(
-                        f"{seg.path}: no video frame between {seg.start_s:.6f} s and "
-                        f"{seg.end_s:.6f} s"
-                    )
-                spans.append((written / fps, (written + count) / fps))
-                written += count
-            if stream is not None:
-                for packet in stream.encode():
-                    out.mux(packet)
+        with GatedEncoding(encoder.vcodec, f"re-encoding {output}") as gated:
+            out = av.open(str(output), "w", format="mp4")
+            try:
+                stream = None
+                for seg in segments:
+                    count = 0
+                    with av.open(str(seg.path)) as src:
+                        in_stream = src.streams.video[0]
+                        tb = Fraction(in_stream.time_base)
+                        half = Fraction(1, 2 * fps)
+                        lo, hi = Fraction(seg.start_s) - half, Fraction(seg.end_s) - half
+                        src.seek(
+                            max(0, int(lo / tb)), backward=True, any_frame=False, stream=in_stream
+                        )
+                        for frame in src.decode(in_stream):
+                            if frame.pts is None:
+                                continue
+                            t = frame.pts * tb
+                            if t < lo:
+                                continue
+                            if t >= hi:
+                                break
+                            if stream is None:
+                                stream = out.add_stream(
+                                    encoder.vcodec, rate=fps, options=encoder.codec_options()
+                                )
+                                stream.width, stream.height = frame.width, frame.height
+                                stream.pix_fmt = encoder.pix_fmt
+                                stream.time_base = Fraction(1, fps)
+                                gated.open(stream)
+                            new = frame.reformat(format=encoder.pix_fmt)
+                            new.pts = written + count
+                            new.time_base = Fraction(1, fps)
+                            for packet in gated.encode(stream, new):
+                                out.mux(packet)
+                            count += 1
+                    if count == 0:
+                        raise DatasetFormatError(
+                            f"{seg.path}: no video frame between {seg.start_s:.6f} s and "
+                            f"{seg.end_s:.6f} s"
+                        )
+                    spans.append((written / fps, (written + count) / fps))
+                    written += count
+                if stream is not None:
+                    for packet in gated.encode(stream, None):
+                        out.mux(packet)
+            finally:
+                gated.close(out)
     except BaseException:
         output.unlink(missing_ok=True)
         raise

@@ -14,6 +14,7 @@ import io
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -23,6 +24,7 @@ import numpy as np
 
 from lr_dataset.errors import VideoEncoderError
 from lr_dataset.stats import ImageStats
+from lr_dataset.video.encoder_gate import GatedEncoding, gate_for
 from lr_dataset.video.pyav import import_av
 
 #: codec names accepted as aliases (LeRobot writes the stream's canonical name "av1").
@@ -143,17 +145,26 @@ def _trial_encode(
     vcodec: str, pix_fmt: str, options: tuple[tuple[str, str], ...], width: int, height: int
 ) -> str | None:
     av = import_av()
+    what = f"a {width}x{height} trial frame"
     try:
-        with av.open(io.BytesIO(), "w", format="mp4") as out:
-            stream = out.add_stream(vcodec, rate=30, options=dict(options))
-            stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
-            stream.time_base = Fraction(1, 30)
-            frame = av.VideoFrame.from_ndarray(np.zeros((height, width, 3), np.uint8), "rgb24")
-            frame.pts = 0
-            for packet in stream.encode(frame):
-                out.mux(packet)
-            for packet in stream.encode():
-                out.mux(packet)
+        with GatedEncoding(vcodec, what) as gated:
+            out = av.open(io.BytesIO(), "w", format="mp4")
+            try:
+                stream = out.add_stream(vcodec, rate=30, options=dict(options))
+                stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+                stream.time_base = Fraction(1, 30)
+                gated.open(stream)
+                pixels = np.zeros((height, width, 3), np.uint8)
+                frame = av.VideoFrame.from_ndarray(pixels, "rgb24")
+                frame.pts = 0
+                for packet in gated.encode(stream, frame):
+                    out.mux(packet)
+                for packet in gated.encode(stream, None):
+                    out.mux(packet)
+            finally:
+                gated.close(out)
+    except VideoEncoderError:
+        raise  # the gate: not an answer about this size
     except Exception as exc:  # the encoder's own words (FFmpeg/PyAV errors vary by build)
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -177,12 +188,34 @@ def available_encoders() -> list[str]:
 _STOP = object()
 
 
+@contextlib.contextmanager
+def _nothing() -> Any:
+    yield
+
+
+#: seconds one call into an encoder (open, one frame, the flush, close) or one wait at the
+#: encoder gate may take before the encoder counts as hung (generous: a frame takes milliseconds,
+#: a flush well under a second, on a loaded 2-core machine too)
+ENCODER_WATCHDOG_S = 120.0
+
+
 class EpisodeEncoder:
     """Encode one camera's frames into ``path`` on a background thread.
 
     :meth:`put` queues a uint8 ``(H, W, 3)`` frame (blocking when ``max_queue`` frames are
     waiting: frames are never dropped); :meth:`finish` flushes and returns the per-channel
     stats. PyAV releases the GIL while encoding, so recording continues meanwhile.
+
+    ``libsvtav1`` encoders pass the process-wide :data:`~lr_dataset.video.encoder_gate.SVT_AV1_GATE`
+    (SVT-AV1 MR 2603: encoders opened or closed while another has frames in flight may hang): the
+    encoder announces itself here, in the creating thread, so create every encoder of an
+    episode before putting frames into any, and :meth:`stop` them all before :meth:`finish`.
+
+    Watchdog: a call into the encoder (open, a frame, the flush, close) or a gate wait that lasts
+    ``watchdog_s`` makes :meth:`put`, :meth:`finish` and :meth:`cancel` raise
+    :class:`VideoEncoderError` naming the file, the codec and the step, instead of waiting
+    forever; the stuck thread is left behind (a daemon; a call into FFmpeg cannot be
+    interrupted) and the partial file is kept.
     """
 
     def __init__(
@@ -195,6 +228,7 @@ class EpisodeEncoder:
         threads: int | None = None,
         compute_stats: bool = True,
         size: tuple[int, int] | None = None,
+        watchdog_s: float = ENCODER_WATCHDOG_S,
     ) -> None:
         self.path = path
         #: ``(height, width)`` known in advance: the encoder is opened at once, in the
@@ -206,29 +240,126 @@ class EpisodeEncoder:
         self.fps = fps
         self.config = config
         self.threads = threads
+        self.watchdog_s = watchdog_s
         self.frames = 0
         self.stall_s = 0.0
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         self._stats = ImageStats() if compute_stats else None
         self._error: BaseException | None = None
+        self._stopped = False
+        #: what the encoder thread is doing inside the encoder and since when (monotonic s)
+        self._busy: tuple[str, float] | None = None
+        self._hung: VideoEncoderError | None = None
+        gate = gate_for(config.vcodec)
+        self._ticket = gate.ticket() if gate is not None else None
         self._thread = threading.Thread(
             target=self._run, name=f"lr-encode-{path.name}", daemon=True
         )
         self._thread.start()
 
+    # ------------------------------------------------------------------ recording thread
     def put(self, frame_hwc: np.ndarray) -> None:
         """Queue one frame (copied by the caller if its buffer is reused)."""
-        if self._error is not None:
-            raise VideoEncoderError(f"encoding {self.path} failed: {self._error}") from self._error
+        self._raise_if_failed()
         try:
             self._queue.put_nowait(frame_hwc)
         except queue.Full:
-            import time
-
             start = time.perf_counter()
-            self._queue.put(frame_hwc)
+            self._put_waiting(frame_hwc)
             self.stall_s += time.perf_counter() - start
         self.frames += 1
+
+    def _put_waiting(self, item: Any) -> None:
+        while True:
+            try:
+                self._queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                self._raise_if_failed()
+
+    @property
+    def hung(self) -> bool:
+        """The watchdog gave this encoder up (a call into it never returned)."""
+        return self._hung is not None
+
+    def stop(self, *, discard: bool = False) -> None:
+        """Tell the encoder no frame will come (it flushes meanwhile; ``discard``: the frames
+        still queued are dropped first); :meth:`finish` or :meth:`cancel` waits. Stop every
+        encoder of a group before finishing one (see the class docstring)."""
+        if discard and not self._stopped:
+            self._drain()
+        if not self._stopped:
+            self._stopped = True
+            if self._hung is None and self._thread.is_alive():
+                self._put_waiting(_STOP)
+
+    def finish(self) -> dict[str, np.ndarray] | None:
+        """Flush the encoder, close the file and return the stats (``None`` if no frame).
+
+        Raises:
+            VideoEncoderError: encoding failed, or the encoder hung (watchdog).
+        """
+        self.stop()
+        self._join()
+        self._raise_if_failed()
+        if self.frames == 0 or self._stats is None:
+            return None
+        with open(self.path, "rb") as handle:
+            os.fsync(handle.fileno())
+        return self._stats.result()
+
+    def cancel(self) -> None:
+        """Stop encoding and delete the partial file.
+
+        Raises:
+            VideoEncoderError: the encoder hung (its partial file is kept).
+        """
+        try:
+            self.stop(discard=True)
+            self._join()
+        except VideoEncoderError:
+            if self._hung is not None:
+                raise  # the partial file stays for inspection
+        self.path.unlink(missing_ok=True)
+
+    def _drain(self) -> None:
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._queue.get_nowait()
+
+    def _join(self) -> None:
+        """Wait for the encoder thread, raising :class:`VideoEncoderError` when it is stuck."""
+        while self._thread.is_alive():
+            self._thread.join(timeout=0.5)
+            self._raise_if_failed()
+
+    def _raise_if_failed(self) -> None:
+        if self._hung is not None:
+            raise self._hung
+        if self._error is not None:
+            raise VideoEncoderError(f"encoding {self.path} failed: {self._error}") from self._error
+        busy = self._busy
+        if busy is not None and time.monotonic() - busy[1] > self.watchdog_s:
+            self._hung = VideoEncoderError(
+                f"encoding {self.path} with {self.config.vcodec}: {busy[0]} has not returned "
+                f"after {self.watchdog_s:.0f} s: the encoder is stuck (SVT-AV1 does that now "
+                f"and then: docs/dataset.md, 'When the AV1 encoder hangs'). This episode's "
+                f"video is incomplete and is not saved ({self.frames} frames were given); "
+                f"episodes saved before it are intact. lr record: continue with "
+                f"--resume=true, or record with --dataset.rgb_encoder.vcodec=h264"
+            )
+            if self._ticket is not None:  # its threads are blocked: the others may go on
+                self._ticket.release()
+            raise self._hung
+
+    # ------------------------------------------------------------------ encoder thread
+    def _call(self, what: str, fn: Any, *args: Any) -> Any:
+        """``fn(*args)`` watched: ``what`` names the step in a watchdog error."""
+        self._busy = (what, time.monotonic())
+        try:
+            return fn(*args)
+        finally:
+            self._busy = None
 
     def _open(self, av: Any, h: int, w: int) -> tuple[Any, Any]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -242,7 +373,9 @@ class EpisodeEncoder:
         stream.width = w
         stream.height = h
         stream.time_base = Fraction(1, self.fps)
-        stream.codec_context.open()
+        ticket = self._ticket
+        with ticket.opening(self.watchdog_s, f"opening {self.path}") if ticket else _nothing():
+            self._call("opening the encoder", stream.codec_context.open)
         self.opened.set()
         return container, stream
 
@@ -250,6 +383,7 @@ class EpisodeEncoder:
         av = import_av()
         container = None
         stream = None
+        ticket = self._ticket
         index = 0
         try:
             if self.size is not None:
@@ -260,17 +394,25 @@ class EpisodeEncoder:
                     break
                 if container is None or stream is None:  # opened together, at the first frame
                     container, stream = self._open(av, *item.shape[:2])
+                if index == 0 and ticket is not None:
+                    ticket.start_encoding(self.watchdog_s, f"encoding {self.path}")
                 frame = av.VideoFrame.from_ndarray(item, format="rgb24")
                 frame.pts = index
                 frame.time_base = Fraction(1, self.fps)
-                for packet in stream.encode(frame):
+                with ticket.busy() if ticket else _nothing():
+                    packets = self._call(f"encoding frame {index}", stream.encode, frame)
+                for packet in packets:
                     container.mux(packet)
                 if self._stats is not None:
                     self._stats.update(item)
                 index += 1
             if stream is not None and container is not None:
-                for packet in stream.encode():
+                with ticket.busy() if ticket else _nothing():
+                    packets = self._call("the flush", stream.encode)
+                for packet in packets:
                     container.mux(packet)
+                self._close(container)
+                container = None
         except BaseException as exc:  # reported to the recording thread on put/finish
             self._error = exc
             self.opened.set()
@@ -280,25 +422,15 @@ class EpisodeEncoder:
         finally:
             if container is not None:
                 with contextlib.suppress(Exception):
-                    container.close()
+                    self._close(container)
+            if ticket is not None:
+                ticket.release()
 
-    def finish(self) -> dict[str, np.ndarray] | None:
-        """Flush the encoder, close the file and return the stats (``None`` if no frame)."""
-        self._queue.put(_STOP)
-        self._thread.join()
-        if self._error is not None:
-            raise VideoEncoderError(f"encoding {self.path} failed: {self._error}") from self._error
-        if self.frames == 0 or self._stats is None:
-            return None
-        with open(self.path, "rb") as handle:
-            os.fsync(handle.fileno())
-        return self._stats.result()
-
-    def cancel(self) -> None:
-        """Stop encoding and delete the partial file."""
-        with contextlib.suppress(Exception):
-            while True:
-                self._queue.get_nowait()
-        self._queue.put(_STOP)
-        self._thread.join()
-        self.path.unlink(missing_ok=True)
+    def _close(self, container: Any) -> None:
+        """Close the file (SVT-AV1's deinit: through the gate while the ticket holds a place)."""
+        ticket = self._ticket
+        if ticket is None or not ticket.holds_open_encoder:
+            self._call("closing the file", container.close)
+            return
+        with ticket.closing(self.watchdog_s, f"closing {self.path}"):
+            self._call("closing the file", container.close)
