@@ -255,7 +255,7 @@ def lr_written(world):  # type: ignore[no-untyped-def]
         torch.manual_seed(5)
         config = PolicyConfig.from_dict(case["config"])
         policy = policy_class_for(config)(config)
-        pre, post = make_pre_post_processors(config, case["stats"])
+        pre, post = make_pre_post_processors(config, dataset_stats=case["stats"])
         policy.save_pretrained(case["dir"])
         save_pre_post_processors((pre, post), case["dir"])
         results[(kind, name)] = _ours(Path(case["dir"]), case, policy, pre, post)
