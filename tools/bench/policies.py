@@ -18,7 +18,9 @@ alternate, and the figures are medians over all timed repetitions of all rounds.
   (tools/bench/policies_vla_worker.py). Both sides run LeRobot's precisions (vision tower
   float32; text model and expert bfloat16, as SmolVLM2's config builds them). ``smolvla_bf16``:
   ours with the whole model under ``torch.autocast("cpu", bfloat16)``, its difference from our
-  float32 chunk printed as the accuracy cost.
+  float32 chunk printed as the accuracy cost. ``smolvla_onednn``: ours with every float32 Linear
+  (SigLIP tower, connector, projections) on oneDNN (``lr_policies.layers.linear.use_onednn``),
+  its difference from our default chunk and from LeRobot's printed.
 - π0 (``--cases pi0``), full size (3.5B parameters, ~14 GB in float32), one 224×224 camera:
   latency and peak RSS, each side with its own random weights (not shared: 14 GB).
   LeRobot reads SmolVLM2's config from the Hub cache: the benchmark fills a private cache with
@@ -47,11 +49,14 @@ CASES = {
     "diffusion": {"warmup": 2, "repeat": 10, "quick": 3},
     "smolvla": {"warmup": 1, "repeat": 5, "quick": 2},
     "smolvla_bf16": {"warmup": 1, "repeat": 5, "quick": 2},
+    "smolvla_onednn": {"warmup": 1, "repeat": 5, "quick": 2},
     "pi0": {"warmup": 1, "repeat": 3, "quick": 1},
 }
 GOALS = {"act_infer": 0.6, "act_train": 0.8, "diffusion": 0.6, "smolvla": 0.6, "pi0": 1.0}
 DEFAULT_CASES = "act_infer,act_train,diffusion"
-VLA = {"smolvla", "smolvla_bf16", "pi0"}
+VLA = {"smolvla", "smolvla_bf16", "smolvla_onednn", "pi0"}
+#: Ours-only variants of a VLA case: the worker flag each adds.
+VARIANTS = {"_bf16": "--bf16", "_onednn": "--onednn"}
 VLA_WORKER = HERE / "policies_vla_worker.py"
 SMOLVLM2 = "HuggingFaceTB/SmolVLM2-500M-Video-Instruct"
 
@@ -97,9 +102,12 @@ def _run(
     params = CASES[case]
     repeat = params["quick"] if quick else params["repeat"]
     if case in VLA:
-        kind = case.removesuffix("_bf16")
+        kind, flags = case, []
+        for suffix, flag in VARIANTS.items():
+            if case.endswith(suffix):
+                kind, flags = case.removesuffix(suffix), [flag]
         cmd = [python, str(VLA_WORKER), "--side", side, "--kind", kind]
-        cmd += ["--workdir", str(workdir)] + (["--bf16"] if case.endswith("_bf16") else [])
+        cmd += ["--workdir", str(workdir), *flags]
     else:
         cmd = [python, str(WORKER), "--side", side, "--case", case, "--workdir", str(workdir)]
     cmd += ["--warmup", str(params["warmup"]), "--repeat", str(repeat), "--threads", str(threads)]
@@ -143,7 +151,7 @@ def main() -> int:
         for _ in range(args.rounds):
             for case in cases:
                 sides = [("ours", sys.executable)]
-                if peer is not None and not case.endswith("_bf16"):
+                if peer is not None and not case.endswith(tuple(VARIANTS)):
                     sides.append(("peer", str(peer)))
                 for side, python in sides:
                     env = peer_env if side == "peer" else None
@@ -155,10 +163,15 @@ def main() -> int:
             for case in ("act_infer", "diffusion", "smolvla"):
                 if case in cases:
                     diffs[case] = _max_diff(workdir, case)
-        if "smolvla" in cases and "smolvla_bf16" in cases:
-            diffs["smolvla bf16 vs float32 (ours)"] = _max_diff(
-                workdir, "smolvla", "ours_bf16", "ours"
-            )
+        for suffix in VARIANTS:
+            if "smolvla" in cases and "smolvla" + suffix in cases:
+                diffs[f"smolvla {suffix[1:]} vs default (ours)"] = _max_diff(
+                    workdir, "smolvla", "ours" + suffix, "ours"
+                )
+            if peer is not None and "smolvla" + suffix in cases:
+                diffs[f"smolvla {suffix[1:]} (ours) vs lerobot"] = _max_diff(
+                    workdir, "smolvla", "ours" + suffix, "peer"
+                )
 
     def summary(case: str, side: str) -> dict | None:
         runs = results.get((case, side))
@@ -182,6 +195,7 @@ def main() -> int:
         "diffusion": "Diffusion, 10 DDPM steps (96×96)",
         "smolvla": "SmolVLA chunk (512×512, 10 steps)",
         "smolvla_bf16": "SmolVLA chunk, bf16 autocast (ours)",
+        "smolvla_onednn": "SmolVLA chunk, fp32 Linears on oneDNN",
         "pi0": "π0 chunk (224×224, 10 steps)",
     }
     print(f"\n{args.threads} thread(s), {args.rounds} round(s)")
@@ -210,7 +224,8 @@ def main() -> int:
             peer_params = theirs["params"] if theirs else 0
             print(f"{'  params ' + case:40} {ours['params']:12,d} {peer_params:12,d}")
     for case, diff in diffs.items():
-        print(f"{'  max |ours - lerobot| ' + case:40} {diff:12.2e}")
+        label = f"  max |a - b| {case}" if " vs " in case else f"  max |ours - lerobot| {case}"
+        print(f"{label:40} {diff:12.2e}")
     print()
     print("RESULT " + json.dumps({"rows": rows, "max_abs_diff": diffs}))
     return 0

@@ -54,3 +54,32 @@ def test_unsupported_variants_fall_back() -> None:
     x64 = torch.randn(2, 3, dtype=torch.float64)
     w64 = torch.randn(4, 3, dtype=torch.float64)
     assert torch.equal(linear(x64, w64), x64 @ w64.t())
+
+
+def test_use_onednn_switches_plain_linears_and_keeps_the_state_dict() -> None:
+    from lr_policies.layers.linear import use_onednn
+
+    class Sub(nn.Linear):
+        pass
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Sequential(nn.Linear(16, 4)), Sub(4, 4))
+    x = torch.randn(3, 8)
+    before = model(x).detach()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    assert use_onednn(model) == 2  # subclasses of nn.Linear keep their own forward
+    assert type(model[0]) is Linear and type(model[2][0]) is Linear and type(model[3]) is Sub
+    assert model.state_dict().keys() == state.keys()
+    assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
+    torch.testing.assert_close(model(x), before, atol=1e-6, rtol=1e-5)
+
+
+def test_linear_follows_autocast_like_nn_linear() -> None:
+    torch.manual_seed(0)
+    ours, ref = Linear(16, 8), nn.Linear(16, 8)
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(4, 16)
+    with torch.autocast("cpu", torch.bfloat16):
+        a, b = ours(x), ref(x)
+    assert a.dtype == b.dtype == torch.bfloat16
+    assert torch.equal(a, b)

@@ -239,3 +239,33 @@ def test_smolvla_load_vlm_weights_starts_from_the_pretrained_vlm(vla_assets, tmp
     torch.testing.assert_close(loaded.model.vlm_with_expert.vlm.state_dict()[key], ours[key])
     with pytest.raises(Exception, match="load_vlm_weights"):
         make_tiny("smolvla", {"smolvlm": folder}, load_vlm_weights=True)
+
+
+@pytest.mark.parametrize("kind", ["pi0", "pi05"])
+def test_pi_float32_runs_on_onednn_within_rounding_of_plain_linears(built, kind: str) -> None:
+    """π0 / π0.5 in float32 switch their Linears to oneDNN (lr_policies.layers.linear): the
+    state dict is unchanged and the chunk and the loss equal plain ``nn.Linear``'s up to
+    summation order; the bfloat16 mix keeps torch's own Linears."""
+    from torch import nn
+
+    from lr_policies.layers.linear import Linear
+
+    policy, pre, _ = built(kind)
+    linears = [m for m in policy.modules() if isinstance(m, nn.Linear)]
+    assert linears and all(type(m) is Linear for m in linears)
+    keys = set(policy.state_dict())
+    batch = pre(raw_batch())
+    noise = torch.randn(2, 6, 8, generator=torch.Generator().manual_seed(0))
+    time = torch.tensor([0.4, 0.7])
+    fast_chunk = policy.predict_action_chunk(batch, noise=noise)
+    fast_loss, _ = policy(batch, noise=noise, time=time)
+    for m in linears:
+        m.__class__ = nn.Linear
+    assert set(policy.state_dict()) == keys
+    plain_chunk = policy.predict_action_chunk(batch, noise=noise)
+    plain_loss, _ = policy(batch, noise=noise, time=time)
+    torch.testing.assert_close(fast_chunk, plain_chunk, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(fast_loss, plain_loss, atol=1e-6, rtol=1e-5)
+
+    bf16, _, _ = built(kind, dtype="bfloat16")
+    assert not any(type(m) is Linear for m in bf16.modules())

@@ -7,7 +7,10 @@ fp32 product through oneDNN measured 2.2× faster on the project machine (AMD EP
 function whose gradients are oneDNN products too), and ``F.linear`` everywhere else. Results
 differ from ``F.linear`` only by summation order (≈1e-6 relative).
 
-:class:`Linear` is ``nn.Linear`` (same parameters, names and init) using it.
+:class:`Linear` is ``nn.Linear`` (same parameters, names and init) using it;
+:func:`use_onednn` switches the ``nn.Linear`` modules of an existing model (a transformers
+SigLIP tower, say) to it without changing their parameters or state-dict names. Under
+``torch.autocast`` the layers take ``F.linear`` (autocast's own casts), as ``nn.Linear`` does.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ def _use_onednn(x: Tensor, weight: Tensor) -> bool:
         and x.dtype == torch.float32
         and weight.dtype == torch.float32
         and x.numel() > 0
+        and not torch.is_autocast_enabled("cpu")
         and _onednn_op() is not False
     )
 
@@ -89,6 +93,17 @@ class Linear(nn.Linear):
     def forward(self, x: Tensor) -> Tensor:  # pyright: ignore[reportIncompatibleMethodOverride]
         """(..., in_features) → (..., out_features)."""
         return linear(x, self.weight, self.bias)
+
+
+def use_onednn(module: nn.Module) -> int:
+    """Make every plain ``nn.Linear`` inside ``module`` a :class:`Linear` (same parameters,
+    names and state dict; fp32 CPU products on oneDNN). Returns how many were switched."""
+    count = 0
+    for child in module.modules():
+        if type(child) is nn.Linear:
+            child.__class__ = Linear
+            count += 1
+    return count
 
 
 def _gemm_conv1d_ok(x: Tensor, conv: nn.Conv1d | nn.ConvTranspose1d) -> bool:

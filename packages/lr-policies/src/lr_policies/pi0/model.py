@@ -43,6 +43,7 @@ from lr_policies.layers.flow_matching import (
     time_embedding,
 )
 from lr_policies.layers.image_pad import resize_with_pad_centered
+from lr_policies.layers.linear import use_onednn
 from lr_policies.layers.prefix_lm import make_att_2d_masks, positions, suffix_masks
 from lr_policies.layers.vla_policy import ChunkQueuePolicy, pad_vector, rtc_guide
 from lr_policies.pi0.backbone import PaliGemmaWithExpert
@@ -68,6 +69,12 @@ class PI0Policy(ChunkQueuePolicy):
         super().__init__(config)
         config.validate_features()
         self.model = self.build_model(config)
+        if config.dtype == "float32":
+            # fp32 products on oneDNN's AVX-512 kernels instead of the BLAS sgemm (2.2x faster
+            # per core on AMD's CPUs, where MKL takes a generic path); same parameters and names,
+            # results equal up to summation order (see lr_policies.layers.linear). Not in the
+            # bfloat16 mix, where an fp32 rounding change flips bf16 roundings downstream.
+            use_onednn(self.model)
 
     def build_model(self, config: PI0Config) -> PI0FlowMatching:
         return PI0FlowMatching(config)

@@ -289,7 +289,7 @@ class SmolVLMWithExpert(nn.Module):
         n_p = prefix.shape[1]
         cos, sin = rope_tables(position_ids, self.head_dim)
         cos_p, sin_p = cos[:, :n_p], sin[:, :n_p]
-        pos_s = position_ids[:, n_p:]
+        cross_rope = self._cross_rope(position_ids[:, n_p:])
         for i, (vlm_layer, expert_layer) in enumerate(self.layer_pairs()):
             if self.is_self_attention(i):
                 q_p, k_p, v_p = self._qkv(vlm_layer, prefix, cos_p, sin_p)
@@ -315,22 +315,29 @@ class SmolVLMWithExpert(nn.Module):
                     vlm_layer, prefix, self._attend(q_p, k_p, v_p, mask[:, :n_p, :n_p])
                 )
                 if expert_layer is not None:
-                    suffix = self._cross(expert_layer, suffix, pos_s, k_p, v_p, mask[:, n_p:, :n_p])
+                    suffix = self._cross(
+                        expert_layer, suffix, cross_rope, k_p, v_p, mask[:, n_p:, :n_p]
+                    )
                 prefix = new_prefix
         return self.lm_expert.norm(suffix)
+
+    def _cross_rope(self, pos_s: Tensor) -> tuple[Tensor, Tensor]:
+        """RoPE tables of the cross-attention expert layers: their positions restart at 0
+        (LeRobot); the same for every such layer, so computed once per pass."""
+        return rope_tables(pos_s - pos_s.min(dim=1, keepdim=True).values, self.head_dim)
 
     def _cross(
         self,
         layer: DecoderLayer,
         suffix: Tensor,
-        pos_s: Tensor,
+        rope: tuple[Tensor, Tensor],
         keys: Tensor,
         values: Tensor,
         mask: Tensor,
         kv: tuple[Tensor, Tensor] | None = None,
     ) -> Tensor:
-        """One cross-attention expert layer: its positions restart at 0 (LeRobot)."""
-        cos, sin = rope_tables(pos_s - pos_s.min(dim=1, keepdim=True).values, self.head_dim)
+        """One cross-attention expert layer; ``rope`` from :meth:`_cross_rope`."""
+        cos, sin = rope
         k, v = kv if kv is not None else self.cross_kv(layer, keys, values)
         return self._finish(
             layer, suffix, self._attend(self._query(layer, suffix, cos, sin), k, v, mask)
@@ -361,6 +368,7 @@ class SmolVLMWithExpert(nn.Module):
         (B, S, P+S), ``position_ids`` (B, S). Returns the expert's normed output (B, S, E)."""
         n_p = cache.keys[0].shape[1]
         cos, sin = rope_tables(position_ids, self.head_dim)
+        cross_rope = self._cross_rope(position_ids)
         for i, (_, expert_layer) in enumerate(self.layer_pairs()):
             if expert_layer is None:
                 continue
@@ -373,7 +381,7 @@ class SmolVLMWithExpert(nn.Module):
                 suffix = self._cross(
                     expert_layer,
                     suffix,
-                    position_ids,
+                    cross_rope,
                     cache.keys[i],
                     cache.values[i],
                     mask[:, :, :n_p],
