@@ -18,9 +18,10 @@ alternate, and the figures are medians over all timed repetitions of all rounds.
   (tools/bench/policies_vla_worker.py). Both sides run LeRobot's precisions (vision tower
   float32; text model and expert bfloat16, as SmolVLM2's config builds them). ``smolvla_bf16``:
   ours with the whole model under ``torch.autocast("cpu", bfloat16)``, its difference from our
-  float32 chunk printed as the accuracy cost. ``smolvla_onednn``: ours with every float32 Linear
-  (SigLIP tower, connector, projections) on oneDNN (``lr_policies.layers.linear.use_onednn``),
-  its difference from our default chunk and from LeRobot's printed.
+  float32 chunk printed as the accuracy cost. Ours runs its float32 Linears (SigLIP tower,
+  connector, projections) on oneDNN by default (``lr_policies.layers.linear``);
+  ``smolvla_exact``: ours with ``LR_ONEDNN=0`` (torch's BLAS kernels, LeRobot's bits), its
+  difference from our default chunk and from LeRobot's printed.
 - π0 (``--cases pi0``), full size (3.5B parameters, ~14 GB in float32), one 224×224 camera:
   latency and peak RSS, each side with its own random weights (not shared: 14 GB).
   LeRobot reads SmolVLM2's config from the Hub cache: the benchmark fills a private cache with
@@ -49,14 +50,14 @@ CASES = {
     "diffusion": {"warmup": 2, "repeat": 10, "quick": 3},
     "smolvla": {"warmup": 1, "repeat": 5, "quick": 2},
     "smolvla_bf16": {"warmup": 1, "repeat": 5, "quick": 2},
-    "smolvla_onednn": {"warmup": 1, "repeat": 5, "quick": 2},
+    "smolvla_exact": {"warmup": 1, "repeat": 5, "quick": 2},
     "pi0": {"warmup": 1, "repeat": 3, "quick": 1},
 }
 GOALS = {"act_infer": 0.6, "act_train": 0.8, "diffusion": 0.6, "smolvla": 0.6, "pi0": 1.0}
 DEFAULT_CASES = "act_infer,act_train,diffusion"
-VLA = {"smolvla", "smolvla_bf16", "smolvla_onednn", "pi0"}
+VLA = {"smolvla", "smolvla_bf16", "smolvla_exact", "pi0"}
 #: Ours-only variants of a VLA case: the worker flag each adds.
-VARIANTS = {"_bf16": "--bf16", "_onednn": "--onednn"}
+VARIANTS = {"_bf16": "--bf16", "_exact": "--exact"}
 VLA_WORKER = HERE / "policies_vla_worker.py"
 SMOLVLM2 = "HuggingFaceTB/SmolVLM2-500M-Video-Instruct"
 
@@ -195,7 +196,7 @@ def main() -> int:
         "diffusion": "Diffusion, 10 DDPM steps (96×96)",
         "smolvla": "SmolVLA chunk (512×512, 10 steps)",
         "smolvla_bf16": "SmolVLA chunk, bf16 autocast (ours)",
-        "smolvla_onednn": "SmolVLA chunk, fp32 Linears on oneDNN",
+        "smolvla_exact": "SmolVLA chunk, LR_ONEDNN=0 (torch kernels)",
         "pi0": "π0 chunk (224×224, 10 steps)",
     }
     print(f"\n{args.threads} thread(s), {args.rounds} round(s)")

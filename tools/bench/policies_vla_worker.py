@@ -6,9 +6,9 @@ initialised, one 3×512×512 camera (224×224 for π0, its input size), 6-d stat
 and times ``predict_action_chunk`` (10 flow steps, batch 1) on the same pre-tokenised inputs
 and noise. SmolVLA's weights are written by our side and loaded by both (so the chunks can be
 compared); π0's 14 GB are not shared (each side initialises its own; no chunk comparison).
-``--bf16``: ours under ``torch.autocast("cpu", torch.bfloat16)``; ``--onednn``: ours with every
-float32 ``nn.Linear`` on oneDNN (``lr_policies.layers.linear.use_onednn``: SmolVLA's SigLIP
-tower, connector and projections; π0 in float32 does this by default). Prints one
+``--bf16``: ours under ``torch.autocast("cpu", torch.bfloat16)``; ``--exact``: ours with
+``LR_ONEDNN=0``, so its float32 Linears (which run on oneDNN by default: SmolVLA's SigLIP tower,
+connector and projections, π0 in float32) take torch's own kernels, as LeRobot's do. Prints one
 ``RESULT {json}``.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import time
@@ -86,8 +87,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--bf16", action="store_true")
-    parser.add_argument("--onednn", action="store_true")
+    parser.add_argument("--exact", action="store_true")
     args = parser.parse_args()
+    if args.exact:
+        os.environ["LR_ONEDNN"] = "0"  # read by lr_policies.layers.linear at the first product
     torch.set_num_threads(args.threads)
     from safetensors.torch import load_file, save_file
 
@@ -103,10 +106,6 @@ def main() -> None:
             save_model(policy, str(weights))
         missing, unexpected = policy.load_state_dict(load_file(str(weights)), strict=False)
         assert not missing and not unexpected, (missing, unexpected)
-    if args.onednn:
-        from lr_policies.layers.linear import use_onednn
-
-        use_onednn(policy)
     n_params = sum(p.numel() for p in policy.parameters())
     inputs_file = args.workdir / f"{args.kind}_inputs.safetensors"
     if args.side == "ours" and not inputs_file.exists():
@@ -125,7 +124,7 @@ def main() -> None:
             times.append(time.perf_counter() - t0)
             cpu_times.append(time.process_time() - c0)
     assert out is not None
-    variant = ("_bf16" if args.bf16 else "") + ("_onednn" if args.onednn else "")
+    variant = ("_bf16" if args.bf16 else "") + ("_exact" if args.exact else "")
     tag = f"{args.kind}_{args.side}{variant}"
     save_file({"out": out.float().contiguous()}, str(args.workdir / f"{tag}.safetensors"))
     result = {

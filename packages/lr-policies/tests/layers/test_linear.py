@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 from torch import nn
@@ -83,3 +85,30 @@ def test_linear_follows_autocast_like_nn_linear() -> None:
         a, b = ours(x), ref(x)
     assert a.dtype == b.dtype == torch.bfloat16
     assert torch.equal(a, b)
+
+
+def test_lr_onednn_0_gives_torch_kernels_bit_for_bit() -> None:
+    """``LR_ONEDNN=0`` (read at the first product, so in a fresh process) turns the oneDNN path
+    off: lr's Linear and Conv1d then equal ``F.linear`` / ``nn.Conv1d`` bit for bit."""
+    import subprocess
+    import sys
+
+    code = """
+import torch, torch.nn.functional as F
+from torch import nn
+from lr_policies.layers import linear as L
+torch.manual_seed(0)
+x, w, b = torch.randn(33, 70), torch.randn(50, 70), torch.randn(50)
+assert L._onednn_op() is False
+assert torch.equal(L.linear(x, w, b), F.linear(x, w, b))
+conv = L.Conv1d(8, 16, 3, padding=1)
+ref = nn.Conv1d(8, 16, 3, padding=1)
+ref.load_state_dict(conv.state_dict())
+xc = torch.randn(4, 8, 20)
+assert torch.equal(conv(xc), ref(xc))
+print("exact")
+"""
+    env = {**os.environ, "LR_ONEDNN": "0"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "exact"

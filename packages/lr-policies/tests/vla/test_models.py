@@ -269,3 +269,29 @@ def test_pi_float32_runs_on_onednn_within_rounding_of_plain_linears(built, kind:
 
     bf16, _, _ = built(kind, dtype="bfloat16")
     assert not any(type(m) is Linear for m in bf16.modules())
+
+
+def test_smolvla_vision_tower_runs_on_onednn_and_the_rest_keeps_torch(built) -> None:
+    """SmolVLA's SigLIP tower Linears are lr's (oneDNN for float32 on CPU); every other Linear
+    (text model, expert, projections: the path RTC differentiates through) stays torch's. The
+    state dict is unchanged and the chunk equals plain ``nn.Linear``'s up to float32 rounding
+    (the full-size chunk, where bf16 roundings amplify it, is compared in tools/bench)."""
+    from torch import nn
+
+    from lr_policies.layers.linear import Linear
+
+    policy, pre, _ = built("smolvla")
+    vision = policy.model.vlm_with_expert.vlm.model.vision_model
+    in_vision = {id(m) for m in vision.modules()}
+    linears = [m for m in policy.modules() if isinstance(m, nn.Linear)]
+    switched = [m for m in linears if type(m) is Linear]
+    assert switched and {id(m) for m in switched} == {id(m) for m in linears if id(m) in in_vision}
+    keys = set(policy.state_dict())
+    batch = pre(raw_batch())
+    noise = torch.randn(2, 6, 8, generator=torch.Generator().manual_seed(0))
+    fast_chunk = policy.predict_action_chunk(batch, noise=noise)
+    for m in switched:
+        m.__class__ = nn.Linear
+    assert set(policy.state_dict()) == keys
+    plain_chunk = policy.predict_action_chunk(batch, noise=noise)
+    torch.testing.assert_close(fast_chunk, plain_chunk, atol=1e-4, rtol=0)

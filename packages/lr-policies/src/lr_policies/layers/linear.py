@@ -11,10 +11,15 @@ differ from ``F.linear`` only by summation order (≈1e-6 relative).
 :func:`use_onednn` switches the ``nn.Linear`` modules of an existing model (a transformers
 SigLIP tower, say) to it without changing their parameters or state-dict names. Under
 ``torch.autocast`` the layers take ``F.linear`` (autocast's own casts), as ``nn.Linear`` does.
+
+``LR_ONEDNN=0`` in the environment (read at the first product) turns the oneDNN path off for the
+whole process: every layer here then computes exactly what ``F.linear`` / ``nn.Conv1d`` compute
+(bit for bit what LeRobot's modules give on the same machine).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
@@ -25,10 +30,13 @@ _ONEDNN: Any = None
 
 
 def _onednn_op() -> Any:
-    """``torch.ops.mkldnn._linear_pointwise`` if this torch build has a working one, else False."""
+    """``torch.ops.mkldnn._linear_pointwise`` if this torch build has a working one and
+    ``LR_ONEDNN`` is not ``0``, else False."""
     global _ONEDNN
     if _ONEDNN is None:
         _ONEDNN = False
+        if os.environ.get("LR_ONEDNN", "1").strip() == "0":
+            return _ONEDNN
         try:
             op = torch.ops.mkldnn._linear_pointwise
             if torch.backends.mkldnn.is_available():

@@ -47,6 +47,7 @@ from lr_policies.layers.flow_matching import (
     time_embedding,
 )
 from lr_policies.layers.image_pad import resize_with_pad
+from lr_policies.layers.linear import use_onednn
 from lr_policies.layers.prefix_lm import make_att_2d_masks, positions, suffix_masks
 from lr_policies.layers.vla_policy import (
     ChunkQueuePolicy,
@@ -84,6 +85,14 @@ class SmolVLAPolicy(ChunkQueuePolicy):
             # A new policy starts from the pretrained VLM (LeRobot's load_vlm_weights); a
             # checkpoint being loaded holds every weight, so nothing is fetched then.
             self.model.vlm_with_expert.load_pretrained_vlm(config.vlm_model_name)
+        # The SigLIP tower's float32 products (87% of a CPU chunk) on oneDNN's kernels instead
+        # of the BLAS sgemm (MKL takes a generic path on AMD CPUs: 2.2x slower per core there);
+        # same parameters and names. The expert's path (bf16 layers and the float32 state /
+        # action / time projections, which RTC differentiates through) keeps torch's kernels.
+        # Not bitwise LeRobot's chunk: in this fp32/bf16 mix any fp32 rounding change in the
+        # image features moves the full-size chunk by ~1e-2, as a 1e-7 change of the image
+        # does; LR_ONEDNN=0 restores torch's kernels (see lr_policies.layers.linear).
+        use_onednn(self.model.vlm_with_expert.vlm.model.vision_model)
 
     @classmethod
     def from_pretrained(cls, pretrained_name_or_path: str | Path, **kwargs: Any) -> Self:
