@@ -590,10 +590,10 @@ class SerialBus(MotorsBus):
                     logger.debug("%s on %s: request failed: %s", what, self.port, exc)
 
         def first() -> dict[int, tuple[int, int]] | None:
-            if sent is None or sent != self._wire_count:
+            if sent is None or receive is None or sent != self._wire_count:
                 return None  # not sent, or flushed by a later transaction: send again
             self._wire_count += 1  # the replies are consumed: nothing pending any more
-            return receive(ids, addr, size)  # type: ignore[misc]  # set when sent is set
+            return receive(ids, addr, size)
 
         def collect() -> dict[str, Value]:
             self._require_connected()
