@@ -5,7 +5,8 @@
 counted in :attr:`SerialBus.stats`), names motor, register and port in every error, verifies
 EEPROM writes by reading them back, and disables torque when ``connect`` or
 ``configure_motors`` fails part-way. Transactions are serialised by a lock, so threads may
-share a bus.
+share a bus. :meth:`SerialBus.start_sync_read` splits a SYNC_READ in two (request now, replies
+later) so one thread can keep requests to several buses in flight at once.
 """
 
 from __future__ import annotations
@@ -116,6 +117,9 @@ class SerialBus(MotorsBus):
         self._id_to_name = {m.id: name for name, m in self.motors.items()}
         self._last_status_errors: dict[str, int] = {}
         self._lock = threading.Lock()
+        #: transactions begun on the wire (under ``_lock``): a pending read whose request is no
+        #: longer the last one knows its replies were flushed by the transaction after it
+        self._wire_count = 0
         self._plans: dict[
             tuple[str, str, tuple[str, ...] | None], tuple[list[str], list[int], int, int, str]
         ] = {}
@@ -204,7 +208,19 @@ class SerialBus(MotorsBus):
             )
 
     # retries ----------------------------------------------------------------------------------
-    def _retry(self, action: Callable[[], T], what: str, num_retry: int | None) -> T:
+    def _retry(
+        self,
+        action: Callable[[], T],
+        what: str,
+        num_retry: int | None,
+        first: Callable[[], T | None] | None = None,
+    ) -> T:
+        """Run ``action`` (one transaction) until it succeeds, ``1 + num_retry`` tries at most.
+
+        ``first``, when given, replaces the first try: it collects the replies of a request
+        already sent (:meth:`start_sync_read`), or returns ``None`` when that request's replies
+        are gone, and then ``action`` runs in its place.
+        """
         tries = 1 + (self.retries if num_retry is None else num_retry)
         failure: CommFailure | None = None
         for attempt in range(tries):
@@ -213,6 +229,11 @@ class SerialBus(MotorsBus):
                 self.stats.retries += 1
             try:
                 with self._lock:  # one transaction on the wire at a time, whatever the thread
+                    if attempt == 0 and first is not None:
+                        result = first()
+                        if result is not None:
+                            return result
+                    self._wire_count += 1
                     return action()
             except CommFailure as exc:
                 failure = exc
@@ -530,6 +551,67 @@ class SerialBus(MotorsBus):
         self._require_connected()
         names, ids, addr, size, what = self._sync_plan("sync read", data_name, motors)
         replies = self._retry(lambda: self.transport.sync_read(ids, addr, size), what, num_retry)
+        return self._decode_sync_read(data_name, names, ids, replies, normalize)
+
+    def start_sync_read(
+        self,
+        data_name: str,
+        motors: Sequence[str] | None = None,
+        *,
+        normalize: bool = True,
+        num_retry: int | None = None,
+    ) -> Callable[[], dict[str, Value]]:
+        """Send a SYNC_READ's request now; the function returned collects the replies.
+
+        ``bus.start_sync_read(name)()`` is ``bus.sync_read(name)``; in between, the servos
+        answer while the caller does something else, such as reading another bus (a
+        teleoperation loop reads the leader and the follower in one thread this way, and
+        both round trips overlap). Call the function once. A failed first try is retried as
+        :meth:`sync_read` retries, and so is a request whose replies another transaction on
+        this bus discarded in between (each request first drops stale input). A transport
+        without split reads (a plugin's) sends the request when the function is called.
+
+        Raises:
+            DeviceNotConnectedError: the bus is not connected (now or when collecting).
+            MotorCommError: no valid reply after the retries, naming the motors and the port.
+        """
+        self._require_connected()
+        names, ids, addr, size, what = self._sync_plan("sync read", data_name, motors)
+        send = getattr(self.transport, "send_sync_read", None)
+        receive = getattr(self.transport, "receive_sync_read", None)
+        sent: int | None = None
+        if send is not None and receive is not None:
+            with self._lock:
+                self._wire_count += 1
+                try:
+                    send(ids, addr, size)
+                    sent = self._wire_count
+                except CommFailure as exc:  # the first try of the collection sends again
+                    logger.debug("%s on %s: request failed: %s", what, self.port, exc)
+
+        def first() -> dict[int, tuple[int, int]] | None:
+            if sent is None or receive is None or sent != self._wire_count:
+                return None  # not sent, or flushed by a later transaction: send again
+            self._wire_count += 1  # the replies are consumed: nothing pending any more
+            return receive(ids, addr, size)
+
+        def collect() -> dict[str, Value]:
+            self._require_connected()
+            replies = self._retry(
+                lambda: self.transport.sync_read(ids, addr, size), what, num_retry, first
+            )
+            return self._decode_sync_read(data_name, names, ids, replies, normalize)
+
+        return collect
+
+    def _decode_sync_read(
+        self,
+        data_name: str,
+        names: list[str],
+        ids: list[int],
+        replies: Mapping[int, tuple[int, int]],
+        normalize: bool,
+    ) -> dict[str, Value]:
         out: dict[str, Value] = {}
         for name, motor_id in zip(names, ids):
             raw, error = replies[motor_id]
@@ -654,6 +736,7 @@ class SerialBus(MotorsBus):
         for _ in range(1 + num_retry):
             self.stats.transactions += 1
             with self._lock:
+                self._wire_count += 1
                 found = self.transport.broadcast_ping()
             if found:
                 return found

@@ -64,6 +64,16 @@ class Transport(Protocol):
         """``{id: (value, error byte)}`` for every id, in one transaction."""
         ...
 
+    def send_sync_read(self, ids: list[int], address: int, size: int) -> None:
+        """The request half of :meth:`sync_read` (optional: :meth:`SerialBus.start_sync_read`
+        uses it when present)."""
+
+    def receive_sync_read(
+        self, ids: list[int], address: int, size: int
+    ) -> dict[int, tuple[int, int]]:
+        """The replies to the last :meth:`send_sync_read` (optional, with it)."""
+        ...
+
     def sync_write(self, address: int, size: int, values: dict[int, int]) -> None:
         """Write one register on many servos in one broadcast packet (no reply)."""
 

@@ -64,3 +64,43 @@ def test_loop_stats_summary():
     assert stats.percentile_ms(100) == pytest.approx(15.0)
     assert stats.percentile_ms(50, work=True) == pytest.approx(1.0)
     assert "100 loops in 0.5 s: 196.1 Hz achieved" in stats.summary()
+
+
+def test_phase_statistics():
+    stats = timing.LoopStats(started=0.0)
+    assert stats.phase_summary() == ""  # a loop that does not time phases
+    assert stats.percentile_ms(99, phase="send") == 0.0
+    for k in range(100):
+        stats.add(0.005, 0.002)
+        stats.add_phases(0.001 * (k + 1), 0.0005, 0.0002)
+    assert stats.percentile_ms(50, phase="observation") == pytest.approx(50.0)
+    assert stats.percentile_ms(99, phase="observation") == pytest.approx(99.0)
+    assert stats.phase_summary() == (
+        "; p50/p99 ms: observation 50.00/99.00, action 0.50/0.50, send 0.20/0.20"
+    )
+    assert stats.summary().endswith(stats.phase_summary())
+    with pytest.raises(KeyError):
+        stats.percentile_ms(50, phase="nope")
+
+
+def test_frozen_gc_moves_the_live_objects_out_of_reach_and_back():
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    with timing.frozen_gc():
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        cycle: list[object] = []
+        cycle.append(cycle)  # garbage made inside is still collected
+        del cycle
+        assert gc.collect() >= 1
+        with timing.frozen_gc():  # nested: leaves the outer freeze alone
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+    assert gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        with timing.frozen_gc():  # a caller that turned the collector off keeps it so
+            assert gc.get_freeze_count() == 0
+    finally:
+        gc.enable()

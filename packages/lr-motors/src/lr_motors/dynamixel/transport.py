@@ -129,6 +129,11 @@ class DynamixelTransport:
     def sync_read(self, ids: list[int], address: int, size: int) -> dict[int, tuple[int, int]]:
         """GroupSyncRead's request, then each servo's status packet in turn (so a missing
         servo is named, and error bytes are kept)."""
+        self.send_sync_read(ids, address, size)
+        return self.receive_sync_read(ids, address, size)
+
+    def send_sync_read(self, ids: list[int], address: int, size: int) -> None:
+        """The request half of :meth:`sync_read` (the SDK clears stale input first)."""
         key = (address, size, tuple(ids))
         if self._reader is None or self._reader_key != key:
             self._reader = dxl.GroupSyncRead(self.port_handler, self.packet_handler, address, size)
@@ -137,6 +142,13 @@ class DynamixelTransport:
             self._reader_key = key
         self._ready()
         self._check(self._reader.txPacket())
+
+    def receive_sync_read(
+        self, ids: list[int], address: int, size: int
+    ) -> dict[int, tuple[int, int]]:
+        """The replies to the request :meth:`send_sync_read` sent: ``{id: (value, error)}``."""
+        if self._reader_key != (address, size, tuple(ids)):
+            raise CommFailure("port", f"no SYNC_READ of these servos was sent on {self.port}")
         out: dict[int, tuple[int, int]] = {}
         for motor_id in ids:
             data, comm, error = self.packet_handler.readRx(self.port_handler, motor_id, size)

@@ -2,7 +2,10 @@
 
 A reply is read in one blocking ``read(n)`` of the exact expected length (the whole SYNC_READ
 answer at once), so the common case costs two system calls; anything unexpected (garbage,
-short or corrupt packets) falls back to resynchronising on headers until the deadline.
+short or corrupt packets) falls back to resynchronising on headers until the deadline. A
+SYNC_READ can be split in two (:meth:`FeetechTransport.send_sync_read`, then
+:meth:`FeetechTransport.receive_sync_read`) so one thread keeps requests to several ports in
+flight at once.
 """
 
 from __future__ import annotations
@@ -222,8 +225,14 @@ class FeetechTransport:
 
     def sync_read(self, ids: list[int], address: int, size: int) -> dict[int, tuple[int, int]]:
         """SYNC_READ (protocol 0) or one READ per servo (protocol 1, which lacks SYNC_READ)."""
+        self.send_sync_read(ids, address, size)
+        return self.receive_sync_read(ids, address, size)
+
+    def send_sync_read(self, ids: list[int], address: int, size: int) -> None:
+        """The request half of :meth:`sync_read` (dropping stale input first); nothing is sent
+        in protocol 1, whose reads go one by one in :meth:`receive_sync_read`."""
         if self.protocol == 1:
-            return {i: self.read(i, address, size) for i in ids}
+            return
         key = (address, size, tuple(ids))
         if self._sync_read_key != key:
             params = p.sync_read_params(address, size, ids)
@@ -233,6 +242,15 @@ class FeetechTransport:
             self._sync_read_expected = [(i, size) for i in ids]
             self._sync_read_key = key
         self._send(self._sync_read_packet)
+
+    def receive_sync_read(
+        self, ids: list[int], address: int, size: int
+    ) -> dict[int, tuple[int, int]]:
+        """The replies to the request :meth:`send_sync_read` sent: ``{id: (value, error)}``."""
+        if self.protocol == 1:
+            return {i: self.read(i, address, size) for i in ids}
+        if self._sync_read_key != (address, size, tuple(ids)):
+            raise CommFailure("port", f"no SYNC_READ of these servos was sent on {self.port}")
         replies = self._receive(self._sync_read_expected)
         return {i: (int.from_bytes(replies[i].params, "little"), replies[i].code) for i in ids}
 

@@ -26,7 +26,6 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,13 +91,14 @@ class Driver:
     features: Mapping[str, Any] | None = None
     task: str = ""
     robot_type: str = ""
-    _pool: ThreadPoolExecutor | None = None
+    _start_action: Callable[[], Callable[[], dict[str, Any]]] | None = None
 
     def __post_init__(self) -> None:
         teleop = self.teleop
         if teleop is not None and type(teleop).observe is Teleoperator.observe:
-            # a leader arm does not need the observation: read it while the robot is read
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="record-teleop")
+            # a leader arm does not need the observation: it is asked before the robot is read
+            # and answers meanwhile, in this thread (as lr_robots.control.loops.teleop_loop)
+            self._start_action = getattr(teleop, "start_get_action", None)
 
     def step(self, robot: Any, use_policy: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """``(observation, action)``; the action is ``None`` when nothing drives the robot."""
@@ -108,14 +108,11 @@ class Driver:
         teleop = self.teleop
         if teleop is None:
             return robot.get_observation(), None
-        if self._pool is not None:
-            pending = self._pool.submit(teleop.get_action)
-            try:
-                observation = robot.get_observation()
-            except BaseException:
-                wait([pending])  # never leave a transaction running on the leader's bus
-                raise
-            return observation, pending.result()
+        if self._start_action is not None:
+            collect = self._start_action()
+            # an error here leaves the leader's replies unread: its next transaction drops them
+            observation = robot.get_observation()
+            return observation, collect()
         observation = robot.get_observation()
         teleop.observe(observation)
         return observation, teleop.get_action()
@@ -142,10 +139,9 @@ class Driver:
             self.teleop.get_action()
 
     def close(self) -> None:
-        """Stop the teleoperator reader thread."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        """Release what the driver holds (nothing since the leader is read in the loop's own
+        thread; kept for the callers)."""
+        self._start_action = None
 
 
 def _camera_counts(robot: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -103,15 +104,32 @@ class MotorArm(ServoDevice, Robot):
     # io -------------------------------------------------------------------------------------
     def get_observation(self) -> dict[str, Any]:
         """Present positions (one SYNC_READ) and the newest frame of each camera."""
+        return self.start_get_observation()()
+
+    def start_get_observation(self) -> Callable[[], dict[str, Any]]:
+        """Ask the servos for their positions now; the function returned collects the replies
+        and the cameras' newest frames and returns what :meth:`get_observation` returns (call
+        it once). An lr addition: a robot of two arms asks both before reading either, so the
+        two buses answer at once (:class:`~lr_robots.robots.bi_so_follower.BiSOFollower`).
+
+        Raises:
+            DeviceNotConnectedError: not connected.
+            MotorCommError: (from the function) no valid reply, naming the arm and motor.
+        """
         self._require_connected()
+        retries = getattr(self.config, "num_read_retries", None)
         with self.named_errors():
-            positions = self.bus.sync_read(
-                "Present_Position", num_retry=getattr(self.config, "num_read_retries", None)
-            )
-        obs: dict[str, Any] = {f"{motor}.pos": value for motor, value in positions.items()}
-        for key, camera in self.cameras.items():
-            obs[key] = camera.read_latest()
-        return obs
+            collect = self.bus.start_sync_read("Present_Position", num_retry=retries)
+
+        def finish() -> dict[str, Any]:
+            with self.named_errors():
+                positions = collect()
+            obs: dict[str, Any] = {f"{motor}.pos": value for motor, value in positions.items()}
+            for key, camera in self.cameras.items():
+                obs[key] = camera.read_latest()
+            return obs
+
+        return finish
 
     def goal_limits(self) -> dict[str, tuple[float, float]]:
         """``{motor: (lowest, highest)}`` goal in normalised units: the calibrated range."""

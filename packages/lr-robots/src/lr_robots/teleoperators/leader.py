@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from lr_core.errors import DeviceNotConnectedError
@@ -66,12 +67,32 @@ class LeaderArm(ServoDevice, Teleoperator):
 
     def get_action(self) -> dict[str, float]:
         """Every joint's position, normalised."""
+        return self.start_get_action()()
+
+    def start_get_action(self) -> Callable[[], dict[str, float]]:
+        """Ask the servos for their positions now; the function returned collects the
+        replies and returns what :meth:`get_action` returns (call it once).
+
+        An lr addition for loops that read two buses in one thread: between the two calls
+        the leader's servos answer while the loop reads the follower
+        (:func:`lr_robots.control.loops.teleop_loop`). A subclass that changes
+        :meth:`get_action` overrides this method instead.
+
+        Raises:
+            DeviceNotConnectedError: not connected.
+            MotorCommError: (from the function) no valid reply, naming the arm and motor.
+        """
         self._require_connected()
+        retries = getattr(self.config, "num_read_retries", None)
         with self.named_errors():
-            positions = self.bus.sync_read(
-                "Present_Position", num_retry=getattr(self.config, "num_read_retries", None)
-            )
-        return {f"{motor}.pos": float(value) for motor, value in positions.items()}
+            collect = self.bus.start_sync_read("Present_Position", num_retry=retries)
+
+        def finish() -> dict[str, float]:
+            with self.named_errors():
+                positions = collect()
+            return {f"{motor}.pos": float(value) for motor, value in positions.items()}
+
+        return finish
 
     def send_feedback(self, feedback: dict[str, float]) -> None:
         """Move the leader to ``"<motor>.pos"`` goals (only where :attr:`accepts_feedback`)."""

@@ -116,3 +116,43 @@ def test_warmup_waits_for_warmup_s():
 def test_find_cameras_lists_one_synthetic_camera():
     found = SyntheticCamera.find_cameras()
     assert [c["type"] for c in found] == ["synthetic"]
+
+
+def test_the_loop_reads_the_newest_frame_while_the_capture_thread_is_busy_making_one():
+    """A control loop calls ``read_latest`` every step: it takes a reference to the newest
+    480x640 frame (no copy) and never waits for the capture thread, even mid-frame."""
+    import threading
+
+    from lr_robots.cameras.synthetic.camera import SyntheticCamera
+    from lr_robots.cameras.synthetic.config import SyntheticCameraConfig
+
+    class SlowFrames(SyntheticCamera):
+        """The second frame takes until the test lets it finish."""
+
+        def __init__(self, config: SyntheticCameraConfig) -> None:
+            super().__init__(config)
+            self.busy, self.finish = threading.Event(), threading.Event()
+
+        def _grab(self) -> np.ndarray:
+            frame = super()._grab()
+            if self._delivered == 2:
+                self.held = frame
+                self.busy.set()
+                self.finish.wait(10)
+            return frame
+
+    cam = SlowFrames(SyntheticCameraConfig(fps=100, width=640, height=480))
+    cam.connect()
+    try:
+        assert cam.busy.wait(5), "the capture thread never reached its second frame"
+        got: list[np.ndarray] = []
+        reader = threading.Thread(target=lambda: got.append(cam.read_latest(max_age_ms=10_000)))
+        reader.start()
+        reader.join(5)
+        assert not reader.is_alive(), "read_latest waited for the capture thread"
+        assert got[0] is cam.latest_frame and got[0].shape == (480, 640, 3)
+        # the first frame, while the second is being made
+        assert decode_stamp(got[0])[0] < decode_stamp(cam.held)[0]
+    finally:
+        cam.finish.set()
+        cam.disconnect()

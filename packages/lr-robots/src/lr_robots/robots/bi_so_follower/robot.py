@@ -79,9 +79,14 @@ class BiSOFollower(BimanualMixin, Robot):
 
     def get_observation(self) -> dict[str, Any]:
         """Both arms' observations, prefixed."""
+        # both arms are asked before either is read: the two buses answer at once
+        pending = [
+            (side, arm.start_get_observation())
+            for side, arm in zip(("left", "right"), self.arms, strict=True)
+        ]
         obs: dict[str, Any] = {}
-        for side, arm in zip(("left", "right"), self.arms, strict=True):
-            for key, value in arm.get_observation().items():
+        for side, collect in pending:
+            for key, value in collect().items():
                 obs[self._key(side, key)] = value
         return obs
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from lr_core.features import HardwareFeatures
@@ -49,10 +50,23 @@ class BiSOLeader(BimanualMixin, Teleoperator):
 
     def get_action(self) -> dict[str, float]:
         """Both arms' positions, prefixed."""
-        action: dict[str, float] = {}
-        for side, arm in zip(("left", "right"), self.arms, strict=True):
-            action.update({f"{side}_{k}": v for k, v in arm.get_action().items()})
-        return action
+        return self.start_get_action()()
+
+    def start_get_action(self) -> Callable[[], dict[str, float]]:
+        """Ask both arms now (their two buses answer at once); the function returned collects
+        both replies (see :meth:`lr_robots.teleoperators.leader.LeaderArm.start_get_action`)."""
+        pending = [
+            (side, arm.start_get_action())
+            for side, arm in zip(("left", "right"), self.arms, strict=True)
+        ]
+
+        def finish() -> dict[str, float]:
+            action: dict[str, float] = {}
+            for side, collect in pending:
+                action.update({f"{side}_{k}": v for k, v in collect().items()})
+            return action
+
+        return finish
 
     def send_feedback(self, feedback: dict[str, float]) -> None:
         """Each arm's part of ``feedback``."""
