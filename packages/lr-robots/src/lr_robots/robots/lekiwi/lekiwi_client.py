@@ -19,8 +19,12 @@ and LeRobot's client drives ``lr lekiwi-host``.
 - ``send_action`` refuses keys LeKiwi does not take and values that are not finite numbers
   (naming them) before sending; a missing base velocity is sent as 0 (stop), so a LeRobot
   host, which needs all three, accepts arm-only actions too. It returns what was sent.
-- ``disconnect`` sends a last command stopping the base (waiting at most 0.2 s for it to
-  leave), so the base does not coast until the host's watchdog.
+- ``disconnect`` sends a last command stopping the base, so the base does not coast until the
+  host's watchdog: on a socket of its own without ``CONFLATE`` (which drops unsent messages
+  at close), a blocking send (at most :data:`STOP_SEND_TIMEOUT_MS`) and then up to
+  :data:`STOP_LINGER_MS` for it to leave. When it could not leave in that time (the host is
+  gone, the network is down) a warning says so, and that the host's watchdog stops the wheels
+  ``watchdog_timeout_ms`` (500 ms) after the last command it received.
 """
 
 from __future__ import annotations
@@ -64,8 +68,12 @@ logger = logging.getLogger(__name__)
 STALE_AFTER_S = 1.0
 #: Largest observation accepted from the network (bytes); a larger one cuts the host off.
 MAX_OBSERVATION_BYTES = MAX_HEADER_BYTES + MAX_CAMERAS * 16 * 1024 * 1024
-#: How long ``disconnect`` lets the stopping command leave (ms).
-STOP_LINGER_MS = 200
+#: How long ``disconnect`` waits to queue the stopping command (ms).
+STOP_SEND_TIMEOUT_MS = 1000
+#: How long ``disconnect`` then waits for the stopping command to leave (ms): long enough for a
+#: loaded laptop's ZeroMQ I/O thread to write it (200 ms was not), short enough that a client
+#: whose host is gone still quits promptly.
+STOP_LINGER_MS = 2000
 
 
 class LeKiwiClient(Robot):
@@ -187,19 +195,49 @@ class LeKiwiClient(Robot):
         self.zmq_cmd_socket = self.zmq_observation_socket = self.zmq_context = None
 
     def disconnect(self) -> None:
-        """Send a command stopping the base, then close the sockets."""
+        """Send a command stopping the base, wait for it to leave, then close the sockets.
+
+        The stop goes on a socket of its own, without ``CONFLATE``: libzmq drops a
+        ``CONFLATE`` socket's unsent message at close whatever its ``LINGER`` (measured: about
+        one stop in three lost when sent right before closing), so the command socket cannot
+        carry it. Blocks at most ``STOP_SEND_TIMEOUT_MS + STOP_LINGER_MS``; when the command
+        could not be queued or did not leave in time, logs a warning naming the host (whose
+        watchdog then stops the wheels) instead of raising, so the rest of a shutdown runs.
+        """
         if not self._is_connected:
             raise DeviceNotConnectedError(f"{self} is not connected")
         self._is_connected = False
+        zmq = self._zmq
+        address = f"tcp://{self.remote_ip}:{self.port_zmq_cmd}"
+        # a command still queued on the CONFLATE socket is stale: dropped, never after the stop
+        for sock in (self.zmq_cmd_socket, self.zmq_observation_socket):
+            sock.close(linger=0)
+        self.zmq_cmd_socket = self.zmq_observation_socket = None
+        queued = False
+        started = time.monotonic()
         try:
-            self.zmq_cmd_socket.send_string(
-                encode_command(dict.fromkeys(BASE_KEYS, 0.0)), self._zmq.NOBLOCK
-            )
-            self.zmq_cmd_socket.setsockopt(self._zmq.LINGER, STOP_LINGER_MS)
-        except self._zmq.ZMQError as exc:
-            logger.warning("%s: could not send the stopping command: %s", self, exc)
+            stop = self.zmq_context.socket(zmq.PUSH)
+            stop.setsockopt(zmq.SNDTIMEO, STOP_SEND_TIMEOUT_MS)
+            stop.setsockopt(zmq.LINGER, STOP_LINGER_MS)
+            stop.connect(address)
+            try:
+                stop.send_string(encode_command(dict.fromkeys(BASE_KEYS, 0.0)))
+                queued = True
+            except zmq.ZMQError as exc:
+                logger.warning(
+                    "%s: could not send the command stopping the base to %s (%s); the host's "
+                    "watchdog stops the wheels after its watchdog_timeout_ms", self, address, exc,
+                )  # fmt: skip
+            started = time.monotonic()
+            stop.close()  # the context's term() below waits until it left or the linger ran out
         finally:
             self._close()
+        if queued and (time.monotonic() - started) * 1000 >= STOP_LINGER_MS:
+            logger.warning(
+                "%s: the command stopping the base did not leave for %s within %d ms (host "
+                "gone or network down?); the host's watchdog stops the wheels after its "
+                "watchdog_timeout_ms", self, address, STOP_LINGER_MS,
+            )  # fmt: skip
         logger.info("%s disconnected", self)
 
     # observations ---------------------------------------------------------------------------
