@@ -104,7 +104,7 @@ def test_watchdog_stops_the_wheels_after_watchdog_timeout_ms_without_a_command(
         client.send_action(action)
         client.get_observation()
         time.sleep(0.05)
-    assert wheel_goals(kiwi) == body_to_wheel_raw(0.0, 0.1, 0.0)
+    assert wheel_goals(kiwi) == body_to_wheel_raw(0.0, 0.1, 0.0), host.proc.text[-3000:]
     client.send_action(action)
     last = time.monotonic()
     stopped = wait_for(lambda: set(wheel_goals(kiwi).values()) == {0}, what="the watchdog stop")
