@@ -47,6 +47,27 @@ def test_motors_emulate_prints_a_port_that_works_until_ctrl_c():
     assert not os.path.exists(port) or port.startswith("/dev/pts/")
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_motors_emulate_exits_0_when_stopped_right_after_printing_its_port(sig):
+    """A script that reads the port and stops the emulator at once: the signal lands while the
+    command is still printing, which exited 130 (a traceback-free KeyboardInterrupt) about one
+    time in seven before the handlers covered the printing too."""
+    for _ in range(5):
+        proc = subprocess.Popen(
+            [*LR, "motors", "emulate", "--robot=so101", "--side=follower"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as above
+        )
+        proc.stdout.readline()
+        assert proc.stdout.readline().strip().startswith("/dev/")
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "stopped (" in err
+
+
 def test_setup_motors_command_with_enter_presses():
     with ServoEmulator(robot_servos("so101", "follower", factory=True), one_at_a_time=True) as emu:
         out = subprocess.run(

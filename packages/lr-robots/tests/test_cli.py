@@ -220,9 +220,9 @@ def test_replay_sends_an_episode_at_the_dataset_fps(run_lr, calibrated_so101, re
     )  # fmt: skip
     assert proc.wait() == 0, proc.text
     assert "Replaying episode 1: 30 actions at 30.0 fps" in proc.text
-    assert "replayed 30/30 actions" in proc.text
-    achieved = float(proc.text.split("Hz achieved")[0].rsplit(":", 1)[1])
-    assert 20 < achieved < 40  # the dataset's 30 fps, not as fast as possible
+    # every action sent once; its pacing on the 30 fps grid is checked on a fake clock
+    # (tests/control/test_loops.py), never as a measured rate here
+    assert "replayed 30/30 actions: 30 loops" in proc.text
     # the last action: elbow at +40 degrees from mid-range (2000), gripper at 90 %
     register_becomes(follower, "elbow_flex", "Goal_Position", int(40 * 4095 / 360 + 2000))
     register_becomes(follower, "gripper", "Goal_Position", int(0.9 * 2000 + 1000))

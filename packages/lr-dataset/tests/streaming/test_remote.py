@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import warnings
 
 import pytest
@@ -121,14 +120,16 @@ def test_transient_server_errors_are_retried(served, rollover, small_reads):
         assert not server._server.faults["file-001.mp4"]
 
 
-def test_a_missing_file_fails_at_once_naming_it(served, rollover, small_reads, tmp_path):
+def test_a_missing_file_fails_at_once_naming_it(served, rollover, small_reads, tmp_path, caplog):
     server, url = served
     server.fail("data/chunk-000/file-001.parquet", 100, status=404)
     stream = NumpyStream("t/x", root=url, fetch_retries=3, fetch_backoff_s=5.0)
-    started = time.monotonic()
-    with pytest.raises(DatasetFormatError, match=r"data/chunk-000/file-001.parquet not found"):
+    with (
+        caplog.at_level("INFO"),
+        pytest.raises(DatasetFormatError, match=r"data/chunk-000/file-001.parquet not found"),
+    ):
         list(stream)
-    assert time.monotonic() - started < 5.0  # no retry waits
+    assert "retrying" not in caplog.text  # no retry waits (logged before each, not timed)
 
 
 def test_a_server_killed_mid_epoch_ends_in_a_clear_error(rollover, home, small_reads):
@@ -147,17 +148,14 @@ def test_a_server_killed_mid_epoch_ends_in_a_clear_error(rollover, home, small_r
         got = [int(next(it)["index"]) for _ in range(30)]
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        started = time.monotonic()
         with pytest.raises(DatasetFetchError) as excinfo:
             while True:
                 got.append(int(next(it)["index"]))
-        elapsed = time.monotonic() - started
     finally:
         proc.kill()
         proc.wait()
     message = str(excinfo.value)
     assert url in message and ("file-" in message) and "failed 3 time(s)" in message
-    assert elapsed < 10
     assert got == straight[: len(got)] and len(set(got)) == len(got) and len(got) < len(straight)
 
 

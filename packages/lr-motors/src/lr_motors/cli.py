@@ -155,16 +155,18 @@ def emulate_main(argv: list[str]) -> int:
             emu = ServoEmulator(servos, tau=cfg.tau, link=cfg.link, one_at_a_time=cfg.factory)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-        with emu:
-            print(f"Emulating {what} on port:")
-            print(emu.port, flush=True)
-            print("Press Ctrl-C (or send SIGTERM) to stop.", file=sys.stderr, flush=True)
-            try:
+        # the handlers cover starting and printing too: a Ctrl-C just after the port is printed
+        # (a script that reads it and stops at once) used to land before them and exit 130
+        try:
+            with emu:
+                print(f"Emulating {what} on port:")
+                print(emu.port, flush=True)
+                print("Press Ctrl-C (or send SIGTERM) to stop.", file=sys.stderr, flush=True)
                 emu.wait()
-            except KeyboardInterrupt:
-                print("stopped (Ctrl-C)", file=sys.stderr)
-            except _Stop as exc:
-                print(f"stopped ({exc})", file=sys.stderr)
+        except KeyboardInterrupt:
+            print("stopped (Ctrl-C)", file=sys.stderr)
+        except _Stop as exc:
+            print(f"stopped ({exc})", file=sys.stderr)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -50,10 +50,10 @@ class Jog(Teleoperator):
     connect = calibrate = configure = send_feedback = disconnect = lambda *a, **k: None  # type: ignore[assignment]
 
 
-def test_the_observation_reaches_the_teleoperator_before_its_action():
+def test_the_observation_reaches_the_teleoperator_before_its_action(clock):
     robot, jog = Robot(), Jog()
     stats = teleop_loop(jog, robot, fps=1000, duration=0.05)
-    assert stats.count == len(robot.sent) > 3
+    assert stats.count == len(robot.sent) == 50  # 50 ms at 1 kHz on the fake clock
     assert [a["j.pos"] for a in robot.sent] == [k + 1.0 for k in range(len(robot.sent))]
     assert jog.seen == [float(k) for k in range(len(robot.sent))]
 
@@ -141,3 +141,16 @@ def test_every_step_is_timed_by_phase():
         assert len(stats.phase_s[name]) == stats.count
         assert all(t >= 0 for t in stats.phase_s[name])
     assert "; p50/p99 ms: observation " in stats.summary()
+
+
+def test_replay_sends_each_action_on_the_fps_grid(clock):
+    """Action k leaves at start + k / fps (the dataset's 30 fps), whatever the machine's load:
+    checked on the fake clock, not by measuring a rate."""
+    robot, sent_at = Robot(), []
+    start = clock.now
+    stats = replay_loop(robot, [{"j.pos": float(k)} for k in range(30)], fps=30,
+                        on_step=lambda *_: sent_at.append(clock.now - start))  # fmt: skip
+    assert [a["j.pos"] for a in robot.sent] == [float(k) for k in range(30)]
+    assert sent_at == pytest.approx([k / 30 for k in range(30)])
+    assert stats.count == 30
+    assert stats.loop_s == pytest.approx([1 / 30] * 30)

@@ -1,31 +1,11 @@
-"""The ticker's schedule and the loop statistics, on a fake clock (no timing thresholds)."""
+"""The ticker's schedule and the loop statistics, on a fake clock (``clock``, conftest.py; no
+timing thresholds)."""
 
 from __future__ import annotations
 
 import pytest
 
 from lr_robots.control import timing
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def perf_counter(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(round(seconds, 9))
-        self.now += max(0.0, seconds)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setattr(timing.time, "perf_counter", fake.perf_counter)
-    monkeypatch.setattr(timing, "precise_sleep", fake.sleep)
-    return fake
 
 
 def test_a_late_iteration_gets_a_shorter_sleep_so_the_rate_holds(clock):

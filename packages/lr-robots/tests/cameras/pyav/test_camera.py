@@ -7,8 +7,6 @@ checks, decoding, colour, rotation, the capture thread) runs here on FFmpeg's ow
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -49,13 +47,13 @@ def test_opencv_style_config_builds_an_av_camera():
 def test_live_source_gives_frames_at_its_rate_with_size_from_the_stream():
     with _lavfi("testsrc2=size=320x240:rate=25,realtime") as cam:
         assert (cam.fps, cam.width, cam.height) == (25, 320, 240)
+        assert cam.source is not None and cam.source.live  # handed over as they come
         frame = cam.async_read(timeout_ms=1000)
-        first, start = cam.frame_count, time.perf_counter()
-        while time.perf_counter() - start < 1.0:
+        first = cam.frame_count
+        for _ in range(3):  # each async_read waits for a new frame
             frame = cam.async_read(timeout_ms=1000)
-        rate = (cam.frame_count - first) / (time.perf_counter() - start)
+        assert cam.frame_count >= first + 3
         assert frame.shape == (240, 320, 3) and frame.dtype == np.uint8
-    assert rate == pytest.approx(25, rel=0.2)
 
 
 @pytest.mark.parametrize(("mode", "expected"), [("rgb", (255, 0, 0)), ("bgr", (0, 0, 255))])
@@ -96,13 +94,11 @@ def test_a_video_file_plays_at_its_own_rate(stamped_video):
     path = stamped_video(n=20, fps=40)
     with AVCamera(AVCameraConfig(index_or_path=path, warmup_s=0)) as cam:
         assert cam.fps == 40
+        assert cam.source is not None and not cam.source.live  # paced: test_source.py
         first = decode_stamp(cam.async_read(timeout_ms=1000))[0]
-        start = time.perf_counter()
         for _ in range(10):
             last = decode_stamp(cam.async_read(timeout_ms=1000))[0]
-        elapsed = time.perf_counter() - start
     assert last > first
-    assert elapsed == pytest.approx((last - first) / 40, abs=0.15)
 
 
 def test_find_cameras_reports_each_openable_device(monkeypatch, stamped_video):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 
 import pytest
 
@@ -35,12 +34,11 @@ def test_replays_the_frames_in_order_at_the_file_rate(stamped_video):
     path = stamped_video(n=30, fps=30)
     with _camera(path, loop=False) as cam:
         assert (cam.fps, cam.width, cam.height) == (30, 160, 128)
-        start = time.perf_counter()
+        assert cam.source is not None and not cam.source.live  # paced by timestamp
         indices = _indices_until_end(cam)
-        elapsed = time.perf_counter() - start - 1.0  # less the final timeout
     assert indices == sorted(set(indices)) and indices[-1] == 29  # stamps survived H.264
-    assert len(indices) >= 15  # most frames seen even on a busy machine
-    assert elapsed == pytest.approx((indices[-1] - indices[0]) / 30, abs=0.25)
+    # the pacing itself (frame k at k / fps) is checked on a fake clock in
+    # tests/cameras/pyav/test_source.py, not measured here on a possibly loaded machine
 
 
 def test_loops_back_to_the_first_frame(stamped_video):

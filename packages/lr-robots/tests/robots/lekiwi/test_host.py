@@ -68,9 +68,9 @@ def test_client_drives_the_host_and_reads_the_robot_and_camera_back(kiwi, start_
     assert list(obs) == [*STATE, "front"]
     action = {"arm_elbow_flex.pos": 20.0, "x.vel": 0.1, "y.vel": 0.0, "theta.vel": 30.0}
     raw = body_to_wheel_raw(0.1, 0.0, 30.0)
-    obs = drive(client, action, lambda o: o["theta.vel"] == pytest.approx(30.0, abs=0.1),
-                what="the base turning")  # fmt: skip
-    assert wheel_goals(kiwi) == raw
+    # goals checked while commands flow (a stall past the 500 ms watchdog rightly stops them)
+    obs = drive(client, action, lambda o: o["theta.vel"] == pytest.approx(30.0, abs=0.1)
+                and wheel_goals(kiwi) == raw, what="the base turning")  # fmt: skip
     assert obs["x.vel"] == pytest.approx(0.1, abs=1e-3)
     goal = 2000 + 20 * 4095 / 360  # degrees from the middle of the calibrated range
     wait_for(lambda: abs(kiwi.register("arm_elbow_flex", "Goal_Position") - goal) <= 1)
@@ -89,30 +89,32 @@ def test_client_drives_the_host_and_reads_the_robot_and_camera_back(kiwi, start_
     assert summary(host.proc.text)["commands"] > 0
 
 
-def test_watchdog_stops_the_wheels_half_a_second_after_the_last_command(
+def test_watchdog_stops_the_wheels_after_watchdog_timeout_ms_without_a_command(
     kiwi, start_host, wheel_goals
 ):
-    host = start_host(kiwi, "--host.connection_time_s=60", "--host.watchdog_timeout_ms=500")
+    # 1 s rather than the default 500 ms, so that a loaded machine stalling this test between
+    # two commands does not trip it during the quiet part (a real stop, not a test failure)
+    host = start_host(kiwi, "--host.connection_time_s=60", "--host.watchdog_timeout_ms=1000")
     client = LeKiwiClient(host.client_config())
     client.connect()
     action = {"x.vel": 0.0, "y.vel": 0.1, "theta.vel": 0.0}
     drive(client, action, lambda o: o["y.vel"] > 0.09, what="the base moving")
     start = time.monotonic()
-    while time.monotonic() - start < 1.2:  # commands keep coming: the watchdog stays quiet
+    while time.monotonic() - start < 2.0:  # commands keep coming: the watchdog stays quiet
         client.send_action(action)
         client.get_observation()
         time.sleep(0.05)
-    assert wheel_goals(kiwi) == body_to_wheel_raw(0.0, 0.1, 0.0)
+    assert wheel_goals(kiwi) == body_to_wheel_raw(0.0, 0.1, 0.0), host.proc.text[-3000:]
     client.send_action(action)
     last = time.monotonic()
     stopped = wait_for(lambda: set(wheel_goals(kiwi).values()) == {0}, what="the watchdog stop")
-    assert stopped - last >= 0.45  # not before the timeout
+    assert stopped - last >= 0.95  # not before the timeout (a lower bound: load cannot break it)
     # the client sees the stop (observations queued before it are read first)
     wait_for(lambda: client.get_observation()["y.vel"] == 0.0, what="the stop observed")
     drive(client, action, lambda o: o["y.vel"] > 0.09, what="commands resuming")
     host.proc.signal(signal.SIGTERM)
     assert host.proc.wait() == 0
-    assert "no command for more than 500 ms: stopping the base" in host.proc.text
+    assert "no command for more than 1000 ms: stopping the base" in host.proc.text
     assert "commands resumed" in host.proc.text
     assert "stopped by SIGTERM" in host.proc.text
     client.disconnect()
@@ -141,20 +143,24 @@ def test_client_survives_a_host_restart(kiwi, start_host, ports, wheel_goals, ca
     first.proc.signal(signal.SIGTERM)
     assert first.proc.wait() == 0
     last = client.get_observation()
-    gone = time.monotonic()
+    deadline = time.monotonic() + 30
     with caplog.at_level("WARNING"):
-        while time.monotonic() - gone < 1.5:  # the loop goes on while the host is away
+        # the loop goes on while the host is away, until the client says its observations are
+        # stale (not for a fixed 1.5 s: a test descheduled past that never saw the warning)
+        while "no observation from the host" not in caplog.text:
+            assert time.monotonic() < deadline, "no staleness warning"
             client.send_action(action)
             assert client.get_observation().keys() == last.keys()
             time.sleep(0.03)
     assert client.observation_age_s > 1.0
-    assert "no observation from the host" in caplog.text
     second = start_host(kiwi, "--host.connection_time_s=60", ports=ports)
+    # the wheel goals are checked while commands flow: a test stalled past the host's 500 ms
+    # watchdog between two commands rightly sees the wheels stopped until the next one
     with caplog.at_level("INFO"):
         obs = drive(client, action, lambda o: (client.observation_age_s or 9) < 0.5
-                    and o["x.vel"] > 0.09, timeout=30, what="the new host answering")  # fmt: skip
+                    and o["x.vel"] > 0.09 and wheel_goals(kiwi) == body_to_wheel_raw(0.1, 0, 0),
+                    timeout=30, what="the new host answering")  # fmt: skip
     assert "observations from the host resumed" in caplog.text
-    assert wheel_goals(kiwi) == body_to_wheel_raw(0.1, 0.0, 0.0)
     assert decode_stamp(obs["front"]) is not None
     client.disconnect()
     second.proc.signal(signal.SIGINT)

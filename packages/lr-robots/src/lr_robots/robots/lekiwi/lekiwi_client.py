@@ -19,8 +19,17 @@ and LeRobot's client drives ``lr lekiwi-host``.
 - ``send_action`` refuses keys LeKiwi does not take and values that are not finite numbers
   (naming them) before sending; a missing base velocity is sent as 0 (stop), so a LeRobot
   host, which needs all three, accepts arm-only actions too. It returns what was sent.
-- ``disconnect`` sends a last command stopping the base (waiting at most 0.2 s for it to
-  leave), so the base does not coast until the host's watchdog.
+- Commands go on one PUSH socket, in order, without LeRobot's ``CONFLATE`` (libzmq drops a
+  ``CONFLATE`` socket's unsent message at close whatever its ``LINGER``, and a second socket
+  would let the host's fair queueing apply a stale command after the stop). ``IMMEDIATE``
+  queues commands only while connected to the host, so none goes stale waiting for a host
+  that is away; ``connect`` waits for that connection too.
+- ``disconnect`` sends a last command stopping the base, so the base does not coast until the
+  host's watchdog: a blocking send (at most :data:`STOP_SEND_TIMEOUT_MS`) behind any command
+  still queued, then up to :data:`STOP_LINGER_MS` for it to leave. When it could not be sent or
+  did not leave in that time (the host is gone, the network is down) a warning says so, and
+  that the host's watchdog stops the wheels ``watchdog_timeout_ms`` (500 ms) after the last
+  command it received.
 """
 
 from __future__ import annotations
@@ -64,8 +73,12 @@ logger = logging.getLogger(__name__)
 STALE_AFTER_S = 1.0
 #: Largest observation accepted from the network (bytes); a larger one cuts the host off.
 MAX_OBSERVATION_BYTES = MAX_HEADER_BYTES + MAX_CAMERAS * 16 * 1024 * 1024
-#: How long ``disconnect`` lets the stopping command leave (ms).
-STOP_LINGER_MS = 200
+#: How long ``disconnect`` waits to queue the stopping command (ms).
+STOP_SEND_TIMEOUT_MS = 1000
+#: How long ``disconnect`` then waits for the stopping command to leave (ms): long enough for a
+#: loaded laptop's ZeroMQ I/O thread to write it, short enough that a client whose host is gone
+#: still quits promptly.
+STOP_LINGER_MS = 2000
 
 
 class LeKiwiClient(Robot):
@@ -157,7 +170,8 @@ class LeKiwiClient(Robot):
         self._zmq = zmq
         self.zmq_context = zmq.Context()
         self.zmq_cmd_socket = self.zmq_context.socket(zmq.PUSH)
-        self.zmq_cmd_socket.setsockopt(zmq.CONFLATE, 1)
+        self.zmq_cmd_socket.setsockopt(zmq.IMMEDIATE, 1)
+        self.zmq_cmd_socket.setsockopt(zmq.SNDHWM, 2)
         self.zmq_cmd_socket.setsockopt(zmq.LINGER, 0)
         self.zmq_cmd_socket.connect(f"tcp://{self.remote_ip}:{self.port_zmq_cmd}")
         self.zmq_observation_socket = self.zmq_context.socket(zmq.PULL)
@@ -166,11 +180,15 @@ class LeKiwiClient(Robot):
         self.zmq_observation_socket.setsockopt(zmq.LINGER, 0)
         address = f"tcp://{self.remote_ip}:{self.port_zmq_observations}"
         self.zmq_observation_socket.connect(address)
+        deadline = time.monotonic() + self.connect_timeout_s
         parts = self._latest(int(self.connect_timeout_s * 1000))
-        if parts is None:
+        # with IMMEDIATE the command socket is writable once its connection is up
+        left_ms = max(0, int((deadline - time.monotonic()) * 1000))
+        if parts is None or not self.zmq_cmd_socket.poll(left_ms, zmq.POLLOUT):
             self._close()
+            what = "observation from" if parts is None else "command connection to"
             raise DeviceNotConnectedError(
-                f"{self}: no observation from the LeKiwi host at {address} within "
+                f"{self}: no {what} the LeKiwi host at {address} within "
                 f"{self.connect_timeout_s} s; is `lr lekiwi-host` running on the robot, with "
                 "the same ports, and is the address reachable?"
             )
@@ -187,19 +205,42 @@ class LeKiwiClient(Robot):
         self.zmq_cmd_socket = self.zmq_observation_socket = self.zmq_context = None
 
     def disconnect(self) -> None:
-        """Send a command stopping the base, then close the sockets."""
+        """Send a command stopping the base, wait for it to leave, then close the sockets.
+
+        The stop is queued behind any command not yet sent, on the same connection, so the host
+        applies it last. Blocks at most ``STOP_SEND_TIMEOUT_MS + STOP_LINGER_MS``; when the stop
+        could not be queued (no connection to the host) or did not leave in time, logs a
+        warning naming the host (whose watchdog then stops the wheels) instead of raising, so
+        the rest of a shutdown runs.
+        """
         if not self._is_connected:
             raise DeviceNotConnectedError(f"{self} is not connected")
         self._is_connected = False
+        zmq = self._zmq
+        sock = self.zmq_cmd_socket
+        address = f"tcp://{self.remote_ip}:{self.port_zmq_cmd}"
+        queued = False
         try:
-            self.zmq_cmd_socket.send_string(
-                encode_command(dict.fromkeys(BASE_KEYS, 0.0)), self._zmq.NOBLOCK
-            )
-            self.zmq_cmd_socket.setsockopt(self._zmq.LINGER, STOP_LINGER_MS)
-        except self._zmq.ZMQError as exc:
-            logger.warning("%s: could not send the stopping command: %s", self, exc)
+            sock.setsockopt(zmq.SNDTIMEO, STOP_SEND_TIMEOUT_MS)
+            sock.send_string(encode_command(dict.fromkeys(BASE_KEYS, 0.0)))
+            queued = True
+            sock.setsockopt(zmq.LINGER, STOP_LINGER_MS)  # close() below waits for it to leave
+        except zmq.ZMQError as exc:
+            logger.warning(
+                "%s: could not send the command stopping the base to %s (%s: no connection to "
+                "the host?); the host's watchdog stops the wheels after its watchdog_timeout_ms",
+                self, address, exc,
+            )  # fmt: skip
+        started = time.monotonic()
+        try:
+            self._close()  # the context's term() waits until the stop left or the linger ran out
         finally:
-            self._close()
+            if queued and (time.monotonic() - started) * 1000 >= STOP_LINGER_MS:
+                logger.warning(
+                    "%s: the command stopping the base did not leave for %s within %d ms (host "
+                    "gone or network down?); the host's watchdog stops the wheels after its "
+                    "watchdog_timeout_ms", self, address, STOP_LINGER_MS,
+                )  # fmt: skip
         logger.info("%s disconnected", self)
 
     # observations ---------------------------------------------------------------------------
@@ -293,7 +334,7 @@ class LeKiwiClient(Robot):
         try:
             self.zmq_cmd_socket.send_string(encode_command(ordered), self._zmq.NOBLOCK)
         except self._zmq.Again:
-            self._log_error("the command queue is full; command dropped")
+            self._log_error("not connected to the host (or its queue is full); command dropped")
         return ordered
 
     # keyboard -------------------------------------------------------------------------------
