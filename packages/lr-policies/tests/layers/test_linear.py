@@ -112,3 +112,40 @@ print("exact")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "exact"
+
+
+class _MLP(nn.Module):
+    """The shape of transformers' SigLIP / SmolVLM vision MLP."""
+
+    def __init__(self, activation: nn.Module) -> None:
+        super().__init__()
+        self.fc1, self.fc2, self.activation_fn = nn.Linear(24, 96), nn.Linear(96, 24), activation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.activation_fn(self.fc1(x)))
+
+
+def test_fuse_mlp_gelu_equals_the_unfused_mlp_and_keeps_training_on_the_module_path() -> None:
+    from transformers.activations import ACT2FN
+
+    from lr_policies.layers.linear import fuse_mlp_gelu
+
+    torch.manual_seed(0)
+    for activation in (ACT2FN["gelu_pytorch_tanh"], nn.GELU(approximate="tanh")):
+        mlp = _MLP(activation)
+        keys = set(mlp.state_dict())
+        x = torch.randn(3, 17, 24)
+        with torch.no_grad():
+            ref = mlp(x)
+        assert fuse_mlp_gelu(mlp) == 1
+        assert set(mlp.state_dict()) == keys
+        with torch.no_grad():
+            torch.testing.assert_close(mlp(x), ref, atol=2e-6, rtol=0)
+        # a gradient wanted: the modules' own path, so backward works and equals autograd's
+        out = mlp(x.requires_grad_())
+        out.sum().backward()
+        assert mlp.fc1.weight.grad is not None and x.grad is not None
+        torch.testing.assert_close(out.detach(), ref, atol=2e-6, rtol=0)
+    # exact GELU (erf) or another activation: nothing fused
+    assert fuse_mlp_gelu(_MLP(nn.GELU())) == 0
+    assert fuse_mlp_gelu(_MLP(nn.ReLU())) == 0

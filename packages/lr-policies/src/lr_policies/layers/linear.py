@@ -19,6 +19,7 @@ whole process: every layer here then computes exactly what ``F.linear`` / ``nn.C
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -184,3 +185,41 @@ class ConvTranspose1d(nn.ConvTranspose1d):
         if self.bias is not None:
             out = out + self.bias.reshape(1, -1, 1)
         return out
+
+
+def _is_gelu_tanh(activation: nn.Module) -> bool:
+    """transformers' ``GELUTanh`` / ``PytorchGELUTanh`` (``gelu_pytorch_tanh``) or
+    ``nn.GELU(approximate="tanh")``."""
+    if isinstance(activation, nn.GELU):
+        return activation.approximate == "tanh"
+    return type(activation).__name__ in {"GELUTanh", "PytorchGELUTanh"}
+
+
+def _fused_mlp_forward(mlp: nn.Module, x: Tensor) -> Tensor:
+    """``fc2(gelu_tanh(fc1(x)))`` with the GELU fused into fc1's oneDNN product (one pass over
+    the (N, 4·d) activations fewer) when no gradient is wanted; the plain modules otherwise."""
+    fc1, fc2 = mlp.fc1, mlp.fc2
+    assert isinstance(fc1, nn.Linear) and isinstance(fc2, nn.Linear)
+    wants_grad = torch.is_grad_enabled() and (x.requires_grad or fc1.weight.requires_grad)
+    if wants_grad or not _use_onednn(x, fc1.weight):
+        return fc2(mlp.activation_fn(fc1(x)))
+    x2 = x.reshape(-1, x.shape[-1]).contiguous()
+    hidden = _onednn_op()(x2, fc1.weight.contiguous(), fc1.bias, "gelu", [], "tanh")
+    return fc2(hidden.reshape(*x.shape[:-1], fc1.out_features))
+
+
+def fuse_mlp_gelu(module: nn.Module) -> int:
+    """Fuse the tanh-GELU of every ``fc1 → activation_fn → fc2`` MLP inside ``module`` (the
+    SigLIP / SmolVLM vision MLPs of transformers) into fc1's oneDNN product, for float32
+    inference on CPU; parameters, names and state dict are unchanged, results equal the unfused
+    MLP up to float32 rounding (≈5e-7 on activations of order 1). Training (a gradient wanted),
+    other dtypes and devices, and ``LR_ONEDNN=0`` take the modules' own path. Returns how many
+    MLPs were fused."""
+    count = 0
+    for child in module.modules():
+        fc1, fc2, act = (getattr(child, name, None) for name in ("fc1", "fc2", "activation_fn"))
+        fusable = isinstance(fc1, nn.Linear) and isinstance(fc2, nn.Linear)
+        if fusable and isinstance(act, nn.Module) and _is_gelu_tanh(act):
+            child.forward = functools.partial(_fused_mlp_forward, child)  # type: ignore[method-assign]
+            count += 1
+    return count

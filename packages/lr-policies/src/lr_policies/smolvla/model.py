@@ -47,7 +47,7 @@ from lr_policies.layers.flow_matching import (
     time_embedding,
 )
 from lr_policies.layers.image_pad import resize_with_pad
-from lr_policies.layers.linear import use_onednn
+from lr_policies.layers.linear import fuse_mlp_gelu, use_onednn
 from lr_policies.layers.prefix_lm import make_att_2d_masks, positions, suffix_masks
 from lr_policies.layers.vla_policy import (
     ChunkQueuePolicy,
@@ -92,7 +92,9 @@ class SmolVLAPolicy(ChunkQueuePolicy):
         # Not bitwise LeRobot's chunk: in this fp32/bf16 mix any fp32 rounding change in the
         # image features moves the full-size chunk by ~1e-2, as a 1e-7 change of the image
         # does; LR_ONEDNN=0 restores torch's kernels (see lr_policies.layers.linear).
-        use_onednn(self.model.vlm_with_expert.vlm.model.vision_model)
+        vision = self.model.vlm_with_expert.vlm.model.vision_model
+        use_onednn(vision)
+        fuse_mlp_gelu(vision)  # its tanh-GELU inside fc1's oneDNN product, for inference
 
     @classmethod
     def from_pretrained(cls, pretrained_name_or_path: str | Path, **kwargs: Any) -> Self:
