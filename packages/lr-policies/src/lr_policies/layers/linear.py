@@ -198,11 +198,12 @@ def _is_gelu_tanh(activation: nn.Module) -> bool:
 def _fused_mlp_forward(mlp: nn.Module, x: Tensor) -> Tensor:
     """``fc2(gelu_tanh(fc1(x)))`` with the GELU fused into fc1's oneDNN product (one pass over
     the (N, 4·d) activations fewer) when no gradient is wanted; the plain modules otherwise."""
-    fc1, fc2 = mlp.fc1, mlp.fc2
+    fc1, fc2, activation = mlp.fc1, mlp.fc2, mlp.activation_fn
     assert isinstance(fc1, nn.Linear) and isinstance(fc2, nn.Linear)
+    assert isinstance(activation, nn.Module)
     wants_grad = torch.is_grad_enabled() and (x.requires_grad or fc1.weight.requires_grad)
     if wants_grad or not _use_onednn(x, fc1.weight):
-        return fc2(mlp.activation_fn(fc1(x)))
+        return fc2(activation(fc1(x)))
     x2 = x.reshape(-1, x.shape[-1]).contiguous()
     hidden = _onednn_op()(x2, fc1.weight.contiguous(), fc1.bias, "gelu", [], "tanh")
     return fc2(hidden.reshape(*x.shape[:-1], fc1.out_features))
