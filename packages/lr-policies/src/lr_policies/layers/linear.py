@@ -49,9 +49,12 @@ def _onednn_op() -> Any:
     return _ONEDNN
 
 
-def _mm_t(a: Tensor, b: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``a @ b.T (+ bias)`` for 2-D float32 CPU tensors, on oneDNN."""
-    return _onednn_op()(a.contiguous(), b.contiguous(), bias, "none", [], "")
+def _mm_t(
+    a: Tensor, b: Tensor, bias: Tensor | None = None, post_op: str = "none", algorithm: str = ""
+) -> Tensor:
+    """``post_op(a @ b.T (+ bias))`` for 2-D float32 CPU tensors, on oneDNN (``post_op`` a
+    oneDNN eltwise name such as ``"gelu"`` with its ``algorithm``, e.g. ``"tanh"``)."""
+    return _onednn_op()(a.contiguous(), b.contiguous(), bias, post_op, [], algorithm)
 
 
 class _OneDnnLinear(torch.autograd.Function):
@@ -204,8 +207,7 @@ def _fused_mlp_forward(mlp: nn.Module, x: Tensor) -> Tensor:
     wants_grad = torch.is_grad_enabled() and (x.requires_grad or fc1.weight.requires_grad)
     if wants_grad or not _use_onednn(x, fc1.weight):
         return fc2(activation(fc1(x)))
-    x2 = x.reshape(-1, x.shape[-1]).contiguous()
-    hidden = _onednn_op()(x2, fc1.weight.contiguous(), fc1.bias, "gelu", [], "tanh")
+    hidden = _mm_t(x.reshape(-1, x.shape[-1]), fc1.weight, fc1.bias, "gelu", "tanh")
     return fc2(hidden.reshape(*x.shape[:-1], fc1.out_features))
 
 
