@@ -149,3 +149,40 @@ def test_fuse_mlp_gelu_equals_the_unfused_mlp_and_keeps_training_on_the_module_p
     # exact GELU (erf) or another activation: nothing fused
     assert fuse_mlp_gelu(_MLP(nn.GELU())) == 0
     assert fuse_mlp_gelu(_MLP(nn.ReLU())) == 0
+
+
+def test_packed_linear_gives_f_linears_bits_and_repacks_when_the_weight_changes() -> None:
+    from lr_policies.layers import linear as linear_module
+    from lr_policies.layers.linear import PackedLinear, use_packed_weights
+
+    if linear_module._onednn_op() is False:
+        pytest.skip("no oneDNN in this torch build")
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(72, 200, bias=False), nn.SiLU(), nn.Linear(200, 72))
+    model.to(torch.bfloat16)
+    keys = {k: v.clone() for k, v in model.state_dict().items()}
+    assert use_packed_weights(model) == 2
+    assert isinstance(model[0], PackedLinear)
+    assert set(model.state_dict()) == set(keys)
+    x = torch.randn(2, 25, 72).to(torch.bfloat16)  # 50 rows, as an action expert's chunk
+    with torch.no_grad():
+        out = model(x)
+        ref = torch.nn.functional.linear(
+            torch.nn.functional.silu(torch.nn.functional.linear(x, keys["0.weight"])),
+            keys["2.weight"],
+            keys["2.bias"],
+        )
+        assert torch.equal(out, ref)
+        assert model[0] in linear_module._PACKED
+        # an in-place change (an optimiser step, load_state_dict): packed again, new bits
+        model[0].weight.mul_(2)
+        assert torch.equal(model[0](x), torch.nn.functional.linear(x, model[0].weight))
+    # a gradient wanted: F.linear, so backward works
+    out = model(x)
+    out.float().sum().backward()
+    assert model[0].weight.grad is not None
+    # float32 (not packed): F.linear's values
+    model.float()
+    with torch.no_grad():
+        x32 = x.float()
+        assert torch.equal(model[0](x32), torch.nn.functional.linear(x32, model[0].weight))
