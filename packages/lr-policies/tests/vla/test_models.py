@@ -243,9 +243,9 @@ def test_smolvla_load_vlm_weights_starts_from_the_pretrained_vlm(vla_assets, tmp
 
 @pytest.mark.parametrize("kind", ["pi0", "pi05"])
 def test_pi_float32_runs_on_onednn_within_rounding_of_plain_linears(built, kind: str) -> None:
-    """π0 / π0.5 in float32 switch their Linears to oneDNN (lr_policies.layers.linear): the
-    state dict is unchanged and the chunk and the loss equal plain ``nn.Linear``'s up to
-    summation order; the bfloat16 mix keeps torch's own Linears."""
+    """π0 / π0.5 in float32 switch their Linears, and their SigLIP tower's attention and MLPs,
+    to oneDNN (lr_policies.layers): the state dict is unchanged and the chunk and the loss equal
+    plain modules' up to summation order; the bfloat16 mix keeps torch's own Linears."""
     from torch import nn
 
     from lr_policies.layers.linear import Linear
@@ -259,8 +259,12 @@ def test_pi_float32_runs_on_onednn_within_rounding_of_plain_linears(built, kind:
     time = torch.tensor([0.4, 0.7])
     fast_chunk = policy.predict_action_chunk(batch, noise=noise)
     fast_loss, _ = policy(batch, noise=noise, time=time)
+    patched = [m for m in policy.modules() if "forward" in vars(m)]
+    assert patched  # the SigLIP tower's attention and MLPs (oneDNN, inference)
     for m in linears:
         m.__class__ = nn.Linear
+    for m in patched:
+        del m.forward  # the module's own forward again
     assert set(policy.state_dict()) == keys
     plain_chunk = policy.predict_action_chunk(batch, noise=noise)
     plain_loss, _ = policy(batch, noise=noise, time=time)
@@ -271,27 +275,37 @@ def test_pi_float32_runs_on_onednn_within_rounding_of_plain_linears(built, kind:
     assert not any(type(m) is Linear for m in bf16.modules())
 
 
-def test_smolvla_vision_tower_runs_on_onednn_and_the_rest_keeps_torch(built) -> None:
-    """SmolVLA's SigLIP tower Linears are lr's (oneDNN for float32 on CPU); every other Linear
-    (text model, expert, projections: the path RTC differentiates through) stays torch's. The
-    state dict is unchanged and the chunk equals plain ``nn.Linear``'s up to float32 rounding
-    (the full-size chunk, where bf16 roundings amplify it, is compared in tools/bench)."""
+def test_smolvla_cpu_inference_paths_equal_torchs_own_modules(built) -> None:
+    """SmolVLA's SigLIP tower runs its Linears, MLPs and attention on oneDNN (float32 on CPU),
+    its expert's bfloat16 Linears use pre-packed weights; the VLM text model and the float32
+    projections (the path RTC differentiates through) stay torch's. The state dict is
+    unchanged and the chunk equals the one with every module on its own forward up to float32
+    rounding (the full-size chunk, where bf16 roundings amplify it, is compared in
+    tools/bench)."""
     from torch import nn
 
-    from lr_policies.layers.linear import Linear
+    from lr_policies.layers.linear import Linear, PackedLinear
 
     policy, pre, _ = built("smolvla")
-    vision = policy.model.vlm_with_expert.vlm.model.vision_model
+    vwe = policy.model.vlm_with_expert
+    vision = vwe.vlm.model.vision_model
     in_vision = {id(m) for m in vision.modules()}
+    in_expert = {id(m) for m in vwe.lm_expert.modules()}
     linears = [m for m in policy.modules() if isinstance(m, nn.Linear)]
     switched = [m for m in linears if type(m) is Linear]
+    packed = [m for m in linears if type(m) is PackedLinear]
     assert switched and {id(m) for m in switched} == {id(m) for m in linears if id(m) in in_vision}
+    assert packed and {id(m) for m in packed} == {id(m) for m in linears if id(m) in in_expert}
+    patched = [m for m in vision.modules() if "forward" in vars(m)]
+    assert len(patched) == 2 * len(vision.encoder.layers)  # each layer's attention and MLP
     keys = set(policy.state_dict())
     batch = pre(raw_batch())
     noise = torch.randn(2, 6, 8, generator=torch.Generator().manual_seed(0))
     fast_chunk = policy.predict_action_chunk(batch, noise=noise)
-    for m in switched:
+    for m in switched + packed:
         m.__class__ = nn.Linear
+    for m in patched:
+        del m.forward  # the module's own forward again
     assert set(policy.state_dict()) == keys
     plain_chunk = policy.predict_action_chunk(batch, noise=noise)
     torch.testing.assert_close(fast_chunk, plain_chunk, atol=1e-4, rtol=0)

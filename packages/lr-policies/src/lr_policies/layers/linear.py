@@ -146,8 +146,10 @@ class PackedLinear(nn.Linear):
     oneDNN's layout (cached per module) instead of reordered at every call.
 
     For the small-batch products a flow-matching action expert repeats at each denoising step
-    (50 tokens × 720 → 2048, say) the per-call reorder is ~25 % of the product's time; the
-    packed product gives the same bits as ``F.linear`` (oneDNN computes both). The packed copy
+    (50 tokens × 720 → 2048, say) the per-call reorder is ~25 % of the product's time. oneDNN
+    computes both, so the packed product gives ``F.linear``'s bits for such shapes (measured for
+    2–131 rows; a single row can differ by summation order, as ``F.linear`` then takes a
+    matrix-vector kernel). The packed copy
     costs the weight's size again in memory, so it is meant for layers called many times per
     input. Training (a gradient wanted), other dtypes and devices, autocast and ``LR_ONEDNN=0``
     take ``F.linear``.

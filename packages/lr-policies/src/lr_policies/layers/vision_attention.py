@@ -95,3 +95,23 @@ def use_onednn_attention(module: nn.Module) -> int:
             child.forward = functools.partial(_attention_forward, child)  # type: ignore[method-assign]
             count += 1
     return count
+
+
+def _contiguous_output(module: nn.Module, args: Any, output: Tensor) -> Tensor:
+    return output.contiguous()
+
+
+def make_patch_embeddings_contiguous(module: nn.Module) -> int:
+    """Make the output of every transformers ViT patch embedding inside ``module``
+    (``SiglipVisionEmbeddings``, ``SmolVLMVisionEmbeddings``) contiguous (a forward hook).
+
+    Their ``patch_embeds.flatten(2).transpose(1, 2) + position_embedding`` hands the encoder a
+    transposed (B, N, W) layout that every residual add keeps, so each LayerNorm and product of
+    the tower copied its input first (~25 ms of a 512×512 SmolVLA chunk on CPU). The values are
+    unchanged. Returns how many were hooked."""
+    count = 0
+    for child in module.modules():
+        if type(child).__name__.endswith("VisionEmbeddings"):
+            child.register_forward_hook(_contiguous_output)
+            count += 1
+    return count

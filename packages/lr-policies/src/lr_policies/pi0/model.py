@@ -43,8 +43,12 @@ from lr_policies.layers.flow_matching import (
     time_embedding,
 )
 from lr_policies.layers.image_pad import resize_with_pad_centered
-from lr_policies.layers.linear import use_onednn
+from lr_policies.layers.linear import fuse_mlp_gelu, use_onednn
 from lr_policies.layers.prefix_lm import make_att_2d_masks, positions, suffix_masks
+from lr_policies.layers.vision_attention import (
+    make_patch_embeddings_contiguous,
+    use_onednn_attention,
+)
 from lr_policies.layers.vla_policy import ChunkQueuePolicy, pad_vector, rtc_guide
 from lr_policies.pi0.backbone import PaliGemmaWithExpert
 from lr_policies.pi0.config import PI0Config
@@ -75,6 +79,12 @@ class PI0Policy(ChunkQueuePolicy):
             # results equal up to summation order (see lr_policies.layers.linear). Not in the
             # bfloat16 mix, where an fp32 rounding change flips bf16 roundings downstream.
             use_onednn(self.model)
+            # The SigLIP tower's attention as per-head oneDNN products and its MLPs' tanh-GELU
+            # inside fc1's product too (float32 inference; see lr_policies.layers).
+            tower = self.model.paligemma_with_expert.paligemma.model.vision_tower
+            use_onednn_attention(tower)
+            fuse_mlp_gelu(tower)
+        make_patch_embeddings_contiguous(self.model)  # the same values, no copy per LayerNorm
 
     def build_model(self, config: PI0Config) -> PI0FlowMatching:
         return PI0FlowMatching(config)

@@ -49,7 +49,10 @@ from lr_policies.layers.flow_matching import (
 from lr_policies.layers.image_pad import resize_with_pad
 from lr_policies.layers.linear import fuse_mlp_gelu, use_onednn, use_packed_weights
 from lr_policies.layers.prefix_lm import make_att_2d_masks, positions, suffix_masks
-from lr_policies.layers.vision_attention import use_onednn_attention
+from lr_policies.layers.vision_attention import (
+    make_patch_embeddings_contiguous,
+    use_onednn_attention,
+)
 from lr_policies.layers.vla_policy import (
     ChunkQueuePolicy,
     masked_mean,
@@ -97,12 +100,10 @@ class SmolVLAPolicy(ChunkQueuePolicy):
         use_onednn(vision)
         fuse_mlp_gelu(vision)  # its tanh-GELU inside fc1's oneDNN product, for inference
         use_onednn_attention(vision)  # its attention as per-head oneDNN products, for inference
-        # transformers' patch embedding hands the encoder a transposed (B, N, W) view; every
-        # LayerNorm and product of the tower then copied it. Contiguous once: the same values.
-        vision.embeddings.register_forward_hook(_contiguous_output)
+        make_patch_embeddings_contiguous(vision)  # the same values; no copy per LayerNorm
         # The expert runs num_steps times per chunk: its bfloat16 weights are packed into
-        # oneDNN's layout once (cached; +its size in memory) instead of at every product. Same
-        # bits as F.linear.
+        # oneDNN's layout once (cached; +its size in memory) instead of at every product; the
+        # same bits as F.linear for the expert's shapes (oneDNN computes both).
         use_packed_weights(self.model.vlm_with_expert.lm_expert)
 
     @classmethod
@@ -397,11 +398,6 @@ class VLAFlowMatching(nn.Module):
             return self.action_out_proj(out[:, -self.config.chunk_size :].to(torch.float32))
 
         return euler_sample(velocity, noise, self.config.num_steps, guide=guide)
-
-
-def _contiguous_output(module: nn.Module, args: Any, output: Tensor) -> Tensor:
-    """Forward hook: the module's output in contiguous memory."""
-    return output.contiguous()
 
 
 def _image_special_tokens(vlm_model_name: str) -> Tensor:
