@@ -87,6 +87,64 @@ def apply_rope(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
     return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1).to(dtype)
 
 
+def rope_rotation(cos: Tensor, sin: Tensor) -> tuple[Tensor, Tensor]:
+    """The tables of :func:`rope_tables` (B, L, 1, D/2) as full-width ``([cos, cos],
+    [−sin, sin])`` (B, L, 1, D), for :func:`apply_rope_rotation`."""
+    return torch.cat([cos, cos], dim=-1), torch.cat([-sin, sin], dim=-1)
+
+
+def apply_rope_rotation(x: Tensor, rotation: tuple[Tensor, Tensor]) -> Tensor:
+    """:func:`apply_rope` with tables from :func:`rope_rotation`, in fewer operations:
+    ``x·[cos, cos] + [x2, x1]·[−sin, sin]``. Bit for bit :func:`apply_rope`'s result
+    (``x1·cos + x2·(−sin)`` is ``x1·cos − x2·sin`` exactly in IEEE arithmetic)."""
+    cos2, sin2 = rotation
+    dtype = x.dtype
+    x = x.to(torch.float32)
+    half = x.shape[-1] // 2
+    swapped = torch.cat([x[..., half:], x[..., :half]], dim=-1)
+    return (x * cos2 + swapped * sin2).to(dtype)
+
+
+def mask_bias(mask: Tensor) -> Tensor:
+    """(B, L, S) bool → (B, 1, 1, L, S) float32 additive mask: 0 where attention is allowed, the
+    float32 minimum elsewhere. Adding it to scores gives exactly what LeRobot's
+    ``masked_fill(~mask, finfo.min)`` gives (for |score| < 1e31, x + min rounds to min)."""
+    bias = torch.zeros(mask.shape, dtype=torch.float32, device=mask.device)
+    return bias.masked_fill_(~mask, torch.finfo(torch.float32).min)[:, None, None]
+
+
+def keys_for_scores(k: Tensor) -> Tensor:
+    """Keys (B, S, K, D) → (B, K, D, S) float32, the layout :func:`gqa_attention_prepared`
+    multiplies queries with (prepare a fixed prefix's keys once, not at every step)."""
+    return k.permute(0, 2, 3, 1).to(torch.float32, memory_format=torch.contiguous_format)
+
+
+def values_for_mix(v: Tensor) -> Tensor:
+    """Values (B, S, K, D) → (B, K, S, D) contiguous, in ``v``'s dtype."""
+    return v.permute(0, 2, 1, 3).contiguous()
+
+
+def gqa_attention_prepared(
+    q: Tensor, keys: Tensor, values: Tensor, bias: Tensor, scale: float
+) -> Tensor:
+    """:func:`masked_gqa_attention` on prepared operands: q (B, L, H, D), ``keys`` (B, K, D, S)
+    from :func:`keys_for_scores`, ``values`` (B, K, S, D) from :func:`values_for_mix`, ``bias``
+    (B, 1, 1, L, S) from :func:`mask_bias`; returns (B, L, H·D) in the values' dtype. The same
+    float32 scores and softmax, with the layouts and the mask made once per chunk instead of at
+    every denoising step."""
+    with torch.autocast(q.device.type, enabled=False):
+        b, n_q, n_heads, d = q.shape
+        n_kv = keys.shape[1]
+        groups = n_heads // n_kv
+        qg = q.reshape(b, n_q, n_kv, groups, d).permute(0, 2, 3, 1, 4)
+        qg = qg.to(torch.float32, memory_format=torch.contiguous_format)
+        scores = torch.matmul(qg.reshape(b, n_kv, groups * n_q, d), keys).mul_(scale)
+        scores = scores.view(b, n_kv, groups, n_q, -1).add_(bias)
+        probs = torch.softmax(scores, dim=-1).to(values.dtype).view(b, n_kv, groups * n_q, -1)
+        out = torch.matmul(probs, values)  # (B, K, G·L, D)
+        return out.view(b, n_kv, groups, n_q, d).permute(0, 3, 1, 2, 4).reshape(b, n_q, -1)
+
+
 def masked_gqa_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, scale: float) -> Tensor:
     """Attention of q (B, L, H, D) over k, v (B, S, K, D) where ``mask`` (B, L, S) bool allows;
     returns (B, L, H·D) in ``v``'s dtype (scores and softmax in float32)."""

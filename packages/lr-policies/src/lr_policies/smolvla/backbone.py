@@ -36,8 +36,14 @@ from lr_policies.layers.gqa import (
     DecoderLayer,
     DecoderStack,
     apply_rope,
+    apply_rope_rotation,
+    gqa_attention_prepared,
+    keys_for_scores,
+    mask_bias,
     masked_gqa_attention,
+    rope_rotation,
     rope_tables,
+    values_for_mix,
 )
 
 
@@ -55,6 +61,33 @@ class PrefixCache:
     keys: list[Tensor]
     values: list[Tensor]
     cross: dict[int, tuple[Tensor, Tensor]]
+
+
+@dataclass
+class DenoisePlan:
+    """What every denoising step of a chunk shares, made once (:meth:`SmolVLMWithExpert.
+    prepare_denoise`): the RoPE rotations of the suffix's positions (self-attention) and of
+    the restarted ones (cross-attention), the additive masks (B, 1, 1, S, ·), and per layer the
+    prefix's keys (B, K, D, P) float32 and values (B, K, P, D) in the layouts
+    :func:`gqa_attention_prepared` multiplies with (made at the first step, in its dtype)."""
+
+    cache: PrefixCache
+    rotation: tuple[Tensor, Tensor]
+    cross_rotation: tuple[Tensor, Tensor]
+    bias: Tensor
+    cross_bias: Tensor
+    keys: dict[int, Tensor]
+    values: dict[int, Tensor]
+
+    def prefix(
+        self, layer: int, kv: tuple[Tensor, Tensor], dtype: torch.dtype
+    ) -> tuple[Tensor, Tensor]:
+        """Layer ``layer``'s prepared keys and values from ``kv`` (B, P, K, D) each, cast to
+        ``dtype`` first (as the expert's own keys are) and kept for the next steps."""
+        if layer not in self.keys:
+            self.keys[layer] = keys_for_scores(kv[0].to(dtype))
+            self.values[layer] = values_for_mix(kv[1].to(dtype))
+        return self.keys[layer], self.values[layer]
 
 
 class SmolVLMWithExpert(nn.Module):
@@ -361,30 +394,55 @@ class SmolVLMWithExpert(nn.Module):
                 prefix = self._finish(vlm_layer, prefix, self._attend(q, k, v, mask))
         return PrefixCache(keys, values, cross)
 
+    def prepare_denoise(
+        self, cache: PrefixCache, mask: Tensor, position_ids: Tensor
+    ) -> DenoisePlan:
+        """The :class:`DenoisePlan` of a chunk: ``mask`` (B, S, P+S) bool and ``position_ids``
+        (B, S) of the suffix, the same at every denoising step."""
+        n_p = cache.keys[0].shape[1]
+        cos, sin = rope_tables(position_ids, self.head_dim)
+        return DenoisePlan(
+            cache=cache,
+            rotation=rope_rotation(cos, sin),
+            cross_rotation=rope_rotation(*self._cross_rope(position_ids)),
+            bias=mask_bias(mask),
+            cross_bias=mask_bias(mask[:, :, :n_p]),
+            keys={},
+            values={},
+        )
+
     def denoise(
         self, suffix: Tensor, cache: PrefixCache, mask: Tensor, position_ids: Tensor
     ) -> Tensor:
         """Run the expert over the suffix (B, S, E) against a filled cache; ``mask``
-        (B, S, P+S), ``position_ids`` (B, S). Returns the expert's normed output (B, S, E)."""
-        n_p = cache.keys[0].shape[1]
-        cos, sin = rope_tables(position_ids, self.head_dim)
-        cross_rope = self._cross_rope(position_ids)
+        (B, S, P+S), ``position_ids`` (B, S). Returns the expert's normed output (B, S, E).
+        A chunk's steps share one plan instead: :meth:`prepare_denoise` + :meth:`denoise_step`
+        (the same result bit for bit)."""
+        return self.denoise_step(suffix, self.prepare_denoise(cache, mask, position_ids))
+
+    def denoise_step(self, suffix: Tensor, plan: DenoisePlan) -> Tensor:
+        """:meth:`denoise` with the chunk's :class:`DenoisePlan`: suffix (B, S, E) → the
+        expert's normed output (B, S, E)."""
+        cache = plan.cache
+        scale = self.head_dim**-0.5
         for i, (_, expert_layer) in enumerate(self.layer_pairs()):
             if expert_layer is None:
                 continue
+            attn = expert_layer.self_attn
+            x = expert_layer.input_layernorm(suffix).to(attn.q_proj.weight.dtype)
+            shape = (*x.shape[:-1], -1, self.head_dim)
             if self.is_self_attention(i):
-                q, k, v = self._qkv(expert_layer, suffix, cos, sin)
-                k = torch.cat([cache.keys[i].to(k.dtype), k], 1)
-                v = torch.cat([cache.values[i].to(v.dtype), v], 1)
-                suffix = self._finish(expert_layer, suffix, self._attend(q, k, v, mask))
+                q = apply_rope_rotation(attn.q_proj(x).view(shape), plan.rotation)
+                k = apply_rope_rotation(attn.k_proj(x).view(shape), plan.rotation)
+                v = attn.v_proj(x).view(shape)
+                prefix_k, prefix_v = plan.prefix(i, (cache.keys[i], cache.values[i]), k.dtype)
+                keys = torch.cat([prefix_k, keys_for_scores(k)], dim=-1)
+                values = torch.cat([prefix_v, values_for_mix(v)], dim=2)
+                bias = plan.bias
             else:
-                suffix = self._cross(
-                    expert_layer,
-                    suffix,
-                    cross_rope,
-                    cache.keys[i],
-                    cache.values[i],
-                    mask[:, :, :n_p],
-                    kv=cache.cross[i],
-                )
+                q = apply_rope_rotation(attn.q_proj(x).view(shape), plan.cross_rotation)
+                keys, values = plan.prefix(i, cache.cross[i], cache.cross[i][0].dtype)
+                bias = plan.cross_bias
+            attended = gqa_attention_prepared(q, keys, values, bias, scale)
+            suffix = self._finish(expert_layer, suffix, attended)
         return self.lm_expert.norm(suffix)

@@ -61,7 +61,7 @@ from lr_policies.layers.vla_policy import (
 )
 from lr_policies.policy_config import ACTION, OBS_STATE
 from lr_policies.smolvla import aloha
-from lr_policies.smolvla.backbone import SmolVLMWithExpert
+from lr_policies.smolvla.backbone import DenoisePlan, SmolVLMWithExpert
 from lr_policies.smolvla.config import SmolVLAConfig
 
 #: True while ``from_pretrained`` builds the policy (its checkpoint supplies the VLM's weights).
@@ -389,12 +389,15 @@ class VLAFlowMatching(nn.Module):
             prefix, make_att_2d_masks(prefix_pad, prefix_ar), positions(prefix_pad)
         )
         offsets = prefix_pad.sum(dim=-1)[:, None]
+        plans: list[DenoisePlan] = []
 
         def velocity(x_t: Tensor, time: Tensor) -> Tensor:
             suffix, suffix_pad, suffix_ar = self.embed_suffix(x_t, time)
-            mask = suffix_masks(prefix_pad, suffix_pad, suffix_ar)
-            pos = offsets + torch.cumsum(suffix_pad, dim=1) - 1
-            out = vwe.denoise(suffix, cache, mask, pos)
+            if not plans:  # the suffix's mask and positions are the same at every step
+                mask = suffix_masks(prefix_pad, suffix_pad, suffix_ar)
+                pos = offsets + torch.cumsum(suffix_pad, dim=1) - 1
+                plans.append(vwe.prepare_denoise(cache, mask, pos))
+            out = vwe.denoise_step(suffix, plans[0])
             return self.action_out_proj(out[:, -self.config.chunk_size :].to(torch.float32))
 
         return euler_sample(velocity, noise, self.config.num_steps, guide=guide)
