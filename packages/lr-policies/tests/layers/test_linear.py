@@ -177,6 +177,10 @@ def test_packed_linear_gives_f_linears_bits_and_repacks_when_the_weight_changes(
         # an in-place change (an optimiser step, load_state_dict): packed again, new bits
         model[0].weight.mul_(2)
         assert torch.equal(model[0](x), torch.nn.functional.linear(x, model[0].weight))
+        # a new weight tensor (.to(), assigning .data): packed again
+        for _ in range(3):
+            model[0].weight.data = torch.randn_like(model[0].weight)
+            assert torch.equal(model[0](x), torch.nn.functional.linear(x, model[0].weight))
     # a gradient wanted: F.linear, so backward works
     out = model(x)
     out.float().sum().backward()

@@ -119,10 +119,12 @@ def use_onednn(module: nn.Module) -> int:
     return count
 
 
-#: Per packed Linear: ((weight data pointer, weight version), the weight in oneDNN's layout).
-#: Kept outside the modules so that state dicts, deepcopy and pickling never see the opaque
-#: oneDNN tensors; an entry goes with its module.
-_PACKED: weakref.WeakKeyDictionary[nn.Linear, tuple[tuple[int, int], Tensor]] = (
+#: Per packed Linear: ((weight data pointer, weight version), the weight it was packed from,
+#: the weight in oneDNN's layout). Kept outside the modules so that state dicts, deepcopy and
+#: pickling never see the opaque oneDNN tensors; an entry goes with its module. Holding the
+#: source weight keeps its memory alive, so a new weight can never reuse its address and be
+#: mistaken for it; its version counter (shared with the parameter) moves with in-place changes.
+_PACKED: weakref.WeakKeyDictionary[nn.Linear, tuple[tuple[int, int], Tensor, Tensor]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -134,10 +136,11 @@ def _packed_weight(layer: nn.Linear) -> Tensor:
     key = (weight.data_ptr(), weight._version)
     cached = _PACKED.get(layer)
     if cached is not None and cached[0] == key:
-        return cached[1]
+        return cached[2]
+    source = weight.detach()
     with torch.no_grad():
-        packed = torch.ops.mkldnn._reorder_linear_weight(weight.detach(), 64)
-    _PACKED[layer] = (key, packed)
+        packed = torch.ops.mkldnn._reorder_linear_weight(source, 64)
+    _PACKED[layer] = (key, source, packed)
     return packed
 
 
