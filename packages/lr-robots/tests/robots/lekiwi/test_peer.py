@@ -177,6 +177,16 @@ def test_an_lr_client_drives_lerobots_host(peer_python, kiwi, ports, wheel_goals
         index, stamp = decode_stamp(obs["front"])  # JPEG twice: our server's, then LeRobot's
         reference = PatternGenerator(128, 96).frame(index, stamp)
         assert np.abs(obs["front"].astype(int) - reference).mean() < 8  # RGB, not swapped
+        # the base alone (the keyboard without a leader arm): LeRobot's host drops a command
+        # without an arm joint (sync_write("Goal_Position", {}) raises StopIteration); lr's
+        # client sends the arm's hold position with it
+        turn, deadline = body_to_wheel_raw(0.0, 0.0, -30.0), time.monotonic() + 30
+        while wheel_goals(kiwi) != turn:
+            assert time.monotonic() < deadline, f"base-only not applied: {host.text[-2000:]}"
+            client.send_action({"theta.vel": -30.0})
+            client.get_observation()
+            time.sleep(1 / 30)
+        assert abs(kiwi.register("arm_elbow_flex", "Goal_Position") - goal) <= 1  # held
         client.disconnect()  # our stopping command, read by LeRobot's host
         deadline = time.monotonic() + 5
         while set(wheel_goals(kiwi).values()) != {0}:
@@ -186,6 +196,7 @@ def test_an_lr_client_drives_lerobots_host(peer_python, kiwi, ports, wheel_goals
         # transaction leaves its port "in use", and its disconnect then fails)
         assert host.wait(timeout=60) == 0, host.text[-3000:]
     assert "Cycle time reached." in host.text
+    assert "Message fetching failed" not in host.text  # every command of ours applied
     assert not any(s["torque"] for s in kiwi.state().values())  # LeRobot's disconnect
 
 
