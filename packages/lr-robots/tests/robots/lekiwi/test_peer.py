@@ -154,7 +154,12 @@ def test_an_lr_client_drives_lerobots_host(peer_python, kiwi, ports, wheel_goals
         argv = [str(peer_python), "-c", PEER_HOST,
                 f"--robot.port={kiwi.port}", "--robot.id=kiwi", f"--robot.cameras={cameras}",
                 f"--host.port_zmq_cmd={ports[0]}", f"--host.port_zmq_observations={ports[1]}",
-                "--host.connection_time_s=15"]  # fmt: skip
+                "--host.connection_time_s=15",
+                # LeRobot's own flag: its bus waits ~50 ms for a reply, and three failed tries
+                # of a read end its host; the emulated servos are a process a loaded machine
+                # may not schedule that soon. 15 tries span what lr's bus allows a pty (3 x
+                # 250 ms); a real servo answers within a few ms
+                "--robot.num_read_retries=14"]  # fmt: skip
         client = LeKiwiClient(LeKiwiClientConfig(
             remote_ip="127.0.0.1", port_zmq_cmd=ports[0], port_zmq_observations=ports[1],
             cameras={"front": {"type": "synthetic", "width": 128, "height": 96, "fps": 30}},
