@@ -173,6 +173,20 @@ def test_disconnect_sends_a_stopping_command(client, host):
         client.disconnect()
 
 
+def test_hold_positions_come_from_the_current_connection(client, host):
+    """A goal sent before a reconnection is not held after it (the host may have restarted)."""
+    client.send_action({"arm_gripper.pos": 9.0})
+    host.command()
+    client.disconnect()
+    host.command()  # the stop
+    reply = threading.Thread(target=host.send, args=(host.observation(3.0),))
+    reply.start()
+    client.connect()
+    reply.join()
+    assert client.send_action({"x.vel": 0.1}) == dict.fromkeys(ARM, 3.0) | {
+        "x.vel": 0.1, "y.vel": 0.0, "theta.vel": 0.0}  # fmt: skip
+
+
 def test_every_disconnect_delivers_its_stop(host, caplog):
     """Twenty connect / command / disconnect rounds against one host: every stop arrives, and
     after the command before it. (Sent on the CONFLATE command socket with a 200 ms linger,

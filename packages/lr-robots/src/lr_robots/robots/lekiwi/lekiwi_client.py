@@ -178,6 +178,9 @@ class LeKiwiClient(Robot):
             raise DeviceAlreadyConnectedError(f"{self} is already connected")
         zmq: Any = require("zmq", "lekiwi", "lr-robots")
         self._zmq = zmq
+        # hold positions come from this connection only (the host may have restarted since)
+        self._arm_goals.clear()
+        self._state_received = False
         self.zmq_context = zmq.Context()
         self.zmq_cmd_socket = self.zmq_context.socket(zmq.PUSH)
         self.zmq_cmd_socket.setsockopt(zmq.IMMEDIATE, 1)
