@@ -7,7 +7,8 @@ on a loaded machine its reply can come much later. This runs LeKiwi's host trans
 SYNC_READ of the six arm positions, one of the three wheel speeds, one SYNC_WRITE of the wheel
 goals) against the emulator with lr's Feetech bus, no retries and a 2 s reply timeout, and
 prints the distribution of the SYNC_READ round trips and how many exceed 34 ms (the vendor
-SDKs' window), 50 ms (lr's and LeRobot's), 100 ms, 150 ms (LeRobot's three tries) and 250 ms::
+SDKs' window), 50 ms (LeRobot's; lr's on a serial adapter), 100 ms, 150 ms (LeRobot's three
+tries) and 250 ms (lr's on a pty)::
 
     uv run python tools/repro/emulator_reply_latency.py --seconds 60 [--busy 1]
 
