@@ -243,7 +243,8 @@ def main() -> int:
 
         def measure(label: str, python: str, script: str, camera: str = "standin") -> dict:
             # a reply lost to a loaded machine ends a loop (LeRobot reads without retry, lr
-            # after 3 tries of 50 ms): such a round is run again, and stderr says so
+            # after 3 tries of 250 ms on the emulator's pty): such a round is run again, and
+            # stderr says so
             for attempt in range(3):
                 try:
                     return run_side(python, script, ports, args.fps, args.seconds, env, camera)

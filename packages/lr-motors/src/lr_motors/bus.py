@@ -33,6 +33,7 @@ from lr_motors.errors import (
     MotorWriteVerifyError,
 )
 from lr_motors.normalization import goal_limits, normalize, unnormalize
+from lr_motors.ports import is_pseudo_terminal
 from lr_motors.transport import CommFailure, Transport
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,23 @@ T = TypeVar("T")
 
 #: Registers converted between raw ticks and the motor's norm mode.
 NORMALIZED_DATA = ("Goal_Position", "Present_Position")
+#: Reply timeout on a serial adapter (ms). A servo answers within its return delay (0 to 0.5 ms
+#: after ``configure_motors``) plus the wire time (0.1 ms per status packet at 1 Mbps) plus the
+#: adapter's USB latency (about 1 ms on a CH340/CH343; up to 16 ms, an FTDI's latency timer):
+#: a reply later than this is lost, and waiting longer only delays the retry.
+REPLY_TIMEOUT_MS = 50.0
+#: Reply timeout on a pseudo-terminal: the servo emulator (ms). Its servos are a process the
+#: OS must schedule when a request arrives, so a busy machine delays replies that a real servo
+#: never would (on a 2-core machine shared by CI jobs, more than 100 ms at times; four
+#: equal-priority busy processes alone kept them under 15 ms: tools/repro/
+#: emulator_reply_latency.py, docs/motors.md). Late is not lost there, so wait longer.
+PTY_REPLY_TIMEOUT_MS = 250.0
+
+
+def default_reply_timeout_ms(port: str) -> float:
+    """:data:`PTY_REPLY_TIMEOUT_MS` for a pseudo-terminal (the emulator), else
+    :data:`REPLY_TIMEOUT_MS`."""
+    return PTY_REPLY_TIMEOUT_MS if is_pseudo_terminal(port) else REPLY_TIMEOUT_MS
 
 
 @dataclass
@@ -97,13 +115,15 @@ class SerialBus(MotorsBus):
         calibration: Mapping[str, MotorCalibration] | None = None,
         *,
         retries: int = 2,
-        timeout_ms: float = 50.0,
+        timeout_ms: float | None = None,
     ) -> None:
         self._port = port
         self.motors = dict(motors)
         self.calibration = dict(calibration or {})
         self.retries = retries
-        self.timeout_ms = timeout_ms
+        #: how long a reply may take (ms): ``timeout_ms``, else by the kind of port
+        #: (:func:`default_reply_timeout_ms`: 50 on a serial adapter, 250 on the emulator's pty)
+        self.timeout_ms = default_reply_timeout_ms(port) if timeout_ms is None else timeout_ms
         self.stats = BusStats()
         ids = [m.id for m in self.motors.values()]
         if len(ids) != len(set(ids)):

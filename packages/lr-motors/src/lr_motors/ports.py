@@ -1,12 +1,19 @@
-"""Finding the serial port of a servo controller board: list ports, spot the one that changes.
+"""Serial ports of servo controller boards: list them, spot the one that changes, tell an
+emulator's pseudo-terminal from a real adapter.
 
 :func:`find_port` asks the user to unplug (or plug in) the board and reports the port that
 disappeared (or appeared). The listing and the prompt are injectable so the logic is testable.
+:func:`is_pseudo_terminal` says whether a port is a pty (the servo emulator's), which gets a
+longer reply timeout (:data:`lr_motors.bus.PTY_REPLY_TIMEOUT_MS`).
 """
 
 from __future__ import annotations
 
 import glob
+import os
+import re
+import stat
+import sys
 import time
 from collections.abc import Callable, Iterable
 
@@ -75,3 +82,23 @@ def find_port(
     if port in before:
         print_fn("Plug the USB cable back in.")
     return port
+
+
+#: Linux's Unix98 pty slaves (``/dev/pts/N``): device majors 136 to 143 (UNIX98_PTY_SLAVE_MAJOR
+#: and the 7 after it, ``Documentation/admin-guide/devices.txt``)
+_PTY_SLAVE_MAJORS = range(136, 144)
+
+
+def is_pseudo_terminal(port: str) -> bool:
+    """Whether ``port`` (a path, symlinks followed) is a pseudo-terminal, such as the servo
+    emulator's, rather than a serial adapter. On Linux by the device's major number, elsewhere
+    by the name (``/dev/ttysNNN`` on macOS); ``False`` for a path that does not exist (yet)."""
+    try:
+        info = os.stat(port)
+    except OSError:
+        return False
+    if not stat.S_ISCHR(info.st_mode):
+        return False
+    if sys.platform.startswith("linux"):
+        return os.major(info.st_rdev) in _PTY_SLAVE_MAJORS
+    return re.fullmatch(r"/dev/ttys\d+", os.path.realpath(port)) is not None

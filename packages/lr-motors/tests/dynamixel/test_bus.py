@@ -7,6 +7,7 @@ import time
 import pytest
 
 from lr_core.motors import MotorCalibration
+from lr_motors.bus import PTY_REPLY_TIMEOUT_MS
 from lr_motors.dynamixel.bus import DynamixelMotorsBus
 from lr_motors.emulator import ServoEmulator, ServoSpec
 from lr_motors.errors import MotorCommError, MotorsNotFoundError, MotorStatusError
@@ -119,7 +120,8 @@ def test_unsupported_operating_mode_is_refused_by_the_servo(bus):
 
 
 def test_a_late_reply_is_not_taken_for_the_next_one(bus, koch):
-    koch.inject("gripper", delay_s=0.1)  # longer than the 50 ms timeout
+    assert bus.timeout_ms == PTY_REPLY_TIMEOUT_MS  # the emulator's pty: 250 ms
+    koch.inject("gripper", delay_s=PTY_REPLY_TIMEOUT_MS / 1000 + 0.05)  # later than that
     with pytest.raises(MotorCommError):
         bus.read("ID", "gripper", normalize=False, num_retry=0)
     koch.inject("gripper")  # answered once the late reply has been sent (one emulator thread)

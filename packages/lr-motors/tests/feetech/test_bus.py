@@ -8,6 +8,7 @@ import pytest
 
 from lr_core.errors import CalibrationError, DeviceAlreadyConnectedError, DeviceNotConnectedError
 from lr_core.motors import Motor, MotorCalibration, MotorNormMode
+from lr_motors.bus import PTY_REPLY_TIMEOUT_MS
 from lr_motors.emulator import ServoEmulator, ServoSpec
 from lr_motors.errors import (
     MotorCommError,
@@ -261,7 +262,8 @@ def test_corrupt_reply_after_noise_is_reported_as_corrupt(bus, so101):
 
 
 def test_a_late_reply_is_not_taken_for_the_next_one(bus, so101):
-    so101.inject("gripper", delay_s=0.1)  # longer than the 50 ms timeout
+    assert bus.timeout_ms == PTY_REPLY_TIMEOUT_MS  # the emulator's pty: 250 ms
+    so101.inject("gripper", delay_s=PTY_REPLY_TIMEOUT_MS / 1000 + 0.05)  # later than that
     with pytest.raises(MotorCommError):
         bus.read("ID", "gripper", normalize=False, num_retry=0)
     so101.inject("gripper")  # answered once the late reply has been sent (one emulator thread)

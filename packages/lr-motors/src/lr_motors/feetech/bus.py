@@ -51,7 +51,7 @@ class FeetechMotorsBus(SerialBus):
         *,
         protocol_version: int = 0,
         retries: int = 2,
-        timeout_ms: float = 50.0,
+        timeout_ms: float | None = None,
     ) -> None:
         self.protocol_version = protocol_version
         super().__init__(port, motors, calibration, retries=retries, timeout_ms=timeout_ms)

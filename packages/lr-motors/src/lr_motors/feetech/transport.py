@@ -176,21 +176,29 @@ class FeetechTransport:
         start = time.monotonic()
         deadline = start + max(self.timeout_s, BROADCAST_WINDOW_S)
         ids: list[int] = []
-        while time.monotonic() < deadline:
-            chunk = ser.read(max(1, ser.in_waiting))
-            if chunk:
-                deadline = min(start + 4 * BROADCAST_WINDOW_S, time.monotonic() + BROADCAST_QUIET_S)
-            buffer += chunk
-            while True:
-                try:
-                    packet, consumed = p.parse_packet(buffer)
-                except p.FrameError as exc:
-                    del buffer[: exc.args[1]]
-                    continue
-                del buffer[:consumed]
-                if packet is None:
-                    break
-                ids.append(packet.id)
+        # reads block at most the quiet time, not the reply timeout (250 ms on a pty), so the
+        # window ends when the line has been quiet that long
+        ser.timeout = min(self.timeout_s, BROADCAST_QUIET_S)
+        try:
+            while time.monotonic() < deadline:
+                chunk = ser.read(max(1, ser.in_waiting))
+                if chunk:
+                    deadline = min(
+                        start + 4 * BROADCAST_WINDOW_S, time.monotonic() + BROADCAST_QUIET_S
+                    )
+                buffer += chunk
+                while True:
+                    try:
+                        packet, consumed = p.parse_packet(buffer)
+                    except p.FrameError as exc:
+                        del buffer[: exc.args[1]]
+                        continue
+                    del buffer[:consumed]
+                    if packet is None:
+                        break
+                    ids.append(packet.id)
+        finally:
+            ser.timeout = self.timeout_s
         out: dict[int, int] = {}
         for motor_id in ids:
             for _ in range(3):

@@ -84,14 +84,36 @@ def test_features_and_the_first_observation(client):
     assert client.robot_type == "lekiwi_client" and client.is_calibrated
 
 
-def test_actions_are_sent_as_lerobots_json_with_the_base_filled(client, host):
+ARM = [key for key in STATE if key.endswith(".pos")]
+
+
+def test_actions_are_sent_as_lerobots_json_with_every_key(client, host):
     sent = client.send_action({"arm_gripper.pos": np.float32(40.0), "y.vel": 0.1})
-    assert sent == {"arm_gripper.pos": 40.0, "x.vel": 0.0, "y.vel": 0.1, "theta.vel": 0.0}
+    # the joints not given hold their last observed position (0.5), the base's missing
+    # velocities are 0: LeRobot's host needs all three and at least one joint
+    held = dict.fromkeys(ARM, 0.5) | {"arm_gripper.pos": 40.0}
+    assert sent == held | {"x.vel": 0.0, "y.vel": 0.1, "theta.vel": 0.0}
+    assert list(sent) == STATE
+    assert host.command() == sent
+    # base only (the keyboard alone): the arm keeps the goals last sent, not the observation
+    host.send(host.observation(7.0))
+    time.sleep(0.05)
+    assert client.get_observation()["arm_elbow_flex.pos"] == 7.0
+    sent = client.send_action({"theta.vel": 30.0})
+    assert sent == held | {"x.vel": 0.0, "y.vel": 0.0, "theta.vel": 30.0}
     assert host.command() == sent
     with pytest.raises(FeatureError, match=r"\['gripper.pos'\] are not LeKiwi's"):
         client.send_action({"gripper.pos": 1.0})
     with pytest.raises(FeatureError, match="'x.vel' is nan"):
         client.send_action({"x.vel": float("nan")})
+
+
+def test_a_joint_with_no_goal_and_no_observation_is_left_out():
+    """Before anything came from the host there is no hold position to send: never zeros
+    (a LeRobot host would drive the arm to the middle of its range)."""
+    robot = LeKiwiClient(LeKiwiClientConfig(remote_ip="127.0.0.1", cameras=CAMERAS))
+    assert robot.complete_action({"arm_gripper.pos": 5.0, "y.vel": 0.1}) == {
+        "arm_gripper.pos": 5.0, "x.vel": 0.0, "y.vel": 0.1, "theta.vel": 0.0}  # fmt: skip
 
 
 def test_the_newest_observation_wins_and_silence_serves_the_last(client, host):
@@ -139,14 +161,30 @@ def test_staleness_is_reported_once_and_recovery_too(client, host, caplog, monke
 
 
 def test_disconnect_sends_a_stopping_command(client, host):
-    client.send_action({"x.vel": 0.2})
+    client.send_action({"x.vel": 0.2, "arm_wrist_flex.pos": -20.0})
     assert host.command()["x.vel"] == 0.2
     client.disconnect()
-    assert host.command() == {"x.vel": 0.0, "y.vel": 0.0, "theta.vel": 0.0}
+    # a whole command (LeRobot's host drops one without an arm joint): the arm at its goals
+    goals = dict.fromkeys(ARM, 0.5) | {"arm_wrist_flex.pos": -20.0}
+    assert host.command() == goals | {"x.vel": 0.0, "y.vel": 0.0, "theta.vel": 0.0}
     with pytest.raises(DeviceNotConnectedError):
         client.get_observation()
     with pytest.raises(DeviceNotConnectedError):
         client.disconnect()
+
+
+def test_hold_positions_come_from_the_current_connection(client, host):
+    """A goal sent before a reconnection is not held after it (the host may have restarted)."""
+    client.send_action({"arm_gripper.pos": 9.0})
+    host.command()
+    client.disconnect()
+    host.command()  # the stop
+    reply = threading.Thread(target=host.send, args=(host.observation(3.0),))
+    reply.start()
+    client.connect()
+    reply.join()
+    assert client.send_action({"x.vel": 0.1}) == dict.fromkeys(ARM, 3.0) | {
+        "x.vel": 0.1, "y.vel": 0.0, "theta.vel": 0.0}  # fmt: skip
 
 
 def test_every_disconnect_delivers_its_stop(host, caplog):
@@ -169,8 +207,11 @@ def test_every_disconnect_delivers_its_stop(host, caplog):
         commands = []
         while host.cmd.poll(0 if commands and commands[-1]["x.vel"] == 0.0 else 2000):
             commands.append(json.loads(host.cmd.recv()))
-        assert commands == [{"x.vel": 0.1 + round_, "y.vel": 0.0, "theta.vel": 0.0},
-                            {"x.vel": 0.0, "y.vel": 0.0, "theta.vel": 0.0}], round_  # fmt: skip
+        arm = dict.fromkeys(ARM, 0.5)  # never commanded: the last observed positions
+        assert commands == [
+            arm | {"x.vel": 0.1 + round_, "y.vel": 0.0, "theta.vel": 0.0},
+            arm | dict.fromkeys(("x.vel", "y.vel", "theta.vel"), 0.0),
+        ], round_
     assert "stopping the base" not in caplog.text
 
 

@@ -17,19 +17,25 @@ and LeRobot's client drives ``lr lekiwi-host``.
   and skipped. When the host goes away (a restart, Wi-Fi) nothing fails: a warning says since
   when observations are stale, and ZeroMQ reconnects by itself when the host is back.
 - ``send_action`` refuses keys LeKiwi does not take and values that are not finite numbers
-  (naming them) before sending; a missing base velocity is sent as 0 (stop), so a LeRobot
-  host, which needs all three, accepts arm-only actions too. It returns what was sent.
+  (naming them) before sending, and sends every key (:meth:`LeKiwiClient.complete_action`): a
+  missing base velocity as 0 (stop), a missing arm joint at its hold position (the last goal
+  sent, else its last observed position). LeRobot 0.6.1's host needs all three velocities
+  (``KeyError`` otherwise) and at least one arm joint: without one its ``send_action`` calls
+  ``bus.sync_write("Goal_Position", {})``, which raises ``StopIteration`` before the wheels are
+  written, and the command is dropped ("Message fetching failed"). So base-only actions (the
+  keyboard alone) and the stop below move a LeRobot host too. It returns what was sent.
 - Commands go on one PUSH socket, in order, without LeRobot's ``CONFLATE`` (libzmq drops a
   ``CONFLATE`` socket's unsent message at close whatever its ``LINGER``, and a second socket
   would let the host's fair queueing apply a stale command after the stop). ``IMMEDIATE``
   queues commands only while connected to the host, so none goes stale waiting for a host
   that is away; ``connect`` waits for that connection too.
-- ``disconnect`` sends a last command stopping the base, so the base does not coast until the
-  host's watchdog: a blocking send (at most :data:`STOP_SEND_TIMEOUT_MS`) behind any command
-  still queued, then up to :data:`STOP_LINGER_MS` for it to leave. When it could not be sent or
-  did not leave in that time (the host is gone, the network is down) a warning says so, and
-  that the host's watchdog stops the wheels ``watchdog_timeout_ms`` (500 ms) after the last
-  command it received.
+- ``disconnect`` sends a last command stopping the base (the arm at its hold position, the
+  velocities 0), so the base does not coast until the host's watchdog: a blocking send (at
+  most :data:`STOP_SEND_TIMEOUT_MS`) behind any command still queued, then up to
+  :data:`STOP_LINGER_MS` for it to leave. When it could not be sent or did not leave in that
+  time (the host is gone, the network is down) a warning says so, and that the host's
+  watchdog stops the wheels ``watchdog_timeout_ms`` (500 ms) after the last command it
+  received.
 """
 
 from __future__ import annotations
@@ -107,6 +113,10 @@ class LeKiwiClient(Robot):
             name: shape for name, shape in camera_features(config.cameras).items()
         }
         self.last_remote_state: dict[str, float] = dict.fromkeys(self._state_order, 0.0)
+        #: whether :attr:`last_remote_state` came from the host (not the zeros above)
+        self._state_received = False
+        #: the last goal sent to each arm joint
+        self._arm_goals: dict[str, float] = {}
         self.last_frames: dict[str, np.ndarray] = {
             name: np.zeros(shape, np.uint8) for name, shape in self._frame_shapes.items()
         }
@@ -168,6 +178,9 @@ class LeKiwiClient(Robot):
             raise DeviceAlreadyConnectedError(f"{self} is already connected")
         zmq: Any = require("zmq", "lekiwi", "lr-robots")
         self._zmq = zmq
+        # hold positions come from this connection only (the host may have restarted since)
+        self._arm_goals.clear()
+        self._state_received = False
         self.zmq_context = zmq.Context()
         self.zmq_cmd_socket = self.zmq_context.socket(zmq.PUSH)
         self.zmq_cmd_socket.setsockopt(zmq.IMMEDIATE, 1)
@@ -207,11 +220,13 @@ class LeKiwiClient(Robot):
     def disconnect(self) -> None:
         """Send a command stopping the base, wait for it to leave, then close the sockets.
 
-        The stop is queued behind any command not yet sent, on the same connection, so the host
-        applies it last. Blocks at most ``STOP_SEND_TIMEOUT_MS + STOP_LINGER_MS``; when the stop
-        could not be queued (no connection to the host) or did not leave in time, logs a
-        warning naming the host (whose watchdog then stops the wheels) instead of raising, so
-        the rest of a shutdown runs.
+        The stop is a whole command, :meth:`complete_action` of zero velocities (the arm at its
+        hold position), so LeRobot's host applies it too. It is queued behind any command not
+        yet sent, on the same connection, so the host applies it last. Blocks at most
+        ``STOP_SEND_TIMEOUT_MS + STOP_LINGER_MS``; when the stop could not be queued (no
+        connection to the host) or did not leave in time, logs a warning naming the host
+        (whose watchdog then stops the wheels) instead of raising, so the rest of a shutdown
+        runs.
         """
         if not self._is_connected:
             raise DeviceNotConnectedError(f"{self} is not connected")
@@ -222,7 +237,7 @@ class LeKiwiClient(Robot):
         queued = False
         try:
             sock.setsockopt(zmq.SNDTIMEO, STOP_SEND_TIMEOUT_MS)
-            sock.send_string(encode_command(dict.fromkeys(BASE_KEYS, 0.0)))
+            sock.send_string(encode_command(self.complete_action({})))
             queued = True
             sock.setsockopt(zmq.LINGER, STOP_LINGER_MS)  # close() below waits for it to leave
         except zmq.ZMQError as exc:
@@ -275,6 +290,7 @@ class LeKiwiClient(Robot):
             self._log_error(f"skipped an observation: {exc}")
             return
         self.last_remote_state = state
+        self._state_received = True
         for name, jpeg in jpegs.items():
             shape = self._frame_shapes.get(name)
             if shape is None:
@@ -321,7 +337,7 @@ class LeKiwiClient(Robot):
                 f"{self}: action keys {unknown} are not LeKiwi's; valid keys: "
                 + ", ".join(self.action_features)
             )
-        sent: dict[str, float] = dict.fromkeys(BASE_KEYS, 0.0)
+        given: dict[str, float] = {}
         for key, value in action.items():
             try:
                 number = float(value)
@@ -329,13 +345,33 @@ class LeKiwiClient(Robot):
                 raise FeatureError(f"{self}: action {key!r} is {value!r}, not a number") from None
             if not math.isfinite(number):
                 raise FeatureError(f"{self}: action {key!r} is {number}; refusing to send it")
-            sent[key] = number
-        ordered = {key: sent[key] for key in self._state_order if key in sent}
+            given[key] = number
+        sent = self.complete_action(given)
         try:
-            self.zmq_cmd_socket.send_string(encode_command(ordered), self._zmq.NOBLOCK)
+            self.zmq_cmd_socket.send_string(encode_command(sent), self._zmq.NOBLOCK)
         except self._zmq.Again:
             self._log_error("not connected to the host (or its queue is full); command dropped")
-        return ordered
+        else:
+            self._arm_goals.update((k, v) for k, v in sent.items() if k.endswith(".pos"))
+        return sent
+
+    def complete_action(self, action: Mapping[str, float]) -> dict[str, float]:
+        """``action`` with every action key, in feature order: a missing base velocity is 0
+        (stop), a missing arm joint its hold position (the last goal sent to it, else its
+        last observed position). Before any observation came from the host a joint never
+        commanded is left out (a LeRobot host then drops a command without any arm joint;
+        lr's host applies it)."""
+        out: dict[str, float] = {}
+        for key in self._state_order:
+            if key in action:
+                out[key] = action[key]
+            elif key in BASE_KEYS:
+                out[key] = 0.0
+            elif key in self._arm_goals:
+                out[key] = self._arm_goals[key]
+            elif self._state_received:
+                out[key] = self.last_remote_state[key]
+        return out
 
     # keyboard -------------------------------------------------------------------------------
     @property
