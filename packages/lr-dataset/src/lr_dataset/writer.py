@@ -315,19 +315,19 @@ class DatasetWriter:
         self._staging.mkdir(parents=True, exist_ok=True)
         path = self._staging / f"{key}.episode-{self._next_episode:06d}.mp4"
         shape = self.meta.features[key].shape
-        kind = ProcessEpisodeEncoder if self.encoder_process else EpisodeEncoder
-        watchdog = (
-            {} if self.encoder_watchdog_s is None else {"watchdog_s": self.encoder_watchdog_s}
-        )
-        encoder = kind(
-            path,
-            self.meta.fps,
-            self.video_encoder,
-            max_queue=self.encoder_queue_maxsize,
-            threads=self.encoder_threads,
-            size=(int(shape[0]), int(shape[1])) if prepared else None,
-            **watchdog,
-        )
+        size = (int(shape[0]), int(shape[1])) if prepared else None
+        common: dict[str, Any] = {
+            "max_queue": self.encoder_queue_maxsize,
+            "threads": self.encoder_threads,
+            "size": size,
+        }
+        if self.encoder_watchdog_s is not None:
+            common["watchdog_s"] = self.encoder_watchdog_s
+        encoder: Encoder
+        if self.encoder_process:
+            encoder = ProcessEpisodeEncoder(path, self.meta.fps, self.video_encoder, **common)
+        else:
+            encoder = EpisodeEncoder(path, self.meta.fps, self.video_encoder, **common)
         self._encoders[key] = encoder
         return encoder
 
