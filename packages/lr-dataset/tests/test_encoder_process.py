@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 
 import av
 import numpy as np
@@ -25,10 +26,10 @@ from lr_dataset.video.files import probe
 H, W = 32, 48
 
 
-def _record(ds: LeRobotDataset, ep: int, n: int) -> None:
+def _record(ds: LeRobotDataset, ep: int, n: int, background: bool = False) -> None:
     for i in range(n):
         ds.add_frame(frame(ep, i))
-    ds.save_episode()
+    ds.save_episode(background=background)
 
 
 def _close_to(decoded: np.ndarray, ep: int, i: int) -> bool:
@@ -38,9 +39,11 @@ def _close_to(decoded: np.ndarray, ep: int, i: int) -> bool:
     return float(np.abs(got - want).mean()) < 0.05
 
 
-@pytest.mark.parametrize("step", ["flush", "frame:3", "open"])
+@pytest.mark.parametrize(
+    ("step", "background"), [("flush", False), ("flush", True), ("frame:3", False), ("open", True)]
+)
 def test_a_hung_encoder_is_replaced_and_the_episode_saved_with_every_frame(
-    tmp_path, monkeypatch, caplog, step
+    tmp_path, monkeypatch, caplog, step, background
 ):
     root = tmp_path / "ds"
     ds = LeRobotDataset.create("t/x", 30, features(), root=root)
@@ -49,12 +52,14 @@ def test_a_hung_encoder_is_replaced_and_the_episode_saved_with_every_frame(
     _record(ds, 0, 5)
     monkeypatch.setenv(TEST_HANG_ENV, f"episode-000001,{step},1")  # the first attempt hangs
     with caplog.at_level(logging.WARNING, logger=encoder_process.__name__):
-        _record(ds, 1, 12)
+        _record(ds, 1, 12, background)
+        _record(ds, 2, 4, background)  # recording goes on (meanwhile, with background saves)
+        ds.writer.wait_for_saves()
     assert any("no answer after 1 s" in r.getMessage() for r in caplog.records)
     assert any("encoded from its 12 raw frames" in r.getMessage() for r in caplog.records)
-    _record(ds, 2, 4)  # recording goes on
     ds.finalize()
     assert not (root / ".staging").exists()
+    assert not [t for t in threading.enumerate() if t.name.startswith("lr-encode")]
     back = LeRobotDataset("t/x", root=root)
     assert back.meta.total_episodes == 3 and len(back) == 21
     items = frames_of(root, 1)
@@ -123,3 +128,22 @@ def test_cancel_deletes_the_partial_file_and_the_spool(tmp_path):
         encoder.put(frame(0, i)[CAMERA])
     encoder.cancel()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stopped_encoder_process_is_killed_and_replaced(tmp_path):
+    """SIGSTOP: the process neither reads nor answers, as a hung one (no test hook involved)."""
+    frames = [frame(2, i)[CAMERA] for i in range(8)]
+    encoder = ProcessEpisodeEncoder(
+        tmp_path / "c.mp4", 30, VideoEncoderConfig(), size=(H, W), watchdog_s=1.0
+    )
+    assert encoder.opened.wait(60) and encoder.child_pid is not None
+    stopped = encoder.child_pid
+    os.kill(stopped, signal.SIGSTOP)
+    for f in frames:
+        encoder.put(f)
+    assert encoder.finish() is not None
+    assert encoder.failures and "no answer after 1 s" in encoder.failures[0]
+    with av.open(str(encoder.path)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 8
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(stopped, 0)
