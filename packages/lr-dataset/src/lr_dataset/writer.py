@@ -388,6 +388,11 @@ class DatasetWriter:
             images={k: sink.detach() for k, sink in self._image_sinks.items()},
             detached_at=started,
         )
+        for encoder in pending.encoders.values():
+            if isinstance(encoder, ProcessEpisodeEncoder):
+                # flushed now, not when the committer gets to the episode: its process and raw
+                # frames are freed at once, however many episodes wait to be committed
+                encoder.stop()
         self._next_episode += 1
         self._next_frame += n
         self._reset_buffer()

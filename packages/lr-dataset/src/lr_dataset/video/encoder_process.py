@@ -15,9 +15,12 @@ process that can be killed. :class:`ProcessEpisodeEncoder` has the interface of
   fresh process, up to ``retries`` times with deadlines doubled each time; then
   :class:`~lr_dataset.errors.VideoEncoderError` names the file, codec and step, and the spool
   stays on disk (its path in the message);
-- processes are reused for later episodes (an idle pool), so the start (~0.3 s of CPU) is paid
-  once per camera, not per episode. An idle process exits when the recorder does (its stdin
-  closes, or its parent disappears).
+- processes are reused for later episodes (an idle pool), so the start (~0.5 s of CPU) is paid
+  once per camera, not per episode; at most :data:`MAX_PROCESSES` run at once (a new episode
+  waits for one). A process exits when the recorder does (its stdin closes, or its parent
+  disappears: a hung one too).
+- :meth:`~ProcessEpisodeEncoder.stop` never blocks, so the writer stops an episode's encoders
+  in ``save_episode`` and the flush runs at once, whatever the committer's backlog.
 """
 
 from __future__ import annotations
@@ -56,12 +59,15 @@ FLUSH_S_PER_FRAME = 0.05
 RETRIES = 2
 #: idle encoder processes kept for later episodes
 MAX_IDLE = 8
+#: encoder processes (60-140 MB each) beyond which a new episode waits for one to finish
+#: (:data:`ACQUIRE_WAIT_S` at most), so a backlog cannot start one per episode
+MAX_PROCESSES = 8
+ACQUIRE_WAIT_S = 30.0
 #: tests only: ``"<part of the MP4 name>,<step>,<attempts>"``: the encoder process of the first
 #: ``attempts`` attempts at a matching file stops answering at ``step`` (``open``, ``frame:N``,
 #: ``flush``), as a hung SVT-AV1 does
 TEST_HANG_ENV = "LR_ENCODER_TEST_HANG"
 
-_STOP = object()
 logger = logging.getLogger(__name__)
 
 
@@ -161,6 +167,7 @@ class _Child:
         with contextlib.suppress(Exception):
             self.proc.wait(5)
         self._close_pipes()
+        _forget(self)
 
     def close(self) -> None:
         """Let the process end (stdin closed), killing it if it does not within 5 s."""
@@ -169,6 +176,7 @@ class _Child:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
             self.kill()
+        _forget(self)
 
     def _close_pipes(self) -> None:
         for pipe in (self.proc.stdin, self.proc.stdout):
@@ -178,22 +186,42 @@ class _Child:
 
 
 _idle: list[_Child] = []
-_idle_lock = threading.Lock()
+_live: set[_Child] = set()  # started and not yet ended (idle or encoding)
+_idle_lock = threading.Condition()
+
+
+def _forget(child: _Child) -> None:
+    with _idle_lock:
+        _live.discard(child)
+        _idle_lock.notify_all()
 
 
 def _acquire() -> _Child:
+    """An idle process, or a new one; while :data:`MAX_PROCESSES` are encoding (a recording
+    faster than its encoders, episodes piling up) waits up to :data:`ACQUIRE_WAIT_S` for one
+    to come back before starting another anyway."""
+    deadline = time.monotonic() + ACQUIRE_WAIT_S
     with _idle_lock:
-        while _idle:
-            child = _idle.pop()
-            if child.alive:
-                return child
-    return _Child()
+        while True:
+            while _idle:
+                child = _idle.pop()
+                if child.alive:
+                    return child
+                _live.discard(child)
+            left = deadline - time.monotonic()
+            if len(_live) < MAX_PROCESSES or left <= 0:
+                break
+            _idle_lock.wait(left)
+        child = _Child()
+        _live.add(child)
+        return child
 
 
 def _release(child: _Child) -> None:
     with _idle_lock:
         if child.alive and len(_idle) < MAX_IDLE:
             _idle.append(child)
+            _idle_lock.notify_all()
             return
     child.close()
 
@@ -279,7 +307,7 @@ class ProcessEpisodeEncoder:
             self.stall_s += time.perf_counter() - start
         self.frames += 1
 
-    def _put_waiting(self, item: Any) -> None:
+    def _put_waiting(self, item: np.ndarray) -> None:
         """Queue ``item`` once the feeder made room (it never waits without a deadline)."""
         while True:
             try:
@@ -296,17 +324,14 @@ class ProcessEpisodeEncoder:
         return self._hung
 
     def stop(self, *, discard: bool = False) -> None:
-        """No frame will come (``discard``: drop the episode); :meth:`finish` or :meth:`cancel`
-        waits for the encoding."""
+        """No frame will come (``discard``: drop the episode); never blocks: the flush starts
+        once the queued frames are sent, and :meth:`finish` or :meth:`cancel` waits for it."""
         if discard:
             self._discard = True  # what is still queued is skipped
-        if discard and not self._stopped:  # (once stopped, the queue ends with the stop mark)
             with contextlib.suppress(queue.Empty):
                 while True:
                     self._queue.get_nowait()
-        if not self._stopped:
-            self._stopped = True
-            self._put_waiting(_STOP)
+        self._stopped = True
 
     def finish(self) -> dict[str, np.ndarray] | None:
         """Wait for the MP4 and return the stats (``None`` if no frame).
@@ -345,9 +370,13 @@ class ProcessEpisodeEncoder:
                 started = True
                 child = self._start(*self.size, attempt=0)
             while True:
-                item = self._queue.get()
-                if item is _STOP:
-                    break
+                try:
+                    item = self._queue.get(timeout=0.05)
+                except queue.Empty:
+                    # stop() comes after the last put: once it is seen, an empty queue is the end
+                    if self._stopped and self._queue.empty():
+                        break
+                    continue
                 if self._discard:
                     continue
                 if self._spool is None:
