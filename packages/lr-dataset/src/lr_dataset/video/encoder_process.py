@@ -15,7 +15,7 @@ process that can be killed. :class:`ProcessEpisodeEncoder` has the interface of
   fresh process, up to ``retries`` times with deadlines doubled each time; then
   :class:`~lr_dataset.errors.VideoEncoderError` names the file, codec and step, and the spool
   stays on disk (its path in the message);
-- processes are reused for later episodes (an idle pool), so the start (~0.5 s of CPU) is paid
+- processes are reused for later episodes (an idle pool), so the start (0.32 s of CPU) is paid
   once per camera, not per episode; at most :data:`MAX_PROCESSES` run at once (a new episode
   waits for one). A process exits when the recorder does (its stdin closes, or its parent
   disappears: a hung one too).
@@ -48,7 +48,7 @@ from lr_dataset.video.spool import SPOOL_MEMORY_BYTES, RawSpool
 
 #: codecs encoded in a child process by default (the others never hung: in-process threads)
 PROCESS_CODECS = frozenset({"libsvtav1"})
-#: seconds a new encoder process may take to start (interpreter + PyAV import: ~0.3 s of
+#: seconds a new encoder process may take to start (interpreter + PyAV import: 0.32 s of
 #: CPU, longer on a loaded machine); opening its encoder then has ``watchdog_s``
 START_TIMEOUT_S = 60.0
 #: seconds opening the encoder or encoding one frame may take in a running process
