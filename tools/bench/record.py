@@ -16,7 +16,9 @@ Reported per side (medians over rounds): frames stored per episode against ``fps
 late ticks (intervals between two stored frames longer than 1.5 periods: the loop fell behind
 and a timestamp ``frame_index / fps`` no longer matches when the frame was taken); the worst
 interval; how long ``save_episode`` blocked the loop (the longest); CPU % of one core of the
-whole process (encoders included); peak RSS. lr's own per-episode counts (late and missed
+whole process (encoders included: lr's libsvtav1 encoder processes too, reaped before the
+report); peak RSS of the recorder process (lr's encoder processes, 60-140 MB each, not
+included). lr's own per-episode counts (late and missed
 ticks) are printed too. LeRobot runs twice: with its defaults (PNG frames written during the
 episode, video encoded inside ``save_episode``) and with ``--dataset.streaming_encoding=true``
 (encoding while recording, its recommended setting).
@@ -59,8 +61,10 @@ def probe_dataset(cls):
     cls.add_frame, cls.save_episode = add_frame, save_episode
 def report(wall):
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # reaped: lr's encoder processes
     print("RESULT " + json.dumps({"adds": ADDS, "saves": SAVES, "wall": wall,
-          "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}),
+          "cpu": usage.ru_utime + usage.ru_stime + kids.ru_utime + kids.ru_stime,
+          "rss_mb": usage.ru_maxrss / 1024, "child_rss_mb": kids.ru_maxrss / 1024}),
           file=sys.__stdout__, flush=True)
 """
 
@@ -72,6 +76,8 @@ probe_dataset(lr_dataset.dataset.LeRobotDataset)
 from lr_robots.record.session import record_main
 t0 = time.perf_counter()
 record_main(sys.argv[1:])
+from lr_dataset.video.encoder_process import close_idle_processes
+close_idle_processes()  # lr's encoder processes (libsvtav1) end and are reaped: CPU counted
 report(time.perf_counter() - t0)
 """
 )

@@ -1,4 +1,6 @@
-"""A video encoder that stops answering raises a clear error instead of hanging the recorder."""
+"""A thread encoder (``EpisodeEncoder``: h264's default, libsvtav1 with
+``encoder_process=False``) that stops answering raises a clear error instead of hanging the
+recorder."""
 
 from __future__ import annotations
 
@@ -68,6 +70,7 @@ def test_a_stuck_frame_stops_put_once_the_queue_is_full(tmp_path, stuck):
 def test_a_hung_encoder_fails_its_episode_and_keeps_the_earlier_ones(tmp_path, stuck):
     root = tmp_path / "ds"
     ds = LeRobotDataset.create("t/x", 30, features(), root=root)
+    ds.writer.encoder_process = False  # the thread encoder (a hung process: test_encoder_process)
     for i in range(4):
         ds.add_frame(frame(0, i))
     ds.save_episode()

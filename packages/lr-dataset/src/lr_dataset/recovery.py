@@ -9,7 +9,6 @@ rewrites the counters and stats; every saved episode is kept. ``LeRobotDataset.r
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from lr_dataset.consistency import check_rows
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.metadata import LeRobotDatasetMetadata
 from lr_dataset.parquet_io import write_tables
-from lr_dataset.staging import RECORDING_DIR
+from lr_dataset.staging import RAW_FRAMES_SUFFIX, RECORDING_DIR, clear_recording_dir
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +45,9 @@ def repair(root: Path, repo_id: str = "local/dataset") -> RepairReport:
     report = RepairReport()
     meta = LeRobotDatasetMetadata(repo_id, root=root)
     staging = root / RECORDING_DIR
-    if staging.exists():
-        shutil.rmtree(staging)
-        report.removed_files.append(staging)
+    report.removed_files += clear_recording_dir(staging)  # raw frames (*.rgb24) are kept
+    for kept in sorted(staging.glob(f"*{RAW_FRAMES_SUFFIX}")):
+        logger.warning("%s: raw frames of an unsaved episode, kept", kept)
     for tmp in list(root.rglob(".*.tmp")):
         tmp.unlink(missing_ok=True)
         report.removed_files.append(tmp)

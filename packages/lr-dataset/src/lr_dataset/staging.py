@@ -4,7 +4,8 @@ Two kinds of staging, one rule: nothing half-written is ever visible under a dat
 
 - **Recording** (:data:`RECORDING_DIR`): the writer encodes each camera's episode into
   ``<root>/.staging/`` while it is recorded; ``save_episode`` appends it to the shared MP4 and
-  removes it, ``repair`` removes what a killed recorder left there.
+  removes it, ``repair`` removes what a killed recorder left there - except the raw frames of
+  an episode whose encoding failed (``*.rgb24``), which only the user deletes.
 - **Tools** (:func:`new_partial_dir`, :func:`commit`): an editing tool or the converter builds a
   whole new dataset in a hidden ``.<name>.partial-<pid>`` folder beside its target and renames
   it into place at the end; leftovers of killed runs (their pid gone) are removed on the next
@@ -19,6 +20,28 @@ from pathlib import Path
 
 #: the writer's folder for episodes being encoded, inside the dataset root
 RECORDING_DIR = ".staging"
+#: the suffix of an episode's raw frames kept after its encoding failed (never removed here)
+RAW_FRAMES_SUFFIX = ".rgb24"
+
+
+def clear_recording_dir(staging: Path) -> list[Path]:
+    """Remove what the recorder left in ``staging`` except raw frames of unsaved episodes
+    (``*.rgb24``, see :mod:`lr_dataset.video.spool`), and the folder once empty; returns the
+    paths removed."""
+    removed: list[Path] = []
+    if not staging.exists():
+        return removed
+    for path in sorted(staging.iterdir()):
+        if path.suffix == RAW_FRAMES_SUFFIX:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    if not any(staging.iterdir()):
+        staging.rmdir()
+    return removed
 
 
 def _pid_alive(pid: int) -> bool:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -47,11 +46,12 @@ from lr_dataset.errors import DatasetWriteError, FrameValidationError, VideoEnco
 from lr_dataset.metadata import LeRobotDatasetMetadata
 from lr_dataset.parquet_io import write_tables
 from lr_dataset.specs import check_features
-from lr_dataset.staging import RECORDING_DIR
+from lr_dataset.staging import RECORDING_DIR, clear_recording_dir
 from lr_dataset.stats import ImageStats
 from lr_dataset.timestamps import TIMESTAMP_DTYPE, is_frame_time
 from lr_dataset.validation import validate_frame
-from lr_dataset.video.encode import ENCODER_WATCHDOG_S, EpisodeEncoder, VideoEncoderConfig
+from lr_dataset.video.encode import EpisodeEncoder, VideoEncoderConfig
+from lr_dataset.video.encoder_process import PROCESS_CODECS, ProcessEpisodeEncoder
 from lr_dataset.video.files import append_episode, probe
 
 logger = logging.getLogger(__name__)
@@ -95,7 +95,11 @@ class _ImageSink:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _cancel_all(encoders: Iterable[EpisodeEncoder]) -> None:
+#: a camera's episode encoder: in a child process (libsvtav1) or on a thread
+Encoder = EpisodeEncoder | ProcessEpisodeEncoder
+
+
+def _cancel_all(encoders: Iterable[Encoder]) -> None:
     """Cancel a group of encoders: all are stopped before any is waited for (the encoder gate
     closes one only while none of the others still has frames in flight)."""
     group = list(encoders)
@@ -126,7 +130,7 @@ class _PendingEpisode:
     values: dict[str, list[Any]]
     timestamps: list[float]
     tasks: list[str]
-    encoders: dict[str, EpisodeEncoder]
+    encoders: dict[str, Encoder]
     images: dict[str, tuple[list[Future[bytes]], ImageStats]]
     detached_at: float = field(default_factory=time.perf_counter)
 
@@ -167,8 +171,13 @@ class DatasetWriter:
         check_features(meta.features, video_encoder=self.video_encoder)
         self.encoder_threads = encoder_threads
         self.encoder_queue_maxsize = encoder_queue_maxsize
-        #: seconds a call into a video encoder may take before it counts as hung
-        self.encoder_watchdog_s = ENCODER_WATCHDOG_S
+        #: encode each camera in a child process, killed and encoded again from the episode's
+        #: raw frames when it hangs (default for libsvtav1, which does now and then: see
+        #: lr_dataset.video.encoder_process); False: a thread of this process
+        self.encoder_process = self.video_encoder.vcodec in PROCESS_CODECS
+        #: seconds a call into a video encoder may take before it counts as hung (None: the
+        #: encoder's default, 10 s in a child process, 120 s on a thread)
+        self.encoder_watchdog_s: float | None = None
         self._schema = tabular.schema(meta.features)
         self._columns = tabular.parquet_columns(meta.features)
         self._staging = self.root / RECORDING_DIR
@@ -223,7 +232,7 @@ class DatasetWriter:
             self._values.pop(key, None)
         self._timestamps: list[float] = []
         self._tasks: list[str] = []
-        self._encoders: dict[str, EpisodeEncoder] = {}
+        self._encoders: dict[str, Encoder] = {}
 
     @property
     def finalized(self) -> bool:
@@ -302,19 +311,23 @@ class DatasetWriter:
             for encoder in self._encoders.values():
                 encoder.opened.wait(max(0.0, deadline - time.monotonic()))
 
-    def _start_encoder(self, key: str, prepared: bool = False) -> EpisodeEncoder:
+    def _start_encoder(self, key: str, prepared: bool = False) -> Encoder:
         self._staging.mkdir(parents=True, exist_ok=True)
         path = self._staging / f"{key}.episode-{self._next_episode:06d}.mp4"
         shape = self.meta.features[key].shape
-        encoder = EpisodeEncoder(
-            path,
-            self.meta.fps,
-            self.video_encoder,
-            max_queue=self.encoder_queue_maxsize,
-            threads=self.encoder_threads,
-            size=(int(shape[0]), int(shape[1])) if prepared else None,
-            watchdog_s=self.encoder_watchdog_s,
-        )
+        size = (int(shape[0]), int(shape[1])) if prepared else None
+        common: dict[str, Any] = {
+            "max_queue": self.encoder_queue_maxsize,
+            "threads": self.encoder_threads,
+            "size": size,
+        }
+        if self.encoder_watchdog_s is not None:
+            common["watchdog_s"] = self.encoder_watchdog_s
+        encoder: Encoder
+        if self.encoder_process:
+            encoder = ProcessEpisodeEncoder(path, self.meta.fps, self.video_encoder, **common)
+        else:
+            encoder = EpisodeEncoder(path, self.meta.fps, self.video_encoder, **common)
         self._encoders[key] = encoder
         return encoder
 
@@ -375,6 +388,11 @@ class DatasetWriter:
             images={k: sink.detach() for k, sink in self._image_sinks.items()},
             detached_at=started,
         )
+        for encoder in pending.encoders.values():
+            if isinstance(encoder, ProcessEpisodeEncoder):
+                # flushed now, not when the committer gets to the episode: its process and raw
+                # frames are freed at once, however many episodes wait to be committed
+                encoder.stop()
         self._next_episode += 1
         self._next_frame += n
         self._reset_buffer()
@@ -433,8 +451,8 @@ class DatasetWriter:
             try:
                 stats = encoder.finish()
             except VideoEncoderError:
-                if encoder.hung:  # its partial file stays in the staging folder
-                    self._keep_staging = True
+                if encoder.hung or encoder.spool_path is not None:
+                    self._keep_staging = True  # the raw frames or the partial file stay
                 raise
             if stats is not None:
                 image_stats[key] = stats
@@ -681,14 +699,14 @@ class DatasetWriter:
             sink.close()
         if self._keep_staging:
             logger.warning(
-                "%s: a video encoder hung; its partial file stays in %s (removed by "
-                "LeRobotDataset.resume or lr_dataset.repair)",
+                "%s: a video encoder failed; its raw frames (*.rgb24) or partial file stay in "
+                "%s (partial MP4s are removed by LeRobotDataset.resume or lr_dataset.repair, "
+                "raw frames are kept)",
                 self.root,
                 self._staging,
             )
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                shutil.rmtree(self._staging)
+        else:  # raw frames of an episode whose encoding failed (*.rgb24) stay
+            clear_recording_dir(self._staging)
         self._finalized = True
         self._raise_commit_error_after_finalize()
 

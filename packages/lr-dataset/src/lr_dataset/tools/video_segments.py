@@ -16,7 +16,7 @@ from episode *segments* ``(source, from_timestamp, to_timestamp)``:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -25,6 +25,7 @@ from typing import Any
 from lr_dataset.errors import DatasetFormatError
 from lr_dataset.video.encode import VideoEncoderConfig
 from lr_dataset.video.encoder_gate import GatedEncoding
+from lr_dataset.video.encoder_process import PROCESS_CODECS, ProcessEpisodeEncoder
 from lr_dataset.video.pyav import import_av
 
 
@@ -139,71 +140,113 @@ def join_segments(segments: Sequence[Segment], output: Path, fps: int) -> list[t
     return spans
 
 
+def _segment_frames(seg: Segment, fps: int) -> Iterator[Any]:
+    """The decoded frames of ``seg`` (PyAV frames, in order); raises when there are none."""
+    av = import_av()
+    count = 0
+    with av.open(str(seg.path)) as src:
+        in_stream = src.streams.video[0]
+        tb = Fraction(in_stream.time_base)
+        half = Fraction(1, 2 * fps)
+        lo, hi = Fraction(seg.start_s) - half, Fraction(seg.end_s) - half
+        src.seek(max(0, int(lo / tb)), backward=True, any_frame=False, stream=in_stream)
+        for frame in src.decode(in_stream):
+            if frame.pts is None:
+                continue
+            t = frame.pts * tb
+            if t < lo:
+                continue
+            if t >= hi:
+                break
+            count += 1
+            yield frame
+    if count == 0:
+        raise DatasetFormatError(
+            f"{seg.path}: no video frame between {seg.start_s:.6f} s and {seg.end_s:.6f} s"
+        )
+
+
 def reencode_segments(
     segments: Sequence[Segment], output: Path, fps: int, encoder: VideoEncoderConfig
 ) -> list[tuple[float, float]]:
     """Decode ``segments`` and encode them into ``output`` (constant ``fps``, ``encoder``).
 
     Each segment restarts the frame count, so episode ``k`` spans
-    ``[n_before / fps, (n_before + n_k) / fps)``. Returns those spans.
+    ``[n_before / fps, (n_before + n_k) / fps)``. Returns those spans. ``libsvtav1`` encodes in
+    a child process (:class:`~lr_dataset.video.encoder_process.ProcessEpisodeEncoder`: a hang
+    costs a re-encode, not the tool run), fed RGB frames; other codecs encode here, from the
+    decoded frames converted straight to ``encoder.pix_fmt``.
+
+    Raises:
+        DatasetFormatError: a segment holds no frame.
+        VideoEncoderError: the encoder failed (in every process it was tried in).
     """
-    av = import_av()
     output.parent.mkdir(parents=True, exist_ok=True)
     encoder.check_available()
-    spans: list[tuple[float, float]] = []
-    written = 0
     try:
-        with GatedEncoding(encoder.vcodec, f"re-encoding {output}") as gated:
-            out = av.open(str(output), "w", format="mp4")
-            try:
-                stream = None
-                for seg in segments:
-                    count = 0
-                    with av.open(str(seg.path)) as src:
-                        in_stream = src.streams.video[0]
-                        tb = Fraction(in_stream.time_base)
-                        half = Fraction(1, 2 * fps)
-                        lo, hi = Fraction(seg.start_s) - half, Fraction(seg.end_s) - half
-                        src.seek(
-                            max(0, int(lo / tb)), backward=True, any_frame=False, stream=in_stream
-                        )
-                        for frame in src.decode(in_stream):
-                            if frame.pts is None:
-                                continue
-                            t = frame.pts * tb
-                            if t < lo:
-                                continue
-                            if t >= hi:
-                                break
-                            if stream is None:
-                                stream = out.add_stream(
-                                    encoder.vcodec, rate=fps, options=encoder.codec_options()
-                                )
-                                stream.width, stream.height = frame.width, frame.height
-                                stream.pix_fmt = encoder.pix_fmt
-                                stream.time_base = Fraction(1, fps)
-                                gated.open(stream)
-                            new = frame.reformat(format=encoder.pix_fmt)
-                            new.pts = written + count
-                            new.time_base = Fraction(1, fps)
-                            for packet in gated.encode(stream, new):
-                                out.mux(packet)
-                            count += 1
-                    if count == 0:
-                        raise DatasetFormatError(
-                            f"{seg.path}: no video frame between {seg.start_s:.6f} s and "
-                            f"{seg.end_s:.6f} s"
-                        )
-                    spans.append((written / fps, (written + count) / fps))
-                    written += count
-                if stream is not None:
-                    for packet in gated.encode(stream, None):
-                        out.mux(packet)
-            finally:
-                gated.close(out)
+        if encoder.vcodec in PROCESS_CODECS:
+            return _reencode_in_child(segments, output, fps, encoder)
+        return _reencode_here(segments, output, fps, encoder)
     except BaseException:
         output.unlink(missing_ok=True)
         raise
+
+
+def _reencode_in_child(
+    segments: Sequence[Segment], output: Path, fps: int, encoder: VideoEncoderConfig
+) -> list[tuple[float, float]]:
+    child = ProcessEpisodeEncoder(output, fps, encoder, compute_stats=False)
+    spans: list[tuple[float, float]] = []
+    written = 0
+    try:
+        for seg in segments:
+            count = 0
+            for frame in _segment_frames(seg, fps):
+                child.put(frame.to_ndarray(format="rgb24"))
+                count += 1
+            spans.append((written / fps, (written + count) / fps))
+            written += count
+        child.finish()
+    except BaseException:
+        child.cancel()
+        raise
+    return spans
+
+
+def _reencode_here(
+    segments: Sequence[Segment], output: Path, fps: int, encoder: VideoEncoderConfig
+) -> list[tuple[float, float]]:
+    av = import_av()
+    spans: list[tuple[float, float]] = []
+    written = 0
+    with GatedEncoding(encoder.vcodec, f"re-encoding {output}") as gated:
+        out = av.open(str(output), "w", format="mp4")
+        try:
+            stream = None
+            for seg in segments:
+                count = 0
+                for frame in _segment_frames(seg, fps):
+                    if stream is None:
+                        stream = out.add_stream(
+                            encoder.vcodec, rate=fps, options=encoder.codec_options()
+                        )
+                        stream.width, stream.height = frame.width, frame.height
+                        stream.pix_fmt = encoder.pix_fmt
+                        stream.time_base = Fraction(1, fps)
+                        gated.open(stream)
+                    new = frame.reformat(format=encoder.pix_fmt)
+                    new.pts = written + count
+                    new.time_base = Fraction(1, fps)
+                    for packet in gated.encode(stream, new):
+                        out.mux(packet)
+                    count += 1
+                spans.append((written / fps, (written + count) / fps))
+                written += count
+            if stream is not None:
+                for packet in gated.encode(stream, None):
+                    out.mux(packet)
+        finally:
+            gated.close(out)
     return spans
 
 

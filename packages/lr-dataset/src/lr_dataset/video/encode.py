@@ -144,6 +144,10 @@ def _freeze(options: dict[str, str]) -> tuple[tuple[str, str], ...]:
 def _trial_encode(
     vcodec: str, pix_fmt: str, options: tuple[tuple[str, str], ...], width: int, height: int
 ) -> str | None:
+    from lr_dataset.video.encoder_process import PROCESS_CODECS
+
+    if vcodec in PROCESS_CODECS:
+        return _trial_encode_in_child(vcodec, pix_fmt, dict(options), width, height)
     av = import_av()
     what = f"a {width}x{height} trial frame"
     try:
@@ -168,6 +172,34 @@ def _trial_encode(
     except Exception as exc:  # the encoder's own words (FFmpeg/PyAV errors vary by build)
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def _trial_encode_in_child(
+    vcodec: str, pix_fmt: str, options: dict[str, str], width: int, height: int
+) -> str | None:
+    """The trial in an encoder process (the process later episodes reuse): a hang there is
+    tried again in a fresh process (3 times), a refusal is the answer."""
+    import tempfile
+    from types import SimpleNamespace
+
+    from lr_dataset.video.encoder_process import ProcessEpisodeEncoder
+
+    config = SimpleNamespace(vcodec=vcodec, pix_fmt=pix_fmt, codec_options=lambda _: options)
+    with tempfile.TemporaryDirectory(prefix="lr-trial-") as tmp:
+        for _ in range(3):
+            encoder = ProcessEpisodeEncoder(
+                Path(tmp) / "trial.mp4", 30, config, compute_stats=False, retries=0
+            )
+            encoder.put(np.zeros((height, width, 3), np.uint8))
+            try:
+                encoder.finish()
+                return None
+            except VideoEncoderError:
+                if not encoder.hung:
+                    return encoder.failures[-1]
+    raise VideoEncoderError(
+        f"{vcodec}: encoding a {width}x{height} trial frame hung in 3 encoder processes"
+    )
 
 
 def _has_encoder(name: str) -> bool:
@@ -243,6 +275,9 @@ class EpisodeEncoder:
         self.watchdog_s = watchdog_s
         self.frames = 0
         self.stall_s = 0.0
+        #: raw frames kept after a failure (never: a thread encoder keeps none; see
+        #: :class:`~lr_dataset.video.encoder_process.ProcessEpisodeEncoder`)
+        self.spool_path: Path | None = None
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         self._stats = ImageStats() if compute_stats else None
         self._error: BaseException | None = None
