@@ -190,3 +190,23 @@ def test_packed_linear_gives_f_linears_bits_and_repacks_when_the_weight_changes(
     with torch.no_grad():
         x32 = x.float()
         assert torch.equal(model[0](x32), torch.nn.functional.linear(x32, model[0].weight))
+
+
+def test_packed_linear_built_under_inference_mode_takes_f_linear() -> None:
+    """Parameters created under inference_mode have no version counter, so an in-place change
+    could not be noticed: such a layer is never packed, and works in every mode."""
+    from lr_policies.layers import linear as linear_module
+    from lr_policies.layers.linear import use_packed_weights
+
+    with torch.inference_mode():
+        layer = nn.Linear(16, 8).to(torch.bfloat16)
+    use_packed_weights(layer)
+    x = torch.randn(5, 16).to(torch.bfloat16)
+    with torch.inference_mode():
+        out = layer(x)
+        layer.weight.mul_(2)  # allowed in inference mode, and seen
+        doubled = layer(x)
+    with torch.no_grad():
+        assert torch.equal(layer(x), doubled)
+    assert torch.equal(out, torch.nn.functional.linear(x, layer.weight / 2, layer.bias))
+    assert layer not in linear_module._PACKED

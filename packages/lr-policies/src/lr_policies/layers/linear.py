@@ -154,8 +154,9 @@ class PackedLinear(nn.Linear):
     2–131 rows; a single row can differ by summation order, as ``F.linear`` then takes a
     matrix-vector kernel). The packed copy
     costs the weight's size again in memory, so it is meant for layers called many times per
-    input. Training (a gradient wanted), other dtypes and devices, autocast and ``LR_ONEDNN=0``
-    take ``F.linear``.
+    input. Training (a gradient wanted), other dtypes and devices, autocast, weights created
+    under ``torch.inference_mode`` (no version counter to notice an in-place change) and
+    ``LR_ONEDNN=0`` take ``F.linear``.
     """
 
     # torch names the argument `input` (a builtin's name); modules are called positionally
@@ -166,6 +167,7 @@ class PackedLinear(nn.Linear):
             x.device.type == "cpu"
             and x.dtype == torch.bfloat16
             and weight.dtype == torch.bfloat16
+            and not weight.is_inference()  # no version counter: an in-place change is unseen
             and x.numel() > 0
             and not (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad))
             and not torch.is_autocast_enabled("cpu")
