@@ -97,10 +97,10 @@ def test_requests_that_arrive_together_share_one_forward_pass(fixed_cost_server)
     for c in clients:
         c.close()
     passes = [chunks[i].timing.inference_started for i in range(4)]
-    # at most two forward passes for four requests sent within milliseconds of each other,
-    # one of them holding at least three requests (the ones that waited behind the first)
+    # at most two forward passes for four requests sent together: the first takes whatever has
+    # arrived when it starts (1 to 4 requests, as the machine schedules the senders), every
+    # later one waits for it (1 s) and then all of them share the second pass
     assert len(set(passes)) <= 2
-    assert max(passes.count(p) for p in passes) >= 3
 
 
 def test_server_rejections_become_errors_and_a_dead_server_a_timeout(fixed_cost_server):
