@@ -153,7 +153,7 @@ def test_fuse_mlp_gelu_equals_the_unfused_mlp_and_keeps_training_on_the_module_p
 
 def test_packed_linear_gives_f_linears_bits_and_repacks_when_the_weight_changes() -> None:
     from lr_policies.layers import linear as linear_module
-    from lr_policies.layers.linear import PackedLinear, use_packed_weights
+    from lr_policies.layers.linear import PackedLinear, clear_packed_weights, use_packed_weights
 
     if linear_module._onednn_op() is False:
         pytest.skip("no oneDNN in this torch build")
@@ -176,6 +176,10 @@ def test_packed_linear_gives_f_linears_bits_and_repacks_when_the_weight_changes(
         assert model[0] in linear_module._PACKED
         # an in-place change (an optimiser step, load_state_dict): packed again, new bits
         model[0].weight.mul_(2)
+        assert torch.equal(model[0](x), torch.nn.functional.linear(x, model[0].weight))
+        # a write through .data is not counted by PyTorch: clear_packed_weights forgets it
+        model[0].weight.data.add_(1)
+        assert clear_packed_weights(model) == 2
         assert torch.equal(model[0](x), torch.nn.functional.linear(x, model[0].weight))
         # a new weight tensor (.to(), assigning .data): packed again
         for _ in range(3):

@@ -46,8 +46,10 @@ from lr_dataset.stats import ImageStats
 from lr_dataset.video.encoder_child import HEADER
 from lr_dataset.video.spool import SPOOL_MEMORY_BYTES, RawSpool
 
-#: codecs encoded in a child process by default (the others never hung: in-process threads)
-PROCESS_CODECS = frozenset({"libsvtav1"})
+#: codecs encoded in a child process by default (the others never hung: in-process threads).
+#: None on Windows: the parent's pipe handling (``select.poll``, non-blocking pipes) is POSIX
+#: only, so there every codec is encoded in a thread of the recorder, as before.
+PROCESS_CODECS = frozenset() if sys.platform == "win32" else frozenset({"libsvtav1"})
 #: seconds a new encoder process may take to start (interpreter + PyAV import: 0.32 s of
 #: CPU, longer on a loaded machine); opening its encoder then has ``watchdog_s``
 START_TIMEOUT_S = 60.0
@@ -207,6 +209,7 @@ def _acquire() -> _Child:
                 child = _idle.pop()
                 if child.alive:
                     return child
+                child._close_pipes()  # died while idle: its pipes go with it
                 _live.discard(child)
             left = deadline - time.monotonic()
             if len(_live) < MAX_PROCESSES or left <= 0:

@@ -154,7 +154,10 @@ class PackedLinear(nn.Linear):
     2–131 rows; a single row can differ by summation order, as ``F.linear`` then takes a
     matrix-vector kernel). The packed copy
     costs the weight's size again in memory, so it is meant for layers called many times per
-    input. Training (a gradient wanted), other dtypes and devices, autocast, weights created
+    input. A change made through ``weight.data`` (``p.data.mul_``, as some EMA and LoRA-merge
+    code does) does not move the weight's version counter and is not seen: call
+    :func:`clear_packed_weights` after one. Training (a gradient wanted), other dtypes and
+    devices, autocast, weights created
     under ``torch.inference_mode`` (no version counter to notice an in-place change) and
     ``LR_ONEDNN=0`` take ``F.linear``.
     """
@@ -177,6 +180,17 @@ class PackedLinear(nn.Linear):
             out = _onednn_op()(x2, _packed_weight(self), self.bias, "none", [], "")
             return out.reshape(*x.shape[:-1], self.out_features)
         return F.linear(x, weight, self.bias)
+
+
+def clear_packed_weights(module: nn.Module) -> int:
+    """Forget the packed copies of every :class:`PackedLinear` inside ``module`` (they are
+    made again at the next product). Needed only after writing weights through ``.data``,
+    which PyTorch does not count as a change. Returns how many were dropped."""
+    count = 0
+    for child in module.modules():
+        if isinstance(child, PackedLinear) and _PACKED.pop(child, None) is not None:
+            count += 1
+    return count
 
 
 def use_packed_weights(module: nn.Module) -> int:

@@ -49,6 +49,7 @@ def _attention_forward(
     )
     if (
         attention_mask is not None
+        or kwargs.get("output_attentions")  # the weights are wanted: only the module has them
         or wants_grad
         or dropout > 0.0
         or getattr(attn, "is_causal", False)

@@ -160,6 +160,26 @@ def test_staleness_is_reported_once_and_recovery_too(client, host, caplog, monke
     assert "observations from the host resumed" in caplog.text
 
 
+def test_after_a_silence_hold_positions_come_from_new_observations(client, host, monkeypatch):
+    """The host restarting (a silence) may leave the arm elsewhere: a base-only command must
+    not drive it back to a goal sent before, nor to an observation from before."""
+    import lr_robots.robots.lekiwi.lekiwi_client as module
+
+    monkeypatch.setattr(module, "STALE_AFTER_S", 0.1)
+    client.send_action({"arm_elbow_flex.pos": 30.0})
+    assert host.command()["arm_elbow_flex.pos"] == 30.0
+    time.sleep(0.15)
+    client.get_observation()  # the silence is noticed
+    # nothing new observed yet: no arm joint is filled in
+    assert set(client.complete_action({"x.vel": 0.1})) == {"x.vel", "y.vel", "theta.vel"}
+    host.send(host.observation(-12.0))  # back, with the arm somewhere else
+    time.sleep(0.05)
+    client.get_observation()
+    sent = client.send_action({"x.vel": 0.1})
+    assert sent["arm_elbow_flex.pos"] == -12.0
+    assert all(sent[k] == -12.0 for k in ARM)
+
+
 def test_disconnect_sends_a_stopping_command(client, host):
     client.send_action({"x.vel": 0.2, "arm_wrist_flex.pos": -20.0})
     assert host.command()["x.vel"] == 0.2

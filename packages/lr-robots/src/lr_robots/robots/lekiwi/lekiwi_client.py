@@ -315,6 +315,10 @@ class LeKiwiClient(Robot):
         age = self.observation_age_s
         if age is not None and age > STALE_AFTER_S and not self._stale:
             self._stale = True
+            # the host may restart (torque off, the arm moved by hand or dropped): hold
+            # positions come from observations after it is back, never from goals before
+            self._arm_goals.clear()
+            self._state_received = False
             logger.warning(
                 "%s: no observation from the host for %.1f s; serving the last one until it "
                 "is back (it reconnects by itself)", self, age,
