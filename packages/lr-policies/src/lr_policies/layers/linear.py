@@ -81,11 +81,12 @@ class _OneDnnLinear(torch.autograd.Function):
         return grad_x, grad_w, grad_b
 
 
-def _use_onednn(x: Tensor, weight: Tensor) -> bool:
+def _use_onednn(x: Tensor, weight: Tensor, dtype: torch.dtype = torch.float32) -> bool:
+    """Whether ``x @ weight.T`` in ``dtype`` on CPU, outside autocast, may go to oneDNN."""
     return (
         x.device.type == "cpu"
-        and x.dtype == torch.float32
-        and weight.dtype == torch.float32
+        and x.dtype == dtype
+        and weight.dtype == dtype
         and x.numel() > 0
         and not torch.is_autocast_enabled("cpu")
         and _onednn_op() is not False
@@ -111,10 +112,16 @@ class Linear(nn.Linear):
 def use_onednn(module: nn.Module) -> int:
     """Make every plain ``nn.Linear`` inside ``module`` a :class:`Linear` (same parameters,
     names and state dict; fp32 CPU products on oneDNN). Returns how many were switched."""
+    return _switch_linears(module, Linear)
+
+
+def _switch_linears(module: nn.Module, cls: type[nn.Linear]) -> int:
+    """Give every plain ``nn.Linear`` inside ``module`` the class ``cls`` (a subclass with the
+    same parameters); returns how many were switched."""
     count = 0
     for child in module.modules():
         if type(child) is nn.Linear:
-            child.__class__ = Linear
+            child.__class__ = cls
             count += 1
     return count
 
@@ -167,14 +174,9 @@ class PackedLinear(nn.Linear):
         """(..., in_features) → (..., out_features)."""
         weight = self.weight
         if (
-            x.device.type == "cpu"
-            and x.dtype == torch.bfloat16
-            and weight.dtype == torch.bfloat16
+            _use_onednn(x, weight, torch.bfloat16)
             and not weight.is_inference()  # no version counter: an in-place change is unseen
-            and x.numel() > 0
             and not (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad))
-            and not torch.is_autocast_enabled("cpu")
-            and _onednn_op() is not False
         ):
             x2 = x.reshape(-1, x.shape[-1]).contiguous()
             out = _onednn_op()(x2, _packed_weight(self), self.bias, "none", [], "")
@@ -196,12 +198,7 @@ def clear_packed_weights(module: nn.Module) -> int:
 def use_packed_weights(module: nn.Module) -> int:
     """Make every plain ``nn.Linear`` inside ``module`` a :class:`PackedLinear` (same
     parameters, names and state dict). Returns how many were switched."""
-    count = 0
-    for child in module.modules():
-        if type(child) is nn.Linear:
-            child.__class__ = PackedLinear
-            count += 1
-    return count
+    return _switch_linears(module, PackedLinear)
 
 
 def _gemm_conv1d_ok(x: Tensor, conv: nn.Conv1d | nn.ConvTranspose1d) -> bool:
